@@ -1,0 +1,28 @@
+# Two commands (see README.md):  make demo   and   make test
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+STAMP  := $(VENV)/.installed
+DEMO_DATA ?= $(if $(wildcard data/shanxi/network.yaml),data/shanxi,data/examples/winter)
+
+.PHONY: demo test venv bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -r requirements.lock
+	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/supplyopt solve $(DEMO_DATA) --model models/default.yaml --out results/demo
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/run.py --sizes small medium
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

@@ -1,0 +1,112 @@
+"""Explain an infeasible plan in a planner's words.
+
+Only hard requirements can make the plan impossible (unmet demand is always allowed):
+minimum mine output, end-of-horizon stock, hard safety stock and the truck-share caps.
+Each family is relaxed on its own in an *elastic* copy of the model — the requirement may
+be missed, each tonne (or t·km) missed costs 1, every other cost is 0 — and the families
+whose relaxation alone gives a plan are reported with the smallest violations that do.
+If no single family is enough, all are relaxed together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from .data import Network
+from .model import LinearProgram, build_lp
+from .options import Options
+from .solve import HighsEngine
+
+TOL = 1e-6
+FAMILIES = ("min_output", "end_stock", "safety_stock", "max_truck_share_tkm", "max_mine_truck_share")
+
+
+def explain_infeasible(net: Network, opt: Options, lp: LinearProgram | None = None) -> list[str]:
+    """Lines that say which hard requirements cannot all be met, and by how much."""
+    present = [f for f in FAMILIES if _has(net, opt, f)]
+    if not present:
+        return ["No hard requirement is active, yet the solver found no plan: please report this data set (a bug)."]
+    single = []
+    for fam in present:
+        found = _elastic(net, opt, {fam})
+        if found is not None:
+            single.append((fam, found))
+    if single:
+        head = "This requirement cannot be met:" if len(single) == 1 else "Relaxing any one of these requirements gives a plan:"
+        lines = [head]
+        for _fam, items in single:
+            lines += [f"- {line}" for line in items]
+        return lines
+    found = _elastic(net, opt, set(present))
+    if found is None:
+        return ["Even with every hard requirement relaxed there is no plan: check capacities against initial stock."]
+    return ["These requirements cannot all be met together:"] + [f"- {line}" for line in found]
+
+
+def _has(net: Network, opt: Options, family: str) -> bool:
+    if family == "min_output":
+        return bool((net.supply["min_t"] > 0).any())
+    if family == "end_stock":
+        return opt.end_stock != "free" or bool(net.storage["end_t"].notna().any())
+    if family == "safety_stock":
+        return opt.safety_stock == "hard" and bool((net.storage_periods["safety_t"] > 0).any())
+    return getattr(opt, family) is not None
+
+
+def _elastic(net: Network, opt: Options, relax: set[str]) -> list[str] | None:
+    """Solve the elastic model relaxing ``relax``; None if still infeasible, else the
+    violated requirements in planner words."""
+    lp = build_lp(net, replace(opt, solver=replace(opt.solver, time_limit_s=None)))
+    lp.costs = {}
+    slacks: list[tuple[str, str, pd.DataFrame, np.ndarray]] = []  # (family, variable, labels, cols)
+    for var_name, fam in (("production", "min_output"), ("stock", "end_stock")):
+        if fam not in relax:
+            continue
+        v = lp.variables[var_name]
+        pos = np.flatnonzero(v.lower > 0)
+        labels = v.index.iloc[pos].assign(required_t=v.lower[pos])
+        short = lp.add_variables(f"{fam}_violation", f"tonnes below the {fam} requirement", [], labels, 0.0, np.inf)
+        lp.add_constraints(f"{fam}_elastic", "requirement met or shortfall counted (t)", [], labels, np.r_[np.arange(len(pos)), np.arange(len(pos))], np.r_[v.start + pos, short.cols], np.ones(2 * len(pos)), v.lower[pos], np.inf)
+        v.lower[pos] = 0.0
+        lp.add_cost(f"{fam}_violation", short.cols, np.ones(len(pos)))
+        slacks.append((fam, f"{fam}_violation", labels, short.cols))
+    if "safety_stock" in relax:
+        v = lp.variables["safety_shortfall"]
+        v.upper[:] = v.index["safety_t"].to_numpy()
+        lp.add_cost("safety_violation", v.cols, np.ones(v.size))
+        slacks.append(("safety_stock", "safety_shortfall", v.index, v.cols))
+    for fam in ("max_truck_share_tkm", "max_mine_truck_share"):
+        if fam in relax and fam in lp.constraints:
+            con = lp.constraints[fam]
+            over = lp.add_variables(f"{fam}_violation", "amount above the cap", [], con.index, 0.0, np.inf)
+            con.rows = np.r_[con.rows, 0]
+            con.cols = np.r_[con.cols, over.cols]
+            con.coefs = np.r_[con.coefs, -1.0]
+            # t·km and tonnes differ in scale; the weight keeps one tonne ≈ one 1000 t·km.
+            lp.add_cost(f"{fam}_violation", over.cols, [1e-3 if fam.endswith("tkm") else 1.0])
+            slacks.append((fam, f"{fam}_violation", con.index, over.cols))
+    sol = HighsEngine(lp, replace(opt.solver, time_limit_s=None)).solve()
+    if not sol.has_plan:
+        return None
+    lines = []
+    for fam, _var, labels, cols in slacks:
+        amount = sol.x[cols]
+        for i in np.flatnonzero(amount > TOL):
+            lines.append(_words(net, opt, fam, labels.iloc[i], float(amount[i])))
+    return lines or ["(the relaxed model needed no violation; numerical trouble — try --method ipm)"]
+
+
+def _words(net: Network, opt: Options, family: str, r: pd.Series, amount: float) -> str:
+    period = lambda: net.periods[int(r["period"])]  # noqa: E731
+    if family == "min_output":
+        return f"minimum output of {r['product']} at mine {r['mine']} in {period()} ({r['required_t']:,.0f} t) cannot be produced: {amount:,.0f} t has nowhere to go (no link or storage room)"
+    if family == "end_stock":
+        return f"end-of-horizon stock of {r['product']} at {r['node']} in {period()} cannot reach {r['required_t']:,.0f} t: short by {amount:,.0f} t"
+    if family == "safety_stock":
+        return f"safety stock of {r['product']} at {r['node']} in {period()} cannot be met: short by {amount:,.0f} t (safety {r['safety_t']:,.0f} t)"
+    if family == "max_truck_share_tkm":
+        return f"truck share cap of {opt.max_truck_share_tkm:.0%} of t·km cannot be met: truck t·km above the cap by {amount:,.0f} t·km"
+    return f"mine truck share cap of {opt.max_mine_truck_share:.0%} of output cannot be met: truck tonnes leaving mines above the cap by {amount:,.0f} t"

@@ -1,0 +1,198 @@
+"""Write a plan's tables and summary, atomically and reproducibly, and print the KPI table.
+
+Reproducible: rows in a fixed order, numbers in one fixed format (at most 6 decimals, no
+trailing zeros, no -0), JSON keys in a fixed order. The only things that differ between two
+runs on the same inputs are the wall-clock figures ``build_s`` and ``solve_s`` in
+``summary.json`` and the timestamps in ``run.log``.
+
+Atomic: everything is written to a hidden temporary folder beside the target, which is then
+renamed into place; a crash leaves either the previous results or none, never half.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .results import Plan
+
+TABLE_FILES = ("flows", "production", "stocks", "unmet", "prices")
+UNITS = {
+    "_t": "tonnes (per period for flows, output, demand; end of period for stock)",
+    "_cny_per_t": "currency of the data set per tonne",
+    "cost_cny": "currency of the data set",
+    "tkm": "tonne-kilometres",
+    "co2_t": "tonnes of CO2",
+    "days_of_cover": "days",
+    "utilisation": "share of capacity (0–1)",
+}
+
+
+def versions() -> dict:
+    """Versions of Python, supplyopt, the solver and the libraries that shape results."""
+    from .solve import highs_version
+
+    out = {"python": sys.version.split()[0], "supplyopt": __version__, "solver": highs_version()}
+    for pkg in ("highspy", "pyomo", "pandas", "numpy", "networkx", "pyyaml"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def _round(value):
+    """Round floats for stable output: 6 decimals, -0 -> 0, NaN/inf -> None."""
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_round(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value):
+            return None
+        r = round(float(value), 6)
+        return 0.0 if r == 0 else r
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def summary_json(summary: dict) -> str:
+    return json.dumps(_round(summary), indent=2, ensure_ascii=False) + "\n"
+
+
+def format_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Floats as text: at most 6 decimals, trailing zeros dropped, blank for NaN/inf."""
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_bool_dtype(s):
+            out[col] = np.where(s, "true", "false")
+        elif pd.api.types.is_float_dtype(s):
+            v = s.to_numpy(float)
+            finite = np.isfinite(v)
+            r = np.where(finite, np.round(np.where(finite, v, 0.0), 6), 0.0) + 0.0  # + 0.0 turns -0 into 0
+            text = pd.Series(np.char.mod("%.6f", r)).str.rstrip("0").str.rstrip(".")
+            out[col] = np.where(finite, text.replace("-0", "0"), "")
+    return out
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    return format_numbers(frame).to_csv(index=False, lineterminator="\n")
+
+
+def write_results(out_dir: str | Path, plan: Plan, summary: dict, log_lines: list[str]) -> Path:
+    """Write summary.json, the CSV tables and run.log into ``out_dir``, atomically."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        for name in TABLE_FILES:
+            (tmp / f"{name}.csv").write_text(csv_text(getattr(plan, name)), encoding="utf-8")
+        (tmp / "summary.json").write_text(summary_json(summary), encoding="utf-8")
+        (tmp / "run.log").write_text("\n".join(log_lines) + "\n", encoding="utf-8")
+        replace_dir(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Put folder ``new`` at ``target``; an existing target is moved aside first and removed
+    only once the new one is in place."""
+    old = None
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{os.getpid()}"
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(target, old)
+    os.replace(new, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- terminal
+def _t(v: float | None) -> str:
+    return "–" if v is None else f"{v:,.0f}"
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.1f} %"
+
+
+def format_kpis(summary: dict, plan: Plan) -> str:
+    """The KPI table a planner reads in the terminal."""
+    cur = summary["currency"]
+    lines = [
+        f"supplyopt — {summary['dataset']['name']}: {summary['periods']['count']} periods of {summary['periods']['days']:g} days "
+        f"({summary['periods']['first']} … {summary['periods']['last']})",
+        f"Status: {summary['status_message']}",
+        "",
+        f"Cost by component ({cur})",
+    ]
+    for name, value in summary["costs"].items():
+        lines.append(f"  {name:<18}{value:>20,.2f}")
+    lines.append(f"  {'total (objective)':<18}{summary['objective']:>20,.2f}")
+    k = summary
+    lines += [
+        "",
+        "Tonnes over the horizon",
+        f"  {'demand':<18}{_t(k['demand_t']):>20} t",
+        f"  {'delivered':<18}{_t(k['delivered_t']):>20} t",
+        f"  {'unmet':<18}{_t(k['unmet_t']):>20} t",
+        f"  {'produced':<18}{_t(k['production_t']):>20} t",
+        "",
+        "Transport",
+        f"  {'tonne-km':<18}{_t(k['tkm']):>20} t·km",
+        f"  {'truck share':<18}{_pct(k['truck_share_tkm']):>20} of t·km",
+        f"  {'mine truck share':<18}{_pct(k['mine_truck_share']):>20} of mine output",
+        f"  {'clean share':<18}{_pct(k['clean_share_tkm']):>20} of t·km",
+        f"  {'CO2':<18}{k['co2_t']:>20,.1f} t",
+    ]
+    busiest = _busiest_links(plan)
+    if len(busiest):
+        lines += ["", "Busiest links (peak utilisation over the horizon)"]
+        for _, r in busiest.iterrows():
+            lines.append(f"  {r['link']:<28}{r['mode']:<8}{100 * r['utilisation']:>6.0f} %  peak {r['period']}  {r['flow_t']:>14,.0f} t")
+    low = _lowest_cover(plan)
+    if len(low):
+        lines += ["", "Lowest days of cover (stock ÷ daily need)"]
+        for _, r in low.iterrows():
+            lines.append(f"  {r['node']:<28}{r['product']:<10}{r['days_of_cover']:>7.1f} d  {r['period']}  {r['cover_status']}")
+    short = plan.unmet[plan.unmet["unmet_t"] > 1e-6]
+    if len(short):
+        lines += ["", "Demand not met (largest)"]
+        top = short.groupby(["node", "product"], sort=True)["unmet_t"].sum().sort_values(ascending=False, kind="stable").head(5)
+        for (node, product), v in top.items():
+            lines.append(f"  {node:<28}{product:<10}{v:>14,.0f} t")
+    return "\n".join(lines)
+
+
+def _busiest_links(plan: Plan, n: int = 5) -> pd.DataFrame:
+    f = plan.flows.dropna(subset=["utilisation"])
+    if f.empty:
+        return f
+    per = f.groupby(["link", "period", "mode"], sort=True).agg(flow_t=("flow_t", "sum"), utilisation=("utilisation", "first")).reset_index()
+    peak = per.sort_values(["utilisation", "link"], ascending=[False, True], kind="stable").drop_duplicates("link")
+    return peak.head(n)
+
+
+def _lowest_cover(plan: Plan, n: int = 5) -> pd.DataFrame:
+    s = plan.stocks.dropna(subset=["days_of_cover"])
+    if s.empty:
+        return s
+    low = s.sort_values(["days_of_cover", "node"], kind="stable").drop_duplicates(["node", "product"])
+    return low.head(n)

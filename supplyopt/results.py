@@ -1,0 +1,211 @@
+"""Turn a solution back into planner tables and KPIs, using the model's own labels.
+
+Tables (one row per key; units in the column names):
+  flows       link, product, period, from, to, mode, flow_t, capacity_t, utilisation,
+              cost_cny, tkm, co2_t                   (links with flow only)
+  production  mine, product, period, production_t, min_t, capacity_t, utilisation, cost_cny
+  stocks      node, product, period, stock_t, capacity_t, safety_t, safety_shortfall_t,
+              days_of_cover, cover_status
+  unmet       node, product, period, demand_t, delivered_t, unmet_t, penalty_cny_per_t
+  prices      kind, id, product, period, price_cny_per_t — shadow prices of binding link and
+              storage capacities (CNY saved per extra tonne of capacity) and the marginal cost
+              of delivering one more tonne at each demand node and period
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .data import Network
+from .model import COST_COMPONENTS, LinearProgram
+from .options import Options
+from .solve import Solution
+
+TOL = 1e-6  # tonnes: below this a flow or stock is reported as zero
+
+
+@dataclass
+class Plan:
+    """A solved plan as tables plus the headline figures (``kpis``)."""
+
+    kpis: dict
+    flows: pd.DataFrame
+    production: pd.DataFrame
+    stocks: pd.DataFrame
+    unmet: pd.DataFrame
+    prices: pd.DataFrame
+
+
+def values(lp: LinearProgram, sol: Solution, family: str) -> np.ndarray:
+    """Primal values of one variable family (tonnes), tiny solver noise set to zero."""
+    fam = lp.variables[family]
+    x = sol.x[fam.start : fam.start + fam.size]
+    return np.where(np.abs(x) < 1e-9, 0.0, x)
+
+
+def build_plan(net: Network, opt: Options, lp: LinearProgram, sol: Solution) -> Plan:
+    labels = pd.Series(net.periods)
+    flows = _flows(lp, sol, labels)
+    production = _production(lp, sol, labels)
+    unmet = _unmet(lp, sol, labels)
+    stocks = _stocks(net, opt, lp, sol, labels)
+    prices = _prices(lp, sol, labels)
+    kpis = _kpis(net, lp, sol, flows, production, unmet, stocks)
+    return Plan(kpis, flows, production, stocks, unmet, prices)
+
+
+def _label(frame: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["period"] = labels.to_numpy()[frame["period"].to_numpy()] if len(frame) else frame["period"].astype(str)
+    return frame
+
+
+def _flows(lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
+    fam = lp.variables["flow"]
+    fi = fam.index
+    flow_t = values(lp, sol, "flow")
+    link_total = pd.Series(flow_t).groupby([fi["link"], fi["period"]]).transform("sum").to_numpy()
+    cap = fi["capacity_t"].to_numpy()
+    out = pd.DataFrame({
+        "link": fi["link"], "product": fi["product"], "period": fi["period"],
+        "from": fi["from"], "to": fi["to"], "mode": fi["mode"],
+        "flow_t": flow_t,
+        "capacity_t": np.where(np.isfinite(cap), cap, np.nan),
+        "utilisation": np.where(np.isfinite(cap) & (cap > 0), link_total / np.where(cap > 0, cap, 1), np.nan),
+        "cost_cny": flow_t * fi["cost_cny_per_t"].to_numpy(),
+        "distance_km": fi["distance_km"],
+        "tkm": flow_t * fi["distance_km"].to_numpy(),
+        "co2_t": flow_t * fi["co2_t_per_t"].to_numpy(),
+        "truck": fi["truck"], "clean": fi["clean"],
+    })
+    return _label(out[out["flow_t"] > TOL], labels).reset_index(drop=True)
+
+
+def _production(lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
+    fam = lp.variables["production"]
+    pi = fam.index
+    made = values(lp, sol, "production")
+    cap = pi["capacity_t"].to_numpy()
+    out = pd.DataFrame({
+        "mine": pi["mine"], "product": pi["product"], "period": pi["period"],
+        "production_t": made, "min_t": pi["min_t"],
+        "capacity_t": np.where(np.isfinite(cap), cap, np.nan),
+        "utilisation": np.where(np.isfinite(cap) & (cap > 0), made / np.where(cap > 0, cap, 1), np.nan),
+        "cost_cny": made * pi["cost_cny_per_t"].to_numpy(),
+    })
+    return _label(out, labels)
+
+
+def _unmet(lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
+    fam = lp.variables["unmet"]
+    di = fam.index
+    short = values(lp, sol, "unmet")
+    extra = [c for c in di.columns if c not in ("node", "product", "period", "demand_t", "penalty_cny_per_t")]
+    out = pd.DataFrame({
+        "node": di["node"], "product": di["product"], "period": di["period"],
+        "demand_t": di["demand_t"], "delivered_t": di["demand_t"].to_numpy() - short, "unmet_t": short,
+        "penalty_cny_per_t": di["penalty_cny_per_t"],
+    })
+    for c in extra:
+        out[c] = di[c].to_numpy()
+    return _label(out, labels)
+
+
+def _stocks(net: Network, opt: Options, lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
+    """End-of-period stock with days of cover: stock ÷ daily need, where the daily need at a
+    demand centre is the next period's demand (the same period's in the last one) and
+    elsewhere the node's average daily departures over the horizon."""
+    fam = lp.variables["stock"]
+    si = fam.index
+    stock_t = values(lp, sol, "stock")
+    out = pd.DataFrame({
+        "node": si["node"], "product": si["product"], "period": si["period"], "stock_t": stock_t,
+        "capacity_t": si["capacity_t"].where(np.isfinite(si["capacity_t"].fillna(np.inf))),
+        "safety_t": si["safety_t"],
+    })
+    sf = lp.variables["safety_shortfall"]
+    short = pd.DataFrame({"node": sf.index["node"], "product": sf.index["product"], "period": sf.index["period"], "safety_shortfall_t": values(lp, sol, "safety_shortfall")})
+    out = out.merge(short, on=["node", "product", "period"], how="left").fillna({"safety_shortfall_t": 0.0})
+
+    T = net.n_periods
+    dem = net.demand[["node", "product", "period", "demand_t"]]
+    nxt = dem.assign(period=dem["period"] - 1)
+    last = dem[dem["period"] == T - 1]
+    need = pd.concat([nxt[nxt["period"] >= 0], last]).rename(columns={"demand_t": "need_t"})
+    out = out.merge(need, on=["node", "product", "period"], how="left")
+    fi = lp.variables["flow"].index
+    departures = pd.Series(values(lp, sol, "flow")).groupby([fi["from"].rename("node"), fi["product"]]).sum() / T
+    out = out.merge(departures.rename("avg_out_t").reset_index(), on=["node", "product"], how="left")
+    daily = out["need_t"].where(out["need_t"].notna(), out["avg_out_t"]) / net.period_days
+    out["days_of_cover"] = np.where(daily > TOL, out["stock_t"] / daily.where(daily > TOL, 1.0), np.nan)
+    status = np.select([out["days_of_cover"] < opt.cover_red_days, out["days_of_cover"] < opt.cover_amber_days], ["red", "amber"], "ok")
+    out["cover_status"] = np.where(out["days_of_cover"].isna(), "", status)
+    out = out.drop(columns=["need_t", "avg_out_t"])
+    return _label(out, labels)
+
+
+def _prices(lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
+    """Shadow prices (CNY per t). HiGHS duals are ∂cost/∂bound, so a binding upper bound has
+    a dual ≤ 0: one more tonne of capacity saves −dual."""
+    parts = []
+    if np.isnan(sol.col_dual).all():
+        return pd.DataFrame(columns=["kind", "id", "product", "period", "price_cny_per_t"])
+    for family, kind, key in (("flow", "link_capacity", "link"), ("stock", "storage_capacity", "node")):
+        fam = lp.variables[family]
+        x = sol.x[fam.start : fam.start + fam.size]
+        ub = fam.upper
+        finite = np.isfinite(ub)
+        binding = finite & (x >= np.where(finite, ub, 0.0) - TOL * np.maximum(1.0, np.abs(np.where(finite, ub, 0.0)))) & (fam.index["n_products"].to_numpy() == 1)
+        rc = sol.col_dual[fam.start : fam.start + fam.size]
+        idx = fam.index[binding]
+        parts.append(pd.DataFrame({"kind": kind, "id": idx[key], "product": idx["product"], "period": idx["period"], "price_cny_per_t": -rc[binding]}))
+    for family, kind, key in (("link_capacity", "link_capacity", "link"), ("storage_capacity", "storage_capacity", "node")):
+        con = lp.constraints[family]
+        if not con.size:
+            continue
+        rows, cols, coefs = con.rows, con.cols, con.coefs
+        activity = np.bincount(rows, weights=coefs * sol.x[cols], minlength=con.size)
+        binding = activity >= con.upper - TOL * np.maximum(1.0, np.abs(con.upper))
+        dual = sol.row_dual[con.start : con.start + con.size]
+        idx = con.index[binding]
+        parts.append(pd.DataFrame({"kind": kind, "id": idx[key], "product": "", "period": idx["period"], "price_cny_per_t": -dual[binding]}))
+    bal = lp.constraints["node_balance"]
+    demand = lp.variables["unmet"].index[["node", "product", "period"]]
+    pos = demand.merge(bal.index.assign(_pos=np.arange(bal.size)), on=["node", "product", "period"], how="left")["_pos"].to_numpy()
+    parts.append(pd.DataFrame({"kind": "delivery", "id": demand["node"], "product": demand["product"], "period": demand["period"], "price_cny_per_t": sol.row_dual[bal.start + pos]}))
+    out = pd.concat(parts, ignore_index=True)
+    out["price_cny_per_t"] = np.where(np.abs(out["price_cny_per_t"]) < 1e-9, 0.0, out["price_cny_per_t"])
+    return _label(out, labels)
+
+
+def _share(part: float, whole: float) -> float | None:
+    return None if whole <= TOL else part / whole
+
+
+def _kpis(net, lp, sol, flows, production, unmet, stocks) -> dict:
+    costs = {name: float(np.dot(coefs, sol.x[cols])) for name, (cols, coefs) in lp.costs.items()}
+    costs = {name: costs.get(name, 0.0) for name in COST_COMPONENTS}
+    tkm = float(flows["tkm"].sum())
+    truck_tkm = float(flows.loc[flows["truck"].astype(bool), "tkm"].sum())
+    clean_tkm = float(flows.loc[flows["clean"].astype(bool), "tkm"].sum())
+    mines = set(net.supply["node"])
+    from_mines = flows[flows["from"].isin(mines)]
+    made = float(production["production_t"].sum())
+    return {
+        "objective": float(sum(costs.values())),
+        "costs": costs,
+        "demand_t": float(unmet["demand_t"].sum()),
+        "delivered_t": float(unmet["delivered_t"].sum()),
+        "unmet_t": float(unmet["unmet_t"].sum()),
+        "production_t": made,
+        "tkm": tkm,
+        "truck_share_tkm": _share(truck_tkm, tkm),
+        "clean_share_tkm": _share(clean_tkm, tkm),
+        "mine_truck_share": _share(float(from_mines.loc[from_mines["truck"].astype(bool), "flow_t"].sum()), made),
+        "co2_t": float(flows["co2_t"].sum()),
+        "end_stock_t": float(stocks.loc[stocks["period"] == net.periods[-1], "stock_t"].sum()) if len(stocks) else 0.0,
+        "safety_shortfall_t": float(stocks["safety_shortfall_t"].sum()) if len(stocks) else 0.0,
+    }

@@ -1,0 +1,297 @@
+"""Hand the LP to HiGHS, keep it for warm re-solves, and say what came back in planner words.
+
+Two engines take the same :class:`~supplyopt.model.LinearProgram`:
+
+- ``highs`` (default): the arrays go straight into HiGHS through highspy, in memory.
+- ``pyomo``: the LP is transcribed to a Pyomo model (``pyomo_model.py``) and solved with
+  Pyomo's persistent HiGHS interface (``pyomo.contrib.solver``), also in memory.
+
+Both return a :class:`Solution` with primal values, duals and reduced costs as arrays in
+LP order, so ``results.py`` does not care which engine ran. Tests solve every case with
+both and require the same optimum. Both keep their model: change bounds with
+``set_variable_bounds`` / ``set_constraint_bounds`` and call ``solve`` again (warm start).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import LinearProgram
+from .options import Options, SolverOptions
+
+# Planner words for the outcomes. ``has_plan`` decides exit code 0.
+STATUS_WORDS = {
+    "optimal": "optimal plan found",
+    "time_limit": "stopped at the time limit with a feasible plan that may not be the cheapest",
+    "no_plan": "stopped before any feasible plan was found (time or iteration limit)",
+    "infeasible": "no plan meets all hard requirements",
+    "unbounded": "the cost can fall without limit (a negative cost cycle?)",
+    "error": "the solver failed",
+}
+
+
+@dataclass
+class Solution:
+    """What a solve returned, as arrays in LP order (tonnes, CNY; duals in CNY per t)."""
+
+    status: str
+    has_plan: bool
+    message: str
+    objective: float
+    x: np.ndarray
+    row_dual: np.ndarray  # ∂objective/∂(row bound)
+    col_dual: np.ndarray  # reduced costs
+    iterations: int | None
+    solve_s: float
+    engine: str
+    solver_status: str  # the solver's own status name, for the run log
+
+
+def highs_option_values(so: SolverOptions) -> dict:
+    """SolverOptions as HiGHS option names and values."""
+    values = {"output_flag": bool(so.log), "random_seed": int(so.random_seed), "presolve": so.presolve, "solver": so.method}
+    if so.time_limit_s is not None:
+        values["time_limit"] = float(so.time_limit_s)
+    if so.mip_gap is not None:
+        values["mip_rel_gap"] = float(so.mip_gap)
+    if so.threads is not None:
+        values["threads"] = int(so.threads)
+    return values
+
+
+def make_engine(lp: LinearProgram, opt: Options, periods: list[str]):
+    """The engine the options ask for, with the LP already handed over."""
+    if opt.engine == "pyomo":
+        return PyomoEngine(lp, opt.solver, periods)
+    return HighsEngine(lp, opt.solver)
+
+
+def highs_version() -> str:
+    import highspy
+
+    h = _new_highs()
+    return f"HiGHS {h.version()}"
+
+
+_banner_shown = False
+
+
+def _new_highs():
+    """A Highs object; the copyright banner HiGHS prints on first use is kept off stdout
+    so that ``--json`` output stays parseable."""
+    global _banner_shown
+    import highspy
+
+    if _banner_shown:
+        return highspy.Highs()
+    with _stdout_to_devnull():
+        h = highspy.Highs()
+    _banner_shown = True
+    return h
+
+
+@contextlib.contextmanager
+def _stdout_to_devnull():
+    try:
+        fd = os.dup(1)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(fd, 1)
+            os.close(fd)
+
+
+# --------------------------------------------------------------------------- highspy
+class HighsEngine:
+    """The LP passed to HiGHS as column-wise sparse arrays; HiGHS keeps its basis between
+    solves, so a re-solve after a bound change starts warm."""
+
+    name = "highs"
+
+    def __init__(self, lp: LinearProgram, so: SolverOptions):
+        import highspy
+
+        self.lp = lp
+        self.h = _new_highs()
+        for key, value in highs_option_values(so).items():
+            self.h.setOptionValue(key, value)
+        col_lo, col_up, row_lo, row_up = lp.bounds()
+        rows, cols, vals = lp.triplets()
+        order = np.lexsort((rows, cols))
+        starts = np.searchsorted(cols[order], np.arange(lp.n_cols + 1)).astype(np.int32)
+        model = highspy.HighsLp()
+        model.num_col_ = lp.n_cols
+        model.num_row_ = lp.n_rows
+        model.col_cost_ = lp.objective()
+        model.col_lower_ = col_lo
+        model.col_upper_ = col_up
+        model.row_lower_ = row_lo
+        model.row_upper_ = row_up
+        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        model.a_matrix_.start_ = starts
+        model.a_matrix_.index_ = rows[order].astype(np.int32)
+        model.a_matrix_.value_ = vals[order]
+        status = self.h.passModel(model)
+        if status == highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS rejected the model (passModel returned an error)")
+
+    def solve(self) -> Solution:
+        import highspy
+
+        t0 = time.perf_counter()
+        run_status = self.h.run()
+        solve_s = time.perf_counter() - t0
+        ms = self.h.getModelStatus()
+        info = self.h.getInfo()
+        M = highspy.HighsModelStatus
+        feasible = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+        if ms == M.kOptimal:
+            status = "optimal"
+        elif ms in (M.kInfeasible,):
+            status = "infeasible"
+        elif ms in (M.kUnbounded, M.kUnboundedOrInfeasible):
+            status = "unbounded" if ms == M.kUnbounded else "infeasible"
+        elif ms in (M.kTimeLimit, M.kIterationLimit, M.kInterrupt, M.kHighsInterrupt, M.kSolutionLimit, M.kObjectiveBound, M.kObjectiveTarget):
+            status = "time_limit" if feasible else "no_plan"
+        elif ms == M.kModelEmpty:
+            status = "optimal"
+        else:
+            status = "error"
+        n = self.lp.n_cols
+        if status in ("optimal", "time_limit") and self.lp.n_cols:
+            sol = self.h.getSolution()
+            x = np.asarray(sol.col_value, float)
+            row_dual = np.asarray(sol.row_dual, float) if sol.dual_valid else np.full(self.lp.n_rows, np.nan)
+            col_dual = np.asarray(sol.col_dual, float) if sol.dual_valid else np.full(n, np.nan)
+            objective = float(info.objective_function_value)
+        else:
+            x, row_dual, col_dual = np.zeros(n), np.full(self.lp.n_rows, np.nan), np.full(n, np.nan)
+            objective = float("nan") if status != "optimal" else 0.0
+        message = STATUS_WORDS[status]
+        if status == "error":
+            message += f" (HiGHS status {self.h.modelStatusToString(ms)}, run status {run_status})"
+        return Solution(
+            status=status,
+            has_plan=status in ("optimal", "time_limit"),
+            message=message,
+            objective=objective,
+            x=x,
+            row_dual=row_dual,
+            col_dual=col_dual,
+            iterations=int(info.simplex_iteration_count) + max(int(info.ipm_iteration_count), 0) + max(int(info.pdlp_iteration_count), 0),
+            solve_s=solve_s,
+            engine=self.name,
+            solver_status=self.h.modelStatusToString(ms),
+        )
+
+    def set_variable_bounds(self, family: str, positions, lower, upper) -> None:
+        """Change bounds of some variables of a family (positions within the family)."""
+        fam = self.lp.variables[family]
+        positions = np.asarray(positions, np.int64)
+        fam.lower[positions], fam.upper[positions] = lower, upper
+        cols = (fam.start + positions).astype(np.int32)
+        self.h.changeColsBounds(len(cols), cols, fam.lower[positions].copy(), fam.upper[positions].copy())
+
+    def set_constraint_bounds(self, family: str, positions, lower, upper) -> None:
+        """Change bounds (right-hand sides) of some rows of a family."""
+        fam = self.lp.constraints[family]
+        positions = np.asarray(positions, np.int64)
+        fam.lower[positions], fam.upper[positions] = lower, upper
+        rows = (fam.start + positions).astype(np.int32)
+        self.h.changeRowsBounds(len(rows), rows, fam.lower[positions].copy(), fam.upper[positions].copy())
+
+
+# --------------------------------------------------------------------------- pyomo
+class PyomoEngine:
+    """The LP as a Pyomo model, solved by Pyomo's persistent HiGHS interface."""
+
+    name = "pyomo"
+
+    def __init__(self, lp: LinearProgram, so: SolverOptions, periods: list[str]):
+        import pyomo.environ  # noqa: F401  (registers the solver plugins)
+        from pyomo.contrib.solver.common.factory import SolverFactory
+
+        from .pyomo_model import to_pyomo
+
+        self.lp = lp
+        self.model, self.columns, self.rows = to_pyomo(lp, periods)
+        self.opt = SolverFactory("highs")
+        cfg = self.opt.config
+        cfg.load_solutions = False
+        cfg.raise_exception_on_nonoptimal_result = False
+        cfg.time_limit = so.time_limit_s
+        cfg.threads = so.threads
+        cfg.rel_gap = so.mip_gap
+        cfg.tee = bool(so.log)
+        values = highs_option_values(so)
+        for key in ("output_flag", "time_limit", "threads", "mip_rel_gap"):
+            values.pop(key, None)
+        for key, value in values.items():
+            cfg.solver_options[key] = value
+
+    def solve(self) -> Solution:
+        from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition as TC
+
+        t0 = time.perf_counter()
+        with _stdout_to_devnull():
+            res = self.opt.solve(self.model)
+        solve_s = time.perf_counter() - t0
+        tc = res.termination_condition
+        feasible = res.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal)
+        if tc == TC.convergenceCriteriaSatisfied:
+            status = "optimal"
+        elif tc in (TC.provenInfeasible, TC.locallyInfeasible, TC.infeasibleOrUnbounded):
+            status = "infeasible"
+        elif tc == TC.unbounded:
+            status = "unbounded"
+        elif tc in (TC.maxTimeLimit, TC.iterationLimit, TC.interrupted, TC.objectiveLimit, TC.minStepLength):
+            status = "time_limit" if feasible else "no_plan"
+        else:
+            status = "error"
+        n, m = self.lp.n_cols, self.lp.n_rows
+        if status in ("optimal", "time_limit"):
+            res.solution_loader.load_vars()
+            x = np.array([v.value if v.value is not None else 0.0 for v in self.columns], float)
+            duals = res.solution_loader.get_duals()
+            row_dual = np.array([duals.get(c, np.nan) for c in self.rows], float)
+            rc = res.solution_loader.get_reduced_costs()
+            col_dual = np.array([rc[v] for v in self.columns], float) if n else np.zeros(0)
+            objective = float(res.incumbent_objective) if res.incumbent_objective is not None else 0.0
+        else:
+            x, row_dual, col_dual, objective = np.zeros(n), np.full(m, np.nan), np.full(n, np.nan), float("nan")
+        message = STATUS_WORDS[status]
+        if status == "error":
+            message += f" (Pyomo termination {tc.name})"
+        return Solution(status, status in ("optimal", "time_limit"), message, objective, x, row_dual, col_dual, None, solve_s, self.name, tc.name)
+
+    def set_variable_bounds(self, family: str, positions, lower, upper) -> None:
+        fam = self.lp.variables[family]
+        positions = np.asarray(positions, np.int64)
+        fam.lower[positions], fam.upper[positions] = lower, upper
+        for p in positions:
+            v = self.columns[fam.start + p]
+            v.setlb(None if not np.isfinite(fam.lower[p]) else float(fam.lower[p]))
+            v.setub(None if not np.isfinite(fam.upper[p]) else float(fam.upper[p]))
+
+    def set_constraint_bounds(self, family: str, positions, lower, upper) -> None:
+        fam = self.lp.constraints[family]
+        positions = np.asarray(positions, np.int64)
+        fam.lower[positions], fam.upper[positions] = lower, upper
+        lo = getattr(self.model, f"{family}_lower", None)
+        up = getattr(self.model, f"{family}_upper", None)
+        keys = list(getattr(self.model, f"{family}_index")) if fam.keys else [None]
+        for p in positions:
+            k = keys[p]
+            for param, value in ((lo, fam.lower[p]), (up, fam.upper[p])):
+                if param is not None:
+                    (param[k] if k is not None else param).set_value(float(value))

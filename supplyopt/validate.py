@@ -1,0 +1,272 @@
+"""Checks on a read data set: every problem at once, each with file, row, column and value.
+
+:func:`check` returns problems (errors and warnings); :func:`validate` returns the expanded
+:class:`~supplyopt.data.Network` or raises :class:`~supplyopt.data.DataError`.
+Rows in messages count data rows from 1 (the header line is not counted).
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from .data import NODE_KINDS, TABLES, DEFAULT_MODES, DataError, Dataset, Network, Problem, expand, products_of, split_products
+
+
+def validate(ds: Dataset) -> Network:
+    """The checked network, or :class:`DataError` carrying every error (and warnings)."""
+    problems = check(ds)
+    if any(p.severity == "error" for p in problems):
+        raise DataError(problems)
+    net = expand(ds)
+    net.warnings = [p for p in problems if p.severity != "error"]
+    return net
+
+
+def check(ds: Dataset) -> list[Problem]:
+    """All problems in a data set: reading problems first, then table and network checks."""
+    problems = list(ds.problems)
+    if not ds.periods or any(name not in ds.tables for name, s in TABLES.items() if s.required):
+        return problems  # the checks below need the core tables
+    t = ds.tables
+    for name, frame in t.items():
+        problems += _required_values(frame, name, ds)
+        problems += _duplicates(frame, name, ds)
+        problems += _period_rows(frame, name, ds)
+    problems += _nodes(t["nodes"], ds)
+    problems += _references(ds)
+    problems += _links(t["links"], ds)
+    problems += _supply(t["supply"], ds)
+    if "storage" in t:
+        problems += _storage(t["storage"], ds)
+    if not any(p.severity == "error" for p in problems):
+        problems += _network(ds)
+    return sorted(problems, key=_reading_order)
+
+
+_FILE_ORDER = {name: i for i, name in enumerate(["network"] + list(TABLES))}
+
+
+def _reading_order(p: Problem) -> tuple:
+    """Errors before warnings, then files in the order a reader meets them, then rows."""
+    table = p.file.split("[")[-1].rstrip("]").removesuffix(".csv").removesuffix(".yaml")
+    return (p.severity != "error", _FILE_ORDER.get(table, 99), p.row or 0)
+
+
+# --------------------------------------------------------------------------- per table
+def _has_base(frame: pd.DataFrame, key: list[str]) -> pd.Series:
+    """For each row: does its key have a period-less row?"""
+    base_keys = frame.loc[frame["period"] < 0, key].drop_duplicates()
+    flag = frame[key].merge(base_keys.assign(_b=True), on=key, how="left")["_b"]
+    return flag.fillna(False).astype(bool).to_numpy()
+
+
+def _required_values(frame: pd.DataFrame, name: str, ds: Dataset) -> list[Problem]:
+    spec = TABLES[name]
+    label = ds.sources[name]
+    out = []
+    inherits = (frame["period"] >= 0).to_numpy() & _has_base(frame, list(spec.key)) if "period" in frame else np.zeros(len(frame), bool)
+    for col in spec.columns:
+        if not col.needs_value or col.name not in frame:
+            continue
+        values = frame[col.name]
+        blank = (values == "") if col.kind == "text" else values.isna()
+        # Unreadable cells were reported while reading; only report truly blank ones.
+        raw_blank = blank & ~inherits
+        if col.kind == "number":
+            raw_blank &= ~_was_unreadable(ds, label, frame, col.name)
+        for row in frame.loc[raw_blank, "row"]:
+            out.append(Problem(label, f"is blank; expected a value for {col.name}", row=int(row), column=col.name, value=""))
+    return out
+
+
+def _was_unreadable(ds: Dataset, label: str, frame: pd.DataFrame, column: str) -> np.ndarray:
+    bad = {p.row for p in ds.problems if p.file == label and p.column == column}
+    return frame["row"].isin(bad).to_numpy()
+
+
+def _duplicates(frame: pd.DataFrame, name: str, ds: Dataset) -> list[Problem]:
+    spec = TABLES[name]
+    key = list(spec.key) + (["period"] if "period" in frame else [])
+    dup = frame.duplicated(key, keep="first")
+    out = []
+    first_row = frame.drop_duplicates(key).set_index(key)["row"]
+    for _, r in frame[dup].iterrows():
+        k = tuple(r[c] for c in key)
+        what = ", ".join(f"{c} {r[c]}" for c in spec.key)
+        when = "" if r.get("period", -1) < 0 else f" in period {ds.periods[int(r['period'])]}"
+        first = first_row.loc[k if len(k) > 1 else k[0]]
+        out.append(Problem(ds.sources[name], f"duplicate {what}{when}: row {int(first)} already has it; keys must be unique (key plus period)", row=int(r["row"]), column=spec.key[0], value=r[spec.key[0]]))
+    return out
+
+
+def _period_rows(frame: pd.DataFrame, name: str, ds: Dataset) -> list[Problem]:
+    """Period rows may not change what describes the thing (from, to, initial stock …)."""
+    spec = TABLES[name]
+    if "period" not in frame or not (frame["period"] >= 0).any():
+        return []
+    label = ds.sources[name]
+    key = list(spec.key)
+    out = []
+    base = frame[frame["period"] < 0].drop_duplicates(key)
+    periodic = frame[frame["period"] >= 0]
+    merged = periodic.merge(base, on=key, how="left", suffixes=("", "__base"), indicator=True)
+    orphan = merged["_merge"] == "left_only"
+    if name == "storage":
+        for row, node in zip(merged.loc[orphan, "row"], merged.loc[orphan, "node"]):
+            out.append(Problem(label, "period row without a period-less row for the same node and product; storage needs one (it carries initial_t)", row=int(row), column="period", value=node))
+    if name == "links":
+        for col in ("from", "to", "mode", "distance_km"):
+            blank = orphan & ((merged[col] == "") if col != "distance_km" else merged[col].isna())
+            for row in merged.loc[blank, "row"]:
+                out.append(Problem(label, f"link with period rows only must give {col} in every row", row=int(row), column=col, value=""))
+    for col in spec.static:
+        mine, theirs = merged[col], merged[f"{col}__base"]
+        if pd.api.types.is_numeric_dtype(mine):
+            differs = mine.notna() & theirs.notna() & ~np.isclose(mine.fillna(0), theirs.fillna(0))
+        else:
+            differs = (mine != "") & theirs.notna() & (mine != theirs.fillna(""))
+        for row, a, b in zip(merged.loc[differs & ~orphan, "row"], mine[differs & ~orphan], theirs[differs & ~orphan]):
+            out.append(Problem(label, f"period row differs from the period-less row ({b}); {col} cannot change by period", row=int(row), column=col, value=a))
+    return out
+
+
+def _nodes(nodes: pd.DataFrame, ds: Dataset) -> list[Problem]:
+    label = ds.sources["nodes"]
+    out = []
+    bad_kind = ~nodes["kind"].isin(NODE_KINDS) & (nodes["kind"] != "")
+    for row, kind in zip(nodes.loc[bad_kind, "row"], nodes.loc[bad_kind, "kind"]):
+        out.append(Problem(label, f"unknown node kind; expected one of {', '.join(NODE_KINDS)}", row=int(row), column="kind", value=kind))
+    for col, lo, hi in (("lon", -180, 180), ("lat", -90, 90)):
+        off = (nodes[col] < lo) | (nodes[col] > hi)
+        for row, v in zip(nodes.loc[off, "row"], nodes.loc[off, col]):
+            out.append(Problem(label, f"out of range; expected degrees between {lo} and {hi}", row=int(row), column=col, value=v))
+    return out
+
+
+def _references(ds: Dataset) -> list[Problem]:
+    t = ds.tables
+    node_ids = set(t["nodes"]["id"])
+    modes = set(DEFAULT_MODES["mode"]) | (set(t["modes"]["mode"]) if "modes" in t else set())
+    products = set(products_of(ds))
+    out = []
+
+    def unknown(name: str, col: str, allowed: set[str], expected: str) -> None:
+        frame = t[name]
+        bad = ~frame[col].isin(allowed) & (frame[col] != "")
+        for row, value in zip(frame.loc[bad, "row"], frame.loc[bad, col]):
+            out.append(Problem(ds.sources[name], f"unknown {expected}", row=int(row), column=col, value=value))
+
+    node_expected = "node; expected an id from nodes.csv"
+    for name, col in (("supply", "node"), ("demand", "node"), ("storage", "node"), ("links", "from"), ("links", "to")):
+        if name in t:
+            unknown(name, col, node_ids, node_expected)
+    unknown("links", "mode", modes, f"mode; expected one of {', '.join(sorted(modes))} (or add it to modes.csv)")
+    if ds.declared_products:
+        for name in ("supply", "demand", "storage"):
+            if name in t:
+                unknown(name, "product", products, f"product; expected one of the products in network.yaml ({', '.join(ds.declared_products)})")
+    links = t["links"]
+    for row, cell in zip(links["row"], links["products"]):
+        for p in split_products(cell):
+            if p not in products:
+                out.append(Problem(ds.sources["links"], f"unknown product {p!r}; expected products named in supply, demand or storage ({', '.join(sorted(products))}), separated by ';'", row=int(row), column="products", value=cell))
+    return out
+
+
+def _links(links: pd.DataFrame, ds: Dataset) -> list[Problem]:
+    label = ds.sources["links"]
+    out = []
+    loop = (links["from"] == links["to"]) & (links["from"] != "")
+    for row, node in zip(links.loc[loop, "row"], links.loc[loop, "from"]):
+        out.append(Problem(label, "link goes from a node to itself; expected different from and to nodes", row=int(row), column="to", value=node))
+    eff = links["efficiency"]
+    bad = eff.notna() & ((eff <= 0) | (eff > 1))
+    for row, v in zip(links.loc[bad, "row"], eff[bad]):
+        out.append(Problem(label, "expected an efficiency above 0 and at most 1 (share of entering tonnes that arrive)", row=int(row), column="efficiency", value=v))
+    return out
+
+
+def _supply(supply: pd.DataFrame, ds: Dataset) -> list[Problem]:
+    bad = supply["min_t"].notna() & supply["capacity_t"].notna() & (supply["min_t"] > supply["capacity_t"])
+    return [
+        Problem(ds.sources["supply"], f"min_t is above capacity_t ({cap:g}); expected min_t ≤ capacity_t", row=int(row), column="min_t", value=mn)
+        for row, mn, cap in zip(supply.loc[bad, "row"], supply.loc[bad, "min_t"], supply.loc[bad, "capacity_t"])
+    ]
+
+
+def _storage(storage: pd.DataFrame, ds: Dataset) -> list[Problem]:
+    """Capacity is shared by the node's products: stock levels are compared with it summed."""
+    label = ds.sources["storage"]
+    out = []
+    # Product rows of one node must not disagree about the shared capacity.
+    given = storage[storage["capacity_t"].notna()]
+    spread = given.groupby(["node", "period"])["capacity_t"].agg(["min", "max"])
+    for (node, period), r in spread[spread["min"] != spread["max"]].iterrows():
+        rows = given[(given["node"] == node) & (given["period"] == period)]
+        out.append(Problem(label, f"capacity_t differs between product rows of node {node} ({r['min']:g} vs {r['max']:g}); it is shared by all products, give one value", row=int(rows["row"].iloc[-1]), column="capacity_t", value=rows["capacity_t"].iloc[-1]))
+    base = storage[storage["period"] < 0]
+    cap = base.groupby("node")["capacity_t"].max()
+    for col, what in (("initial_t", "initial stock"), ("safety_t", "safety stock"), ("end_t", "end stock")):
+        total = base.groupby("node")[col].sum(min_count=1)
+        over = total[(total > cap.reindex(total.index)) & total.notna()]
+        for node, amount in over.items():
+            rows = base[base["node"] == node]
+            row = rows.loc[rows[col].idxmax()]
+            out.append(Problem(label, f"{what} at node {node} ({amount:g} t over all products) is above its capacity_t ({cap[node]:g} t)", row=int(row["row"]), column=col, value=row[col]))
+    periodic = storage[(storage["period"] >= 0) & storage["safety_t"].notna()]
+    if not periodic.empty:
+        caps = storage.groupby(["node", "period"])["capacity_t"].max()
+        for _, r in periodic.iterrows():
+            c = caps.get((r["node"], r["period"]), np.nan)
+            if np.isnan(c):
+                c = cap.get(r["node"], np.nan)
+            if not np.isnan(c) and r["safety_t"] > c:
+                out.append(Problem(label, f"safety stock above capacity_t ({c:g} t) in period {ds.periods[int(r['period'])]}", row=int(r["row"]), column="safety_t", value=r["safety_t"]))
+    return out
+
+
+# --------------------------------------------------------------------------- whole network
+def _network(ds: Dataset) -> list[Problem]:
+    """Graph and balance checks on the expanded network (only once the tables are clean)."""
+    net = expand(ds)
+    out = []
+    sources = {"demand": ds.sources["demand"], "supply": ds.sources["supply"]}
+    demand = net.demand[net.demand["demand_t"] > 0]
+    supplied = set(net.supply["product"])
+    stocked = set(net.storage.loc[net.storage["initial_t"] > 0, "product"])
+    first_row = ds.tables["demand"].drop_duplicates(["node", "product"]).set_index(["node", "product"])["row"]
+    for product, rows in demand.groupby("product", sort=True):
+        if product not in supplied:
+            sev = "warning" if product in stocked else "error"
+            what = "only initial stock can serve it" if sev == "warning" else "no mine produces it and no node holds it"
+            row = first_row.get((rows["node"].iloc[0], product))
+            out.append(Problem(sources["demand"], f"product {product!r} has demand but no supply: {what}", row=int(row) if row is not None else None, column="product", value=product, severity=sev))
+            continue
+        graph = _product_graph(net, product)
+        sources_of = set(net.supply.loc[net.supply["product"] == product, "node"]) | set(
+            net.storage.loc[(net.storage["product"] == product) & (net.storage["initial_t"] > 0), "node"]
+        )
+        reachable = set(sources_of)
+        for s in sources_of:
+            if s in graph:
+                reachable |= nx.descendants(graph, s)
+        for node in sorted(set(rows["node"]) - reachable):
+            row = first_row.get((node, product))
+            out.append(Problem(sources["demand"], f"demand centre {node} cannot be reached: no chain of links carrying {product!r} leads to it from a mine or stock", row=int(row) if row is not None else None, column="node", value=node))
+        capacity = net.supply.loc[net.supply["product"] == product, "capacity_t"].sum()
+        stock = net.storage.loc[net.storage["product"] == product, "initial_t"].sum()
+        need = rows["demand_t"].sum()
+        if capacity + stock < need:
+            out.append(Problem(sources["supply"], f"total supply capacity of {product!r} over the horizon ({capacity:,.0f} t) plus initial stock ({stock:,.0f} t) is below total demand ({need:,.0f} t): some demand will go unmet", severity="warning"))
+    return out
+
+
+def _product_graph(net: Network, product: str) -> nx.DiGraph:
+    allowed = net.links["products"].map(lambda ps: not ps or product in ps)
+    open_links = set(net.link_periods.loc[net.link_periods["capacity_t"] > 0, "link"])
+    usable = net.links[allowed & net.links["id"].isin(open_links)]
+    graph = nx.DiGraph()
+    graph.add_edges_from(zip(usable["from"], usable["to"]))
+    return graph
