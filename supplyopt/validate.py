@@ -231,7 +231,7 @@ def _storage(storage: pd.DataFrame, ds: Dataset) -> list[Problem]:
 def _network(ds: Dataset) -> list[Problem]:
     """Graph and balance checks on the expanded network (only once the tables are clean)."""
     net = expand(ds)
-    out = []
+    out = _free_cycles(net, ds)
     sources = {"demand": ds.sources["demand"], "supply": ds.sources["supply"]}
     demand = net.demand[net.demand["demand_t"] > 0]
     supplied = set(net.supply["product"])
@@ -260,6 +260,26 @@ def _network(ds: Dataset) -> list[Problem]:
         need = rows["demand_t"].sum()
         if capacity + stock < need:
             out.append(Problem(sources["supply"], f"total supply capacity of {product!r} over the horizon ({capacity:,.0f} t) plus initial stock ({stock:,.0f} t) is below total demand ({need:,.0f} t): some demand will go unmet", severity="warning"))
+    return out
+
+
+def _free_cycles(net: Network, ds: Dataset) -> list[Problem]:
+    """Links that cost nothing and lose nothing must not form a cycle: the plan could then
+    send coal round it for free, and flows, utilisation and t·km would be meaningless."""
+    free_ids = net.link_periods.groupby("link")["cost_cny_per_t"].max()
+    free_ids = set(free_ids[free_ids <= 0].index)
+    free = net.links[net.links["id"].isin(free_ids) & (net.links["efficiency"] >= 1)]
+    graph = nx.DiGraph()
+    for link, a, b in zip(free["id"], free["from"], free["to"]):
+        graph.add_edge(a, b, link=link)
+    rows = ds.tables["links"].drop_duplicates("id").set_index("id")["row"]
+    out = []
+    for component in sorted(nx.strongly_connected_components(graph), key=min):
+        if len(component) < 2:
+            continue
+        cycle = nx.find_cycle(graph.subgraph(component))
+        links = [graph.edges[a, b]["link"] for a, b in cycle]
+        out.append(Problem(ds.sources["links"], f"links {' → '.join(links)} form a cycle that costs nothing (cost_cny_per_t 0, efficiency 1): coal could circulate on it for free; give at least one of them a cost", row=int(rows[links[0]]), column="cost_cny_per_t", value=0))
     return out
 
 
