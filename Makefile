@@ -2,7 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 STAMP  := $(VENV)/.installed
-DEMO_DATA ?= $(if $(wildcard data/shanxi/network.yaml),data/shanxi,data/examples/winter)
+DEMO_DATA ?= data/shanxi
 
 .PHONY: demo test venv bench clean
 

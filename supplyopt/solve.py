@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from .model import LinearProgram
 from .options import Options, SolverOptions
@@ -111,6 +112,51 @@ def _stdout_to_devnull():
             os.close(fd)
 
 
+# --------------------------------------------------------------------------- warm changes
+def _positions(index: pd.DataFrame, changes: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Rows of ``changes`` with ``pos``, the position of their key in ``index``; keys the
+    model does not have are an error (a new link or demand needs a rebuild)."""
+    found = index[keys].assign(pos=np.arange(len(index))).merge(changes, on=keys, how="right", indicator=True)
+    missing = found[found["_merge"] == "right_only"]
+    if len(missing):
+        raise KeyError(f"not in the built model (rebuild to add them): {missing[keys].head(5).to_dict('records')}")
+    return found.drop(columns="_merge")
+
+
+def change_link_capacity(engine, changes: pd.DataFrame) -> None:
+    """Set new capacities (``link``, ``period`` from 0, ``capacity_t``) on a built model,
+    for a warm re-solve: a column bound on one-product links, a row bound on shared ones."""
+    lp = engine.lp
+    flow = lp.variables["flow"]
+    hit = _positions(flow.index, changes, ["link", "period"])
+    single = hit[flow.index["n_products"].to_numpy()[hit["pos"]] == 1]
+    if len(single):
+        engine.set_variable_bounds("flow", single["pos"], 0.0, single["capacity_t"].to_numpy())
+    shared = hit[flow.index["n_products"].to_numpy()[hit["pos"]] > 1].drop_duplicates(["link", "period"])
+    if len(shared):
+        rows = _positions(lp.constraints["link_capacity"].index, shared[["link", "period", "capacity_t"]].rename(columns={"capacity_t": "new_t"}), ["link", "period"])
+        engine.set_constraint_bounds("link_capacity", rows["pos"], -np.inf, rows["new_t"].to_numpy())
+        lp.constraints["link_capacity"].index.loc[rows["pos"], "capacity_t"] = rows["new_t"].to_numpy()
+    flow.index.loc[hit["pos"], "capacity_t"] = hit["capacity_t"].to_numpy()
+
+
+def change_demand(engine, changes: pd.DataFrame) -> None:
+    """Set new demand (``node``, ``product``, ``period`` from 0, ``demand_t``) on a built
+    model, for a warm re-solve: unmet's upper bound and the node balance right-hand side."""
+    lp = engine.lp
+    keys = ["node", "product", "period"]
+    unmet = lp.variables["unmet"]
+    hit = _positions(unmet.index, changes, keys)
+    old = unmet.index["demand_t"].to_numpy()[hit["pos"]]
+    new = hit["demand_t"].to_numpy()
+    engine.set_variable_bounds("unmet", hit["pos"], 0.0, new)
+    balance = lp.constraints["node_balance"]
+    rows = _positions(balance.index, hit[keys], keys)["pos"].to_numpy()
+    rhs = balance.upper[rows] + (new - old)
+    engine.set_constraint_bounds("node_balance", rows, rhs, rhs)
+    unmet.index.loc[hit["pos"], "demand_t"] = new
+
+
 # --------------------------------------------------------------------------- highspy
 class HighsEngine:
     """The LP passed to HiGHS as column-wise sparse arrays; HiGHS keeps its basis between
@@ -127,21 +173,14 @@ class HighsEngine:
             self.h.setOptionValue(key, value)
         col_lo, col_up, row_lo, row_up = lp.bounds()
         rows, cols, vals = lp.triplets()
-        order = np.lexsort((rows, cols))
-        starts = np.searchsorted(cols[order], np.arange(lp.n_cols + 1)).astype(np.int32)
-        model = highspy.HighsLp()
-        model.num_col_ = lp.n_cols
-        model.num_row_ = lp.n_rows
-        model.col_cost_ = lp.objective()
-        model.col_lower_ = col_lo
-        model.col_upper_ = col_up
-        model.row_lower_ = row_lo
-        model.row_upper_ = row_up
-        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        model.a_matrix_.start_ = starts
-        model.a_matrix_.index_ = rows[order].astype(np.int32)
-        model.a_matrix_.value_ = vals[order]
-        status = self.h.passModel(model)
+        order = np.lexsort((rows, cols))  # canonical: by column, then row
+        starts = np.searchsorted(cols[order], np.arange(lp.n_cols)).astype(np.int32)
+        # The array overload of passModel takes numpy buffers without per-element conversion.
+        status = self.h.passModel(
+            lp.n_cols, lp.n_rows, len(vals), int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), 0.0,
+            lp.objective(), col_lo, col_up, row_lo, row_up,
+            starts, rows[order].astype(np.int32), vals[order], np.zeros(lp.n_cols, np.int32),
+        )
         if status == highspy.HighsStatus.kError:
             raise RuntimeError("HiGHS rejected the model (passModel returned an error)")
 

@@ -16,19 +16,23 @@ from .data import NODE_KINDS, TABLES, DEFAULT_MODES, DataError, Dataset, Network
 
 def validate(ds: Dataset) -> Network:
     """The checked network, or :class:`DataError` carrying every error (and warnings)."""
-    problems = check(ds)
-    if any(p.severity == "error" for p in problems):
+    problems, net = _check(ds)
+    if net is None:
         raise DataError(problems)
-    net = expand(ds)
     net.warnings = [p for p in problems if p.severity != "error"]
     return net
 
 
 def check(ds: Dataset) -> list[Problem]:
-    """All problems in a data set: reading problems first, then table and network checks."""
+    """All problems in a data set: errors first, in file and row order, then warnings."""
+    return _check(ds)[0]
+
+
+def _check(ds: Dataset) -> tuple[list[Problem], Network | None]:
+    """Problems, and the expanded network when there is no error."""
     problems = list(ds.problems)
     if not ds.periods or any(name not in ds.tables for name, s in TABLES.items() if s.required):
-        return problems  # the checks below need the core tables
+        return problems, None  # the checks below need the core tables
     t = ds.tables
     for name, frame in t.items():
         problems += _required_values(frame, name, ds)
@@ -40,9 +44,12 @@ def check(ds: Dataset) -> list[Problem]:
     problems += _supply(t["supply"], ds)
     if "storage" in t:
         problems += _storage(t["storage"], ds)
+    net = None
     if not any(p.severity == "error" for p in problems):
-        problems += _network(ds)
-    return sorted(problems, key=_reading_order)
+        net = expand(ds)
+        problems += _network(ds, net)
+    problems = sorted(problems, key=_reading_order)
+    return problems, (net if not any(p.severity == "error" for p in problems) else None)
 
 
 _FILE_ORDER = {name: i for i, name in enumerate(["network"] + list(TABLES))}
@@ -228,9 +235,8 @@ def _storage(storage: pd.DataFrame, ds: Dataset) -> list[Problem]:
 
 
 # --------------------------------------------------------------------------- whole network
-def _network(ds: Dataset) -> list[Problem]:
+def _network(ds: Dataset, net: Network) -> list[Problem]:
     """Graph and balance checks on the expanded network (only once the tables are clean)."""
-    net = expand(ds)
     out = _free_cycles(net, ds)
     sources = {"demand": ds.sources["demand"], "supply": ds.sources["supply"]}
     demand = net.demand[net.demand["demand_t"] > 0]
@@ -248,10 +254,8 @@ def _network(ds: Dataset) -> list[Problem]:
         sources_of = set(net.supply.loc[net.supply["product"] == product, "node"]) | set(
             net.storage.loc[(net.storage["product"] == product) & (net.storage["initial_t"] > 0), "node"]
         )
-        reachable = set(sources_of)
-        for s in sources_of:
-            if s in graph:
-                reachable |= nx.descendants(graph, s)
+        graph.add_edges_from((_SOURCE, s) for s in sources_of)  # one search from all sources
+        reachable = nx.descendants(graph, _SOURCE) | sources_of
         for node in sorted(set(rows["node"]) - reachable):
             row = first_row.get((node, product))
             out.append(Problem(sources["demand"], f"demand centre {node} cannot be reached: no chain of links carrying {product!r} leads to it from a mine or stock", row=int(row) if row is not None else None, column="node", value=node))
@@ -283,10 +287,13 @@ def _free_cycles(net: Network, ds: Dataset) -> list[Problem]:
     return out
 
 
+_SOURCE = object()  # a node no data set can name
+
+
 def _product_graph(net: Network, product: str) -> nx.DiGraph:
     allowed = net.links["products"].map(lambda ps: not ps or product in ps)
-    open_links = set(net.link_periods.loc[net.link_periods["capacity_t"] > 0, "link"])
+    open_links = net.link_periods.loc[net.link_periods["capacity_t"] > 0, "link"].unique()
     usable = net.links[allowed & net.links["id"].isin(open_links)]
     graph = nx.DiGraph()
-    graph.add_edges_from(zip(usable["from"], usable["to"]))
+    graph.add_edges_from(zip(usable["from"].tolist(), usable["to"].tolist()))
     return graph

@@ -1,0 +1,180 @@
+"""Seeded synthetic coal networks in the documented data format (docs/data-format.md).
+
+A coal region in the west, demand spread over a 2,000 × 1,500 km country, ports on the east
+coast. Large mines load onto rail at their nearest hubs, small mines truck to a hub or a
+nearby plant; hubs form a rail grid, feed ports and demand centres; ports ship by sea to
+coastal demand. Weekly demand follows a winter peak (period rows), some corridors lose
+capacity for maintenance weeks (period rows), and hubs, ports and some plants hold stock.
+
+    python benchmarks/generate.py medium /tmp/medium      # writes a data set folder
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+
+@dataclass(frozen=True)
+class Size:
+    mines: int
+    hubs: int
+    ports: int
+    demand: int
+    weeks: int
+
+
+SIZES = {
+    "tiny": Size(8, 4, 2, 6, 4),
+    "small": Size(50, 20, 5, 40, 12),
+    "medium": Size(300, 80, 10, 200, 26),
+    "large": Size(600, 140, 12, 400, 39),
+    "national": Size(1000, 200, 15, 600, 52),
+}
+
+
+def _nearest(src: np.ndarray, dst: np.ndarray, k: int, skip_self: bool = False) -> np.ndarray:
+    """Indices of the k nearest dst points for each src point (brute force, vectorised)."""
+    d = np.linalg.norm(src[:, None, :] - dst[None, :, :], axis=2)
+    if skip_self:
+        np.fill_diagonal(d, np.inf)
+    k = min(k, dst.shape[0] - (1 if skip_self else 0))
+    return np.argsort(d, axis=1, kind="stable")[:, :k]
+
+
+def generate(size: Size, seed: int = 0) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """(network.yaml content, tables) for a synthetic network of the given size."""
+    rng = np.random.default_rng(seed)
+    mine_xy = rng.normal([300, 700], [150, 250], (size.mines, 2))
+    # a third of the hubs are loading stations in the coal region, the rest spread out
+    n_load = max(1, size.hubs // 3)
+    hub_xy = np.vstack([
+        rng.normal([300, 700], [150, 250], (n_load, 2)),
+        np.column_stack([rng.uniform(100, 1900, size.hubs - n_load), rng.uniform(0, 1500, size.hubs - n_load)]),
+    ])
+    port_xy = np.column_stack([np.full(size.ports, 2000.0), np.linspace(100, 1400, size.ports)])
+    dem_xy = np.column_stack([rng.uniform(0, 2200, size.demand), rng.uniform(0, 1500, size.demand)])
+    mines = [f"m{i:04d}" for i in range(size.mines)]
+    hubs = [f"h{i:03d}" for i in range(size.hubs)]
+    ports = [f"p{i:02d}" for i in range(size.ports)]
+    dems = [f"d{i:03d}" for i in range(size.demand)]
+    nodes = pd.DataFrame({
+        "id": mines + hubs + ports + dems,
+        "kind": ["mine"] * size.mines + ["hub"] * size.hubs + ["port"] * size.ports + ["demand"] * size.demand,
+        "name": mines + hubs + ports + dems,
+        "region": [f"r{int(x // 500)}{int(y // 500)}" for x, y in np.vstack([mine_xy, hub_xy, port_xy, dem_xy])],
+        "lon": np.round(100 + np.vstack([mine_xy, hub_xy, port_xy, dem_xy])[:, 0] / 100, 4),
+        "lat": np.round(25 + np.vstack([mine_xy, hub_xy, port_xy, dem_xy])[:, 1] / 100, 4),
+    })
+
+    large = rng.random(size.mines) < 0.6
+    mine_cap = np.where(large, rng.uniform(40_000, 150_000, size.mines), rng.uniform(5_000, 20_000, size.mines)).round()
+    supply = pd.DataFrame({
+        "node": mines, "product": "coal", "capacity_t": mine_cap,
+        "cost_cny_per_t": rng.uniform(180, 420, size.mines).round(1), "min_t": 0,
+        "size_class": np.where(large, "large", "small"),
+    })
+
+    links = []
+
+    def add(frm, to, mode, dist, cap, per_km, fixed):
+        n = len(frm)
+        links.append(pd.DataFrame({
+            "from": frm, "to": to, "mode": mode, "capacity_t": cap,
+            "cost_cny_per_t": (fixed + per_km * dist).round(2), "distance_km": dist.round(1),
+        }).iloc[:n])
+
+    dist = lambda a, b: np.maximum(1.0, 1.2 * np.linalg.norm(a - b, axis=1))  # noqa: E731
+    near = _nearest(mine_xy, hub_xy, 3)
+    for j in range(near.shape[1]):
+        h = near[:, j]
+        d = dist(mine_xy, hub_xy[h])
+        mode = np.where(large, "rail", "truck")
+        add(np.array(mines), np.array(hubs)[h], mode, d, "", np.where(large, 0.12, 0.5), np.where(large, 8.0, 5.0))
+    near_d = _nearest(mine_xy[~large], dem_xy, 1)[:, 0]
+    add(np.array(mines)[~large], np.array(dems)[near_d], "truck", dist(mine_xy[~large], dem_xy[near_d]), "", 0.5, 5.0)
+    hub_cap = (mine_cap.sum() / size.hubs * rng.uniform(1.0, 4.0, size.hubs)).round(-3)
+    for h in _nearest(hub_xy, hub_xy, 3, skip_self=True).T:  # rail grid, both directions
+        add(np.array(hubs), np.array(hubs)[h], "rail", dist(hub_xy, hub_xy[h]), hub_cap, 0.1, 2.0)
+        add(np.array(hubs)[h], np.array(hubs), "rail", dist(hub_xy, hub_xy[h]), hub_cap, 0.1, 2.0)
+    # trunk corridors: every loading station to three random hubs outside the coal region
+    outer = np.arange(n_load, size.hubs)
+    if len(outer):
+        trunk = rng.choice(outer, size=(n_load, min(3, len(outer))))
+        for h in trunk.T:
+            add(np.array(hubs)[:n_load], np.array(hubs)[h], "rail", dist(hub_xy[:n_load], hub_xy[h]), 2 * hub_cap[:n_load], 0.1, 2.0)
+    for h in _nearest(hub_xy, port_xy, 2).T:
+        add(np.array(hubs), np.array(ports)[h], "rail", dist(hub_xy, port_xy[h]), hub_cap / 2, 0.1, 6.0)
+    for h in _nearest(hub_xy, dem_xy, 8).T:
+        add(np.array(hubs), np.array(dems)[h], "rail", dist(hub_xy, dem_xy[h]), "", 0.13, 4.0)
+    for h in _nearest(dem_xy, hub_xy, 2).T:  # every demand centre served by its two nearest hubs
+        add(np.array(hubs)[h], np.array(dems), "rail", dist(hub_xy[h], dem_xy), "", 0.13, 4.0)
+    coastal = np.flatnonzero(dem_xy[:, 0] > 1200)
+    if len(coastal):
+        for h in _nearest(port_xy, dem_xy[coastal], 20).T:
+            add(np.array(ports), np.array(dems)[coastal[h]], "sea", dist(port_xy, dem_xy[coastal[h]]), 400_000.0, 0.03, 20.0)
+    links = pd.concat(links, ignore_index=True).drop_duplicates(["from", "to"]).reset_index(drop=True)
+    links.insert(0, "id", [f"l{i:05d}" for i in range(len(links))])
+    links["capacity_t"] = links["capacity_t"].replace("", np.nan).astype(float)
+
+    base = mine_cap.sum() * 0.85 / size.demand
+    dem_base = rng.uniform(0.3, 1.7, size.demand) * base
+    demand = pd.DataFrame({"node": dems, "product": "coal", "demand_t": dem_base.round(), "penalty_cny_per_t": 3000.0, "period": ""})
+    weeks = np.arange(size.weeks)
+    season = 1 + 0.25 * np.cos(2 * np.pi * (weeks + 2) / 52)
+    forecast = pd.DataFrame({
+        "node": np.repeat(dems, size.weeks), "product": "coal",
+        "demand_t": (np.repeat(dem_base, size.weeks) * np.tile(season, size.demand) * rng.uniform(0.95, 1.05, size.demand * size.weeks)).round(),
+        "penalty_cny_per_t": np.nan, "period": np.tile(weeks + 1, size.demand).astype(str),
+    })
+    demand = pd.concat([demand, forecast], ignore_index=True)
+
+    maintenance = links[links["mode"] == "rail"].sample(frac=0.05, random_state=seed)
+    m_rows = []
+    for lid, cap in zip(maintenance["id"], maintenance["capacity_t"]):
+        start = rng.integers(0, max(1, size.weeks - 2))
+        for w in (start, start + 1):
+            if w < size.weeks and np.isfinite(cap):
+                m_rows.append({"id": lid, "capacity_t": round(cap * 0.6), "period": str(w + 1)})
+    links["period"] = ""
+    if m_rows:
+        extra = pd.DataFrame(m_rows)
+        for col in ("from", "to", "mode", "cost_cny_per_t", "distance_km"):
+            extra[col] = np.nan if col in ("cost_cny_per_t", "distance_km") else ""
+        links = pd.concat([links, extra[links.columns]], ignore_index=True)
+
+    stock_nodes = list(np.array(hubs)[rng.random(size.hubs) < 0.3]) + ports + list(np.array(dems)[rng.random(size.demand) < 0.2])
+    cap = rng.uniform(50_000, 400_000, len(stock_nodes)).round(-3)
+    storage = pd.DataFrame({
+        "node": stock_nodes, "product": "coal", "capacity_t": cap, "initial_t": (cap * rng.uniform(0.2, 0.6, len(stock_nodes))).round(),
+        "safety_t": (cap * 0.1).round(), "holding_cny_per_t": rng.uniform(0.5, 3, len(stock_nodes)).round(2),
+    })
+    meta = {"name": f"synthetic-{size.mines}m-{size.weeks}w-s{seed}", "description": "seeded synthetic network (benchmarks/generate.py)",
+            "currency": "CNY", "period_days": 7, "periods": [f"W{w + 1:02d}" for w in weeks]}
+    return meta, {"nodes": nodes, "supply": supply, "links": links, "demand": demand, "storage": storage}
+
+
+def write(folder: Path, meta: dict, tables: dict[str, pd.DataFrame]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "network.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+    for name, frame in tables.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("size", choices=SIZES)
+    p.add_argument("folder", type=Path)
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args()
+    write(a.folder, *generate(SIZES[a.size], a.seed))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""The Shanxi reference network: validates clean, solves, and its implied yearly volumes
+match the sourced figures in data/shanxi/SOURCES.md within 10 %."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from conftest import REPO, solve_path
+from supplyopt.data import read_dataset
+from supplyopt.validate import check
+
+SHANXI = REPO / "data/shanxi"
+WEEKS_PER_YEAR = 52
+
+# Sourced yearly figures (SOURCES.md §1): Mt/yr
+PROVINCE_OUTPUT_MT = 1300  # 2024 plan ~1.3 bn t (S1, S2); 1,378 Mt in 2023
+DAQIN_MT = 422  # 2023 (S11, S12)
+WARI_MT = 100.08  # 2023 (S12)
+
+
+@pytest.fixture(scope="module")
+def solved():
+    return solve_path(SHANXI, REPO / "models/default.yaml")
+
+
+def test_validates_without_errors():
+    problems = check(read_dataset(SHANXI))
+    assert [str(p) for p in problems if p.severity == "error"] == []
+
+
+def test_yearly_totals_match_sourced_figures(solved):
+    net, _, sol, plan = solved
+    assert sol.status == "optimal"
+    per_year = WEEKS_PER_YEAR / net.n_periods / 1e6
+    shanxi_mines = set(net.supply.loc[net.supply["origin"] == "shanxi", "node"])
+    output = plan.production.loc[plan.production["mine"].isin(shanxi_mines), "production_t"].sum() * per_year
+    assert output == pytest.approx(PROVINCE_OUTPUT_MT, rel=0.10)
+    flows = plan.flows.groupby("link")["flow_t"].sum() * per_year
+    assert flows["rail_daqin_main"] == pytest.approx(DAQIN_MT, rel=0.10)
+    wari = flows.reindex([f"rail_wari_{i}" for i in range(1, 6)], fill_value=0).max()  # the busiest section
+    assert wari == pytest.approx(WARI_MT, rel=0.10)
+
+
+def test_plan_looks_right_to_a_planner(solved):
+    net, _, _, plan = solved
+    k = plan.kpis
+    assert k["unmet_t"] == pytest.approx(0, abs=1)
+    # trucks only in short feeders: a small share of t·km, and no truck link leaves the province
+    assert k["truck_share_tkm"] < 0.02
+    trucks = plan.flows[plan.flows["truck"]]
+    assert (trucks["distance_km"] <= 150).all()
+    # ports busy in winter: Bohai-rim ship loaders at capacity in most weeks
+    loaders = plan.flows[plan.flows["link"].str.startswith("load_")]
+    assert (loaders["utilisation"] > 0.95).mean() > 0.5
+    # coal by wire is used
+    assert plan.flows.loc[plan.flows["mode"] == "uhv", "flow_t"].sum() > 0
