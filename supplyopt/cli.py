@@ -78,7 +78,8 @@ def _print_problems(problems: list[Problem], as_json: bool = False) -> None:
         print(json.dumps({"valid": not errors, "problems": rows}, indent=2, ensure_ascii=False))
         return
     if errors:
-        print(f"supplyopt: {len(errors)} error(s) in the input ({ROWS_NOTE}):", file=sys.stderr)
+        note = f" ({ROWS_NOTE})" if any(p.row is not None for p in errors) else ""
+        print(f"supplyopt: {len(errors)} error(s) in the input{note}:", file=sys.stderr)
         for p in errors:
             print(f"  error    {p}", file=sys.stderr)
     if warnings:

@@ -56,7 +56,10 @@ class Problem:
 
 
 def _show(value: object) -> str:
-    text = str(value)
+    if isinstance(value, (float, np.floating)) and math.isfinite(value):
+        text = str(int(value)) if float(value).is_integer() else format(float(value), ".12g")
+    else:
+        text = str(value)
     return repr(text) if text.strip() != text or text == "" else f"'{text}'"
 
 
@@ -140,7 +143,7 @@ TABLES: dict[str, TableSpec] = {
             _num("capacity_t", in_header=True),
             _num("cost_cny_per_t", in_header=True, needs_value=True),
             _num("distance_km", in_header=True, needs_value=True),
-            _num("efficiency"),
+            _num("efficiency", signed=True),
             Column("products"),
             PERIOD,
         ),
@@ -242,12 +245,15 @@ def read_dataset(path: str | Path) -> Dataset:
         return Dataset(path, path.name, "", "CNY", 7.0, [], None, {}, {}, problems)
 
     periods = _periods(meta, sources.get("network", "network.yaml"), problems)
+    unreadable = {p.file for p in problems}
+    what = "sheet" if path.is_file() else "file"
     tables = {}
     for name, spec in TABLES.items():
         frame = raw.get(name)
         if frame is None:
-            if spec.required:
-                problems.append(Problem(sources.get(name, f"{name}.csv"), f"missing file: the {name} table is required"))
+            label = sources.get(name, f"{name}.csv")
+            if spec.required and label not in unreadable:
+                problems.append(Problem(label, f"missing {what}: the {name} table is required"))
             continue
         tables[name] = _typed_table(frame, spec, sources[name], periods, problems)
     products = meta.get("products")
@@ -298,9 +304,7 @@ def _read_yaml(file: Path, label: str, problems: list[Problem]) -> dict:
     try:
         meta = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problems.append(Problem(label, f"not valid YAML{where}: {getattr(err, 'problem', err)}"))
+        problems.append(Problem(label, yaml_message(err, text)))
         return {}
     if meta is None:
         meta = {}
@@ -314,8 +318,22 @@ def _read_yaml(file: Path, label: str, problems: list[Problem]) -> dict:
     return meta
 
 
+def yaml_message(err: yaml.YAMLError, text: str) -> str:
+    """A YAML syntax error in words, with line numbers that exist in the file (PyYAML
+    reports the end of the stream one line past the last)."""
+    last = max(1, len(text.splitlines()))
+    parts = []
+    for what, mark in ((getattr(err, "context", None), getattr(err, "context_mark", None)), (getattr(err, "problem", None), getattr(err, "problem_mark", None))):
+        if what:
+            parts.append(f"{what} (line {min(mark.line + 1, last)}, column {mark.column + 1})" if mark else what)
+    return "not valid YAML: " + ("; ".join(parts) or str(err)) + "; check brackets, quotes and indentation there"
+
+
 def _decode(file: Path, label: str, problems: list[Problem]) -> str | None:
     data = file.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        problems.append(Problem(label, "is UTF-16 text (it starts with a UTF-16 byte-order mark); expected UTF-8: save it as 'CSV UTF-8'"))
+        return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -331,21 +349,41 @@ def _decode(file: Path, label: str, problems: list[Problem]) -> str | None:
 
 
 def _read_csv(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
+    """Rows exactly as written (no type guessing, no renaming of repeated headers). A row
+    with more or fewer values than the header is reported and left out."""
+    import csv
     import io
 
     text = _decode(file, file.name, problems)
     if text is None:
         return None
-    if not text.strip():
-        problems.append(Problem(file.name, "file is empty; expected a header line and data rows"))
-        return None
     try:
-        frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False
-        )
-    except (pd.errors.ParserError, ValueError) as err:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as err:
         problems.append(Problem(file.name, f"cannot be read as CSV: {err}"))
         return None
+    return _frame(rows, file.name, problems)
+
+
+def _frame(rows: list[list[str]], label: str, problems: list[Problem]) -> pd.DataFrame | None:
+    """Header plus data rows -> DataFrame of text with a ``row`` column (data rows from 1)."""
+    while rows and not any(str(c).strip() for c in rows[-1]):
+        rows.pop()  # trailing empty lines are harmless
+    if not rows:
+        problems.append(Problem(label, "file is empty; expected a header line and data rows"))
+        return None
+    header, body = [str(c) for c in rows[0]], rows[1:]
+    n = len(header)
+    keep, numbers = [], []
+    for i, r in enumerate(body, start=1):
+        if len(r) == n or not any(str(c).strip() for c in r):
+            keep.append([str(c) for c in r] if r else [""] * n)
+            numbers.append(i)
+        else:
+            hint = " (a number written with a thousands separator, like 2,500, or a comma inside an unquoted name?)" if len(r) > n else ""
+            problems.append(Problem(label, f"has {len(r)} values but the header has {n} columns{hint}", row=i, column=header[0] if header else None, value=r[0] if r else ""))
+    frame = pd.DataFrame(keep, columns=pd.Index(header, dtype=object)) if keep else pd.DataFrame(columns=pd.Index(header, dtype=object))
+    frame.attrs["rows"] = numbers
     return frame
 
 
@@ -353,11 +391,13 @@ def _read_workbook(path: Path, problems: list[Problem]):
     label = path.name
     hashes = {label: _sha256(path)}
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, header=0, keep_default_na=False)
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, header=None, keep_default_na=False)
     except Exception as err:  # openpyxl raises many kinds for broken files
         problems.append(Problem(label, f"cannot be read as an Excel workbook: {err}"))
         return {}, {}, {}, hashes
     sources = {name: f"{label}[{name}]" for name in list(TABLES) + ["network", "periods"]}
+    sheets = {name: _frame(sheet.astype(str).values.tolist(), sources.get(name, f"{label}[{name}]"), problems) for name, sheet in sheets.items()}
+    sheets = {name: sheet for name, sheet in sheets.items() if sheet is not None}
     meta: dict = {}
     if "network" not in sheets:
         problems.append(Problem(sources["network"], "missing sheet 'network' (two columns: key, value)"))
@@ -420,21 +460,22 @@ def _period_days(meta: dict, label: str, problems: list[Problem]) -> float:
 # --------------------------------------------------------------------------- typing
 def _typed_table(frame: pd.DataFrame, spec: TableSpec, label: str, periods: list[str], problems: list[Problem]) -> pd.DataFrame:
     """Strip, check the header and convert each known column to its type (vectorised)."""
+    rows_read = frame.attrs.get("rows", list(range(1, len(frame) + 1)))
     frame = frame.copy()
     headers = [str(c).strip() for c in frame.columns]
     for i, h in enumerate(headers, start=1):
-        if not h or h.startswith("Unnamed:"):
-            problems.append(Problem(label, f"header cell {i} is empty (merged or missing header?); expected a column name"))
+        if not h or h.startswith("Unnamed:") or h == "nan":
+            problems.append(Problem(label, f"header cell {i} (column {_letter(i)}) is empty (merged or missing header?); expected a column name"))
     dupes = sorted({h for h in headers if headers.count(h) > 1 and h})
     for h in dupes:
         problems.append(Problem(label, "column appears more than once in the header", column=h))
     frame.columns = headers
     frame = frame.loc[:, ~pd.Index(headers).duplicated()]
-    for col in spec.columns:
-        if col.in_header and col.name not in frame.columns:
-            problems.append(Problem(label, f"missing column {col.name}; the {spec.name} table needs {', '.join(c.name for c in spec.columns if c.in_header)}", column=col.name))
+    missing = [c.name for c in spec.columns if c.in_header and c.name not in frame.columns]
+    for name in missing:
+        problems.append(Problem(label, f"missing column {name}; the {spec.name} table needs {', '.join(c.name for c in spec.columns if c.in_header)}", column=name))
     frame = frame.apply(lambda s: s.astype(str).str.strip())
-    frame.insert(0, "row", np.arange(1, len(frame) + 1))
+    frame.insert(0, "row", np.asarray(rows_read, dtype=np.int64))
 
     blank_row = (frame.drop(columns="row") == "").all(axis=1)
     for row in frame.loc[blank_row, "row"]:
@@ -453,7 +494,17 @@ def _typed_table(frame: pd.DataFrame, spec: TableSpec, label: str, periods: list
             frame[col.name] = _to_period(raw, frame["row"], label, periods, problems)
     if "product" in frame.columns:
         frame["product"] = frame["product"].where(frame["product"] != "", DEFAULT_PRODUCT)
+    frame.attrs["missing"] = missing
     return frame
+
+
+def _letter(i: int) -> str:
+    """Spreadsheet column letter of the i-th column (1 -> A, 27 -> AA)."""
+    out = ""
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
 
 
 def _to_number(raw: pd.Series, rows: pd.Series, label: str, col: Column, problems: list[Problem]) -> pd.Series:
@@ -503,7 +554,8 @@ def _to_period(raw: pd.Series, rows: pd.Series, label: str, periods: list[str], 
         shown = ", ".join(periods[:3]) + (" …" if len(periods) > 3 else "")
         for row, value in zip(rows[bad], raw[bad]):
             problems.append(Problem(label, f"unknown period; expected a label from network.yaml ({shown}) or a position 1–{len(periods)}", row=int(row), column="period", value=value))
-    return index.fillna(-1).astype(int)
+    # -1: blank (every period); -2: unreadable (reported; kept out of later checks)
+    return index.where(~bad, -2).fillna(-1).astype(int)
 
 
 # --------------------------------------------------------------------------- expanded network

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .data import DataError, Problem, _decode
+from .data import DataError, Problem, _decode, yaml_message
 
 CHOICES = {
     "safety_stock": ("soft", "hard"),
@@ -69,6 +69,7 @@ def load_options(path: str | Path | None = None, **overrides) -> Options:
     Raises :class:`DataError` listing every unknown key and bad value.
     """
     raw: dict = {}
+    written: dict = {}  # values as typed (YAML reads `yes` as true): shown in messages
     label = str(path) if path else "options"
     problems: list[Problem] = []
     if path is not None:
@@ -79,10 +80,9 @@ def load_options(path: str | Path | None = None, **overrides) -> Options:
         if text is not None:
             try:
                 raw = yaml.safe_load(text) or {}
+                written = yaml.load(text, Loader=yaml.BaseLoader) or {}
             except yaml.YAMLError as err:
-                mark = getattr(err, "problem_mark", None)
-                where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-                problems.append(Problem(label, f"not valid YAML{where}: {getattr(err, 'problem', err)}"))
+                problems.append(Problem(label, yaml_message(err, text)))
         if not isinstance(raw, dict):
             problems.append(Problem(label, "expected a mapping of option names to values", value=type(raw).__name__))
             raw = {}
@@ -95,8 +95,10 @@ def load_options(path: str | Path | None = None, **overrides) -> Options:
     for key, value in overrides.items():
         if value is not None:
             (solver_raw if key in solver_fields else raw)[key] = value
-    solver = SolverOptions(**_checked(solver_raw, SolverOptions, label, "solver.", problems))
-    opts = _checked(raw, Options, label, "", problems)
+    written = written if isinstance(written, dict) else {}
+    solver_written = written.get("solver") if isinstance(written.get("solver"), dict) else {}
+    solver = SolverOptions(**_checked(solver_raw, SolverOptions, label, "solver.", problems, solver_written))
+    opts = _checked(raw, Options, label, "", problems, written)
     if problems:
         raise DataError(problems)
     opts = Options(**opts, solver=solver)
@@ -105,38 +107,45 @@ def load_options(path: str | Path | None = None, **overrides) -> Options:
     return opts
 
 
-def _checked(raw: dict, cls, label: str, prefix: str, problems: list[Problem]) -> dict:
+def _checked(raw: dict, cls, label: str, prefix: str, problems: list[Problem], written: dict) -> dict:
+    """Known keys with values of the right type; every other key or value is a problem,
+    shown as it was written in the file."""
     fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "solver"}
     out = {}
     for key, value in raw.items():
         name = f"{prefix}{key}"
+        shown = written.get(key) if isinstance(written.get(key), str) else value
+
+        def bad(expected: str) -> None:
+            problems.append(Problem(label, expected, column=name, value=shown))
+
         if key not in fields:
-            problems.append(Problem(label, f"unknown option; expected one of {', '.join(sorted(prefix + f for f in fields))}", column=name, value=value))
+            bad(f"unknown option; expected one of {', '.join(sorted(prefix + f for f in fields))}")
             continue
         default = fields[key].default
         if key in CHOICES:
             if value not in CHOICES[key]:
-                problems.append(Problem(label, f"expected one of {', '.join(CHOICES[key])}", column=name, value=value))
+                bad(f"expected one of {', '.join(CHOICES[key])}")
                 continue
-        elif key in ("description",):
+        elif key == "description":
             value = str(value)
         elif key == "log":
             if not isinstance(value, bool):
-                problems.append(Problem(label, "expected true or false", column=name, value=value))
+                bad("expected true or false")
                 continue
         elif value is None:
             if default is not None:
-                problems.append(Problem(label, "expected a number", column=name, value=value))
+                bad("expected a number")
                 continue
         elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            problems.append(Problem(label, "expected a finite number ≥ 0", column=name, value=value))
+            bad("expected a finite number ≥ 0")
             continue
         elif key in _SHARES and value > 1:
-            problems.append(Problem(label, "expected a share between 0 and 1", column=name, value=value))
+            bad("expected a share between 0 and 1 (0.3 for 30 %)")
             continue
         elif key in ("threads", "random_seed"):
             if int(value) != value:
-                problems.append(Problem(label, "expected a whole number", column=name, value=value))
+                bad("expected a whole number")
                 continue
             value = int(value)
         out[key] = value

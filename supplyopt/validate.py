@@ -64,7 +64,7 @@ def _reading_order(p: Problem) -> tuple:
 # --------------------------------------------------------------------------- per table
 def _has_base(frame: pd.DataFrame, key: list[str]) -> pd.Series:
     """For each row: does its key have a period-less row?"""
-    base_keys = frame.loc[frame["period"] < 0, key].drop_duplicates()
+    base_keys = frame.loc[frame["period"] == -1, key].drop_duplicates()
     flag = frame[key].merge(base_keys.assign(_b=True), on=key, how="left")["_b"]
     return flag.fillna(False).astype(bool).to_numpy()
 
@@ -75,7 +75,7 @@ def _required_values(frame: pd.DataFrame, name: str, ds: Dataset) -> list[Proble
     out = []
     inherits = (frame["period"] >= 0).to_numpy() & _has_base(frame, list(spec.key)) if "period" in frame else np.zeros(len(frame), bool)
     for col in spec.columns:
-        if not col.needs_value or col.name not in frame:
+        if not col.needs_value or col.name not in frame or col.name in frame.attrs.get("missing", ()):
             continue
         values = frame[col.name]
         blank = (values == "") if col.kind == "text" else values.isna()
@@ -96,6 +96,8 @@ def _was_unreadable(ds: Dataset, label: str, frame: pd.DataFrame, column: str) -
 def _duplicates(frame: pd.DataFrame, name: str, ds: Dataset) -> list[Problem]:
     spec = TABLES[name]
     key = list(spec.key) + (["period"] if "period" in frame else [])
+    if "period" in frame:
+        frame = frame[frame["period"] != -2]  # unknown periods are reported already
     dup = frame.duplicated(key, keep="first")
     out = []
     first_row = frame.drop_duplicates(key).set_index(key)["row"]
@@ -116,18 +118,13 @@ def _period_rows(frame: pd.DataFrame, name: str, ds: Dataset) -> list[Problem]:
     label = ds.sources[name]
     key = list(spec.key)
     out = []
-    base = frame[frame["period"] < 0].drop_duplicates(key)
+    base = frame[frame["period"] == -1].drop_duplicates(key)
     periodic = frame[frame["period"] >= 0]
     merged = periodic.merge(base, on=key, how="left", suffixes=("", "__base"), indicator=True)
     orphan = merged["_merge"] == "left_only"
     if name == "storage":
-        for row, node in zip(merged.loc[orphan, "row"], merged.loc[orphan, "node"]):
-            out.append(Problem(label, "period row without a period-less row for the same node and product; storage needs one (it carries initial_t)", row=int(row), column="period", value=node))
-    if name == "links":
-        for col in ("from", "to", "mode", "distance_km"):
-            blank = orphan & ((merged[col] == "") if col != "distance_km" else merged[col].isna())
-            for row in merged.loc[blank, "row"]:
-                out.append(Problem(label, f"link with period rows only must give {col} in every row", row=int(row), column=col, value=""))
+        for row, node, period in zip(merged.loc[orphan, "row"], merged.loc[orphan, "node"], merged.loc[orphan, "period"]):
+            out.append(Problem(label, f"period row for node {node} without a period-less row for the same node and product; storage needs one (it carries initial_t)", row=int(row), column="period", value=ds.periods[int(period)]))
     for col in spec.static:
         mine, theirs = merged[col], merged[f"{col}__base"]
         if pd.api.types.is_numeric_dtype(mine):
@@ -163,7 +160,7 @@ def _references(ds: Dataset) -> list[Problem]:
         frame = t[name]
         bad = ~frame[col].isin(allowed) & (frame[col] != "")
         for row, value in zip(frame.loc[bad, "row"], frame.loc[bad, col]):
-            out.append(Problem(ds.sources[name], f"unknown {expected}", row=int(row), column=col, value=value))
+            out.append(Problem(ds.sources[name], f"unknown {expected}{_did_you_mean(value, allowed)}", row=int(row), column=col, value=value))
 
     node_expected = "node; expected an id from nodes.csv"
     for name, col in (("supply", "node"), ("demand", "node"), ("storage", "node"), ("links", "from"), ("links", "to")):
@@ -180,6 +177,14 @@ def _references(ds: Dataset) -> list[Problem]:
             if p not in products:
                 out.append(Problem(ds.sources["links"], f"unknown product {p!r}; expected products named in supply, demand or storage ({', '.join(sorted(products))}), separated by ';'", row=int(row), column="products", value=cell))
     return out
+
+
+def _did_you_mean(value: str, allowed: set[str]) -> str:
+    import difflib
+
+    same_case = [a for a in allowed if a.lower() == value.lower()]
+    close = same_case or difflib.get_close_matches(value, sorted(allowed), n=1, cutoff=0.75)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _links(links: pd.DataFrame, ds: Dataset) -> list[Problem]:
@@ -213,7 +218,7 @@ def _storage(storage: pd.DataFrame, ds: Dataset) -> list[Problem]:
     for (node, period), r in spread[spread["min"] != spread["max"]].iterrows():
         rows = given[(given["node"] == node) & (given["period"] == period)]
         out.append(Problem(label, f"capacity_t differs between product rows of node {node} ({r['min']:g} vs {r['max']:g}); it is shared by all products, give one value", row=int(rows["row"].iloc[-1]), column="capacity_t", value=rows["capacity_t"].iloc[-1]))
-    base = storage[storage["period"] < 0]
+    base = storage[storage["period"] == -1]
     cap = base.groupby("node")["capacity_t"].max()
     for col, what in (("initial_t", "initial stock"), ("safety_t", "safety stock"), ("end_t", "end stock")):
         total = base.groupby("node")[col].sum(min_count=1)
@@ -283,7 +288,8 @@ def _free_cycles(net: Network, ds: Dataset) -> list[Problem]:
             continue
         cycle = nx.find_cycle(graph.subgraph(component))
         links = [graph.edges[a, b]["link"] for a, b in cycle]
-        out.append(Problem(ds.sources["links"], f"links {' → '.join(links)} form a cycle that costs nothing (cost_cny_per_t 0, efficiency 1): coal could circulate on it for free; give at least one of them a cost", row=int(rows[links[0]]), column="cost_cny_per_t", value=0))
+        where = ", ".join(str(int(rows[lk])) for lk in links)
+        out.append(Problem(ds.sources["links"], f"links {' → '.join(links)} (rows {where}) form a cycle that costs nothing (cost_cny_per_t 0, efficiency 1): coal could circulate on it for free; give at least one of them a cost", row=int(rows[links[0]]), column="cost_cny_per_t", value=0))
     return out
 
 
