@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="solve a data set and write a results folder")
     s.add_argument("dataset", help="data set folder (network.yaml + CSV) or .xlsx workbook")
     s.add_argument("--model", help="run profile YAML (e.g. models/default.yaml); default: pure cost minimisation")
+    s.add_argument("--scenario", help="scenario YAML (e.g. scenarios/cold_wave.yaml) applied to the data set before solving")
     s.add_argument("--out", help="results folder (default results/<data set name>)")
     s.add_argument("--engine", choices=CHOICES["engine"], help="highs: arrays straight to HiGHS (default); pyomo: Pyomo's persistent HiGHS interface")
     s.add_argument("--time-limit", type=float, dest="time_limit_s", metavar="SECONDS")
@@ -113,6 +114,10 @@ def cmd_solve(args) -> int:
     net = validate(ds)
     if net.warnings and not args.quiet:
         _print_problems(net.warnings)
+    if args.scenario:
+        from .scenario import apply_scenario, load_scenario
+
+        net = apply_scenario(net, load_scenario(args.scenario))
 
     t0 = time.perf_counter()
     lp = build_lp(net, opt)
@@ -190,6 +195,7 @@ def _summary(args, ds, net, opt, lp, sol, plan, build_s: float, vers: dict) -> d
         "dataset": {"name": net.name, "path": str(args.dataset), "files_sha256": ds.file_hashes},
         "periods": {"count": net.n_periods, "days": net.period_days, "first": net.periods[0], "last": net.periods[-1]},
         "profile": {"path": args.model, "sha256": _file_sha256(args.model)},
+        "scenario": {"path": args.scenario, "sha256": _file_sha256(args.scenario)},
         "options": opt.to_dict(),
         "model": {
             "engine": sol.engine,
