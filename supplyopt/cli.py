@@ -23,6 +23,7 @@ from pathlib import Path
 from . import __version__
 from .data import ROWS_NOTE, DataError, Problem, read_dataset
 from .options import CHOICES, Options, load_options
+from .solve import SolverMissing
 from .validate import check, validate
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
@@ -35,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as err:
         _print_problems(err.problems + err.warnings, getattr(args, "json", False))
         return EXIT_INPUT
+    except SolverMissing as err:
+        print(f"supplyopt: {err}; nothing was written.", file=sys.stderr)
+        return EXIT_NO_PLAN
     except KeyboardInterrupt:
         print("supplyopt: interrupted; nothing was written", file=sys.stderr)
         return 130
@@ -105,7 +109,7 @@ def cmd_solve(args) -> int:
     from .model import build_lp
     from .report import format_kpis, summary_json, versions, write_results
     from .results import build_plan
-    from .solve import make_engine
+    from .solve import check_plan, make_engine, scaling_report
 
     started = dt.datetime.now(dt.timezone.utc)
     log = [f"{started.isoformat(timespec='seconds')} supplyopt {__version__} solve {' '.join(sys.argv[1:]) or args.dataset}"]
@@ -121,16 +125,29 @@ def cmd_solve(args) -> int:
 
     t0 = time.perf_counter()
     lp = build_lp(net, opt)
+    ranges, scale_warnings = scaling_report(lp)
     engine = make_engine(lp, opt, net.periods)
     build_s = time.perf_counter() - t0
     sol = engine.solve()
     log.append(f"{_now()} built {lp.n_cols} variables, {lp.n_rows} constraints in {build_s:.3f} s; solved ({sol.solver_status}) in {sol.solve_s:.3f} s")
+    for w in scale_warnings + sol.warnings:
+        log.append(f"{_now()} warning: {w}")
+        if not args.quiet:
+            print(f"supplyopt: warning: {w}", file=sys.stderr)
 
     if not sol.has_plan:
         return _no_plan(net, opt, lp, sol)
+    violations = check_plan(lp, sol.x)
+    if violations:
+        print("supplyopt: the solver's plan does not hold up (numerical trouble); nothing was written. It breaks:", file=sys.stderr)
+        for v in violations[:10]:
+            print(f"  {v}", file=sys.stderr)
+        print("  Try --method ipm, or check the units of very large or very small numbers in the data.", file=sys.stderr)
+        return EXIT_NO_PLAN
 
     plan = build_plan(net, opt, lp, sol)
     summary = _summary(args, ds, net, opt, lp, sol, plan, build_s, versions())
+    summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": scale_warnings + sol.warnings}
     out = Path(args.out) if args.out else Path("results") / net.name
     log.append(f"{_now()} writing {out}")
     write_results(out, plan, summary, log)

@@ -97,17 +97,45 @@ def write_results(out_dir: str | Path, plan: Plan, summary: dict, log_lines: lis
     """Write summary.json, the CSV tables and run.log into ``out_dir``, atomically."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    _remove_leftovers(out_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
     try:
         for name in TABLE_FILES:
             (tmp / f"{name}.csv").write_text(csv_text(getattr(plan, name)), encoding="utf-8")
+            _test_kill_point(f"after-{name}")
         (tmp / "summary.json").write_text(summary_json(summary), encoding="utf-8")
         (tmp / "run.log").write_text("\n".join(log_lines) + "\n", encoding="utf-8")
+        _test_kill_point("before-rename")
         replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+def _test_kill_point(point: str) -> None:
+    """Tests set SUPPLYOPT_TEST_KILL_AT to a point name to SIGKILL this process there and
+    check that no half-written results survive (tests/test_report.py)."""
+    if os.environ.get("SUPPLYOPT_TEST_KILL_AT") == point:
+        os.kill(os.getpid(), 9)
+
+
+def _remove_leftovers(out_dir: Path) -> None:
+    """Temporary folders beside ``out_dir`` left by a run that was killed (its process is gone)."""
+    for p in out_dir.parent.glob(f".{out_dir.name}.*-*"):
+        parts = p.name[len(out_dir.name) + 2 :].split("-")
+        if len(parts) >= 2 and parts[0] in ("tmp", "old") and parts[1].isdigit() and not _alive(int(parts[1])):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def replace_dir(new: Path, target: Path) -> None:

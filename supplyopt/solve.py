@@ -17,7 +17,8 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,7 @@ class Solution:
     solve_s: float
     engine: str
     solver_status: str  # the solver's own status name, for the run log
+    warnings: list[str] = field(default_factory=list)  # HiGHS's own warnings
 
 
 def highs_option_values(so: SolverOptions) -> dict:
@@ -65,11 +67,71 @@ def highs_option_values(so: SolverOptions) -> dict:
     return values
 
 
+class SolverMissing(RuntimeError):
+    """HiGHS (or Pyomo, for the pyomo engine) cannot be imported."""
+
+
 def make_engine(lp: LinearProgram, opt: Options, periods: list[str]):
     """The engine the options ask for, with the LP already handed over."""
+    try:
+        import highspy  # noqa: F401
+    except ImportError as err:
+        raise SolverMissing(f"the HiGHS solver (Python package highspy) is not installed ({err}); run `make demo` or `pip install highspy==1.16.0`") from err
     if opt.engine == "pyomo":
+        try:
+            import pyomo.environ  # noqa: F401
+        except ImportError as err:
+            raise SolverMissing(f"Pyomo is not installed ({err}); use --engine highs or `pip install pyomo==6.10.1`") from err
         return PyomoEngine(lp, opt.solver, periods)
     return HighsEngine(lp, opt.solver)
+
+
+# --------------------------------------------------------------------------- numerics
+BIG_TONNES = 1e9  # above this the LP is solved in kilotonnes
+
+
+def scaling_report(lp: LinearProgram) -> tuple[dict, list[str]]:
+    """Ranges of matrix coefficients, costs and finite bounds, and warnings where they span
+    so many orders of magnitude that a solver's tolerances start to matter."""
+    _, _, vals = lp.triplets()
+    col_lo, col_up, row_lo, row_up = lp.bounds()
+    c = lp.objective()
+
+    def span(values):
+        v = np.abs(values[np.isfinite(values) & (values != 0)])
+        return (float(v.min()), float(v.max())) if len(v) else (0.0, 0.0)
+
+    ranges = {"matrix": span(vals), "cost": span(c), "bounds": span(np.concatenate([col_lo, col_up, row_lo, row_up]))}
+    warnings = []
+    for name, (lo, hi) in ranges.items():
+        if lo > 0 and hi / lo > 1e9:
+            warnings.append(f"{name} values span {np.log10(hi / lo):.0f} orders of magnitude ({lo:.3g} … {hi:.3g}); results may carry rounding noise — check units (t vs kt, CNY vs 10k CNY)")
+    if ranges["bounds"][1] > BIG_TONNES:
+        warnings.append(f"tonnages up to {ranges['bounds'][1]:.3g} t per period: solved in kilotonnes internally")
+    return ranges, warnings
+
+
+def check_plan(lp: LinearProgram, x: np.ndarray, tol: float = 1e-6) -> list[str]:
+    """Violations of bounds and constraints by more than ``tol`` (relative to the size of
+    the bound, at least 1 t), in the model's own labels. Empty when the plan is sound."""
+    out = []
+    for fam in lp.variables.values():
+        v = x[fam.start : fam.start + fam.size]
+        slack = tol * np.maximum(1.0, np.abs(np.where(np.isfinite(fam.upper), fam.upper, 0)))
+        bad = np.flatnonzero((v < fam.lower - tol * np.maximum(1.0, np.abs(fam.lower))) | (v > fam.upper + slack))
+        for i in bad[:5]:
+            out.append(f"{fam.name} {_label(fam.index, fam.keys, i)} = {v[i]:,.6g} outside [{fam.lower[i]:,.6g}, {fam.upper[i]:,.6g}]")
+    for con in lp.constraints.values():
+        act = np.bincount(con.rows, weights=con.coefs * x[con.cols], minlength=con.size)
+        scale = np.maximum(1.0, np.abs(np.where(np.isfinite(con.upper), con.upper, np.where(np.isfinite(con.lower), con.lower, 0))))
+        bad = np.flatnonzero((act < con.lower - tol * scale) | (act > con.upper + tol * scale))
+        for i in bad[:5]:
+            out.append(f"{con.name} {_label(con.index, con.keys, i)}: {act[i]:,.6g} outside [{con.lower[i]:,.6g}, {con.upper[i]:,.6g}]")
+    return out
+
+
+def _label(index, keys, i) -> str:
+    return "[" + ", ".join(str(index[k].iloc[i]) for k in keys) + "]" if keys else ""
 
 
 def highs_version() -> str:
@@ -171,14 +233,26 @@ class HighsEngine:
         self.h = _new_highs()
         for key, value in highs_option_values(so).items():
             self.h.setOptionValue(key, value)
+        # HiGHS's own warnings go to a log file we read back (the console stays quiet).
+        self._log = tempfile.NamedTemporaryFile(prefix="supplyopt-highs-", suffix=".log", delete=False)
+        self._log.close()
+        self.h.setOptionValue("log_file", self._log.name)
+        if not so.log:
+            self.h.setOptionValue("output_flag", True)
+            self.h.setOptionValue("log_to_console", False)
         col_lo, col_up, row_lo, row_up = lp.bounds()
+        # Tonnages beyond 1e9 t per period are passed in kilotonnes (costs per kt), so that
+        # HiGHS's absolute tolerances stay meaningful; results are scaled back.
+        finite = np.concatenate([col_up[np.isfinite(col_up)], row_up[np.isfinite(row_up)]])
+        self.scale = 1000.0 if len(finite) and np.abs(finite).max() > BIG_TONNES else 1.0
+        col_lo, col_up, row_lo, row_up = (b / self.scale for b in (col_lo, col_up, row_lo, row_up))
         rows, cols, vals = lp.triplets()
         order = np.lexsort((rows, cols))  # canonical: by column, then row
         starts = np.searchsorted(cols[order], np.arange(lp.n_cols)).astype(np.int32)
         # The array overload of passModel takes numpy buffers without per-element conversion.
         status = self.h.passModel(
             lp.n_cols, lp.n_rows, len(vals), int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), 0.0,
-            lp.objective(), col_lo, col_up, row_lo, row_up,
+            lp.objective() * self.scale, col_lo, col_up, row_lo, row_up,
             starts, rows[order].astype(np.int32), vals[order], np.zeros(lp.n_cols, np.int32),
         )
         if status == highspy.HighsStatus.kError:
@@ -209,9 +283,9 @@ class HighsEngine:
         n = self.lp.n_cols
         if status in ("optimal", "time_limit") and self.lp.n_cols:
             sol = self.h.getSolution()
-            x = np.asarray(sol.col_value, float)
-            row_dual = np.asarray(sol.row_dual, float) if sol.dual_valid else np.full(self.lp.n_rows, np.nan)
-            col_dual = np.asarray(sol.col_dual, float) if sol.dual_valid else np.full(n, np.nan)
+            x = np.asarray(sol.col_value, float) * self.scale
+            row_dual = np.asarray(sol.row_dual, float) / self.scale if sol.dual_valid else np.full(self.lp.n_rows, np.nan)
+            col_dual = np.asarray(sol.col_dual, float) / self.scale if sol.dual_valid else np.full(n, np.nan)
             objective = float(info.objective_function_value)
         else:
             x, row_dual, col_dual = np.zeros(n), np.full(self.lp.n_rows, np.nan), np.full(n, np.nan)
@@ -231,7 +305,24 @@ class HighsEngine:
             solve_s=solve_s,
             engine=self.name,
             solver_status=self.h.modelStatusToString(ms),
+            warnings=self._highs_warnings(),
         )
+
+    def _highs_warnings(self) -> list[str]:
+        try:
+            with open(self._log.name, encoding="utf-8", errors="replace") as f:
+                # the integrality notice is about the all-continuous array we pass ourselves
+                lines = [ln.strip() for ln in f if "WARNING" in ln.upper() and "integrality" not in ln]
+            open(self._log.name, "w").close()  # the next solve's warnings only
+        except OSError:
+            return []
+        return sorted(set(lines), key=lines.index)
+
+    def __del__(self):
+        try:
+            os.unlink(self._log.name)
+        except (AttributeError, OSError):
+            pass
 
     def set_variable_bounds(self, family: str, positions, lower, upper) -> None:
         """Change bounds of some variables of a family (positions within the family)."""
@@ -239,7 +330,7 @@ class HighsEngine:
         positions = np.asarray(positions, np.int64)
         fam.lower[positions], fam.upper[positions] = lower, upper
         cols = (fam.start + positions).astype(np.int32)
-        self.h.changeColsBounds(len(cols), cols, fam.lower[positions].copy(), fam.upper[positions].copy())
+        self.h.changeColsBounds(len(cols), cols, fam.lower[positions] / self.scale, fam.upper[positions] / self.scale)
 
     def set_constraint_bounds(self, family: str, positions, lower, upper) -> None:
         """Change bounds (right-hand sides) of some rows of a family."""
@@ -247,7 +338,7 @@ class HighsEngine:
         positions = np.asarray(positions, np.int64)
         fam.lower[positions], fam.upper[positions] = lower, upper
         rows = (fam.start + positions).astype(np.int32)
-        self.h.changeRowsBounds(len(rows), rows, fam.lower[positions].copy(), fam.upper[positions].copy())
+        self.h.changeRowsBounds(len(rows), rows, fam.lower[positions] / self.scale, fam.upper[positions] / self.scale)
 
 
 # --------------------------------------------------------------------------- pyomo
