@@ -229,6 +229,7 @@ class Dataset:
     sources: dict[str, str]  # table name -> what to call it in messages
     problems: list[Problem] = field(default_factory=list)
     file_hashes: dict[str, str] = field(default_factory=dict)
+    missing_columns: dict[str, list[str]] = field(default_factory=dict)  # by label, columns the header lacked
 
 
 def read_dataset(path: str | Path) -> Dataset:
@@ -246,6 +247,7 @@ def read_dataset(path: str | Path) -> Dataset:
 
     periods = _periods(meta, sources.get("network", "network.yaml"), problems)
     unreadable = {p.file for p in problems}
+    missing_columns: dict[str, list[str]] = {}
     what = "sheet" if path.is_file() else "file"
     tables = {}
     for name, spec in TABLES.items():
@@ -255,7 +257,7 @@ def read_dataset(path: str | Path) -> Dataset:
             if spec.required and label not in unreadable:
                 problems.append(Problem(label, f"missing {what}: the {name} table is required"))
             continue
-        tables[name] = _typed_table(frame, spec, sources[name], periods, problems)
+        tables[name] = _typed_table(frame, spec, sources[name], periods, problems, missing_columns)
     products = meta.get("products")
     return Dataset(
         path=path,
@@ -269,6 +271,7 @@ def read_dataset(path: str | Path) -> Dataset:
         sources=sources,
         problems=problems,
         file_hashes=hashes,
+        missing_columns=missing_columns,
     )
 
 
@@ -382,8 +385,9 @@ def _frame(rows: list[list[str]], label: str, problems: list[Problem]) -> pd.Dat
         else:
             hint = " (a number written with a thousands separator, like 2,500, or a comma inside an unquoted name?)" if len(r) > n else ""
             problems.append(Problem(label, f"has {len(r)} values but the header has {n} columns{hint}", row=i, column=header[0] if header else None, value=r[0] if r else ""))
+    header = [h if h.strip() != "row" else "row_" for h in header]  # "row" is ours: the data row number
     frame = pd.DataFrame(keep, columns=pd.Index(header, dtype=object)) if keep else pd.DataFrame(columns=pd.Index(header, dtype=object))
-    frame.attrs["rows"] = numbers
+    frame.insert(0, "row", np.asarray(numbers, dtype=np.int64))
     return frame
 
 
@@ -458,10 +462,9 @@ def _period_days(meta: dict, label: str, problems: list[Problem]) -> float:
 
 
 # --------------------------------------------------------------------------- typing
-def _typed_table(frame: pd.DataFrame, spec: TableSpec, label: str, periods: list[str], problems: list[Problem]) -> pd.DataFrame:
+def _typed_table(frame: pd.DataFrame, spec: TableSpec, label: str, periods: list[str], problems: list[Problem], missing_columns: dict) -> pd.DataFrame:
     """Strip, check the header and convert each known column to its type (vectorised)."""
-    rows_read = frame.attrs.get("rows", list(range(1, len(frame) + 1)))
-    frame = frame.copy()
+    rows_read = frame.pop("row").to_numpy() if "row" in frame else np.arange(1, len(frame) + 1)
     headers = [str(c).strip() for c in frame.columns]
     for i, h in enumerate(headers, start=1):
         if not h or h.startswith("Unnamed:") or h == "nan":
@@ -474,7 +477,7 @@ def _typed_table(frame: pd.DataFrame, spec: TableSpec, label: str, periods: list
     missing = [c.name for c in spec.columns if c.in_header and c.name not in frame.columns]
     for name in missing:
         problems.append(Problem(label, f"missing column {name}; the {spec.name} table needs {', '.join(c.name for c in spec.columns if c.in_header)}", column=name))
-    frame = frame.apply(lambda s: s.astype(str).str.strip())
+    frame = pd.DataFrame({c: frame[c].astype(str).str.strip() for c in frame.columns}, index=frame.index)
     frame.insert(0, "row", np.asarray(rows_read, dtype=np.int64))
 
     blank_row = (frame.drop(columns="row") == "").all(axis=1)
@@ -494,7 +497,7 @@ def _typed_table(frame: pd.DataFrame, spec: TableSpec, label: str, periods: list
             frame[col.name] = _to_period(raw, frame["row"], label, periods, problems)
     if "product" in frame.columns:
         frame["product"] = frame["product"].where(frame["product"] != "", DEFAULT_PRODUCT)
-    frame.attrs["missing"] = missing
+    missing_columns[label] = missing
     return frame
 
 

@@ -288,25 +288,24 @@ def node_balance(lp: LinearProgram, net: Network, production, flow, stock, unmet
 def link_capacity(lp: LinearProgram, flow: VariableFamily) -> ConstraintFamily:
     """Σ_products flow[link, product, period] ≤ capacity_t, for links shared by several
     products with a finite capacity (single-product links carry it as a column bound)."""
-    fi = flow.index
-    shared = ((fi["n_products"] > 1) & np.isfinite(fi["capacity_t"])).to_numpy()
-    sub = fi[shared]
-    groups = sub.groupby(["link", "period"], sort=True)
-    rows = groups.ngroup().to_numpy()
-    index = groups["capacity_t"].first().reset_index()
-    return lp.add_constraints("link_capacity", "tonnes entering a link in a period, all products (t)", ["link", "period"], index, rows, flow.cols[shared], np.ones(len(rows)), -INF, index["capacity_t"])
+    return _shared_capacity(lp, flow, "link", "link_capacity", "tonnes entering a link in a period, all products (t)")
 
 
 def storage_capacity(lp: LinearProgram, net: Network, stock: VariableFamily) -> ConstraintFamily:
     """Σ_products stock[node, product, period] ≤ capacity_t at nodes holding several
     products (one-product nodes carry it as a column bound)."""
-    si = stock.index
-    shared = ((si["n_products"] > 1) & np.isfinite(si["capacity_t"].fillna(INF))).to_numpy()
-    sub = si[shared]
-    groups = sub.groupby(["node", "period"], sort=True)
+    return _shared_capacity(lp, stock, "node", "storage_capacity", "stock at a node at the end of a period, all products (t)")
+
+
+def _shared_capacity(lp: LinearProgram, fam: VariableFamily, key: str, name: str, meaning: str) -> ConstraintFamily:
+    """One row per (key, period) summing the family over products, where several products
+    share a finite capacity."""
+    idx = fam.index
+    shared = ((idx["n_products"] > 1) & np.isfinite(idx["capacity_t"].fillna(INF))).to_numpy()
+    groups = idx[shared].groupby([key, "period"], sort=True)
     rows = groups.ngroup().to_numpy()
     index = groups["capacity_t"].first().reset_index()
-    return lp.add_constraints("storage_capacity", "stock at a node at the end of a period, all products (t)", ["node", "period"], index, rows, stock.cols[shared], np.ones(len(rows)), -INF, index["capacity_t"])
+    return lp.add_constraints(name, meaning, [key, "period"], index, rows, fam.cols[shared], np.ones(len(rows)), -INF, index["capacity_t"])
 
 
 def safety_stock(lp: LinearProgram, stock: VariableFamily, shortfall: VariableFamily) -> ConstraintFamily:

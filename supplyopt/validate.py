@@ -75,7 +75,7 @@ def _required_values(frame: pd.DataFrame, name: str, ds: Dataset) -> list[Proble
     out = []
     inherits = (frame["period"] >= 0).to_numpy() & _has_base(frame, list(spec.key)) if "period" in frame else np.zeros(len(frame), bool)
     for col in spec.columns:
-        if not col.needs_value or col.name not in frame or col.name in frame.attrs.get("missing", ()):
+        if not col.needs_value or col.name not in frame or col.name in ds.missing_columns.get(label, ()):
             continue
         values = frame[col.name]
         blank = (values == "") if col.kind == "text" else values.isna()
