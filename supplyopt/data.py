@@ -604,11 +604,12 @@ class Network:
 def per_period(table: pd.DataFrame, key: list[str], n_periods: int) -> pd.DataFrame:
     """One row per key and period: period rows replace the period-less row of their key,
     blank cells in a period row take the period-less value, and a key with period rows
-    only exists in those periods."""
+    only exists in those periods. Rows come sorted by key, then period."""
     table = table.drop(columns="row", errors="ignore")
-    base = table[table["period"] < 0].drop(columns="period")
-    override = table[table["period"] >= 0]
-    if not override.empty and not base.empty:
+    is_base = (table["period"] < 0).to_numpy()
+    base = table[is_base].drop(columns="period").reset_index(drop=True)
+    override = table[~is_base].reset_index(drop=True)
+    if len(override) and len(base):
         merged = override.merge(base, on=key, how="left", suffixes=("", "__base"))
         for col in base.columns.difference(key):
             filled = merged[f"{col}__base"]
@@ -617,10 +618,24 @@ def per_period(table: pd.DataFrame, key: list[str], n_periods: int) -> pd.DataFr
             else:  # text: blank means "not given"
                 merged[col] = merged[col].where(merged[col] != "", filled.fillna(""))
         override = merged[table.columns]
-    every = base.merge(pd.DataFrame({"period": np.arange(n_periods)}), how="cross")
+    # Integer codes for (key, period), keys numbered in sorted order, so that overriding,
+    # and sorting work on integers rather than on strings.
+    both = pd.concat([base[key], override[key]], ignore_index=True).astype(str)
+    joined = both[key[0]]
+    for col in key[1:]:
+        joined = joined + "\x1f" + both[col]
+    codes, _ = pd.factorize(joined, sort=True)
+    base_code, over_code = codes[: len(base)], codes[len(base) :]
+    rows = np.repeat(np.arange(len(base)), n_periods)
+    periods = np.tile(np.arange(n_periods), len(base))
+    every_code = base_code[rows] * n_periods + periods
+    over_full = over_code * n_periods + override["period"].to_numpy()
+    keep = ~np.isin(every_code, over_full)
+    every = base.iloc[rows[keep]].reset_index(drop=True)
+    every.insert(len(every.columns), "period", periods[keep])
     out = pd.concat([override, every[table.columns]], ignore_index=True)
-    out = out.drop_duplicates(key + ["period"], keep="first")
-    return out.sort_values(key + ["period"], kind="stable").reset_index(drop=True)
+    order = np.argsort(np.concatenate([over_full, every_code[keep]]), kind="stable")
+    return out.iloc[order].reset_index(drop=True)
 
 
 def products_of(ds: Dataset) -> list[str]:
@@ -630,7 +645,7 @@ def products_of(ds: Dataset) -> list[str]:
     found: set[str] = set()
     for name in ("supply", "demand", "storage"):
         if name in ds.tables:
-            found |= set(ds.tables[name]["product"])
+            found |= set(ds.tables[name]["product"].unique())
     return sorted(found) or [DEFAULT_PRODUCT]
 
 
@@ -648,8 +663,10 @@ def expand(ds: Dataset) -> Network:
         own = t["modes"].drop(columns="row")[list(DEFAULT_MODES.columns)]
         modes = pd.concat([own, modes[~modes["mode"].isin(own["mode"])]], ignore_index=True)
 
-    link_rows = per_period(t["links"], ["id"], T)
-    links = link_rows.drop_duplicates("id").drop(columns=["period", "capacity_t", "cost_cny_per_t"])
+    link_rows = per_period(t["links"][["row", "id", "period", "capacity_t", "cost_cny_per_t"]], ["id"], T)
+    # what describes a link: its period-less row, or its first period row if it has none
+    first = t["links"].sort_values(["id", "period"], key=lambda c: c if c.name == "id" else (c < 0).map({True: 0, False: 1}), kind="stable")
+    links = first.drop_duplicates("id").drop(columns=["row", "period", "capacity_t", "cost_cny_per_t"]).copy()
     links["efficiency"] = links["efficiency"].fillna(1.0)
     links["products"] = links["products"].map(split_products)
     link_periods = link_rows[["id", "period", "capacity_t", "cost_cny_per_t"]].rename(columns={"id": "link"})

@@ -151,8 +151,8 @@ def _nodes(nodes: pd.DataFrame, ds: Dataset) -> list[Problem]:
 
 def _references(ds: Dataset) -> list[Problem]:
     t = ds.tables
-    node_ids = set(t["nodes"]["id"])
-    modes = set(DEFAULT_MODES["mode"]) | (set(t["modes"]["mode"]) if "modes" in t else set())
+    node_ids = set(t["nodes"]["id"].unique())
+    modes = set(DEFAULT_MODES["mode"]) | (set(t["modes"]["mode"].unique()) if "modes" in t else set())
     products = set(products_of(ds))
     out = []
 
@@ -171,7 +171,7 @@ def _references(ds: Dataset) -> list[Problem]:
         for name in ("supply", "demand", "storage"):
             if name in t:
                 unknown(name, "product", products, f"product; expected one of the products in network.yaml ({', '.join(ds.declared_products)})")
-    links = t["links"]
+    links = t["links"][t["links"]["products"] != ""]
     for row, cell in zip(links["row"], links["products"]):
         for p in split_products(cell):
             if p not in products:
@@ -245,8 +245,8 @@ def _network(ds: Dataset, net: Network) -> list[Problem]:
     out = _free_cycles(net, ds)
     sources = {"demand": ds.sources["demand"], "supply": ds.sources["supply"]}
     demand = net.demand[net.demand["demand_t"] > 0]
-    supplied = set(net.supply["product"])
-    stocked = set(net.storage.loc[net.storage["initial_t"] > 0, "product"])
+    supplied = set(net.supply["product"].unique())
+    stocked = set(net.storage.loc[net.storage["initial_t"] > 0, "product"].unique())
     first_row = ds.tables["demand"].drop_duplicates(["node", "product"]).set_index(["node", "product"])["row"]
     for product, rows in demand.groupby("product", sort=True):
         if product not in supplied:
@@ -256,12 +256,12 @@ def _network(ds: Dataset, net: Network) -> list[Problem]:
             out.append(Problem(sources["demand"], f"product {product!r} has demand but no supply: {what}", row=int(row) if row is not None else None, column="product", value=product, severity=sev))
             continue
         graph = _product_graph(net, product)
-        sources_of = set(net.supply.loc[net.supply["product"] == product, "node"]) | set(
-            net.storage.loc[(net.storage["product"] == product) & (net.storage["initial_t"] > 0), "node"]
+        sources_of = set(net.supply.loc[net.supply["product"] == product, "node"].unique()) | set(
+            net.storage.loc[(net.storage["product"] == product) & (net.storage["initial_t"] > 0), "node"].unique()
         )
         graph.add_edges_from((_SOURCE, s) for s in sources_of)  # one search from all sources
         reachable = nx.descendants(graph, _SOURCE) | sources_of
-        for node in sorted(set(rows["node"]) - reachable):
+        for node in sorted(set(rows["node"].unique()) - reachable):
             row = first_row.get((node, product))
             out.append(Problem(sources["demand"], f"demand centre {node} cannot be reached: no chain of links carrying {product!r} leads to it from a mine or stock", row=int(row) if row is not None else None, column="node", value=node))
         capacity = net.supply.loc[net.supply["product"] == product, "capacity_t"].sum()
