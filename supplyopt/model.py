@@ -191,14 +191,16 @@ def flow_variables(lp: LinearProgram, net: Network) -> VariableFamily:
     product uses a link its capacity is a column bound (cheaper than a row); shared links
     get a ``link_capacity`` row instead.
     """
-    links = net.links.rename(columns={"id": "link"}).copy()
+    links = net.links.rename(columns={"id": "link"}).merge(net.modes, on="mode", how="left")  # mode flags per link, not per flow
     all_products = tuple(net.products)
     links["product"] = links["products"].map(lambda ps: list(ps) if ps else list(all_products))
-    link_products = links.explode("product")
+    nodes = pd.Index(net.nodes["id"])
+    links["from_code"], links["to_code"] = _codes(links["from"], nodes), _codes(links["to"], nodes)  # for node_balance
+    link_products = links.explode("product").sort_values(["link", "product"], kind="stable")
     link_products["n_products"] = link_products.groupby("link")["product"].transform("size")
-    index = link_products.drop(columns="products").merge(net.link_periods, on="link", how="inner")
-    index = index.merge(net.modes, on="mode", how="left")
-    index = index.sort_values(["link", "product", "period"], kind="stable").reset_index(drop=True)
+    # link_periods is sorted by (link, period) and an inner merge keeps the left order, so
+    # the result is already in (link, product, period) order: no sort of the large table.
+    index = link_products.drop(columns="products").merge(net.link_periods, on="link", how="inner", sort=False)
     index["truck_tkm_per_t"] = np.where(index["truck"], index["distance_km"], 0.0)
     index["co2_t_per_t"] = index["distance_km"] * index["co2_kg_per_tkm"] / 1000.0
     upper = np.where(index["n_products"] == 1, index["capacity_t"], INF)
@@ -256,14 +258,15 @@ def node_balance(lp: LinearProgram, net: Network, production, flow, stock, unmet
     nodes, products, T = pd.Index(net.nodes["id"]), pd.Index(net.products), net.n_periods
 
     def code(node, product, period):
-        return (_codes(node, nodes) * len(products) + _codes(product, products)) * T + np.asarray(period, np.int64)
+        node_code = node.to_numpy(np.int64) if pd.api.types.is_integer_dtype(node) else _codes(node, nodes)
+        return (node_code * len(products) + _codes(product, products)) * T + np.asarray(period, np.int64)
 
     fi, si = flow.index, stock.index
     carried = (si["period"] < T - 1).to_numpy()
     parts = [
         (code(production.index["mine"], production.index["product"], production.index["period"]), production.cols, 1.0),
-        (code(fi["from"], fi["product"], fi["period"]), flow.cols, -1.0),
-        (code(fi["to"], fi["product"], fi["period"]), flow.cols, fi["efficiency"].to_numpy()),
+        (code(fi["from_code"], fi["product"], fi["period"]), flow.cols, -1.0),
+        (code(fi["to_code"], fi["product"], fi["period"]), flow.cols, fi["efficiency"].to_numpy()),
         (code(si["node"], si["product"], si["period"]), stock.cols, -1.0),
         (code(si["node"][carried], si["product"][carried], si["period"][carried] + 1), stock.cols[carried], 1.0),
         (code(unmet.index["node"], unmet.index["product"], unmet.index["period"]), unmet.cols, 1.0),

@@ -74,18 +74,23 @@ def summary_json(summary: dict) -> str:
 
 
 def format_numbers(frame: pd.DataFrame) -> pd.DataFrame:
-    """Floats as text: at most 6 decimals, trailing zeros dropped, blank for NaN/inf."""
+    """Numbers fixed for output: rounded to 6 decimals (so solver noise never shows), -0
+    written as 0, whole-number columns as integers, NaN/inf blank; booleans as true/false.
+    pandas then writes each float in its shortest exact form (vectorised, no per-cell
+    formatting in Python)."""
     out = frame.copy()
     for col in out.columns:
         s = out[col]
         if pd.api.types.is_bool_dtype(s):
-            out[col] = np.where(s, "true", "false")
+            out[col] = np.where(s.to_numpy(), "true", "false")
         elif pd.api.types.is_float_dtype(s):
             v = s.to_numpy(float)
             finite = np.isfinite(v)
-            r = np.where(finite, np.round(np.where(finite, v, 0.0), 6), 0.0) + 0.0  # + 0.0 turns -0 into 0
-            text = pd.Series(np.char.mod("%.6f", r)).str.rstrip("0").str.rstrip(".")
-            out[col] = np.where(finite, text.replace("-0", "0"), "")
+            r = np.where(finite, np.round(np.where(finite, v, 0.0), 6) + 0.0, np.nan)  # + 0.0 turns -0 into 0
+            if np.all(r[finite] == np.floor(r[finite])) and np.all(np.abs(r[finite]) < 2**53):
+                out[col] = pd.Series(np.where(finite, r, 0).astype(np.int64), index=out.index, dtype="Int64").mask(~finite)
+            else:
+                out[col] = r
     return out
 
 

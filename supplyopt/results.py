@@ -2,7 +2,7 @@
 
 Tables (one row per key; units in the column names):
   flows       link, product, period, from, to, mode, flow_t, capacity_t, utilisation,
-              cost_cny, tkm, co2_t                   (links with flow only)
+              cost_cny, tkm, co2_t (+ the data set's own link columns; links with flow only)
   production  mine, product, period, production_t, min_t, capacity_t, utilisation, cost_cny
   stocks      node, product, period, stock_t, capacity_t, safety_t, safety_shortfall_t,
               days_of_cover, cover_status
@@ -51,7 +51,7 @@ def build_plan(net: Network, opt: Options, lp: LinearProgram, sol: Solution) -> 
     flows = _flows(lp, sol, labels)
     production = _production(lp, sol, labels)
     unmet = _unmet(lp, sol, labels)
-    stocks = _stocks(net, opt, lp, sol, labels)
+    stocks = _stocks(net, opt, lp, sol, labels, flows)
     prices = _prices(lp, sol, labels)
     kpis = _kpis(net, lp, sol, flows, production, unmet, stocks)
     return Plan(kpis, flows, production, stocks, unmet, prices)
@@ -67,7 +67,11 @@ def _flows(lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
     fam = lp.variables["flow"]
     fi = fam.index
     flow_t = values(lp, sol, "flow")
-    link_total = pd.Series(flow_t).groupby([fi["link"], fi["period"]]).transform("sum").to_numpy()
+    # utilisation counts all products on a link; most links carry one, so sum only the rest
+    link_total = flow_t.copy()
+    shared = (fi["n_products"] > 1).to_numpy()
+    if shared.any():
+        link_total[shared] = pd.Series(flow_t[shared]).groupby([fi["link"][shared].to_numpy(), fi["period"][shared].to_numpy()]).transform("sum").to_numpy()
     cap = fi["capacity_t"].to_numpy()
     out = pd.DataFrame({
         "link": fi["link"], "product": fi["product"], "period": fi["period"],
@@ -76,16 +80,20 @@ def _flows(lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
         "capacity_t": np.where(np.isfinite(cap), cap, np.nan),
         "utilisation": np.where(np.isfinite(cap) & (cap > 0), link_total / np.where(cap > 0, cap, 1), np.nan),
         "cost_cny": flow_t * fi["cost_cny_per_t"].to_numpy(),
-        "distance_km": fi["distance_km"],
         "tkm": flow_t * fi["distance_km"].to_numpy(),
         "co2_t": flow_t * fi["co2_t_per_t"].to_numpy(),
-        "truck": fi["truck"], "clean": fi["clean"],
     })
     standard = {"link", "product", "period", "from", "to", "mode", "capacity_t", "cost_cny_per_t", "distance_km", "efficiency",
-                "n_products", "truck", "clean", "co2_kg_per_tkm", "truck_tkm_per_t", "co2_t_per_t"}
+                "n_products", "truck", "clean", "co2_kg_per_tkm", "truck_tkm_per_t", "co2_t_per_t", "from_code", "to_code"}
     for col in [c for c in fi.columns if c not in standard]:  # the data set's own link columns (corridor …)
         out[col] = fi[col].to_numpy()
     return _label(out[out["flow_t"] > TOL], labels).reset_index(drop=True)
+
+
+def _flow_flags(net: Network, flows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Truck and clean flags of each reported flow, from its mode."""
+    modes = net.modes.set_index("mode")
+    return flows["mode"].map(modes["truck"]).astype(bool).to_numpy(), flows["mode"].map(modes["clean"]).astype(bool).to_numpy()
 
 
 def _production(lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
@@ -118,7 +126,7 @@ def _unmet(lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
     return _label(out, labels)
 
 
-def _stocks(net: Network, opt: Options, lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
+def _stocks(net: Network, opt: Options, lp: LinearProgram, sol: Solution, labels: pd.Series, flows: pd.DataFrame) -> pd.DataFrame:
     """End-of-period stock with days of cover: stock ÷ daily need, where the daily need at a
     demand centre is the next period's demand (the same period's in the last one) and
     elsewhere the node's average daily departures over the horizon."""
@@ -140,8 +148,7 @@ def _stocks(net: Network, opt: Options, lp: LinearProgram, sol: Solution, labels
     last = dem[dem["period"] == T - 1]
     need = pd.concat([nxt[nxt["period"] >= 0], last]).rename(columns={"demand_t": "need_t"})
     out = out.merge(need, on=["node", "product", "period"], how="left")
-    fi = lp.variables["flow"].index
-    departures = pd.Series(values(lp, sol, "flow")).groupby([fi["from"].rename("node"), fi["product"]]).sum() / T
+    departures = flows.groupby([flows["from"].rename("node"), flows["product"]])["flow_t"].sum() / T
     out = out.merge(departures.rename("avg_out_t").reset_index(), on=["node", "product"], how="left")
     daily = out["need_t"].where(out["need_t"].notna(), out["avg_out_t"]) / net.period_days
     out["days_of_cover"] = np.where(daily > TOL, out["stock_t"] / daily.where(daily > TOL, 1.0), np.nan)
@@ -193,10 +200,10 @@ def _kpis(net, lp, sol, flows, production, unmet, stocks) -> dict:
     costs = {name: float(np.dot(coefs, sol.x[cols])) for name, (cols, coefs) in lp.costs.items()}
     costs = {name: costs.get(name, 0.0) for name in COST_COMPONENTS}
     tkm = float(flows["tkm"].sum())
-    truck_tkm = float(flows.loc[flows["truck"].astype(bool), "tkm"].sum())
-    clean_tkm = float(flows.loc[flows["clean"].astype(bool), "tkm"].sum())
-    mines = set(net.supply["node"])
-    from_mines = flows[flows["from"].isin(mines)]
+    truck, clean = _flow_flags(net, flows)
+    truck_tkm = float(flows.loc[truck, "tkm"].sum())
+    clean_tkm = float(flows.loc[clean, "tkm"].sum())
+    from_mine = flows["from"].isin(net.supply["node"].unique()).to_numpy()
     made = float(production["production_t"].sum())
     return {
         "objective": float(sum(costs.values())),
@@ -208,7 +215,7 @@ def _kpis(net, lp, sol, flows, production, unmet, stocks) -> dict:
         "tkm": tkm,
         "truck_share_tkm": _share(truck_tkm, tkm),
         "clean_share_tkm": _share(clean_tkm, tkm),
-        "mine_truck_share": _share(float(from_mines.loc[from_mines["truck"].astype(bool), "flow_t"].sum()), made),
+        "mine_truck_share": _share(float(flows.loc[from_mine & truck, "flow_t"].sum()), made),
         "co2_t": float(flows["co2_t"].sum()),
         "end_stock_t": float(stocks.loc[stocks["period"] == net.periods[-1], "stock_t"].sum()) if len(stocks) else 0.0,
         "safety_shortfall_t": float(stocks["safety_shortfall_t"].sum()) if len(stocks) else 0.0,

@@ -38,7 +38,7 @@ def test_solve_writes_every_table_and_kpis_match_them(tmp_path):
     assert s["delivered_t"] == pytest.approx(unmet["delivered_t"].sum(), abs=1e-3)
     assert s["unmet_t"] == pytest.approx(unmet["unmet_t"].sum(), abs=1e-3)
     assert s["production_t"] == pytest.approx(production["production_t"].sum(), abs=1e-3)
-    truck = flows[flows["truck"]]
+    truck = flows[flows["mode"] == "truck"]  # the only truck mode in this data set
     assert s["truck_share_tkm"] == pytest.approx(truck["tkm"].sum() / flows["tkm"].sum(), abs=1e-6)
     assert s["co2_t"] == pytest.approx(flows["co2_t"].sum(), abs=1e-4)
     assert s["costs"]["transport"] == pytest.approx(flows["cost_cny"].sum(), rel=1e-6)
