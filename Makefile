@@ -22,7 +22,8 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest
 
 bench: $(STAMP)
-	$(VENV)/bin/python benchmarks/run.py --sizes small medium
+	$(VENV)/bin/python -m pip install --quiet linopy==0.10.1
+	$(VENV)/bin/python benchmarks/run.py --sizes tiny small medium large national
 
 clean:
 	rm -rf $(VENV) results .pytest_cache
