@@ -43,7 +43,6 @@ def _peak_mib() -> float:
 
 # --------------------------------------------------------------------------- workers
 def worker_supplyopt(data: Path, warm: bool) -> dict:
-    import pandas as pd
 
     from supplyopt.data import read_dataset
     from supplyopt.model import build_lp

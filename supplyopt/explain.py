@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .data import Network
-from .model import LinearProgram, build_lp
+from .model import build_lp
 from .options import Options
 from .solve import HighsEngine
 
@@ -24,7 +24,7 @@ TOL = 1e-6
 FAMILIES = ("min_output", "end_stock", "safety_stock", "max_truck_share_tkm", "max_mine_truck_share")
 
 
-def explain_infeasible(net: Network, opt: Options, lp: LinearProgram | None = None) -> list[str]:
+def explain_infeasible(net: Network, opt: Options) -> list[str]:
     """Lines that say which hard requirements cannot all be met, and by how much."""
     present = [f for f in FAMILIES if _has(net, opt, f)]
     if not present:

@@ -135,7 +135,6 @@ def _label(index, keys, i) -> str:
 
 
 def highs_version() -> str:
-    import highspy
 
     h = _new_highs()
     return f"HiGHS {h.version()}"

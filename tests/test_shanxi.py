@@ -3,7 +3,6 @@ match the sourced figures in data/shanxi/SOURCES.md within 10 %."""
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from conftest import REPO, solve_path
