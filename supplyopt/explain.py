@@ -27,8 +27,6 @@ FAMILIES = ("min_output", "end_stock", "safety_stock", "max_truck_share_tkm", "m
 def explain_infeasible(net: Network, opt: Options) -> list[str]:
     """Lines that say which hard requirements cannot all be met, and by how much."""
     present = [f for f in FAMILIES if _has(net, opt, f)]
-    if not present:
-        return ["No hard requirement is active, yet the solver found no plan: please report this data set (a bug)."]
     single = []
     for fam in present:
         found = _elastic(net, opt, {fam})
@@ -40,10 +38,14 @@ def explain_infeasible(net: Network, opt: Options) -> list[str]:
         for _fam, items in single:
             lines += [f"- {line}" for line in items]
         return lines
-    found = _elastic(net, opt, set(present))
+    found = _elastic(net, opt, set(present)) if present else None
+    if found is not None:
+        return ["These requirements cannot all be met together:"] + [f"- {line}" for line in found]
+    # Coal cannot vanish: stock that has nowhere to go must fit the store it is in.
+    found = _elastic(net, opt, set(present) | {"storage_room"})
     if found is None:
-        return ["Even with every hard requirement relaxed there is no plan: check capacities against initial stock."]
-    return ["These requirements cannot all be met together:"] + [f"- {line}" for line in found]
+        return ["No plan exists even with every requirement relaxed: please report this data set (a bug)."]
+    return ["Stock has nowhere to go (coal cannot be discarded), even with every other requirement relaxed:"] + [f"- {line}" for line in found if "does not fit" in line]
 
 
 def _has(net: Network, opt: Options, family: str) -> bool:
@@ -78,6 +80,21 @@ def _elastic(net: Network, opt: Options, relax: set[str]) -> list[str] | None:
         v.upper[:] = v.index["safety_t"].to_numpy()
         lp.add_cost("safety_violation", v.cols, np.ones(v.size))
         slacks.append(("safety_stock", "safety_shortfall", v.index, v.cols))
+    if "storage_room" in relax:
+        v = lp.variables["stock"]
+        pos = np.flatnonzero(np.isfinite(v.upper))
+        labels = v.index.iloc[pos].assign(room_t=v.upper[pos])
+        over = lp.add_variables("storage_room_violation", "tonnes above storage capacity", [], labels, 0.0, np.inf)
+        lp.add_constraints("storage_room_elastic", "stock within capacity or overflow counted (t)", [], labels, np.r_[np.arange(len(pos)), np.arange(len(pos))], np.r_[v.start + pos, over.cols], np.r_[np.ones(len(pos)), -np.ones(len(pos))], -np.inf, v.upper[pos])
+        v.upper[pos] = np.inf
+        lp.add_cost("storage_room_violation", over.cols, np.ones(len(pos)))
+        slacks.append(("storage_room", "storage_room_violation", labels, over.cols))
+        if "storage_capacity" in lp.constraints:  # stores shared by several products
+            con = lp.constraints["storage_capacity"]
+            over = lp.add_variables("storage_shared_violation", "tonnes above shared storage capacity", [], con.index, 0.0, np.inf)
+            con.rows, con.cols, con.coefs = np.r_[con.rows, np.arange(con.size)], np.r_[con.cols, over.cols], np.r_[con.coefs, -np.ones(con.size)]
+            lp.add_cost("storage_shared_violation", over.cols, np.ones(con.size))
+            slacks.append(("storage_shared", "storage_shared_violation", con.index.assign(product="all products", room_t=con.upper), over.cols))
     for fam in ("max_truck_share_tkm", "max_mine_truck_share"):
         if fam in relax and fam in lp.constraints:
             con = lp.constraints[fam]
@@ -107,6 +124,8 @@ def _words(net: Network, opt: Options, family: str, r: pd.Series, amount: float)
         return f"end-of-horizon stock of {r['product']} at {r['node']} in {period()} cannot reach {r['required_t']:,.0f} t: short by {amount:,.0f} t"
     if family == "safety_stock":
         return f"safety stock of {r['product']} at {r['node']} in {period()} cannot be met: short by {amount:,.0f} t (safety {r['safety_t']:,.0f} t)"
+    if family in ("storage_room", "storage_shared"):
+        return f"stock of {r['product']} at {r['node']} in {period()} does not fit: {amount:,.0f} t above the capacity of {r['room_t']:,.0f} t (it cannot leave the node fast enough)"
     if family == "max_truck_share_tkm":
         return f"truck share cap of {opt.max_truck_share_tkm:.0%} of t·km cannot be met: truck t·km above the cap by {amount:,.0f} t·km"
     return f"mine truck share cap of {opt.max_mine_truck_share:.0%} of output cannot be met: truck tonnes leaving mines above the cap by {amount:,.0f} t"

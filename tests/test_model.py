@@ -271,3 +271,62 @@ def test_warm_changes_give_the_same_optimum_as_a_rebuild(tmp_path, engine):
     pd.concat([demand, extra], ignore_index=True).to_csv(data / "demand.csv", index=False)
     _, _, cold, _ = solve_path(data, engine=engine)
     assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+
+
+def test_end_stock_out_of_reach_is_explained(tmp_dataset):
+    from supplyopt.explain import explain_infeasible
+    from supplyopt.options import load_options
+
+    # 100 t in stock at the start must be there at the end, but the store holds only 60 t in
+    # the last period (a period row): short by 40 t.
+    path = tmp_dataset(["P1", "P2", "P3"], {
+        "nodes": [MINE, S, DEM],
+        "supply": [{"node": "m", "capacity_t": 10, "cost_cny_per_t": 1}],
+        "links": [link("l", "m", "s", 1), link("o", "s", "d", 1)],
+        "demand": [{"node": "d", "demand_t": 50}],
+        "storage": [{"node": "s", "capacity_t": 100, "initial_t": 100, "period": ""}, {"node": "s", "capacity_t": 60, "period": "P3"}],
+    })
+    net, _, sol, _ = solve_path(path)
+    assert sol.status == "infeasible"
+    lines = explain_infeasible(net, load_options(None))
+    assert lines == ["This requirement cannot be met:", "- end-of-horizon stock of coal at s in P3 cannot reach 100 t: short by 40 t"]
+
+
+def test_stock_with_nowhere_to_go_is_explained(tmp_dataset):
+    from supplyopt.explain import explain_infeasible
+    from supplyopt.options import load_options
+
+    # 100 t in a store with no way out but 5 t of local demand a period; the store shrinks to
+    # 60 t in P3: at least 100 − 3 × 5 = 85 t are still there, 25 t too many.
+    path = tmp_dataset(["P1", "P2", "P3"], {
+        "nodes": [MINE, S],
+        "supply": [{"node": "m", "capacity_t": 10, "cost_cny_per_t": 1}],
+        "links": [link("l", "m", "s", 1)],
+        "demand": [{"node": "s", "demand_t": 5}],
+        "storage": [{"node": "s", "capacity_t": 100, "initial_t": 100, "period": ""}, {"node": "s", "capacity_t": 60, "period": "P3"}],
+    })
+    net, _, sol, _ = solve_path(path, end_stock="free")
+    assert sol.status == "infeasible"
+    lines = explain_infeasible(net, load_options(None, end_stock="free"))
+    assert lines[1] == "- stock of coal at s in P3 does not fit: 25 t above the capacity of 60 t (it cannot leave the node fast enough)"
+
+
+def test_two_requirements_that_each_alone_would_do_are_both_named(tmp_dataset):
+    from supplyopt.explain import explain_infeasible
+    from supplyopt.options import load_options
+
+    # The mine must produce 50 t and its only link is a 100 km truck road; trucks may carry
+    # at most 10 % of t·km. Dropping either the minimum output or the cap gives a plan.
+    path = tmp_dataset(1, {
+        "nodes": [MINE, DEM],
+        "supply": [{"node": "m", "capacity_t": 100, "cost_cny_per_t": 1, "min_t": 50}],
+        "links": [link("road", "m", "d", 5, mode="truck", km=100)],
+        "demand": [{"node": "d", "demand_t": 50}],
+    })
+    net, _, sol, _ = solve_path(path, max_truck_share_tkm=0.1)
+    assert sol.status == "infeasible"
+    lines = explain_infeasible(net, load_options(None, max_truck_share_tkm=0.1))
+    assert lines[0] == "Relaxing any one of these requirements gives a plan:"
+    assert "- minimum output of coal at mine m in 1 (50 t) cannot be produced: 50 t has nowhere to go (no link or storage room)" in lines
+    # truck t·km 50 × 100 = 5,000; the cap allows 10 % of all t·km (5,000): 500; above by 4,500
+    assert "- truck share cap of 10% of t·km cannot be met: truck t·km above the cap by 4,500 t·km" in lines
