@@ -43,7 +43,6 @@ def _peak_mib() -> float:
 
 # --------------------------------------------------------------------------- workers
 def worker_supplyopt(data: Path, warm: bool) -> dict:
-
     from supplyopt.data import read_dataset
     from supplyopt.model import build_lp
     from supplyopt.options import load_options
