@@ -27,15 +27,6 @@ from . import __version__
 from .results import Plan
 
 TABLE_FILES = ("flows", "production", "stocks", "unmet", "prices")
-UNITS = {
-    "_t": "tonnes (per period for flows, output, demand; end of period for stock)",
-    "_cny_per_t": "currency of the data set per tonne",
-    "cost_cny": "currency of the data set",
-    "tkm": "tonne-kilometres",
-    "co2_t": "tonnes of CO2",
-    "days_of_cover": "days",
-    "utilisation": "share of capacity (0–1)",
-}
 
 
 def versions() -> dict:
