@@ -10,7 +10,9 @@ The format is documented in ``docs/data-format.md``; the column tables below are
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import math
 import re
 from dataclasses import dataclass, field
@@ -354,9 +356,6 @@ def _decode(file: Path, label: str, problems: list[Problem]) -> str | None:
 def _read_csv(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
     """Rows exactly as written (no type guessing, no renaming of repeated headers). A row
     with more or fewer values than the header is reported and left out."""
-    import csv
-    import io
-
     text = _decode(file, file.name, problems)
     if text is None:
         return None
