@@ -302,15 +302,21 @@ def _read_folder(path: Path, problems: list[Problem]):
     return meta, raw, sources, hashes
 
 
-def _read_yaml(file: Path, label: str, problems: list[Problem]) -> dict:
-    text = _decode(file, label, problems)
+def read_yaml(file: Path, label: str, problems: list[Problem], loader=yaml.SafeLoader):
+    """The parsed YAML of a file (None when empty or unreadable); a file that is not UTF-8 or
+    not valid YAML becomes a problem. ``yaml.BaseLoader`` keeps every value as written."""
+    text = decode_text(file, label, problems)
     if text is None:
-        return {}
+        return None
     try:
-        meta = yaml.safe_load(text)
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError as err:
         problems.append(Problem(label, yaml_message(err, text)))
-        return {}
+        return None
+
+
+def _read_yaml(file: Path, label: str, problems: list[Problem]) -> dict:
+    meta = read_yaml(file, label, problems)
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -334,7 +340,8 @@ def yaml_message(err: yaml.YAMLError, text: str) -> str:
     return "not valid YAML: " + ("; ".join(parts) or str(err)) + "; check brackets, quotes and indentation there"
 
 
-def _decode(file: Path, label: str, problems: list[Problem]) -> str | None:
+def decode_text(file: Path, label: str, problems: list[Problem]) -> str | None:
+    """A text file's content, or None with a problem saying why it is not UTF-8."""
     data = file.read_bytes()
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         problems.append(Problem(label, "is UTF-16 text (it starts with a UTF-16 byte-order mark); expected UTF-8: save it as 'CSV UTF-8'"))
@@ -356,7 +363,7 @@ def _decode(file: Path, label: str, problems: list[Problem]) -> str | None:
 def _read_csv(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
     """Rows exactly as written (no type guessing, no renaming of repeated headers). A row
     with more or fewer values than the header is reported and left out."""
-    text = _decode(file, file.name, problems)
+    text = decode_text(file, file.name, problems)
     if text is None:
         return None
     try:

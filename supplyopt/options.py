@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .data import DataError, Problem, _decode, yaml_message
+from .data import DataError, Problem, read_yaml
 
 CHOICES = {
     "safety_stock": ("soft", "hard"),
@@ -76,13 +76,9 @@ def load_options(path: str | Path | None = None, **overrides) -> Options:
         file = Path(path)
         if not file.is_file():
             raise DataError([Problem(label, "model profile not found; expected a YAML file such as models/default.yaml")])
-        text = _decode(file, label, problems)
-        if text is not None:
-            try:
-                raw = yaml.safe_load(text) or {}
-                written = yaml.load(text, Loader=yaml.BaseLoader) or {}
-            except yaml.YAMLError as err:
-                problems.append(Problem(label, yaml_message(err, text)))
+        raw = read_yaml(file, label, problems) or {}
+        if not problems:
+            written = read_yaml(file, label, problems, loader=yaml.BaseLoader) or {}
         if not isinstance(raw, dict):
             problems.append(Problem(label, "expected a mapping of option names to values", value=type(raw).__name__))
             raw = {}

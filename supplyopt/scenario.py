@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from .data import DataError, Network, Problem, _decode, yaml_message
+from .data import DataError, Network, Problem, read_yaml
 
 
 @dataclass(frozen=True)
@@ -57,13 +56,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if not file.is_file():
         raise DataError([Problem(label, "scenario file not found; expected a YAML file such as scenarios/cold_wave.yaml")])
     problems: list[Problem] = []
-    text = _decode(file, label, problems)
-    raw = None
-    if text is not None:
-        try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            problems.append(Problem(label, yaml_message(err, text)))
+    raw = read_yaml(file, label, problems)
     if problems:
         raise DataError(problems)
     if not isinstance(raw, dict) or not isinstance(raw.get("edits"), list):
