@@ -229,13 +229,13 @@ def _storage(storage: pd.DataFrame, ds: Dataset) -> list[Problem]:
             out.append(Problem(label, f"{what} at node {node} ({amount:g} t over all products) is above its capacity_t ({cap[node]:g} t)", row=int(row["row"]), column=col, value=row[col]))
     periodic = storage[(storage["period"] >= 0) & storage["safety_t"].notna()]
     if not periodic.empty:
-        caps = storage.groupby(["node", "period"])["capacity_t"].max()
-        for _, r in periodic.iterrows():
-            c = caps.get((r["node"], r["period"]), np.nan)
-            if np.isnan(c):
-                c = cap.get(r["node"], np.nan)
-            if not np.isnan(c) and r["safety_t"] > c:
-                out.append(Problem(label, f"safety stock above capacity_t ({c:g} t) in period {ds.periods[int(r['period'])]}", row=int(r["row"]), column="safety_t", value=r["safety_t"]))
+        # the period's own capacity where a row gives one, else the period-less capacity
+        caps = storage.groupby(["node", "period"])["capacity_t"].max().rename("period_cap").reset_index()
+        checked = periodic.merge(caps, on=["node", "period"], how="left")
+        checked["cap"] = checked["period_cap"].fillna(checked["node"].map(cap))
+        over = checked[checked["safety_t"] > checked["cap"]]
+        for row, c, period, value in zip(over["row"], over["cap"], over["period"], over["safety_t"]):
+            out.append(Problem(label, f"safety stock above capacity_t ({c:g} t) in period {ds.periods[int(period)]}", row=int(row), column="safety_t", value=value))
     return out
 
 
