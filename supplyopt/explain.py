@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .data import Network
-from .model import build_lp
+from .model import LinearProgram, build_lp
 from .options import Options
 from .solve import HighsEngine
 
@@ -63,57 +63,60 @@ def _elastic(net: Network, opt: Options, relax: set[str]) -> list[str] | None:
     violated requirements in planner words."""
     lp = build_lp(net, replace(opt, solver=replace(opt.solver, time_limit_s=None)))
     lp.costs = {}
-    slacks: list[tuple[str, str, pd.DataFrame, np.ndarray]] = []  # (family, variable, labels, cols)
+    slacks: list[tuple[str, pd.DataFrame, np.ndarray]] = []  # (family, labels, violation columns)
     for var_name, fam in (("production", "min_output"), ("stock", "end_stock")):
-        if fam not in relax:
-            continue
-        v = lp.variables[var_name]
-        pos = np.flatnonzero(v.lower > 0)
-        labels = v.index.iloc[pos].assign(required_t=v.lower[pos])
-        short = lp.add_variables(f"{fam}_violation", f"tonnes below the {fam} requirement", [], labels, 0.0, np.inf)
-        lp.add_constraints(f"{fam}_elastic", "requirement met or shortfall counted (t)", [], labels, np.r_[np.arange(len(pos)), np.arange(len(pos))], np.r_[v.start + pos, short.cols], np.ones(2 * len(pos)), v.lower[pos], np.inf)
-        v.lower[pos] = 0.0
-        lp.add_cost(f"{fam}_violation", short.cols, np.ones(len(pos)))
-        slacks.append((fam, f"{fam}_violation", labels, short.cols))
+        if fam in relax:
+            slacks.append(_elastic_bound(lp, var_name, fam, "lower", "required_t"))
     if "safety_stock" in relax:
         v = lp.variables["safety_shortfall"]
         v.upper[:] = v.index["safety_t"].to_numpy()
         lp.add_cost("safety_violation", v.cols, np.ones(v.size))
-        slacks.append(("safety_stock", "safety_shortfall", v.index, v.cols))
+        slacks.append(("safety_stock", v.index, v.cols))
     if "storage_room" in relax:
-        v = lp.variables["stock"]
-        pos = np.flatnonzero(np.isfinite(v.upper))
-        labels = v.index.iloc[pos].assign(room_t=v.upper[pos])
-        over = lp.add_variables("storage_room_violation", "tonnes above storage capacity", [], labels, 0.0, np.inf)
-        lp.add_constraints("storage_room_elastic", "stock within capacity or overflow counted (t)", [], labels, np.r_[np.arange(len(pos)), np.arange(len(pos))], np.r_[v.start + pos, over.cols], np.r_[np.ones(len(pos)), -np.ones(len(pos))], -np.inf, v.upper[pos])
-        v.upper[pos] = np.inf
-        lp.add_cost("storage_room_violation", over.cols, np.ones(len(pos)))
-        slacks.append(("storage_room", "storage_room_violation", labels, over.cols))
+        slacks.append(_elastic_bound(lp, "stock", "storage_room", "upper", "room_t"))
         if "storage_capacity" in lp.constraints:  # stores shared by several products
             con = lp.constraints["storage_capacity"]
-            over = lp.add_variables("storage_shared_violation", "tonnes above shared storage capacity", [], con.index, 0.0, np.inf)
-            con.rows, con.cols, con.coefs = np.r_[con.rows, np.arange(con.size)], np.r_[con.cols, over.cols], np.r_[con.coefs, -np.ones(con.size)]
-            lp.add_cost("storage_shared_violation", over.cols, np.ones(con.size))
-            slacks.append(("storage_shared", "storage_shared_violation", con.index.assign(product="all products", room_t=con.upper), over.cols))
+            slacks.append(_elastic_rows(lp, "storage_capacity", "storage_shared", con.index.assign(product="all products", room_t=con.upper), 1.0))
     for fam in ("max_truck_share_tkm", "max_mine_truck_share"):
         if fam in relax and fam in lp.constraints:
-            con = lp.constraints[fam]
-            over = lp.add_variables(f"{fam}_violation", "amount above the cap", [], con.index, 0.0, np.inf)
-            con.rows = np.r_[con.rows, 0]
-            con.cols = np.r_[con.cols, over.cols]
-            con.coefs = np.r_[con.coefs, -1.0]
             # t·km and tonnes differ in scale; the weight keeps one tonne ≈ one 1000 t·km.
-            lp.add_cost(f"{fam}_violation", over.cols, [1e-3 if fam.endswith("tkm") else 1.0])
-            slacks.append((fam, f"{fam}_violation", con.index, over.cols))
+            slacks.append(_elastic_rows(lp, fam, fam, lp.constraints[fam].index, 1e-3 if fam.endswith("tkm") else 1.0))
     sol = HighsEngine(lp, replace(opt.solver, time_limit_s=None)).solve()
     if not sol.has_plan:
         return None
     lines = []
-    for fam, _var, labels, cols in slacks:
+    for fam, labels, cols in slacks:
         amount = sol.x[cols]
         for i in np.flatnonzero(amount > TOL):
             lines.append(_words(net, opt, fam, labels.iloc[i], float(amount[i])))
     return lines or ["(the relaxed model needed no violation; numerical trouble — try --method ipm)"]
+
+
+def _elastic_bound(lp: LinearProgram, var_name: str, family: str, side: str, label: str):
+    """Turn a column bound into a requirement that may be missed: the bound moves into a row
+    ``x ± violation ⋚ bound`` and each tonne of violation costs 1."""
+    v = lp.variables[var_name]
+    lower = side == "lower"
+    bound = v.lower if lower else v.upper
+    pos = np.flatnonzero(bound > 0) if lower else np.flatnonzero(np.isfinite(bound))
+    labels = v.index.iloc[pos].assign(**{label: bound[pos]})
+    miss = lp.add_variables(f"{family}_violation", f"tonnes beyond the {family} requirement", [], labels, 0.0, np.inf)
+    n = np.arange(len(pos))
+    coefs = np.r_[np.ones(len(pos)), (1.0 if lower else -1.0) * np.ones(len(pos))]
+    lo, up = (bound[pos], np.inf) if lower else (-np.inf, bound[pos])
+    lp.add_constraints(f"{family}_elastic", "requirement met or violation counted (t)", [], labels, np.r_[n, n], np.r_[v.start + pos, miss.cols], coefs, lo, up)
+    bound[pos] = 0.0 if lower else np.inf
+    lp.add_cost(f"{family}_violation", miss.cols, np.ones(len(pos)))
+    return family, labels, miss.cols
+
+
+def _elastic_rows(lp: LinearProgram, con_name: str, family: str, labels: pd.DataFrame, weight: float):
+    """Let every row of a ``≤`` family be exceeded, at ``weight`` per unit."""
+    con = lp.constraints[con_name]
+    over = lp.add_variables(f"{family}_violation", "amount above the limit", [], con.index, 0.0, np.inf)
+    con.rows, con.cols, con.coefs = np.r_[con.rows, np.arange(con.size)], np.r_[con.cols, over.cols], np.r_[con.coefs, -np.ones(con.size)]
+    lp.add_cost(f"{family}_violation", over.cols, np.full(con.size, weight))
+    return family, labels, over.cols
 
 
 def _words(net: Network, opt: Options, family: str, r: pd.Series, amount: float) -> str:
