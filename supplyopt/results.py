@@ -14,7 +14,8 @@ Tables (one row per key; units in the column names):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,9 @@ TOL = 1e-6  # tonnes: below this a flow or stock is reported as zero
 
 @dataclass
 class Plan:
-    """A solved plan as tables plus the headline figures (``kpis``)."""
+    """A solved plan: the tables (DataFrames, units in column names), the headline figures
+    (``kpis``), and — when it came from :func:`supplyopt.solve` — ``summary`` (the content of
+    summary.json), the run ``log`` lines and the solver's ``warnings``."""
 
     kpis: dict
     flows: pd.DataFrame
@@ -37,6 +40,15 @@ class Plan:
     stocks: pd.DataFrame
     unmet: pd.DataFrame
     prices: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write summary.json, the CSV tables and run.log into ``out_dir``, atomically."""
+        from .report import write_results
+
+        return write_results(out_dir, self, self.summary, self.log + [f"writing {out_dir}"])
 
 
 def values(lp: LinearProgram, sol: Solution, family: str) -> np.ndarray:
