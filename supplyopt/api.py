@@ -129,7 +129,12 @@ class Study:
     solver model is rebuilt. Either way the optimum is the cold one. ``stats`` counts both.
     """
 
-    def __init__(self, network, model=None, engine: str | None = None, **solver):
+    def __init__(self, network, model=None, engine: str | None = None, extensions=(), **solver):
+        """``extensions``: callables ``ext(lp, network, options)`` run after ``build_lp``, in
+        order, each adding its own named variable/constraint families and cost parts to the
+        LinearProgram (investment decisions, trainloads, priorities …). Their values are read
+        back from ``study.lp`` and ``study.solution`` after a solve."""
+        self.extensions = list(extensions)
         self.base = _network(network)
         self.options = options(model, engine=engine, **solver)
         self.profile_path = str(model) if isinstance(model, (str, Path)) else None
@@ -137,8 +142,8 @@ class Study:
         self.scenario: Scenario | None = None
         self.lp = None
         self.engine = None
+        self.solution = None  # the last solve's Solution (arrays in LP order)
         self.stats = {"builds": 0, "warm": 0}
-        self.extend = None  # callable(model, network, options), see pyomo_model (set by the API issue's hook)
 
     def apply(self, spec) -> Study:
         """Set the scenario (path, Scenario, dict, list, or None for the base network)."""
@@ -160,6 +165,8 @@ class Study:
         log = [f"{_stamp(started)} supplyopt {__version__} solving {net.name}" + (f" under scenario {self.scenario.name}" if self.scenario else "")]
         t0 = time.perf_counter()
         lp = build_lp(net, opt)
+        for ext in self.extensions:
+            ext(lp, net, opt)
         ranges, scale_warnings = scaling_report(lp)
         warm = self.engine is not None and self.engine.update(lp)
         if warm:
@@ -170,6 +177,7 @@ class Study:
         self.lp = lp
         build_s = time.perf_counter() - t0
         sol = self.engine.solve()
+        self.solution = sol
         how = "changed the kept model (warm start)" if warm else "built"
         log.append(f"{_now()} {how}: {lp.n_cols} variables, {lp.n_rows} constraints in {build_s:.3f} s; solved ({sol.solver_status}) in {sol.solve_s:.3f} s")
         warnings = scale_warnings + sol.warnings

@@ -210,7 +210,8 @@ def _share(part: float, whole: float) -> float | None:
 
 def _kpis(net, lp, sol, flows, production, unmet, stocks) -> dict:
     costs = {name: float(np.dot(coefs, sol.x[cols])) for name, (cols, coefs) in lp.costs.items()}
-    costs = {name: costs.get(name, 0.0) for name in COST_COMPONENTS}
+    # the standard parts always (0 when absent), then any part an extension added
+    costs = {**{name: costs.get(name, 0.0) for name in COST_COMPONENTS}, **costs}
     tkm = float(flows["tkm"].sum())
     truck, clean = _flow_flags(net, flows)
     truck_tkm = float(flows.loc[truck, "tkm"].sum())
