@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import functools
 import io
 import sys
 from pathlib import Path
@@ -216,13 +217,19 @@ def monthly_factor(values: list[float], day: dt.date) -> float:
     raise ValueError(day)
 
 
+def _raw_factor(klass: str, year: int, week: int) -> float:
+    f = monthly_factor(SEASON[klass], week_middle(year, week))
+    return f * FESTIVAL_DEMAND[klass].get((year, week), 1.0)
+
+
+@functools.lru_cache(maxsize=None)
+def _mean_factor(klass: str) -> float:
+    return sum(_raw_factor(klass, y, w) for y, w in YEAR_WEEKS) / len(YEAR_WEEKS)
+
+
 def demand_factor(klass: str, year: int, week: int) -> float:
     """Week's demand relative to the 2027 annual mean of its class (mean over YEAR_WEEKS = 1)."""
-    def raw(y, w):
-        f = monthly_factor(SEASON[klass], week_middle(y, w))
-        return f * FESTIVAL_DEMAND[klass].get((y, w), 1.0)
-    mean = sum(raw(y, w) for y, w in YEAR_WEEKS) / len(YEAR_WEEKS)
-    return raw(year, week) / mean
+    return _raw_factor(klass, year, week) / _mean_factor(klass)
 
 
 def weekly(mt_per_year: float) -> float:
@@ -240,7 +247,12 @@ def kt_up(x: float) -> int:
 
 
 def read_literal(text: str) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(text.strip() + "\n")))
+    return [dict(r) for r in _parse_literal(text)]
+
+
+@functools.lru_cache(maxsize=None)
+def _parse_literal(text: str) -> tuple:
+    return tuple(csv.DictReader(io.StringIO(text.strip() + "\n")))
 
 
 def link_cost(row: dict) -> float:
@@ -330,6 +342,7 @@ def build_supply(weeks) -> list[dict]:
     return rows
 
 
+@functools.lru_cache(maxsize=None)
 def uhv_receiving() -> dict[str, float]:
     """Coal-equivalent t/week delivered by the UHV links at their receiving demand nodes."""
     out: dict[str, float] = {}
