@@ -36,7 +36,7 @@ PUBLISHED = [
     ("daqin", "Daqin (rail_daqin_main)", 422, "Mt/yr", "S11, S12: 2023"),
     ("shuohuang", "Shuohuang (busiest section)", 368, "Mt/yr", "S13: 2023"),
     ("wari", "Wari (busiest section)", 100, "Mt/yr", "S12: 2023 (design 200)"),
-    ("haoji", "Haoji, Shanxi coal (rail_haoji_main)", 63, "Mt/yr", "S12: whole line, power coal 2023 (mostly Ordos/Shaanxi coal)"),
+    ("haoji", "Haoji, Shanxi coal (rail_haoji_main)", None, "Mt/yr", "S12: whole line 63 Mt of power coal in 2023, mostly Ordos/Shaanxi coal"),
     ("bohai", "Bohai-rim ports, coal shipped (5 loaders)", 743, "Mt/yr", "S34"),
     ("qinhuangdao", "  Qinhuangdao", None, "Mt/yr", "design 193 (S26)"),
     ("caofeidian", "  Caofeidian", None, "Mt/yr", "design ≈250 (S29)"),
@@ -109,9 +109,19 @@ def report(year: dict, winter: dict) -> str:
         "13 weeks × 52/13 (a winter rate, so above the yearly mean for power and heating).\n"
         "Sources are the ids of `SOURCES.md` §1.\n\n"
         + table(year, winter) + "\n\n"
-        "Haoji: the model carries only Shanxi coal on Haoji (the Ordos/Shaanxi coal that enters the\n"
-        "line north of Shanxi is not modelled), so its real figure is the whole line's and no ratio is\n"
-        "meaningful. Port rows without a real volume show design capacity in the source column.\n"
+        "Notes on the ratios:\n\n"
+        "* Haoji: the model carries only Shanxi coal on Haoji (the Ordos/Shaanxi coal that enters the\n"
+        "  line north of Shanxi is not modelled), so there is no comparable real figure.\n"
+        "* Wari above its 2023 volume: the line has its design capacity (200 Mt/yr) in the data, and\n"
+        "  the model lacks what holds the real line back — feeder sidings still under construction\n"
+        "  (20 connected, 7 being built in 2024, facts file) and Shandong's and Henan's own mines.\n"
+        "* Huanghua at its design capacity (208 Mt handled in 2023 plus phase 5's 53 Mt/yr, S23, S25):\n"
+        "  Shuohuang coal has no other Bohai outlet than Huanghua and Tianjin in the model.\n"
+        "* Electricity sent out: the four UHV links have capacity for the full coal-fired 118 TWh, but\n"
+        "  the cost-minimising plan leaves Jinzhong–Weifang empty: at the estimated 0.03 CNY/kWh\n"
+        "  tariff, Jinzhong coal by wire costs more at Shandong than rail coal. Real UHV transfers are\n"
+        "  set by power contracts, not by coal cost; the model only compares transport routes.\n"
+        "* Port rows without a real volume show design capacity in the source column.\n\n"
         "`tests/test_shanxi.py` keeps output and Daqin within 10 % of the real figures.\n")
 
 
