@@ -90,7 +90,8 @@ CITIES = {
 }
 SMALL_EXTRA_COST = {"thermal": 45, "coking": 60}   # small/medium units, lower mechanisation (estimate)
 LARGE_MIN_SHARE = 0.20          # hard minimum output of large Shanxi units (SOURCES.md §2, item 7)
-# external through-traffic: node: (Mt/yr, cost CNY/t). No minimum output: it stops when its line stops.
+# external through-traffic: node: (Mt/yr, cost CNY/t), estimates (SOURCES.md §2). No minimum
+# output: it stops when its line stops.
 EXTERNAL = {"mine_ext_ordos": (200, 180), "mine_ext_shendong": (280, 170), "mine_ext_mengji": (40, 185)}
 # Spring Festival 2027 (6 Feb): capacity factors by ISO week (S37, S38; factors are estimates)
 FESTIVAL_SUPPLY = {(2027, 5): 0.92, (2027, 6): 0.80, (2027, 7): 0.95}
@@ -154,7 +155,9 @@ FESTIVAL_DEMAND = {
 # ------------------------------------------------------------------------------------------
 # Storage (SOURCES.md §7)
 # ------------------------------------------------------------------------------------------
-# plant yards, days of the data set's mean daily demand: capacity, initial (winter, year), safety
+# plant yards, days of the data set's mean daily demand: capacity, initial (winter, year), safety.
+# Initial 30 days at the start of winter (national plant stocks > 30 days in November 2023/24,
+# issue 15), 25 on 1 January (S63: 22 days in January 2022); safety = the 7-day red line.
 PLANT_DAYS = {"power": (45, 30, 25, 7), "residential_heating": (45, 30, 25, 7), "industry": (30, 15, 15, 7)}
 PLANT_HOLDING = 1.2
 # ports: yard capacity t, initial t (S27, S28, S24, S25; others estimates); safety = 3 days of loading
@@ -163,7 +166,7 @@ PORT_YARDS = {
     "port_jingtang": (8_700_000, 5_500_000), "port_huanghua": (8_000_000, 6_000_000),
     "port_tianjin": (4_000_000, 2_500_000), "port_rizhao": (3_000_000, 1_800_000),
 }
-PORT_SAFETY_DAYS = 7
+PORT_SAFETY_DAYS = 7             # the same red line as plants (SOURCES.md §5)
 PORT_HOLDING = 2.0
 # reserve bases: node: (capacity t, {product: share}, kind); initial 60 %, safety 25 %
 RESERVES = {
@@ -188,6 +191,8 @@ RESERVE_INITIAL, RESERVE_SAFETY, RESERVE_HOLDING = 0.60, 0.25, 1.5
 MAINTENANCE = {"rail_daqin_main": {**{(2027, w): 0.85 for w in (14, 15, 16, 17)},
                                    **{(2027, w): 0.85 for w in (41, 42, 43)}}}
 
+# mode, truck, clean, kg CO2 per t·km (SOURCES.md §8): rail ETRR 2019 (S49); truck ETRR (S49);
+# sea GLEC v3.0 35–60 kdwt bulk carrier 0.0054 TTW (S62) × 1.2 well-to-wheel; conveyor estimate
 MODES = [("rail", "false", "true", 0.011), ("truck", "true", "false", 0.09),
          ("sea", "false", "true", 0.0065), ("uhv", "false", "true", 0.0),
          ("conveyor", "false", "true", 0.005)]
