@@ -29,6 +29,7 @@ EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # as typed, for run logs
     try:
         return args.func(args)
     except DataError as err:
@@ -170,13 +171,17 @@ def _unattended(args, default_out: str, work, write, show) -> int:
     out = Path(args.out) if args.out else Path(default_out)
     if args.wall_limit_s is not None and args.wall_limit_s <= 0:
         raise DataError([Problem("--wall-limit", "expected a number of seconds above 0", value=args.wall_limit_s)])
+    run = Run(out, ["supplyopt", *args.argv], wait_s=args.wait, wall_limit_s=args.wall_limit_s)
     try:
-        with Run(out, ["supplyopt", *sys.argv[1:]], wait_s=args.wait, wall_limit_s=args.wall_limit_s) as run:
+        with run:
             result = work(run.time_left)
             run.record.update(inputs=result.inputs, options=result.summary.get("options"), versions=result.summary.get("versions"), warnings=result.warnings)
             run.record["timings"].update(result.record_timings)
             run.commit(lambda runs_text: write(out, result, runs_text))
     except Locked as err:
+        if run.wall_limited:
+            print(f"supplyopt: wall-clock limit of {args.wall_limit_s:g} s reached while waiting: {err} (exit 5)", file=sys.stderr)
+            return 5
         print(f"supplyopt: {err} (exit 6)", file=sys.stderr)
         return err.exit_code
     except api.NoPlan as err:

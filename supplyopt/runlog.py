@@ -214,17 +214,21 @@ class Run:
     def __enter__(self) -> Run:
         if self.wall_limit_s is not None and self.wall_limit_s <= 0:
             raise ValueError("wall_limit_s must be positive")
-        self.watchdog = Watchdog(self.wall_limit_s, self.started, self._timed_out)
-        left = self.watchdog.remaining_s()
+        # The wait for the lock is bounded by the wall-clock limit itself; the watchdog starts
+        # once the lock is held (so it never races a wait that is about to give up).
+        left = None if self.wall_limit_s is None else self.wall_limit_s - (time.monotonic() - self.started)
+        cut = left is not None and left < self.wait_s  # the wall-clock limit ends the wait first
         self.stage = "waiting for the lock"
-        self.lock = OutputLock(self.out_dir, self.wait_s if left is None else min(self.wait_s, max(0.0, left)))
+        lock = OutputLock(self.out_dir, self.wait_s if not cut else max(0.0, left))
         try:
-            self.lock.__enter__()
+            lock.__enter__()
         except Locked:
-            self.watchdog.finish()
+            self.wall_limited = cut
             raise
-        self.record["timings"] = {"wait_s": self.lock.waited_s}
+        self.lock = lock
+        self.record["timings"] = {"wait_s": lock.waited_s}
         self.stage = "running"
+        self.watchdog = Watchdog(self.wall_limit_s, self.started, self._timed_out)
         return self
 
     def time_left(self) -> float | None:
@@ -249,6 +253,7 @@ class Run:
                 with self.watchdog.critical():
                     self._close(status, code, error=str(exc) if status == "bug" else getattr(exc, "message", str(exc)))
                     append_run(self.out_dir, self.record)
+                    self.watchdog.finished = True
         finally:
             self.watchdog.finish()
             if self.lock is not None:

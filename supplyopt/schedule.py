@@ -666,7 +666,7 @@ def format_schedule(sched: Schedule) -> str:
     top = by_origin.sort_values("shipment_t", ascending=False, kind="stable").head(12)
     lines += ["", f"Largest origins in {week} ({len(by_origin)} origins, {len(now)} shipments in shipments.csv)"]
     for origin, r in top.iterrows():
-        lines.append(f"  {origin:<32}{r['shipment_t']:>14,.0f} t  {r['links']:>3} link(s)" + ("" if pd.isna(r["trains"]) else f"  {r['trains']:,.0f} trains"))
+        lines.append(f"  {origin:<32}{r['shipment_t']:>14,.0f} t  {int(r['links']):>3} link(s)" + ("" if pd.isna(r["trains"]) else f"  {r['trains']:,.0f} trains"))
     low = sched.trajectory[(sched.trajectory["safety_shortfall_t"] > 1e-3) | (sched.trajectory["cover_status"] == "red")]
     if len(low):
         lines += ["", "Stocks below safety or in red cover"]

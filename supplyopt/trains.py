@@ -23,6 +23,8 @@ feasible plan (e.g. a mine's minimum output has nowhere to go), the run ends wit
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -72,9 +74,12 @@ def trainload_extension(mode: str = "integer", fixed: pd.DataFrame | None = None
     return extension
 
 
-def _solve(win: Network, opt: Options, extensions: list, time_left, profile: str | None):
+def _solve(win: Network, opt: Options, extensions: list, time_left, profile: str | None, fallback: bool = False):
     """One solve of the window with the given extensions; the solver's time limit is the
-    profile's or the time left before the wall-clock limit, whichever is shorter."""
+    profile's or the time left before the wall-clock limit, whichever is shorter. The
+    fallback's LPs (``fallback``) ignore the profile's limit, which was the MIP's."""
+    if fallback:
+        opt = dataclasses.replace(opt, solver=dataclasses.replace(opt.solver, time_limit_s=None))
     if time_left is not None and (left := time_left()) is not None:
         limit = max(0.5, left - 1.0)  # a second for writing the results
         if opt.solver.time_limit_s is None or opt.solver.time_limit_s > limit:
@@ -124,14 +129,14 @@ def solve_window(win: Network, opt: Options, extensions: list, trainloads: bool,
         if err.status != "no_plan":
             raise
         stopped = err.message
-    relaxed, rstudy = _solve(win, opt, [*extensions, trainload_extension("relaxed")], time_left, profile)
+    relaxed, rstudy = _solve(win, opt, [*extensions, trainload_extension("relaxed")], time_left, profile, fallback=True)
     counts = train_counts(rstudy, win)
     fam = rstudy.lp.variables["trains"]
     values = fam.index[KEYS].copy()
     x = rstudy.solution.x[fam.start : fam.start + fam.size]
     values["trains"] = np.clip(np.round(x), fam.lower, fam.upper)
     try:
-        plan, study = _solve(win, opt, [*extensions, trainload_extension("fixed", values)], time_left, profile)
+        plan, study = _solve(win, opt, [*extensions, trainload_extension("fixed", values)], time_left, profile, fallback=True)
     except api.NoPlan as err:
         raise api.NoPlan(
             err.status,
