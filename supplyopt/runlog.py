@@ -66,7 +66,7 @@ class OutputLock:
                     os.close(fd)
                     raise Locked(
                         f"another supplyopt run{holder} is writing {self.path.parent / self.path.name[1:-5]}; "
-                        f"gave up after waiting {self.wait_s:g} s (--wait); nothing was written"
+                        f"gave up after waiting {self.wait_s:.3g} s; nothing was written"
                     ) from None
                 time.sleep(self.poll_s)
         self.waited_s = time.monotonic() - t0

@@ -42,6 +42,7 @@ from .data import DEFAULT_PRODUCT, DataError, Network, Problem, decode_text, _fr
 from .options import Options
 from .results import TOL, Plan
 from .runlog import sha256_file
+from .validate import _did_you_mean
 
 SNAPSHOT_COLUMNS = ("node", "product", "stock_t", "as_of")
 
@@ -149,12 +150,11 @@ def read_snapshot(path: str | Path, net: Network) -> Snapshot:
     snap["stock_t"] = _snapshot_numbers(snap, label, problems)
     snap["as_of"] = _snapshot_dates(snap, label, problems)
     problems += _snapshot_keys(snap, net, label)
-    if not any(p.severity == "error" for p in problems):
-        problems += _snapshot_capacity(snap, net, label)
+    problems += _snapshot_capacity(snap[snap["stock_t"].notna()], net, label)
     problems += _snapshot_age(snap, net, label)
     problems += _snapshot_coverage(snap, net, label)
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
+    problems.sort(key=lambda p: (p.row is None, p.row or 0))
+    if any(p.severity == "error" for p in problems):
         raise DataError(problems)
     return Snapshot(str(path), snap.drop(columns="row"), sha256_file(file), [p for p in problems if p.severity != "error"])
 
@@ -197,7 +197,7 @@ def _snapshot_keys(snap: pd.DataFrame, net: Network, label: str) -> list[Problem
     storage_nodes = sorted(set(net.storage["node"]))
     for row, node, product in zip(snap["row"], snap["node"], snap["product"]):
         if node not in nodes:
-            out.append(Problem(label, "unknown node; expected a node id from nodes.csv that has a storage.csv row", row=int(row), column="node", value=node))
+            out.append(Problem(label, f"unknown node{_did_you_mean(node, set(storage_nodes))}; expected a node id from nodes.csv that has a storage.csv row", row=int(row), column="node", value=node))
         elif (node, product) not in held:
             what = f"node {node} holds no {product} in storage.csv" if node in storage_nodes else f"node {node} has no storage.csv row"
             out.append(Problem(label, f"{what}; a snapshot can only give stocks the data set models", row=int(row), column="product", value=product))
