@@ -27,7 +27,6 @@ Tables a run adds to the results folder (units in the column names):
 from __future__ import annotations
 
 import copy
-import dataclasses
 import datetime as dt
 import json
 import re
@@ -540,7 +539,7 @@ def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str |
 
     full_plan, _, full_info, full_t = solve_window(span, opt, [], trainloads, time_left, profile)
     full_costs = period_costs(full_t["lp"], full_t["solution"], T).drop(columns=list(ROLL_EXCLUDED), errors="ignore")
-    runs = [{"run": "full", "weeks": T, "build_s": full_t["build_s"], "solve_s": full_t["solve_s"], "trainloads": full_info.get("method")}]
+    runs = [{"run": "full", "weeks": T, "build_s": full_t["build_s"], "solve_s": full_t["solve_s"], "status": full_plan.summary["status"], "trainloads": full_info.get("method")}]
 
     stocks = span.storage[["node", "product", "initial_t"]].rename(columns={"initial_t": "stock_t"})
     committed, rolled_costs, previous = [], [], None
@@ -575,8 +574,8 @@ def _roll_result(span, opt, full_plan, full_costs, committed, rolled_costs, runs
         return pd.concat(frames, ignore_index=True)
 
     plan = Plan({}, week_rows("flows"), week_rows("production"), week_rows("stocks"), week_rows("unmet"), pd.DataFrame(columns=["kind", "id", "product", "period", "price_cny_per_t"]))
-    unmet_r = plan.unmet.groupby("period", sort=False)["unmet_t"].sum().reindex(labels).fillna(0.0).to_numpy()
-    unmet_f = full_plan.unmet.groupby("period", sort=False)["unmet_t"].sum().reindex(labels).fillna(0.0).to_numpy()
+    unmet_r = _weekly_unmet(plan, labels)
+    unmet_f = _weekly_unmet(full_plan, labels)
     table = pd.DataFrame({"week": labels, "rolled_cost_cny": rolled.sum(axis=1).to_numpy(), "full_cost_cny": full_costs.sum(axis=1).to_numpy(),
                           "rolled_unmet_t": unmet_r, "full_unmet_t": unmet_f})
     for name in rolled.columns:
@@ -612,6 +611,12 @@ def _roll_result(span, opt, full_plan, full_costs, committed, rolled_costs, runs
         "status_message": "rolled plan and full-horizon plan found",
     }
     return Roll(table, short, plan, shipments, trajectory, summary, runs, warnings, inputs)
+
+
+def _weekly_unmet(plan: Plan, labels: list[str]) -> np.ndarray:
+    """Unmet tonnes per week (solver noise below 1e-6 t shown as 0)."""
+    t = plan.unmet.groupby("period", sort=False)["unmet_t"].sum().reindex(labels).fillna(0.0).to_numpy()
+    return np.where(np.abs(t) < 1e-6, 0.0, t)
 
 
 def _only_week(plan: Plan, win: Network) -> Plan:
