@@ -188,6 +188,16 @@ def test_roll_carries_stock_and_compares_with_the_full_plan(price_rise, tmp_path
     assert r1.short["extra_unmet_t"].tolist() == pytest.approx([10])
 
 
+def test_stable_roll_keeps_the_steering_penalty_out_of_the_cost(price_rise, tmp_path):
+    # --stable: the W51 run keeps to the W50 run's look-ahead (50 t in W51) at 1 CNY/t per
+    # tonne changed. Making 10 t more in W51 still pays (W52 coal costs 31, W51 coal + a week
+    # of holding 12, + 10 t × 1 CNY changed), so the committed plan is the same as without
+    # --stable and the rolled cost stays 2,460: the 10 CNY of change penalty is not a cost.
+    r = roll(price_rise, profile(tmp_path, end_stock="free", change_penalty_cny_per_t=1), weeks=3, horizon=2, stable=True)
+    assert r.weeks["rolled_cost_cny"].tolist() == pytest.approx([550, 670, 1240])
+    assert "change_penalty" not in r.summary["rolled_costs"]
+
+
 def test_roll_command_writes_its_folder(price_rise, tmp_path, capsys):
     out = tmp_path / "roll"
     assert main(["roll", str(price_rise), "--weeks", "3", "--horizon", "2", "--out", str(out)]) == 0
