@@ -46,7 +46,7 @@ class OutputLock:
     """
 
     def __init__(self, out_dir: str | Path, wait_s: float = 0.0, poll_s: float = 0.1):
-        out_dir = Path(out_dir)
+        out_dir = Path(out_dir).absolute()
         self.path = out_dir.parent / f".{out_dir.name}.lock"
         self.wait_s, self.poll_s = max(0.0, float(wait_s)), poll_s
         self.fd: int | None = None
@@ -167,10 +167,10 @@ def previous_runs(out_dir: str | Path) -> str:
 
 def append_run(out_dir: str | Path, record: dict) -> bool:
     """Append a run that wrote no results (bad input, no plan, wall-clock limit) to the run
-    log of an existing results folder; a folder that does not exist is not created.
-    Returns whether the line was written."""
+    log of a results folder an earlier run wrote (it has ``runs.jsonl``); nothing is created
+    anywhere else. Returns whether the line was written."""
     out_dir = Path(out_dir)
-    if not out_dir.is_dir():
+    if not (out_dir / RUN_LOG).is_file():
         return False
     try:
         with open(out_dir / RUN_LOG, "a", encoding="utf-8") as f:

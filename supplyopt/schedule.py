@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from . import api
-from .data import DEFAULT_PRODUCT, DataError, Network, Problem, decode_text, _frame
+from .data import DEFAULT_PRODUCT, Column, DataError, Network, Problem, _read_csv, _to_number
 from .options import Options
 from .results import TOL, Plan
 from .runlog import sha256_file
@@ -53,7 +53,7 @@ def start_index(net: Network, start: str | None) -> int:
         return 0
     if start not in net.periods:
         shown = ", ".join(net.periods[:3]) + (" …" if net.n_periods > 3 else "")
-        raise DataError([Problem("--start", f"unknown period; expected a label from network.yaml ({shown})", value=start)])
+        raise DataError([Problem("--start", f"unknown period{_did_you_mean(start, set(net.periods))}; expected a label from network.yaml ({shown})", value=start)])
     return net.periods.index(start)
 
 
@@ -133,8 +133,7 @@ def read_snapshot(path: str | Path, net: Network) -> Snapshot:
     if not file.is_file():
         raise DataError([Problem(str(path), "snapshot file not found; expected a CSV with columns node, product, stock_t, as_of")])
     problems: list[Problem] = []
-    text = decode_text(file, label, problems)
-    frame = None if text is None else _frame(_csv_rows(text, label, problems), label, problems)
+    frame = _read_csv(file, problems)  # the data set's own CSV reader: same encodings, same messages
     if frame is None:
         raise DataError(problems)
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -158,22 +157,12 @@ def read_snapshot(path: str | Path, net: Network) -> Snapshot:
     return Snapshot(str(path), snap.drop(columns="row"), sha256_file(file), [p for p in problems if p.severity != "error"])
 
 
-def _csv_rows(text: str, label: str, problems: list[Problem]) -> list[list[str]]:
-    import csv
-    import io
-
-    try:
-        return list(csv.reader(io.StringIO(text)))
-    except csv.Error as err:
-        problems.append(Problem(label, f"cannot be read as CSV: {err}"))
-        return []
-
-
 def _snapshot_numbers(snap: pd.DataFrame, label: str, problems: list[Problem]) -> pd.Series:
-    values = pd.to_numeric(snap["stock_t"], errors="coerce")
-    bad = values.isna() | ~np.isfinite(values.fillna(0)) | (values < 0)
-    for row, v in zip(snap.loc[bad, "row"], snap.loc[bad, "stock_t"]):
-        problems.append(Problem(label, "expected a stock in tonnes, a number ≥ 0", row=int(row), column="stock_t", value=v))
+    """stock_t read like every number cell of a data set (same checks and hints); blank is
+    an error here: a count without a number."""
+    values = _to_number(snap["stock_t"], snap["row"], label, Column("stock_t", "number"), problems)
+    for row in snap.loc[snap["stock_t"] == "", "row"]:
+        problems.append(Problem(label, "blank; expected the stock counted, in tonnes (a number ≥ 0)", row=int(row), column="stock_t"))
     return values
 
 

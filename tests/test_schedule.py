@@ -292,12 +292,21 @@ def test_wall_limit_ends_a_stuck_run_and_logs_it(tmp_path):
     # A run stuck in a step that never returns: the watchdog records it and exits with 5.
     out = tmp_path / "out"
     out.mkdir()
+    (out / "runs.jsonl").write_text("")  # a results folder an earlier run wrote
     script = f"import time\nfrom supplyopt.runlog import Run\nwith Run({str(out)!r}, ['test'], wall_limit_s=0.5):\n    time.sleep(60)\n"
     t0 = time.monotonic()
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
     assert done.returncode == EXIT_WALL_LIMIT and time.monotonic() - t0 < 20
     assert "wall-clock limit of 0.5 s reached" in done.stderr
     assert json.loads((out / "runs.jsonl").read_text())["status"] == "wall_limit"
+
+
+def test_a_failed_run_never_writes_into_a_folder_it_did_not_write(yard, tmp_path):
+    other = tmp_path / "not-results"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert main(["schedule", str(yard), "--out", str(other), "--start", "2099-W01"]) == 2
+    assert [p.name for p in other.iterdir()] == ["notes.txt"]
 
 
 def test_failed_run_is_logged_in_an_existing_folder(yard, tmp_path):
