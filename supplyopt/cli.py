@@ -214,7 +214,7 @@ def cmd_schedule(args) -> int:
 
 
 def cmd_roll(args) -> int:
-    from . import schedule as sch
+    from . import roll as sch
 
     def progress(week, seconds):
         if not args.quiet and not args.json:

@@ -20,7 +20,8 @@ from supplyopt import api
 from supplyopt.cli import main
 from supplyopt.data import DataError
 from supplyopt.runlog import EXIT_LOCKED, EXIT_WALL_LIMIT, OutputLock
-from supplyopt.schedule import roll, schedule, slice_periods
+from supplyopt.roll import roll
+from supplyopt.schedule import schedule, slice_periods
 
 WEEKS = ["2026-W50", "2026-W51", "2026-W52"]  # Mondays 2026-12-07, 12-14, 12-21
 
