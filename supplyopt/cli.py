@@ -146,6 +146,7 @@ def _schedule_parsers(sub) -> None:
     common.add_argument("--horizon", type=int, default=6, help="weeks planned by each run: the committed week plus the look-ahead (default 6)")
     common.add_argument("--snapshot", help="CSV of stocks at the start of the first week: node, product, stock_t, as_of")
     common.add_argument("--trainloads", action="store_true", help="ship whole trains on links with train_t (a MIP)")
+    common.add_argument("--scenario", action="append", help="scenario YAML applied to the data set first (corridor maintenance, forecast changes); repeat to apply several in order")
     common.add_argument("--out", help="results folder")
     common.add_argument("--time-limit", type=float, dest="time_limit_s", metavar="SECONDS", help="solver time limit per solve")
     common.add_argument("--mip-gap", type=float, dest="mip_gap", help="relative MIP gap for --trainloads")
@@ -208,7 +209,7 @@ def cmd_schedule(args) -> int:
 
     def work(time_left):
         return sch.schedule(args.dataset, args.model, snapshot=args.snapshot, start=args.start, horizon=args.horizon, previous=args.previous,
-                            trainloads=args.trainloads, time_left=time_left, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap)
+                            trainloads=args.trainloads, scenario=args.scenario, time_left=time_left, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap)
 
     return _unattended(args, "results/schedule", work, sch.write_schedule, sch.format_schedule)
 
@@ -222,7 +223,7 @@ def cmd_roll(args) -> int:
 
     def work(time_left):
         return sch.roll(args.dataset, args.model, weeks=args.weeks, horizon=args.horizon, start=args.start, snapshot=args.snapshot,
-                        trainloads=args.trainloads, stable=args.stable, time_left=time_left, progress=progress, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap)
+                        trainloads=args.trainloads, stable=args.stable, scenario=args.scenario, time_left=time_left, progress=progress, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap)
 
     return _unattended(args, "results/roll", work, sch.write_roll, sch.format_roll)
 

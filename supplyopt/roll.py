@@ -18,7 +18,7 @@ import pandas as pd
 from . import api
 from .data import DataError, Network, Problem
 from .results import Plan
-from .schedule import Previous, prepare_window, read_snapshot, reference_flows, shipment_list, slice_periods, stability_extension, stock_trajectory, with_initial_stocks
+from .schedule import Previous, planning_base, prepare_window, read_snapshot, reference_flows, shipment_list, slice_periods, stability_extension, stock_trajectory, with_initial_stocks
 
 
 def period_costs(lp, sol, periods: int) -> pd.DataFrame:
@@ -59,7 +59,7 @@ ROLL_EXCLUDED = ("change_penalty",)  # steering terms, not costs: left out of th
 
 
 def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str | None = None, snapshot=None,
-         trainloads: bool = False, stable: bool = False, time_left=None, progress=None, **solver) -> Roll:
+         trainloads: bool = False, stable: bool = False, scenario=None, time_left=None, progress=None, **solver) -> Roll:
     """Simulate ``weeks`` weekly runs: plan ``horizon`` weeks, commit the first, carry its
     closing stocks to the next run, repeat. Look-ahead windows end at the span's end, where
     every run and the full plan meet the same end target. ``stable``: each run keeps to the
@@ -67,13 +67,12 @@ def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str |
     after each run. Compares with the full-horizon optimum over the same span."""
     from .trains import solve_window
 
-    base = network if isinstance(network, Network) else api.load(network)
+    base, inputs, scenarios = planning_base(network, scenario)
     opt = api.options(model, **solver)
     if weeks < 1 or horizon < 1:
         raise DataError([Problem("--weeks/--horizon", "expected whole numbers of weeks ≥ 1", value=f"{weeks}/{horizon}")])
     span = prepare_window(base, opt, start, weeks)
     warnings = [str(p) for p in base.warnings]
-    inputs = {f"dataset/{k}": v for k, v in sorted(base.file_hashes.items())}
     if snapshot is not None:
         snap = read_snapshot(snapshot, span)
         span = with_initial_stocks(span, snap.stocks)
@@ -106,7 +105,9 @@ def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str |
         warnings += [f"{week}: {w}" for w in plan.warnings + info.get("warnings", [])]
         if progress:
             progress(week, t["build_s"] + t["solve_s"])
-    return _roll_result(span, opt, full_plan, full_costs, committed, rolled_costs, runs, warnings, inputs, weeks, horizon, trainloads, stable)
+    result = _roll_result(span, opt, full_plan, full_costs, committed, rolled_costs, runs, warnings, inputs, weeks, horizon, trainloads, stable)
+    result.summary["scenarios"] = scenarios
+    return result
 
 
 def _roll_result(span, opt, full_plan, full_costs, committed, rolled_costs, runs, warnings, inputs, weeks, horizon, trainloads, stable) -> Roll:

@@ -41,6 +41,7 @@ from .data import DEFAULT_PRODUCT, Column, DataError, Network, Problem, _read_cs
 from .options import Options
 from .results import TOL, Plan
 from .runlog import sha256_file
+from .scenario import apply_scenario
 from .validate import _did_you_mean
 
 SNAPSHOT_COLUMNS = ("node", "product", "stock_t", "as_of")
@@ -371,6 +372,20 @@ class Schedule:
         return {"build_s": self.timings["build_s"], "solve_s": self.timings["solve_s"]}
 
 
+def planning_base(network, scenario=None) -> tuple[Network, dict, list[str]]:
+    """The data set (a Network or a path) with ``scenario`` (paths, dicts, a list — this
+    week's corridor plans and forecast edits) applied over all its periods; the SHA-256 of
+    every input file for the run log; the scenario files."""
+    base = network if isinstance(network, Network) else api.load(network)
+    inputs = {f"dataset/{k}": v for k, v in sorted(base.file_hashes.items())}
+    sc = api.scenario(scenario)
+    if sc is None:
+        return base, inputs, []
+    paths = [p for p in (sc.paths or [sc.path]) if p and p != "<dict>"]
+    inputs.update({f"scenario/{p}": sha256_file(p) for p in paths})
+    return apply_scenario(base, sc), inputs, paths
+
+
 def prepare_window(base: Network, opt: Options, start: str | None, horizon: int) -> Network:
     """The data set cut to ``horizon`` periods from ``start``, end targets frozen first."""
     if horizon < 1:
@@ -379,20 +394,20 @@ def prepare_window(base: Network, opt: Options, start: str | None, horizon: int)
 
 
 def schedule(network, model=None, *, snapshot=None, start: str | None = None, horizon: int = 6, previous=None,
-             trainloads: bool = False, time_left=None, **solver) -> Schedule:
+             trainloads: bool = False, scenario=None, time_left=None, **solver) -> Schedule:
     """Plan ``horizon`` weeks from ``start`` (default: the first period) from the stocks in
     ``snapshot`` (path or None: the data set's initial_t); ``previous``: an earlier run's
     results folder whose look-ahead the plan should keep to (profile option
     ``change_penalty_cny_per_t``); ``trainloads``: whole trains on links with ``train_t``.
+    ``scenario``: edits applied to the data set first (corridor maintenance, forecasts).
     ``time_left``: a callable giving the seconds left (the wall-clock limit), used as the
     solver's time limit. Raises DataError (bad input) or api.NoPlan."""
     from .trains import solve_window
 
-    base = network if isinstance(network, Network) else api.load(network)
+    base, inputs, scenarios = planning_base(network, scenario)
     opt = api.options(model, **solver)
     win = prepare_window(base, opt, start, horizon)
     warnings: list[str] = [str(p) for p in base.warnings]
-    inputs = {f"dataset/{k}": v for k, v in sorted(base.file_hashes.items())}
     snap = None
     if snapshot is not None:
         snap = read_snapshot(snapshot, win)
@@ -417,6 +432,7 @@ def schedule(network, model=None, *, snapshot=None, start: str | None = None, ho
     warnings += plan.warnings + train_info.get("warnings", [])
     changes = change_list(plan, win, covered, ref) if ref is not None else pd.DataFrame(columns=["link", "product", "week", "previous_t", "planned_t", "change_t"])
     summary = schedule_summary(plan, win, horizon, snap, prev, changes, train_info, opt)
+    summary["schedule"]["scenarios"] = scenarios
     return Schedule(win, plan, shipment_list(plan, win, trains), stock_trajectory(plan, win), changes, trains, summary, warnings, timings, inputs)
 
 

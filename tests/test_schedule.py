@@ -77,6 +77,14 @@ def test_start_and_horizon_slice_the_periods(yard, tmp_path):
     assert any("no --snapshot" in w for w in s.warnings)
 
 
+def test_scenario_edits_the_forecast_before_the_window_is_cut(yard, tmp_path):
+    # W51's demand set to 0 by a scenario given in week labels: opening 80, end target 80,
+    # demand 50 + 0 + 50 = 100 t made at 11 CNY/t = 1,100 CNY.
+    no_w51 = {"name": "plant outage", "edits": [{"what": "demand", "periods": ["2026-W51"], "set": 0}]}
+    s = schedule(yard, profile(tmp_path, end_stock="initial"), horizon=3, scenario=no_w51)
+    assert s.summary["objective"] == pytest.approx(1100)
+
+
 @pytest.mark.parametrize("row, column, words", [
     ({"node": "X", "product": "coal", "stock_t": 5, "as_of": "2026-12-07"}, "node", "unknown node"),
     ({"node": "M", "product": "coal", "stock_t": 5, "as_of": "2026-12-07"}, "product", "no storage.csv row"),
