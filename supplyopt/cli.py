@@ -5,8 +5,9 @@ Argument parsing and printing only; each step lives in its own module.
 Exit codes: 0 a plan was found (optimal, or stopped at the time limit with a feasible plan,
 flagged in the summary); 1 internal error (a bug: please report it); 2 invalid input (data
 set or profile); 3 no feasible plan under the hard requirements; 4 the solver stopped or
-failed without a plan (time limit, numerical trouble). Nothing is written unless the exit
-code is 0.
+failed without a plan (time limit, numerical trouble); 5 ``schedule``/``roll`` reached
+``--wall-limit``; 6 another run held the results folder for longer than ``--wait``. Nothing
+is written unless the exit code is 0.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # as typed, for run logs
     try:
         return args.func(args)
     except DataError as err:
@@ -69,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="print nothing on success")
     s.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the KPI table")
     s.set_defaults(func=cmd_solve)
+    _schedule_parsers(sub)
     return p
 
 
@@ -131,6 +134,98 @@ def cmd_solve(args) -> int:
         print(format_kpis(plan.summary, plan))
         print(f"\nResults written to {out}/ (summary.json, flows.csv, production.csv, stocks.csv, unmet.csv, prices.csv)")
     return EXIT_OK
+
+
+# --------------------------------------------------------------------------- schedule, roll
+def _schedule_parsers(sub) -> None:
+    """``schedule`` (a weekly run) and ``roll`` (a simulated span of weekly runs)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("dataset", help="data set folder (network.yaml + CSV) or .xlsx workbook")
+    common.add_argument("--model", help="run profile YAML (e.g. models/default.yaml)")
+    common.add_argument("--start", help="first week to plan, a period label from network.yaml (default: the first)")
+    common.add_argument("--horizon", type=int, default=6, help="weeks planned by each run: the committed week plus the look-ahead (default 6)")
+    common.add_argument("--snapshot", help="CSV of stocks at the start of the first week: node, product, stock_t, as_of")
+    common.add_argument("--trainloads", action="store_true", help="ship whole trains on links with train_t (a MIP)")
+    common.add_argument("--scenario", action="append", help="scenario YAML applied to the data set first (corridor maintenance, forecast changes); repeat to apply several in order")
+    common.add_argument("--out", help="results folder")
+    common.add_argument("--time-limit", type=float, dest="time_limit_s", metavar="SECONDS", help="solver time limit per solve")
+    common.add_argument("--mip-gap", type=float, dest="mip_gap", help="relative MIP gap for --trainloads")
+    common.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another run on the same --out to finish (default 0: exit 6 at once)")
+    common.add_argument("--wall-limit", type=float, dest="wall_limit_s", metavar="SECONDS", help="end the whole run after this long (exit 5, nothing written)")
+    common.add_argument("--quiet", action="store_true", help="print nothing on success")
+    common.add_argument("--json", action="store_true", help="print summary.json to stdout")
+    s = sub.add_parser("schedule", parents=[common], help="weekly run: commit next week's shipments, look ahead the rest")
+    s.add_argument("--previous", metavar="DIR", help="last run's results folder: changes to its look-ahead cost change_penalty_cny_per_t")
+    s.set_defaults(func=cmd_schedule)
+    r = sub.add_parser("roll", parents=[common], help="simulate weekly runs over a span and compare with the full-horizon plan")
+    r.add_argument("--weeks", type=int, default=13, help="weeks to simulate (default 13)")
+    r.add_argument("--stable", action="store_true", help="each run keeps to the last run's look-ahead, like schedule --previous")
+    r.set_defaults(func=cmd_roll)
+
+
+def _unattended(args, default_out: str, work, write, show) -> int:
+    """Run ``work(time_left)`` under the results folder's lock and the wall-clock limit,
+    then ``write(out, result, runs_text)`` and ``show(result)``; exit codes as documented."""
+    from . import api
+    from .runlog import Locked, Run
+
+    out = Path(args.out) if args.out else Path(default_out)
+    if args.wall_limit_s is not None and args.wall_limit_s <= 0:
+        raise DataError([Problem("--wall-limit", "expected a number of seconds above 0", value=args.wall_limit_s)])
+    run = Run(out, ["supplyopt", *args.argv], wait_s=args.wait, wall_limit_s=args.wall_limit_s)
+    try:
+        with run:
+            result = work(run.time_left)
+            run.record.update(inputs=result.inputs, options=result.summary.get("options"), versions=result.summary.get("versions"), warnings=result.warnings)
+            run.record["timings"].update(result.record_timings)
+            run.commit(lambda runs_text: write(out, result, runs_text))
+    except Locked as err:
+        if run.wall_limited:
+            print(f"supplyopt: wall-clock limit of {args.wall_limit_s:g} s reached while waiting: {err} (exit 5)", file=sys.stderr)
+            return 5
+        print(f"supplyopt: {err} (exit 6)", file=sys.stderr)
+        return err.exit_code
+    except api.NoPlan as err:
+        if run.wall_limited:
+            print(f"supplyopt: wall-clock limit of {args.wall_limit_s:g} s reached while solving; nothing was written (exit 5)", file=sys.stderr)
+            return 5
+        _print_no_plan(err)
+        return err.exit_code
+    if not args.quiet:
+        for w in result.warnings:
+            print(f"supplyopt: warning: {w}", file=sys.stderr)
+    if args.json:
+        from .report import summary_json
+
+        print(summary_json(result.summary), end="")
+    elif not args.quiet:
+        print(show(result))
+        print(f"\nResults written to {out}/")
+    return EXIT_OK
+
+
+def cmd_schedule(args) -> int:
+    from . import schedule as sch
+
+    def work(time_left):
+        return sch.schedule(args.dataset, args.model, snapshot=args.snapshot, start=args.start, horizon=args.horizon, previous=args.previous,
+                            trainloads=args.trainloads, scenario=args.scenario, time_left=time_left, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap)
+
+    return _unattended(args, "results/schedule", work, sch.write_schedule, sch.format_schedule)
+
+
+def cmd_roll(args) -> int:
+    from . import roll as sch
+
+    def progress(week, seconds):
+        if not args.quiet and not args.json:
+            print(f"  {week}: planned in {seconds:.2f} s", file=sys.stderr)
+
+    def work(time_left):
+        return sch.roll(args.dataset, args.model, weeks=args.weeks, horizon=args.horizon, start=args.start, snapshot=args.snapshot,
+                        trainloads=args.trainloads, stable=args.stable, scenario=args.scenario, time_left=time_left, progress=progress, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap)
+
+    return _unattended(args, "results/roll", work, sch.write_roll, sch.format_roll)
 
 
 def _print_no_plan(err) -> None:

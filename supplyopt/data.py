@@ -147,9 +147,10 @@ TABLES: dict[str, TableSpec] = {
             _num("distance_km", in_header=True, needs_value=True),
             _num("efficiency", signed=True),
             Column("products"),
+            _num("train_t"),  # optional: tonnes per train, for trainload scheduling (supplyopt schedule --trainloads)
             PERIOD,
         ),
-        static=("from", "to", "mode", "distance_km", "efficiency", "products"),
+        static=("from", "to", "mode", "distance_km", "efficiency", "products", "train_t"),
     ),
     "demand": TableSpec(
         "demand",

@@ -52,6 +52,7 @@ class Options:
     max_mine_truck_share: float | None = None  # truck tonnes leaving mines ≤ share × output
     cover_red_days: float = 7.0  # days of cover below which a stock is flagged red
     cover_amber_days: float = 15.0
+    change_penalty_cny_per_t: float = 1.0  # schedule --previous: per tonne changed against the last plan's look-ahead
     engine: str = "highs"  # highs: arrays straight to HiGHS; pyomo: Pyomo's persistent HiGHS
     solver: SolverOptions = field(default_factory=SolverOptions)
 

@@ -89,8 +89,9 @@ def csv_text(frame: pd.DataFrame) -> str:
     return format_numbers(frame).to_csv(index=False, lineterminator="\n")
 
 
-def write_results(out_dir: str | Path, plan: Plan, summary: dict, log_lines: list[str]) -> Path:
-    """Write summary.json, the CSV tables and run.log into ``out_dir``, atomically."""
+def write_results(out_dir: str | Path, plan: Plan, summary: dict, log_lines: list[str], extra: dict[str, str] | None = None) -> Path:
+    """Write summary.json, the CSV tables and run.log into ``out_dir``, atomically;
+    ``extra`` maps further file names to their text (a workflow's own tables)."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(out_dir)
@@ -101,6 +102,8 @@ def write_results(out_dir: str | Path, plan: Plan, summary: dict, log_lines: lis
             _test_kill_point(f"after-{name}")
         (tmp / "summary.json").write_text(summary_json(summary), encoding="utf-8")
         (tmp / "run.log").write_text("\n".join(log_lines) + "\n", encoding="utf-8")
+        for name, text in (extra or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
         _test_kill_point("before-rename")
         replace_dir(tmp, out_dir)
     except BaseException:

@@ -96,7 +96,7 @@ def _flows(lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
         "co2_t": flow_t * fi["co2_t_per_t"].to_numpy(),
     })
     standard = {"link", "product", "period", "from", "to", "mode", "capacity_t", "cost_cny_per_t", "distance_km", "efficiency",
-                "n_products", "truck", "clean", "co2_kg_per_tkm", "truck_tkm_per_t", "co2_t_per_t", "from_code", "to_code"}
+                "n_products", "truck", "clean", "co2_kg_per_tkm", "truck_tkm_per_t", "co2_t_per_t", "from_code", "to_code", "train_t"}
     for col in [c for c in fi.columns if c not in standard]:  # the data set's own link columns (corridor …)
         out[col] = fi[col].to_numpy()
     return _label(out[out["flow_t"] > TOL], labels).reset_index(drop=True)

@@ -197,6 +197,9 @@ def _links(links: pd.DataFrame, ds: Dataset) -> list[Problem]:
     bad = eff.notna() & ((eff <= 0) | (eff > 1))
     for row, v in zip(links.loc[bad, "row"], eff[bad]):
         out.append(Problem(label, "expected an efficiency above 0 and at most 1 (share of entering tonnes that arrive)", row=int(row), column="efficiency", value=v))
+    if "train_t" in links:
+        for row, v in zip(links.loc[links["train_t"] == 0, "row"], links.loc[links["train_t"] == 0, "train_t"]):
+            out.append(Problem(label, "expected tonnes per train above 0 (leave blank for a link without trainloads)", row=int(row), column="train_t", value=v))
     return out
 
 
