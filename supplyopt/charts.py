@@ -76,8 +76,9 @@ class Figures:
             warn("no Chinese (CJK) font is installed: Chinese text in the charts will show as boxes. "
                  "Install one, e.g. `apt-get install fonts-noto-cjk` (Debian/Ubuntu), then run the report again")
         self.rc = {
-            "font.family": ["sans-serif"],
-            "font.sans-serif": ["DejaVu Sans"] + ([self.font] if self.font else []),
+            # named families, not "sans-serif": matplotlib falls back glyph by glyph only
+            # along an explicit family list (Latin from DejaVu Sans, Chinese from the CJK font)
+            "font.family": ["DejaVu Sans"] + ([self.font] if self.font else []),
             "axes.unicode_minus": False,
             "font.size": 9,
             "svg.hashsalt": "supplyopt",
@@ -87,8 +88,12 @@ class Figures:
         return text(key, self.lang, **fmt)
 
     def new(self, width_in: float, height_in: float, **kw) -> Figure:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
         with matplotlib.rc_context(self.rc):
-            return Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained", **kw)
+            fig = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained", **kw)
+        FigureCanvasAgg(fig)  # a canvas that can measure text (maps place labels where they fit)
+        return fig
 
     def png(self, fig: Figure) -> bytes:
         """PNG bytes without metadata (no software version or date), so identical figures
@@ -101,9 +106,22 @@ class Figures:
 
     def tonnes_scale(self, largest: float) -> tuple[float, str]:
         """Divisor and unit for tonnes: 万吨 in Chinese; Mt or kt in English."""
-        if self.lang == "zh":
-            return 1e4, "万吨"
-        return (1e6, "Mt") if largest >= 1e6 else (1e3, "kt")
+        return self.scale("t", largest)
+
+    def scale(self, quantity: str, largest: float) -> tuple[float, str]:
+        """Divisor and unit for ``quantity`` ("t", "tkm", "co2") so that ``largest`` reads
+        as a number of a sensible size (Chinese uses 万 = 10⁴ and 亿 = 10⁸)."""
+        for factor, unit in UNIT_STEPS[quantity][self.lang]:
+            if largest >= factor:
+                return factor, unit
+        return UNIT_STEPS[quantity][self.lang][-1]
+
+
+UNIT_STEPS = {
+    "t": {"en": ((1e6, "Mt"), (1e3, "kt"), (1.0, "t")), "zh": ((1e4, "万吨"), (1.0, "吨"))},
+    "tkm": {"en": ((1e9, "billion t·km"), (1e6, "million t·km"), (1.0, "t·km")), "zh": ((1e8, "亿吨公里"), (1e4, "万吨公里"), (1.0, "吨公里"))},
+    "co2": {"en": ((1e6, "Mt CO2"), (1e3, "kt CO2"), (1.0, "t CO2")), "zh": ((1e4, "万吨二氧化碳"), (1.0, "吨二氧化碳"))},
+}
 
 
 def _slug(label: str) -> str:
@@ -138,7 +156,7 @@ def stock_charts(figs: Figures, run) -> list[Chart]:
         shown = list(order.index[:MAX_PANELS])
         ncols = 4 if len(shown) > 4 else len(shown)
         nrows = -(-len(shown) // ncols)
-        fig = figs.new(3.0 * ncols, 2.2 * nrows + 0.6)
+        fig = figs.new(max(6.5, 3.0 * ncols), 2.2 * nrows + 0.6)
         scale, unit = figs.tonnes_scale(float(part[["stock_t", "safety_t"]].max().max()))
         axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False, sharex=True)).ravel()
         x = np.arange(len(periods))
@@ -159,8 +177,9 @@ def stock_charts(figs: Figures, run) -> list[Chart]:
             ax.set_ylabel(unit)
         axes[0].legend(fontsize=7, loc="best")
         more = len(order) - len(shown)
-        fig.suptitle(f"{figs.t(title_key)}: {figs.t('stocks_title')} — {run.label}" + (f" ({figs.t('more_nodes', n=more)})" if more else ""), fontsize=10)
-        out.append(Chart(f"stocks_{group}_{_slug(run.label)}.png", f"{figs.t(title_key)} — {run.label}", figs.png(fig)))
+        title = f"{figs.t(title_key)}: {figs.t('stocks_title')} — {run.label}"
+        fig.suptitle(title + (f" ({figs.t('more_nodes', n=more)})" if more else ""), fontsize=10)
+        out.append(Chart(f"stocks_{group}_{_slug(run.label)}.png", title, figs.png(fig)))
     return out
 
 
@@ -223,9 +242,9 @@ def modal_split(figs: Figures, runs) -> Chart:
     modes = sorted(set().union(*[t.index for t in tables]))
     fig = figs.new(11, 7.5)
     axes = fig.subplots(2, 2).ravel()
-    t_scale, t_unit = figs.tonnes_scale(max([float(t["flow_t"].max()) for t in tables if len(t)] or [0]))
-    panels = (("flow_t", "tonnes_by_mode", t_scale, t_unit), ("tkm", "tkm_by_mode", 1e9, figs.t("bn_tkm")), ("co2_t", "co2_by_mode", 1e3, figs.t("kt_co2")))
-    for ax, (col, key, scale, unit) in zip(axes, panels):
+    panels = (("flow_t", "tonnes_by_mode", "t"), ("tkm", "tkm_by_mode", "tkm"), ("co2_t", "co2_by_mode", "co2"))
+    for ax, (col, key, quantity) in zip(axes, panels):
+        scale, unit = figs.scale(quantity, max([float(t[col].max()) for t in tables if len(t)] or [0.0]))
         values = [[float(t[col].get(m, 0.0)) / scale for m in modes] for t in tables]
         _grouped_bars(ax, modes, values, [r.label for r in runs], colours=[mode_colour(m, modes) for m in modes] if len(runs) == 1 else None)
         ax.set_title(figs.t(key))

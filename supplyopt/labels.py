@@ -52,9 +52,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "co2_t": ("CO2", "二氧化碳"),
     # charts
     "tonnes": ("tonnes", "吨"),
-    "mt": ("million t", "百万吨"),
-    "bn_tkm": ("billion t·km", "十亿吨公里"),
-    "kt_co2": ("thousand t CO2", "千吨二氧化碳"),
     "share": ("share", "占比"),
     "days": ("days", "天"),
     "week": ("Period", "计划期"),
@@ -70,6 +67,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "cover_title": ("Days of cover at demand centres", "需求点可用天数"),
     "cover_legend": ("red < {red:g} d, amber < {amber:g} d", "红色 < {red:g} 天，黄色 < {amber:g} 天"),
     "map_title": ("Coal flows over the horizon by mode", "全计划期分运输方式煤流"),
+    "map_zoom": ("Production area enlarged", "产区放大"),
     "map_unmet": ("unmet demand", "未满足需求"),
     "map_size": ("circle area ∝ tonnes handled", "圆面积 ∝ 吞吐量"),
     "kpi_delta_title": ("Change against {base}", "相对 {base} 的变化"),
