@@ -22,6 +22,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import StrMethodFormatter  # noqa: E402
 
 from .labels import KPIS, text  # noqa: E402
 
@@ -124,6 +125,25 @@ UNIT_STEPS = {
 }
 
 
+def wrap(name: str, width: int) -> str:
+    """A long node name on up to two lines, broken at spaces (Chinese counts double width)."""
+    import textwrap
+    import unicodedata
+
+    def size(s: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+    if size(name) <= width:
+        return name
+    words, lines = name.split(" "), [""]
+    for w in words:
+        if lines[-1] and size(lines[-1] + " " + w) > width and len(lines) < 2:
+            lines.append(w)
+        else:
+            lines[-1] = (lines[-1] + " " + w).strip()
+    return "\n".join(textwrap.shorten(line, width=max(width, 10), placeholder="…") if size(line) > width * 1.3 else line for line in lines)
+
+
 def _slug(label: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in label)
 
@@ -156,7 +176,7 @@ def stock_charts(figs: Figures, run) -> list[Chart]:
         shown = list(order.index[:MAX_PANELS])
         ncols = 4 if len(shown) > 4 else len(shown)
         nrows = -(-len(shown) // ncols)
-        fig = figs.new(max(6.5, 3.0 * ncols), 2.2 * nrows + 0.6)
+        fig = figs.new(max(6.5, 3.2 * ncols), 2.4 * nrows + 0.6)
         scale, unit = figs.tonnes_scale(float(part[["stock_t", "safety_t"]].max().max()))
         axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False, sharex=True)).ravel()
         x = np.arange(len(periods))
@@ -167,8 +187,9 @@ def stock_charts(figs: Figures, run) -> list[Chart]:
             if rows["capacity_t"].notna().any():
                 ax.plot(x, rows["capacity_t"] / scale, color="#7f7f7f", lw=0.8, ls=":", label=figs.t("capacity"))
             ax.fill_between(x, 0, rows["stock_t"] / scale, where=(rows["stock_t"] < rows["safety_t"] - 1e-6).to_numpy(), color="#d7301f", alpha=0.15, step=None)
-            ax.set_title(names.get(node, node), fontsize=8)
-            ax.set_ylim(bottom=0)
+            ax.set_title(wrap(names.get(node, node), 44), fontsize=7.5)
+            top = np.nanmax(rows[["stock_t", "safety_t", "capacity_t"]].to_numpy(float)) / scale
+            ax.set_ylim(0, top * 1.1 if np.isfinite(top) and top > 0 else 1)  # capacity line clear of the frame
             ax.grid(alpha=0.3)
         for ax in axes[len(shown):]:
             ax.set_visible(False)
@@ -219,7 +240,7 @@ def cover_heatmap(figs: Figures, run) -> Chart:
         if np.isfinite(v):
             ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6.5)
     ax.set_yticks(np.arange(len(grid)))
-    ax.set_yticklabels([names.get(n, n) for n in grid.index], fontsize=7)
+    ax.set_yticklabels([wrap(names.get(n, n), 56) for n in grid.index], fontsize=7)
     ax.set_xticks(np.arange(len(periods)))
     ax.set_xticklabels(periods, rotation=45, ha="right", fontsize=7)
     bar = fig.colorbar(im, ax=ax, ticks=[0, red, amber, top], fraction=0.04)
@@ -249,6 +270,7 @@ def modal_split(figs: Figures, runs) -> Chart:
         _grouped_bars(ax, modes, values, [r.label for r in runs], colours=[mode_colour(m, modes) for m in modes] if len(runs) == 1 else None)
         ax.set_title(figs.t(key))
         ax.set_ylabel(unit)
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}") if max(max(v) for v in values) >= 100 else StrMethodFormatter("{x:,.1f}"))
     ax = axes[3]
     regions, shares = _truck_share_by_region(runs, node_kinds)
     _grouped_bars(ax, regions, [[100 * v for v in s] for s in shares], [r.label for r in runs], fmt="{:.0f}%")
@@ -275,7 +297,8 @@ def _truck_share_by_region(runs, node_kinds) -> tuple[list[str], list[list[float
     return regions, [[float(s.get(r, 0.0)) for r in regions] for s in per_run]
 
 
-def _grouped_bars(ax, categories: list[str], values: list[list[float]], series: list[str], colours=None, fmt: str | None = None, horizontal: bool = False) -> None:
+def _grouped_bars(ax, categories: list[str], values: list[list[float]], series: list[str], colours=None, fmt: str | None = None,
+                  horizontal: bool = False, labels: list[list[str]] | None = None) -> None:
     """One group of bars per category, one bar per series (results folder)."""
     n = max(1, len(values))
     width = 0.8 / n
@@ -284,7 +307,9 @@ def _grouped_bars(ax, categories: list[str], values: list[list[float]], series: 
         pos = x - 0.4 + width * (i + 0.5)
         colour = colours if colours is not None else RUN_COLOURS[i % len(RUN_COLOURS)]
         bars = ax.barh(pos, vals, height=width, color=colour, label=name) if horizontal else ax.bar(pos, vals, width=width, color=colour, label=name)
-        if fmt and len(categories) * n <= 40:
+        if labels is not None:
+            ax.bar_label(bars, labels=labels[i], fontsize=6.5, padding=2)
+        elif fmt and len(categories) * n <= 40:
             ax.bar_label(bars, labels=[fmt.format(v) for v in vals], fontsize=6.5, padding=1)
     if horizontal:
         ax.set_yticks(x)
@@ -301,32 +326,42 @@ def _grouped_bars(ax, categories: list[str], values: list[list[float]], series: 
 
 # --------------------------------------------------------------------------- comparison
 def kpi_deltas(figs: Figures, runs) -> Chart:
-    """Each compared folder's KPIs against the first: % change (shares: percentage points)."""
+    """Each compared folder's KPIs against the first: % change (shares: percentage points).
+    Where the base value is 0 (no unmet demand, say) a % change has no meaning: the bar is
+    left at 0 and labelled with the new value."""
     base = runs[0]
-    names, values = [], [[] for _ in runs[1:]]
+    currency = base.summary.get("currency", "CNY")
+    names, values, labels = [], [[] for _ in runs[1:]], [[] for _ in runs[1:]]
     for key, unit in KPIS:
         b = base.summary.get(key)
         if b is None:
             continue
         names.append(figs.t(key) + (" (pp)" if unit == "%" else " (%)"))
-        for vals, run in zip(values, runs[1:]):
+        for vals, texts, run in zip(values, labels, runs[1:]):
             v = run.summary.get(key)
             if v is None:
                 vals.append(0.0)
+                texts.append("–")
             elif unit == "%":
                 vals.append(100 * (v - b))
+                texts.append(f"{100 * (v - b):+.1f}")
+            elif abs(b) > 1e-9:
+                vals.append(100 * (v - b) / abs(b))
+                texts.append(f"{100 * (v - b) / abs(b):+.1f}")
             else:
-                vals.append(0.0 if abs(b) < 1e-9 and abs(v) < 1e-9 else (100 * (v - b) / abs(b) if abs(b) > 1e-9 else np.nan))
+                vals.append(0.0)
+                shown = currency if unit == "currency" else unit
+                texts.append("±0" if abs(v) < 1e-9 else f"0 → {v:,.0f} {shown}")
     fig = figs.new(9, 0.9 + 0.42 * len(names) * max(1, len(runs) - 1) ** 0.5)
     ax = fig.subplots()
-    clean = [[0.0 if not np.isfinite(v) else v for v in vals] for vals in values]
-    _grouped_bars(ax, names, clean, [r.label for r in runs[1:]], fmt="{:+.1f}", horizontal=True)
+    _grouped_bars(ax, names, values, [r.label for r in runs[1:]], labels=labels, horizontal=True)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel("% / pp")
+    lo, hi = ax.get_xlim()
+    ax.set_xlim(lo - 0.08 * (hi - lo), hi + 0.25 * (hi - lo))  # room for the value labels
     title = figs.t("kpi_delta_title", base=base.label)
     ax.set_title(title)
-    note = "" if all(np.isfinite(v) for vals in values for v in vals) else "n/a: base value 0"
-    return Chart("compare_kpis.png", title, figs.png(fig), note)
+    return Chart("compare_kpis.png", title, figs.png(fig))
 
 
 def unmet_by_class(figs: Figures, runs) -> Chart:
@@ -342,7 +377,7 @@ def unmet_by_class(figs: Figures, runs) -> Chart:
     ncols = min(3, len(classes))
     nrows = -(-len(classes) // ncols)
     fig = figs.new(3.6 * ncols + 0.5, 2.4 * nrows + 0.7)
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False, sharex=True)).ravel()
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)).ravel()  # one scale: classes compare
     largest = max([float(f.max()) for f in frames if len(f)] or [0.0])
     scale, unit = figs.tonnes_scale(largest)
     x = np.arange(len(periods))
@@ -392,6 +427,7 @@ def corridor_utilisation(figs: Figures, runs, top: int = 15) -> Chart:
     ax = fig.subplots()
     _grouped_bars(ax, list(order), [[100 * float(t.get(c, 0.0)) for c in order] for t in tables], [r.label for r in runs], fmt="{:.0f}%", horizontal=True)
     ax.axvline(100, color="#d7301f", lw=0.8, ls="--")
+    ax.set_xlim(0, max(112.0, ax.get_xlim()[1] * 1.08))
     ax.set_xlabel(f"{figs.t('utilisation')} (%)")
     ax.set_title(title)
     return Chart("compare_corridors.png", title, figs.png(fig))

@@ -12,6 +12,9 @@ import html
 
 from .labels import KPIS, text
 
+# KPI changes coloured green when better, red when worse (+1: more is better); others plain
+BETTER = {"objective": -1, "delivered_t": 1, "unmet_t": -1, "safety_shortfall_t": -1, "truck_share_tkm": -1, "mine_truck_share": -1,
+          "clean_share_tkm": 1, "co2_t": -1}
 SECTIONS = ("sec_kpis", "sec_map", "sec_stocks", "sec_modal", "sec_compare", "sec_tables")
 STYLE = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",system-ui,sans-serif;margin:0 auto;max-width:1180px;padding:0 24px 48px;color:#222;line-height:1.45}
@@ -22,7 +25,7 @@ table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.9em}
 th,td{border:1px solid #d0d7de;padding:.25em .6em}
 th{background:#dde6f0;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
-td.up{color:#b30000}td.down{color:#006d2c}
+td.bad{color:#b30000}td.good{color:#006d2c}
 figure{margin:1em 0}
 figure img{max-width:100%;height:auto;border:1px solid #e5e5e5}
 figcaption,.note{color:#555;font-size:.85em}
@@ -72,8 +75,8 @@ def kpi_table(runs, lang: str) -> str:
                 continue
             d = v - b
             row.append(f"{100 * d:+.1f} pp" if unit == "%" else f"{d:+,.0f}" + (f" ({100 * d / abs(b):+.1f} %)" if abs(b) > 1e-9 else ""))
-            if abs(d) > 1e-9:
-                classes[(len(rows), 2 + len(runs) + k)] = "up" if d > 0 else "down"
+            if abs(d) > 1e-9 and key in BETTER:
+                classes[(len(rows), 2 + len(runs) + k)] = "good" if (d > 0) == (BETTER[key] > 0) else "bad"
         rows.append(row)
     return table(header, rows, numeric=set(range(2, 2 + 2 * len(runs))), classes=classes)
 

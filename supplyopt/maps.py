@@ -166,7 +166,7 @@ def flow_map(figs: Figures, run) -> Chart:
     fig.set_layout_engine("none")
     if zoom:
         inside_zoom = nodes["lon"].between(*axes[1].get_xlim()) & nodes["lat"].between(*axes[1].get_ylim())
-        _label_nodes(fig, axes[0], [n for n in order if not inside_zoom[n] or n in unmet.index], texts, nodes, unmet)
+        _label_nodes(fig, axes[0], [n for n in order if not inside_zoom[n]], texts, nodes, unmet)
         _label_nodes(fig, axes[1], [n for n in order if inside_zoom[n]], texts, nodes, unmet)
     else:
         _label_nodes(fig, axes[0], order, texts, nodes, unmet)
