@@ -10,6 +10,7 @@ Chinese text needs a CJK font: :func:`find_cjk_font` looks for one among the ins
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 from collections.abc import Callable
@@ -53,8 +54,10 @@ class Chart:
     note: str = ""
 
 
-def find_cjk_font(families: tuple[str, ...] = CJK_FAMILIES) -> str | None:
-    """The first installed font family of ``families`` (which carry Chinese glyphs), or None."""
+def find_cjk_font(families: tuple[str, ...] | None = None) -> str | None:
+    """The first installed font family of ``families`` (default :data:`CJK_FAMILIES`, which
+    carry Chinese glyphs), or None."""
+    families = CJK_FAMILIES if families is None else families
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return next((name for name in families if name in installed), None)
 
@@ -70,7 +73,7 @@ def mode_colour(mode: str, modes: list[str]) -> str:
 class Figures:
     """Makes figures in one language and font, and turns them into PNG bytes."""
 
-    def __init__(self, lang: str, warn: Callable[[str], None], needs_cjk: bool = True, families: tuple[str, ...] = CJK_FAMILIES):
+    def __init__(self, lang: str, warn: Callable[[str], None], needs_cjk: bool = True, families: tuple[str, ...] | None = None):
         self.lang = lang
         self.font = find_cjk_font(families)
         if self.font is None and needs_cjk:
@@ -84,6 +87,14 @@ class Figures:
             "font.size": 9,
             "svg.hashsalt": "supplyopt",
         }
+
+    @contextlib.contextmanager
+    def context(self):
+        """Drawing settings for every chart of a report: the font list, and matplotlib's
+        per-glyph 'missing from font' warnings silenced (the missing font was warned once)."""
+        with matplotlib.rc_context(self.rc), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+            yield
 
     def t(self, key: str, **fmt) -> str:
         return text(key, self.lang, **fmt)
@@ -100,8 +111,7 @@ class Figures:
         """PNG bytes without metadata (no software version or date), so identical figures
         give identical files."""
         buf = io.BytesIO()
-        with matplotlib.rc_context(self.rc), warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")  # warned once above
+        with self.context():
             fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
         return buf.getvalue()
 

@@ -190,6 +190,8 @@ def cmd_solve(args) -> int:
     elif not args.quiet:
         print(format_kpis(summary, plan))
         print(f"\nResults written to {out}/ (summary.json, flows.csv, production.csv, stocks.csv, unmet.csv, prices.csv, nodes.csv)")
+        if args.report:
+            print(f"Report written to {out / 'report'}/ (report.html, results.xlsx, charts/)")
     return EXIT_OK
 
 

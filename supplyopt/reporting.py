@@ -160,10 +160,8 @@ def make_report(results_dir: str | Path, out_dir: str | Path, compare: Sequence[
     language = report_language(lang, runs[0])
     figures = charts.Figures(language, warn, needs_cjk=language == "zh" or any(_has_cjk(r.nodes) for r in runs))
 
-    import matplotlib
-
     sections: dict[str, list] = {key: [] for key in htmlreport.SECTIONS}
-    with matplotlib.rc_context(figures.rc):  # fonts are looked up when text is drawn
+    with figures.context():  # fonts are looked up when text is drawn, not when it is made
         for run in runs:
             sections["sec_map"].append(maps.flow_map(figures, run))
             sections["sec_stocks"] += charts.stock_charts(figures, run)
