@@ -1,8 +1,8 @@
 """Charts of one or more results folders, as PNG bytes: stocks against safety stock, days of
 cover, modal split and CO2, KPI changes, unmet demand by class and corridor utilisation.
 
-matplotlib is imported here only (the report path), with its Agg canvas and without pyplot, so
-nothing global is touched. PNGs are reproducible: fixed figure size and dpi, no metadata.
+matplotlib is imported here only (the report path); figures are drawn on its Agg canvas, without
+pyplot, so no display is needed and no global backend is chosen. PNGs are reproducible: fixed figure size and dpi, no metadata.
 Chinese text needs a CJK font: :func:`find_cjk_font` looks for one among the installed fonts
 (Debian: ``apt-get install fonts-noto-cjk``); without one, text is drawn in the default font
 (Chinese characters as boxes) and a warning says so.
@@ -17,15 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 
-matplotlib.use("Agg", force=False)  # no display needed; a backend already chosen stays
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import StrMethodFormatter  # noqa: E402
-
-from .labels import KPIS, text  # noqa: E402
+from .labels import KPIS, text
 
 DPI = 100
 # Families with Chinese glyphs, most preferred first (Noto/Source Han are SIL OFL; WenQuanYi GPL+FE).
@@ -184,7 +182,7 @@ def stock_charts(figs: Figures, run) -> list[Chart]:
             continue
         order = part.groupby("node")["stock_t"].mean().sort_values(ascending=False, kind="stable")
         shown = list(order.index[:MAX_PANELS])
-        ncols = 4 if len(shown) > 4 else len(shown)
+        ncols = min(len(shown), 4)
         nrows = -(-len(shown) // ncols)
         fig = figs.new(max(6.5, 3.2 * ncols), 2.4 * nrows + 0.6)
         scale, unit = figs.tonnes_scale(float(part[["stock_t", "safety_t"]].max().max()))
@@ -297,11 +295,12 @@ def _truck_share_by_region(runs, node_kinds) -> tuple[list[str], list[list[float
         nodes = run.nodes
         region = {} if nodes is None or "region" not in nodes else dict(zip(nodes["id"].astype(str), nodes["region"].fillna("").astype(str)))
         prod = run.tables["production"]
-        made = prod.groupby(prod["mine"].map(lambda m: region.get(m) or "—"))["production_t"].sum()
+        region_of = {m: region.get(m) or "—" for m in set(prod["mine"]) | set(run.tables["flows"]["from"])}
+        made = prod.groupby(prod["mine"].map(region_of))["production_t"].sum()
         f = run.tables["flows"]
         truck = f["truck"] if "truck" in f else f["mode"].isin(["truck", "ev_truck"])
         from_mine = f["from"].isin(set(prod["mine"]))
-        by_truck = f[from_mine & truck].groupby(f["from"].map(lambda m: region.get(m) or "—"))["flow_t"].sum()
+        by_truck = f[from_mine & truck].groupby(f["from"].map(region_of))["flow_t"].sum()
         per_run.append((by_truck.reindex(made.index).fillna(0.0) / made.where(made > 0)).fillna(0.0))
     regions = sorted(set().union(*[s.index for s in per_run]))
     return regions, [[float(s.get(r, 0.0)) for r in regions] for s in per_run]
@@ -370,6 +369,8 @@ def kpi_deltas(figs: Figures, runs) -> Chart:
     lo, hi = ax.get_xlim()
     ax.set_xlim(lo - 0.08 * (hi - lo), hi + 0.25 * (hi - lo))  # room for the value labels
     title = figs.t("kpi_delta_title", base=base.label)
+    if len(runs) == 2:  # one bar per KPI, no legend: name the compared folder in the title
+        title = f"{runs[1].label}: {title}"
     ax.set_title(title)
     return Chart("compare_kpis.png", title, figs.png(fig))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 
 from .labels import KPIS, text
 
@@ -39,7 +40,7 @@ def _e(value) -> str:
 
 
 def fmt_value(value, unit: str) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if unit == "%":
         return f"{100 * value:.1f} %"
@@ -119,13 +120,13 @@ def planner_tables(run, lang: str) -> str:
     s = run.tables["stocks"].dropna(subset=["days_of_cover"])
     low = s.sort_values(["days_of_cover", "node"], kind="stable").drop_duplicates(["node", "product"]).head(10)
     out.append(f"<h4>{_e(text('tab_cover', lang))}</h4>")
-    out.append(table([text("node", lang), text("product", lang), text("week", lang), f"{text('days', lang)}", "status"],
+    out.append(table([text("node", lang), text("product", lang), text("week", lang), text("days", lang), text("cover_status", lang)],
                      [[names.get(r.node, r.node), r.product, r.period, f"{r.days_of_cover:.1f}", r.cover_status if "cover_status" in s else ""]
                       for r in low.itertuples()], numeric={3}))
     u = run.tables["unmet"]
     short = u[u["unmet_t"] > 1e-6].groupby(["node", "product"], sort=True)["unmet_t"].sum().sort_values(ascending=False, kind="stable").head(10)
     out.append(f"<h4>{_e(text('tab_unmet', lang))}</h4>")
-    out.append(table([text("node", lang), text("product", lang), "unmet_t"], [[names.get(n, n), p, f"{v:,.0f}"] for (n, p), v in short.items()], numeric={2})
+    out.append(table([text("node", lang), text("product", lang), text("unmet_col", lang)], [[names.get(n, n), p, f"{v:,.0f}"] for (n, p), v in short.items()], numeric={2})
                if len(short) else "<p>–</p>")
     return "\n".join(out)
 

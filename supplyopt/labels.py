@@ -91,6 +91,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "tab_cover": ("Lowest days of cover", "可用天数最低"),
     "tab_unmet": ("Demand not met", "未满足需求"),
     "node": ("Node", "节点"),
+    "cover_status": ("Status", "状态"),
+    "unmet_col": ("Unmet (t)", "未满足（吨）"),
     "product": ("Product", "煤种"),
     "link": ("Link", "线路"),
     "corridor": ("Corridor", "通道"),

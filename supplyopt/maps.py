@@ -83,7 +83,7 @@ def _label_nodes(fig, ax, candidates: list[str], texts: dict[str, str], nodes, u
         label = ax.annotate(texts[node], (x, y), xytext=(4, 3), textcoords="offset points", fontsize=6.5, zorder=5,
                             color="#b30000" if red else "#222222", annotation_clip=True)
         label.set_in_layout(False)
-        ext = label.get_window_extent(renderer).expanded(1.0, 1.15)  # a little air between labels
+        ext = label.get_window_extent(renderer).expanded(1.04, 1.7)  # a little air between labels
         inside = ext.x0 >= box.x0 and ext.x1 <= box.x1 and ext.y0 >= box.y0 and ext.y1 <= box.y1
         if (not inside or any(ext.overlaps(p) for p in placed)) and not red:
             label.remove()

@@ -11,13 +11,12 @@ import shutil
 import struct
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import REPO
 from pandas.testing import assert_frame_equal
 
-from conftest import REPO
 from supplyopt import charts
 from supplyopt.cli import main
 from supplyopt.htmlreport import SECTIONS
@@ -159,7 +158,7 @@ def test_report_is_reproducible_and_replaced_atomically(results, single, tmp_pat
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "supplyopt.cli", *map(str, args)], cwd=REPO, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "supplyopt.cli", *map(str, args)], cwd=REPO, capture_output=True, text=True, check=False)
 
 
 def test_bad_results_folder_is_a_clear_error_and_nothing_is_written(results, tmp_path):
@@ -207,8 +206,14 @@ def test_language_from_network_yaml_and_solve_report_flag(tmp_path):
 @pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None, reason="chromium is not installed")
 def test_report_opens_in_headless_chromium(single, tmp_path):
     shot = tmp_path / "shot.png"
-    proc = subprocess.run(["bash", str(REPO / "scripts/check_report.sh"), str(single), str(shot)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(["bash", str(REPO / "scripts/check_report.sh"), str(single), str(shot)], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "embedded images: 8" in proc.stdout
     assert "sections: " + " ".join(SECTIONS) in proc.stdout
     assert png_size(shot.read_bytes()) == (1280, 4000)
+
+
+def test_matplotlib_is_imported_only_for_reports():
+    code = "import sys; from supplyopt import cli, report, results; print('matplotlib' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False)
+    assert proc.stdout.strip() == "False", proc.stderr
