@@ -201,10 +201,10 @@ def stock_charts(figs: Figures, run) -> list[Chart]:
             ax.grid(alpha=0.3)
         for ax in axes[len(shown):]:
             ax.set_visible(False)
-        _period_ticks(axes[-ncols:], periods)
+        _period_ticks(_bottom_panels(axes, len(shown), ncols), periods)
         for ax in axes[::ncols]:
             ax.set_ylabel(unit)
-        axes[0].legend(fontsize=7, loc="best")
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=8)
         more = len(order) - len(shown)
         title = f"{figs.t(title_key)}: {figs.t('stocks_title')} — {run.label}"
         fig.suptitle(title + (f" ({figs.t('more_nodes', n=more)})" if more else ""), fontsize=10)
@@ -212,9 +212,16 @@ def stock_charts(figs: Figures, run) -> list[Chart]:
     return out
 
 
+def _bottom_panels(axes, used: int, ncols: int) -> list:
+    """The lowest drawn panel of each column of a grid (their period labels are shown; panels
+    above share the x axis and hide theirs)."""
+    return [axes[max(i for i in range(used) if i % ncols == c)] for c in range(min(ncols, used))]
+
+
 def _period_ticks(axes, periods: list[str]) -> None:
     step = max(1, -(-len(periods) // 7))
     for ax in axes:
+        ax.xaxis.set_tick_params(labelbottom=True)
         ax.set_xticks(np.arange(0, len(periods), step))
         ax.set_xticklabels(periods[::step], rotation=45, ha="right", fontsize=7)
 
@@ -401,10 +408,10 @@ def unmet_by_class(figs: Figures, runs) -> Chart:
         ax.grid(alpha=0.3)
     for ax in axes[len(classes):]:
         ax.set_visible(False)
-    _period_ticks(axes[-ncols:], periods)
+    _period_ticks(_bottom_panels(axes, len(classes), ncols), periods)
     for ax in axes[::ncols]:
         ax.set_ylabel(unit)
-    axes[0].legend(fontsize=7)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=min(6, len(runs)), fontsize=8)
     fig.suptitle(figs.t("unmet_title"), fontsize=10)
     return Chart("compare_unmet.png", figs.t("unmet_title"), figs.png(fig))
 
