@@ -11,6 +11,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import warnings
 
 import pandas as pd
 import pytest
@@ -134,19 +135,35 @@ def test_corridor_utilisation_by_hand():
         "L": pytest.approx(0.5), "M": pytest.approx(0.9)}
 
 
+def test_truck_share_by_region_adds_up_to_the_plan_kpi(results):
+    # one region ("north") holds both mines, so its share must equal the plan's mine truck
+    # share, which results.py computes from the model's own truck flags
+    from supplyopt.reporting import load_results, node_kinds
+
+    run = load_results(results / "base", warn=pytest.fail)
+    regions, shares = charts._truck_share_by_region([run], node_kinds)
+    assert regions == ["north"]
+    assert shares[0][0] == pytest.approx(run.summary["mine_truck_share"], abs=1e-6)
+    assert 0 < shares[0][0] < 1
+
+
 def test_without_a_cjk_font_the_report_falls_back_with_a_warning(results, monkeypatch, tmp_path):
     monkeypatch.setattr(charts, "CJK_FAMILIES", ("No Such CJK Font",))
     with pytest.warns(ReportWarning, match="no Chinese \\(CJK\\) font"):
         out = make_report(results / "base", tmp_path / "fallback", lang="zh")
     assert (out / "report.html").is_file() and len(list((out / "charts").iterdir())) == 8
-    installed = charts.find_cjk_font(charts.__dict__["CJK_FAMILIES"])
-    assert installed is None
+    assert charts.find_cjk_font() is None
     monkeypatch.undo()
     if charts.find_cjk_font() is None:
         pytest.skip("no CJK font installed here: the font-present half needs one (apt-get install fonts-noto-cjk)")
-    with_font = make_report(results / "base", tmp_path / "font", lang="zh", warn=pytest.fail)
     # the same chart drawn with the CJK font differs from the fallback drawing (boxes)
-    assert (with_font / "charts/cover_base.png").read_bytes() != (out / "charts/cover_base.png").read_bytes()
+    from supplyopt.reporting import load_results
+
+    run = load_results(results / "base", warn=pytest.fail)
+    figs = charts.Figures("zh", warn=pytest.fail)
+    with figs.context():
+        chart = charts.cover_heatmap(figs, run)
+    assert chart.png != (out / "charts/cover_base.png").read_bytes()
 
 
 def test_report_is_reproducible_and_replaced_atomically(results, single, tmp_path):
@@ -184,10 +201,13 @@ def test_results_without_nodes_csv(results, tmp_path):
     summary = json.loads((old / "summary.json").read_text())
     summary["dataset"]["path"] = str(tmp_path / "moved-away")
     (old / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    from supplyopt import maps
+    from supplyopt.reporting import load_results
+
     with pytest.warns(ReportWarning, match="no map is drawn"):
-        out = make_report(old, tmp_path / "rep2", lang="en")
-    assert not (out / "charts/map_old.png").exists()
-    assert "No map: the results folder has no node coordinates." in (out / "report.html").read_text(encoding="utf-8")
+        run = load_results(old, warn=lambda m: warnings.warn(m, ReportWarning, stacklevel=2))
+    chart = maps.flow_map(charts.Figures("en", warn=pytest.fail, needs_cjk=False), run)
+    assert chart.png is None and chart.note == "No map: the results folder has no node coordinates."
 
 
 def test_language_from_network_yaml_and_solve_report_flag(tmp_path):
