@@ -65,7 +65,7 @@ def build_plan(net: Network, opt: Options, lp: LinearProgram, sol: Solution) -> 
     prices = _prices(lp, sol, labels)
     kpis = _kpis(net, lp, sol, flows, production, unmet, stocks)
     nodes = net.nodes.reindex(columns=list(NODE_COLUMNS)).sort_values("id", kind="stable").reset_index(drop=True)
-    return Plan(kpis, flows, production, stocks, unmet, prices, nodes)
+    return Plan(kpis, flows, production, stocks, unmet, prices, nodes=nodes)
 
 
 def _label(frame: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
