@@ -12,17 +12,14 @@ code is 0.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import hashlib
 import json
 import sys
-import time
 import traceback
 from pathlib import Path
 
 from . import __version__
 from .data import ROWS_NOTE, DataError, Problem, read_dataset
-from .options import CHOICES, Options, load_options
+from .options import CHOICES
 from .solve import SolverMissing
 from .validate import check, validate
 
@@ -61,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="solve a data set and write a results folder")
     s.add_argument("dataset", help="data set folder (network.yaml + CSV) or .xlsx workbook")
     s.add_argument("--model", help="run profile YAML (e.g. models/default.yaml); default: pure cost minimisation")
-    s.add_argument("--scenario", help="scenario YAML (e.g. scenarios/cold_wave.yaml) applied to the data set before solving")
+    s.add_argument("--scenario", action="append", help="scenario YAML (e.g. scenarios/cold_wave.yaml) applied to the data set before solving; repeat to apply several in order")
     s.add_argument("--out", help="results folder (default results/<data set name>)")
     s.add_argument("--engine", choices=CHOICES["engine"], help="highs: arrays straight to HiGHS (default); pyomo: Pyomo's persistent HiGHS interface")
     s.add_argument("--time-limit", type=float, dest="time_limit_s", metavar="SECONDS")
@@ -136,134 +133,48 @@ def cmd_validate(args) -> int:
 
 
 def cmd_solve(args) -> int:
-    from .model import build_lp
-    from .report import format_kpis, summary_json, versions, write_results
-    from .results import build_plan
-    from .solve import check_plan, make_engine, scaling_report
+    from . import api
+    from .report import format_kpis, summary_json
 
-    started = dt.datetime.now(dt.timezone.utc)
-    log = [f"{started.isoformat(timespec='seconds')} supplyopt {__version__} solve {' '.join(sys.argv[1:]) or args.dataset}"]
-    opt = load_options(args.model, engine=args.engine, time_limit_s=args.time_limit_s, threads=args.threads, presolve=args.presolve, method=args.method, mip_gap=args.mip_gap)
-    ds = read_dataset(args.dataset)
-    net = validate(ds)
+    opt = api.options(args.model, engine=args.engine, time_limit_s=args.time_limit_s, threads=args.threads, presolve=args.presolve, method=args.method, mip_gap=args.mip_gap)
+    net = api.load(args.dataset)
     if net.warnings and not args.quiet:
         _print_problems(net.warnings)
+    study = api.Study(net, model=opt)
+    study.profile_path = args.model
     if args.scenario:
-        from .scenario import apply_scenario, load_scenario
-
-        net = apply_scenario(net, load_scenario(args.scenario))
-
-    t0 = time.perf_counter()
-    lp = build_lp(net, opt)
-    ranges, scale_warnings = scaling_report(lp)
-    engine = make_engine(lp, opt, net.periods)
-    build_s = time.perf_counter() - t0
-    sol = engine.solve()
-    log.append(f"{_now()} built {lp.n_cols} variables, {lp.n_rows} constraints in {build_s:.3f} s; solved ({sol.solver_status}) in {sol.solve_s:.3f} s")
-    for w in scale_warnings + sol.warnings:
-        log.append(f"{_now()} warning: {w}")
-        if not args.quiet:
+        study.apply(args.scenario)
+    try:
+        plan = study.solve()
+    except api.NoPlan as err:
+        _print_no_plan(err)
+        return err.exit_code
+    plan.log.insert(0, f"command: supplyopt {' '.join(sys.argv[1:]) or 'solve ' + args.dataset}")
+    if not args.quiet:
+        for w in plan.warnings:
             print(f"supplyopt: warning: {w}", file=sys.stderr)
-
-    if not sol.has_plan:
-        return _no_plan(net, opt, lp, sol)
-    violations = check_plan(lp, sol.x)
-    if violations:
-        print("supplyopt: the solver's plan does not hold up (numerical trouble); nothing was written. It breaks:", file=sys.stderr)
-        for v in violations[:10]:
-            print(f"  {v}", file=sys.stderr)
-        print("  Try --method ipm, or check the units of very large or very small numbers in the data.", file=sys.stderr)
-        return EXIT_NO_PLAN
-
-    plan = build_plan(net, opt, lp, sol)
-    summary = _summary(args, ds, net, opt, lp, sol, plan, build_s, versions())
-    summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": scale_warnings + sol.warnings}
     out = Path(args.out) if args.out else Path("results") / net.name
-    log.append(f"{_now()} writing {out}")
-    write_results(out, plan, summary, log)
+    plan.write(out)
     if args.report:  # drawn from the folder just written, like `supplyopt report OUT --out OUT/report`
         from .reporting import make_report
 
         make_report(out, out / "report", warn=lambda m: None if args.quiet else print(f"supplyopt: warning: {m}", file=sys.stderr))
     if args.json:
-        print(summary_json(summary), end="")
+        print(summary_json(plan.summary), end="")
     elif not args.quiet:
-        print(format_kpis(summary, plan))
+        print(format_kpis(plan.summary, plan))
         print(f"\nResults written to {out}/ (summary.json, flows.csv, production.csv, stocks.csv, unmet.csv, prices.csv, nodes.csv)")
         if args.report:
             print(f"Report written to {out / 'report'}/ (report.html, results.xlsx, charts/)")
     return EXIT_OK
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _no_plan(net, opt: Options, lp, sol) -> int:
-    if sol.status == "infeasible":
-        from .explain import explain_infeasible
-
-        print(f"supplyopt: {sol.message}; nothing was written.", file=sys.stderr)
-        for line in explain_infeasible(net, opt):
-            print(f"  {line}", file=sys.stderr)
-        return EXIT_INFEASIBLE
-    hint = ""
-    if sol.status == "no_plan" and opt.solver.time_limit_s is not None:
-        hint = f" Raise the time limit (now {opt.solver.time_limit_s:g} s, --time-limit) or try --method ipm."
-    print(f"supplyopt: {sol.message} (solver status: {sol.solver_status}); nothing was written.{hint}", file=sys.stderr)
-    return EXIT_NO_PLAN
-
-
-def _file_sha256(path: str | None) -> str | None:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
-
-
-def _summary(args, ds, net, opt, lp, sol, plan, build_s: float, vers: dict) -> dict:
-    k = plan.kpis
-    return {
-        "status": sol.status,
-        "status_message": sol.message,
-        "objective": k["objective"],
-        "currency": net.currency,
-        "language": net.language,
-        "costs": k["costs"],
-        "demand_t": k["demand_t"],
-        "delivered_t": k["delivered_t"],
-        "unmet_t": k["unmet_t"],
-        "production_t": k["production_t"],
-        "end_stock_t": k["end_stock_t"],
-        "safety_shortfall_t": k["safety_shortfall_t"],
-        "tkm": k["tkm"],
-        "truck_share_tkm": k["truck_share_tkm"],
-        "mine_truck_share": k["mine_truck_share"],
-        "clean_share_tkm": k["clean_share_tkm"],
-        "co2_t": k["co2_t"],
-        "units": {
-            "objective": f"{net.currency} over the horizon",
-            "costs": f"{net.currency} over the horizon",
-            "*_t": "tonnes over the horizon",
-            "tkm": "tonne-kilometres over the horizon",
-            "*_share*": "share 0–1",
-            "co2_t": "tonnes of CO2 (tank-to-wheel, see modes)",
-        },
-        "dataset": {"name": net.name, "path": str(args.dataset), "files_sha256": ds.file_hashes},
-        "periods": {"count": net.n_periods, "days": net.period_days, "first": net.periods[0], "last": net.periods[-1]},
-        "profile": {"path": args.model, "sha256": _file_sha256(args.model)},
-        "scenario": {"path": args.scenario, "sha256": _file_sha256(args.scenario)},
-        "options": opt.to_dict(),
-        "model": {
-            "engine": sol.engine,
-            "variables": lp.n_cols,
-            "constraints": lp.n_rows,
-            "nonzeros": lp.n_nonzeros,
-            "variable_families": {n: f.size for n, f in lp.variables.items()},
-            "constraint_families": {n: f.size for n, f in lp.constraints.items()},
-        },
-        "solver": {"status": sol.solver_status, "iterations": sol.iterations, "objective": sol.objective},
-        "build_s": build_s,
-        "solve_s": sol.solve_s,
-        "versions": vers,
-    }
+def _print_no_plan(err) -> None:
+    """A solve without a plan, in planner words: what happened, why, what to try."""
+    lines = err.lines()
+    print(f"supplyopt: {lines[0]}; nothing was written.", file=sys.stderr)
+    for line in lines[1:]:
+        print(f"  {line.strip()}" if not line.startswith("  ") else line, file=sys.stderr)
 
 
 if __name__ == "__main__":

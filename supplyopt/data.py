@@ -617,6 +617,7 @@ class Network:
     storage_capacity: pd.DataFrame
     file_hashes: dict[str, str] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
+    source: str = ""  # the path it was read from
     language: str | None = None  # report language from network.yaml ("zh", "en"), None = not given
 
     @property

@@ -39,6 +39,7 @@ class VariableFamily:
     lower: np.ndarray
     upper: np.ndarray
     start: int
+    integrality: str = "continuous"  # continuous | integer | binary (binary: integer in [0, 1])
 
     @property
     def size(self) -> int:
@@ -83,14 +84,17 @@ class LinearProgram:
     n_cols: int = 0
     n_rows: int = 0
 
-    def add_variables(self, name: str, meaning: str, keys: list[str], index: pd.DataFrame, lower, upper) -> VariableFamily:
+    def add_variables(self, name: str, meaning: str, keys: list[str], index: pd.DataFrame, lower, upper, integrality: str = "continuous") -> VariableFamily:
+        """Add a family of columns. ``integrality`` integer or binary makes the LP a MIP
+        (binary clips the bounds to [0, 1])."""
+        if integrality not in ("continuous", "integer", "binary"):
+            raise ValueError(f"integrality must be continuous, integer or binary, not {integrality!r}")
         n = len(index)
-        fam = VariableFamily(
-            name, meaning, keys, index.reset_index(drop=True),
-            np.broadcast_to(np.asarray(lower, float), (n,)).copy(),
-            np.broadcast_to(np.asarray(upper, float), (n,)).copy(),
-            self.n_cols,
-        )
+        lower = np.broadcast_to(np.asarray(lower, float), (n,)).copy()
+        upper = np.broadcast_to(np.asarray(upper, float), (n,)).copy()
+        if integrality == "binary":
+            lower, upper = np.clip(lower, 0.0, 1.0), np.clip(upper, 0.0, 1.0)
+        fam = VariableFamily(name, meaning, keys, index.reset_index(drop=True), lower, upper, self.n_cols, integrality)
         self.variables[name] = fam
         self.n_cols += n
         return fam
@@ -141,6 +145,17 @@ class LinearProgram:
             np.concatenate([c.cols for c in cons]),
             np.concatenate([c.coefs for c in cons]),
         )
+
+    def integrality(self) -> np.ndarray:
+        """1 for integer columns, 0 for continuous ones, in LP order (HiGHS's encoding)."""
+        fams = self.variables.values()
+        if not fams:
+            return np.zeros(0, np.int32)
+        return np.concatenate([np.full(f.size, int(f.integrality != "continuous"), np.int32) for f in fams])
+
+    @property
+    def is_mip(self) -> bool:
+        return any(f.integrality != "continuous" and f.size for f in self.variables.values())
 
     @property
     def n_nonzeros(self) -> int:

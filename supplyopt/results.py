@@ -16,7 +16,8 @@ Tables (one row per key; units in the column names):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,9 @@ TOL = 1e-6  # tonnes: below this a flow or stock is reported as zero
 
 @dataclass
 class Plan:
-    """A solved plan as tables plus the headline figures (``kpis``)."""
+    """A solved plan: the tables (DataFrames, units in column names), the headline figures
+    (``kpis``), and — when it came from :func:`supplyopt.solve` — ``summary`` (the content of
+    summary.json), the run ``log`` lines and the solver's ``warnings``."""
 
     kpis: dict
     flows: pd.DataFrame
@@ -39,11 +42,20 @@ class Plan:
     stocks: pd.DataFrame
     unmet: pd.DataFrame
     prices: pd.DataFrame
-    nodes: pd.DataFrame | None = None
+    summary: dict = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    nodes: pd.DataFrame | None = None  # id, name, kind, region, lon, lat (written as nodes.csv)
 
     def __post_init__(self):
         if self.nodes is None:
             self.nodes = pd.DataFrame(columns=list(NODE_COLUMNS))
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write summary.json, the CSV tables and run.log into ``out_dir``, atomically."""
+        from .report import write_results
+
+        return write_results(out_dir, self, self.summary, self.log + [f"writing {out_dir}"])
 
 
 NODE_COLUMNS = ("id", "name", "kind", "region", "lon", "lat")
@@ -209,7 +221,8 @@ def _share(part: float, whole: float) -> float | None:
 
 def _kpis(net, lp, sol, flows, production, unmet, stocks) -> dict:
     costs = {name: float(np.dot(coefs, sol.x[cols])) for name, (cols, coefs) in lp.costs.items()}
-    costs = {name: costs.get(name, 0.0) for name in COST_COMPONENTS}
+    # the standard parts always (0 when absent), then any part an extension added
+    costs = {**{name: costs.get(name, 0.0) for name in COST_COMPONENTS}, **costs}
     tkm = float(flows["tkm"].sum())
     truck, clean = _flow_flags(net, flows)
     truck_tkm = float(flows.loc[truck, "tkm"].sum())

@@ -10,7 +10,7 @@ unchanged and a changed copy is returned.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +47,17 @@ class Scenario:
     description: str
     edits: list[dict]
     path: str
+    paths: list[str] = field(default_factory=list)  # every file it came from, in order
+
+
+def combine_scenarios(parts: list[Scenario]) -> Scenario:
+    """Several scenarios as one whose edits apply in the given order (each edit keeps the
+    file it came from, for messages)."""
+    if len(parts) == 1:
+        return parts[0]
+    edits = [{**e, "_file": e.get("_file", s.path)} for s in parts for e in s.edits]
+    paths = [p for s in parts for p in (s.paths or [s.path])]
+    return Scenario(" + ".join(s.name for s in parts), "; ".join(s.description for s in parts if s.description), edits, parts[0].path, paths)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -84,7 +95,7 @@ def load_scenario(path: str | Path) -> Scenario:
             problems.append(Problem(label, "expected a mapping of column: value (or list of values)", column=f"{where}.where", value=edit.get("where")))
     if problems:
         raise DataError(problems)
-    return Scenario(str(raw.get("name") or file.stem), str(raw.get("description") or ""), raw["edits"], label)
+    return Scenario(str(raw.get("name") or file.stem), str(raw.get("description") or ""), raw["edits"], label, [label])
 
 
 def apply_scenario(net: Network, scenario: Scenario) -> Network:
@@ -100,12 +111,13 @@ def apply_scenario(net: Network, scenario: Scenario) -> Network:
     for i, edit in enumerate(scenario.edits, start=1):
         target = EDITS[edit["what"]]
         frame = getattr(out, target.table)
-        chosen = _select(out, frame, target, edit, scenario.path, f"edits[{i}]", problems)
+        chosen = _select(out, frame, target, edit, edit.get("_file", scenario.path), f"edits[{i}]", problems)
         if chosen is None:
             continue
         values = frame.loc[chosen, target.column].to_numpy(float)
         if "scale" in edit:  # unlimited stays unlimited unless scaled to zero
-            new = np.where(np.isinf(values) & (edit["scale"] == 0), 0.0, values * edit["scale"])
+            with np.errstate(invalid="ignore"):  # inf × 0 is handled by the where
+                new = np.where(np.isinf(values) & (edit["scale"] == 0), 0.0, values * edit["scale"])
         else:
             new = np.full(len(values), float(edit["set"]))
         frame.loc[chosen, target.column] = new

@@ -53,6 +53,8 @@ class Solution:
     engine: str
     solver_status: str  # the solver's own status name, for the run log
     warnings: list[str] = field(default_factory=list)  # HiGHS's own warnings
+    mip_gap: float | None = None  # relative gap between plan and bound, for a MIP (None for an LP)
+    dual_bound: float | None = None  # best lower bound on the cost, for a MIP
 
 
 def highs_option_values(so: SolverOptions) -> dict:
@@ -121,6 +123,9 @@ def check_plan(lp: LinearProgram, x: np.ndarray, tol: float = 1e-6) -> list[str]
         bad = np.flatnonzero((v < fam.lower - tol * np.maximum(1.0, np.abs(fam.lower))) | (v > fam.upper + slack))
         for i in bad[:5]:
             out.append(f"{fam.name} {_label(fam.index, fam.keys, i)} = {v[i]:,.6g} outside [{fam.lower[i]:,.6g}, {fam.upper[i]:,.6g}]")
+        if fam.integrality != "continuous":
+            for i in np.flatnonzero(np.abs(v - np.round(v)) > 1e-5)[:5]:
+                out.append(f"{fam.name} {_label(fam.index, fam.keys, i)} = {v[i]:,.6g} is not a whole number")
     for con in lp.constraints.values():
         act = np.bincount(con.rows, weights=con.coefs * x[con.cols], minlength=con.size)
         scale = np.maximum(1.0, np.abs(np.where(np.isfinite(con.upper), con.upper, np.where(np.isfinite(con.lower), con.lower, 0))))
@@ -252,10 +257,43 @@ class HighsEngine:
         status = self.h.passModel(
             lp.n_cols, lp.n_rows, len(vals), int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), 0.0,
             lp.objective() * self.scale, col_lo, col_up, row_lo, row_up,
-            starts, rows[order].astype(np.int32), vals[order], np.zeros(lp.n_cols, np.int32),
+            starts, rows[order].astype(np.int32), vals[order], lp.integrality(),
         )
         if status == highspy.HighsStatus.kError:
             raise RuntimeError("HiGHS rejected the model (passModel returned an error)")
+        self._pattern = (rows, cols)  # the sparsity pattern, to tell a warm change from a rebuild
+
+    def update(self, lp: LinearProgram) -> bool:
+        """Take ``lp`` as the new model by changing only bounds, costs and coefficients of the
+        one HiGHS holds, so the next solve starts from the last basis. Returns False (nothing
+        changed) when ``lp`` differs in shape — other columns, rows or sparsity pattern, other
+        integrality, or another internal tonnage scale — and the caller must rebuild."""
+        old = self.lp
+        if (lp.n_cols, lp.n_rows) != (old.n_cols, old.n_rows) or not np.array_equal(lp.integrality(), old.integrality()):
+            return False
+        rows, cols, vals = lp.triplets()
+        if len(rows) != len(self._pattern[0]) or not (np.array_equal(rows, self._pattern[0]) and np.array_equal(cols, self._pattern[1])):
+            return False
+        col_lo, col_up, row_lo, row_up = lp.bounds()
+        finite = np.concatenate([col_up[np.isfinite(col_up)], row_up[np.isfinite(row_up)]])
+        if (1000.0 if len(finite) and np.abs(finite).max() > BIG_TONNES else 1.0) != self.scale:
+            return False
+        _, _, old_vals = old.triplets()
+        for i in np.flatnonzero(vals != old_vals):
+            self.h.changeCoeff(int(rows[i]), int(cols[i]), float(vals[i]))
+        o_col_lo, o_col_up, o_row_lo, o_row_up = old.bounds()
+        hit = np.flatnonzero((col_lo != o_col_lo) | (col_up != o_col_up))
+        if len(hit):
+            self.h.changeColsBounds(len(hit), hit.astype(np.int32), col_lo[hit] / self.scale, col_up[hit] / self.scale)
+        hit = np.flatnonzero((row_lo != o_row_lo) | (row_up != o_row_up))
+        if len(hit):
+            self.h.changeRowsBounds(len(hit), hit.astype(np.int32), row_lo[hit] / self.scale, row_up[hit] / self.scale)
+        c, o_c = lp.objective(), old.objective()
+        hit = np.flatnonzero(c != o_c)
+        if len(hit):
+            self.h.changeColsCost(len(hit), hit.astype(np.int32), c[hit] * self.scale)
+        self.lp = lp
+        return True
 
     def solve(self) -> Solution:
         import highspy
@@ -280,11 +318,15 @@ class HighsEngine:
         else:
             status = "error"
         n = self.lp.n_cols
+        mip = self.lp.is_mip
+        if mip and status == "time_limit" and not feasible:
+            status = "no_plan"
         if status in ("optimal", "time_limit") and self.lp.n_cols:
             sol = self.h.getSolution()
             x = np.asarray(sol.col_value, float) * self.scale
-            row_dual = np.asarray(sol.row_dual, float) / self.scale if sol.dual_valid else np.full(self.lp.n_rows, np.nan)
-            col_dual = np.asarray(sol.col_dual, float) / self.scale if sol.dual_valid else np.full(n, np.nan)
+            # a MIP has no duals: prices are left blank (NaN), see results._prices
+            row_dual = np.asarray(sol.row_dual, float) / self.scale if sol.dual_valid and not mip else np.full(self.lp.n_rows, np.nan)
+            col_dual = np.asarray(sol.col_dual, float) / self.scale if sol.dual_valid and not mip else np.full(n, np.nan)
             objective = float(info.objective_function_value)
         else:
             x, row_dual, col_dual = np.zeros(n), np.full(self.lp.n_rows, np.nan), np.full(n, np.nan)
@@ -300,11 +342,13 @@ class HighsEngine:
             x=x,
             row_dual=row_dual,
             col_dual=col_dual,
-            iterations=int(info.simplex_iteration_count) + max(int(info.ipm_iteration_count), 0) + max(int(info.pdlp_iteration_count), 0),
+            iterations=max(int(info.simplex_iteration_count), 0) + max(int(info.ipm_iteration_count), 0) + max(int(info.pdlp_iteration_count), 0),
             solve_s=solve_s,
             engine=self.name,
             solver_status=self.h.modelStatusToString(ms),
             warnings=self._highs_warnings(),
+            mip_gap=float(info.mip_gap) if mip and status in ("optimal", "time_limit") else None,
+            dual_bound=float(info.mip_dual_bound) if mip else None,
         )
 
     def _highs_warnings(self) -> list[str]:
@@ -402,6 +446,10 @@ class PyomoEngine:
         if status == "error":
             message += f" (Pyomo termination {tc.name})"
         return Solution(status, status in ("optimal", "time_limit"), message, objective, x, row_dual, col_dual, None, solve_s, self.name, tc.name)
+
+    def update(self, lp: LinearProgram) -> bool:
+        """Warm changes are not mapped onto the Pyomo model yet: always rebuild."""
+        return False
 
     def set_variable_bounds(self, family: str, positions, lower, upper) -> None:
         fam = self.lp.variables[family]

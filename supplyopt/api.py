@@ -1,0 +1,290 @@
+"""The library face every command and workflow stands on.
+
+    import supplyopt
+    net = supplyopt.load("data/shanxi")                       # read + validate (DataError if bad)
+    plan = supplyopt.solve(net, model="models/default.yaml", scenario="scenarios/cold_wave.yaml")
+    plan.summary["objective"], plan.flows, plan.unmet          # dict as summary.json, DataFrames
+    plan.write("results/cold")                                  # atomically, like the CLI
+
+    study = supplyopt.Study(net, model="models/default.yaml")   # one kept model
+    base = study.solve()
+    study.apply("scenarios/cold_wave.yaml")                     # relative to the base network
+    cold = study.solve()                                        # warm: only bounds/costs changed
+
+A solve that finds no plan raises :class:`NoPlan`, which says why in planner words (for an
+infeasible plan: which requirement, where, when, by how much). Periods are labels
+(``2026-W49``) in every table and argument.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import time
+from pathlib import Path
+
+from . import __version__
+from .data import DataError, Network, Problem, read_dataset
+from .options import Options, load_options
+from .results import Plan
+from .scenario import Scenario, apply_scenario, combine_scenarios, load_scenario
+from .validate import validate
+
+EXIT_INFEASIBLE, EXIT_NO_PLAN = 3, 4
+
+
+class NoPlan(Exception):
+    """The solve ended without a plan. ``status``: infeasible, unbounded, no_plan (stopped
+    before a feasible plan), error, or numerical (the solver's plan broke a requirement).
+    ``explanation`` lists, in planner words, what makes the requirements impossible."""
+
+    def __init__(self, status: str, message: str, explanation: list[str] | None = None, hint: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.explanation = list(explanation or [])
+        self.hint = hint
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_INFEASIBLE if self.status == "infeasible" else EXIT_NO_PLAN
+
+    def lines(self) -> list[str]:
+        """The message, the explanation and the hint, as lines to print."""
+        return [self.message, *(f"  {line}" for line in self.explanation), *([self.hint] if self.hint else [])]
+
+
+# --------------------------------------------------------------------------- inputs
+def load(path: str | Path) -> Network:
+    """Read and check a data set (folder or .xlsx). Raises :class:`DataError` listing every
+    problem; warnings are kept on ``network.warnings``."""
+    net = validate(read_dataset(path))
+    net.source = str(path)
+    return net
+
+
+def options(model: str | Path | Options | dict | None = None, **overrides) -> Options:
+    """Run options from a profile path, an :class:`Options`, a dict of profile keys, or the
+    defaults; ``overrides`` (``engine=``, ``time_limit_s=``, ``mip_gap=`` …; None ignored) on top."""
+    if isinstance(model, Options):
+        return _override(model, overrides)
+    if isinstance(model, dict):
+        return _override(load_options(None), {**model, **{k: v for k, v in overrides.items() if v is not None}})
+    return load_options(model, **overrides)
+
+
+def _override(opt: Options, overrides: dict) -> Options:
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    solver_keys = {f.name for f in dataclasses.fields(opt.solver)}
+    model_keys = {f.name for f in dataclasses.fields(opt)} - {"solver"}
+    unknown = set(overrides) - solver_keys - model_keys
+    if unknown:
+        raise DataError([Problem("options", f"unknown option; expected one of {', '.join(sorted(model_keys | solver_keys))}", column=k) for k in sorted(unknown)])
+    solver = dataclasses.replace(opt.solver, **{k: v for k, v in overrides.items() if k in solver_keys})
+    return dataclasses.replace(opt, solver=solver, **{k: v for k, v in overrides.items() if k in model_keys})
+
+
+def scenario(spec) -> Scenario | None:
+    """A scenario from a path, a :class:`Scenario`, a dict (the YAML's content), or a list of
+    these applied in order; None for none."""
+    if spec is None:
+        return None
+    if isinstance(spec, Scenario):
+        return spec
+    if isinstance(spec, (str, Path)):
+        return load_scenario(spec)
+    if isinstance(spec, dict):
+        return Scenario(str(spec.get("name", "scenario")), str(spec.get("description", "")), list(spec.get("edits", [])), "<dict>")
+    parts = [s for s in (scenario(x) for x in spec) if s is not None]
+    return combine_scenarios(parts) if parts else None
+
+
+def _network(network) -> Network:
+    return network if isinstance(network, Network) else load(network)
+
+
+# --------------------------------------------------------------------------- solving
+def solve(network, model=None, scenario=None, engine: str | None = None, **solver) -> Plan:
+    """Solve a data set (a :class:`Network` or a path) under a profile and optional scenario.
+
+    ``model``: profile path, :class:`Options` or dict; ``scenario``: path, :class:`Scenario`,
+    dict, or a list applied in order; ``engine``: highs (default) or pyomo; ``solver``:
+    HiGHS settings (``time_limit_s``, ``threads``, ``method``, ``mip_gap`` …). Returns a
+    :class:`Plan`; raises :class:`NoPlan` when there is none, :class:`DataError` for bad input.
+    """
+    study = Study(network, model=model, engine=engine, **solver)
+    if scenario is not None:
+        study.apply(scenario)
+    return study.solve()
+
+
+class Study:
+    """One network and profile with a kept model: apply scenarios and re-solve warm.
+
+    ``apply`` sets the scenario relative to the base network (not on top of the last one);
+    ``solve`` rebuilds the LP from the edited network and, where only bounds, costs or
+    coefficients changed, hands just those changes to the kept HiGHS model, which restarts
+    from its last basis; where the shape changed (a variable or row appears or vanishes) the
+    solver model is rebuilt. Either way the optimum is the cold one. ``stats`` counts both.
+    """
+
+    def __init__(self, network, model=None, engine: str | None = None, extensions=(), **solver):
+        """``extensions``: callables ``ext(lp, network, options)`` run after ``build_lp``, in
+        order, each adding its own named variable/constraint families and cost parts to the
+        LinearProgram (investment decisions, trainloads, priorities …). Their values are read
+        back from ``study.lp`` and ``study.solution`` after a solve."""
+        self.extensions = list(extensions)
+        self.base = _network(network)
+        self.options = options(model, engine=engine, **solver)
+        self.profile_path = str(model) if isinstance(model, (str, Path)) else None
+        self.network = self.base
+        self.scenario: Scenario | None = None
+        self.lp = None
+        self.engine = None
+        self.solution = None  # the last solve's Solution (arrays in LP order)
+        self.stats = {"builds": 0, "warm": 0}
+
+    def apply(self, spec) -> Study:
+        """Set the scenario (path, Scenario, dict, list, or None for the base network)."""
+        self.scenario = scenario(spec)
+        self.network = apply_scenario(self.base, self.scenario) if self.scenario else self.base
+        return self
+
+    def reset(self) -> Study:
+        return self.apply(None)
+
+    def solve(self) -> Plan:
+        """Solve the current network; a :class:`Plan`, or :class:`NoPlan` with the reason."""
+        from .model import build_lp
+        from .results import build_plan
+        from .solve import check_plan, make_engine, scaling_report
+
+        started = dt.datetime.now(dt.timezone.utc)
+        net, opt = self.network, self.options
+        log = [f"{_stamp(started)} supplyopt {__version__} solving {net.name}" + (f" under scenario {self.scenario.name}" if self.scenario else "")]
+        t0 = time.perf_counter()
+        lp = build_lp(net, opt)
+        for ext in self.extensions:
+            ext(lp, net, opt)
+        ranges, scale_warnings = scaling_report(lp)
+        warm = self.engine is not None and self.engine.update(lp)
+        if warm:
+            self.stats["warm"] += 1
+        else:
+            self.engine = make_engine(lp, opt, net.periods)
+            self.stats["builds"] += 1
+        self.lp = lp
+        build_s = time.perf_counter() - t0
+        sol = self.engine.solve()
+        self.solution = sol
+        how = "changed the kept model (warm start)" if warm else "built"
+        log.append(f"{_now()} {how}: {lp.n_cols} variables, {lp.n_rows} constraints in {build_s:.3f} s; solved ({sol.solver_status}) in {sol.solve_s:.3f} s")
+        warnings = scale_warnings + sol.warnings
+        log += [f"{_now()} warning: {w}" for w in warnings]
+        if not sol.has_plan:
+            raise _no_plan(net, opt, sol)
+        violations = check_plan(lp, sol.x)
+        if violations:
+            raise NoPlan(
+                "numerical",
+                "the solver's plan does not hold up (numerical trouble). It breaks:",
+                violations[:10],
+                "Try --method ipm, or check the units of very large or very small numbers in the data.",
+            )
+        plan = build_plan(net, opt, lp, sol)
+        plan.summary = _summary(self, lp, sol, plan, build_s, warm)
+        plan.summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": warnings}
+        plan.log = log
+        plan.warnings = warnings
+        return plan
+
+
+def _no_plan(net: Network, opt: Options, sol) -> NoPlan:
+    if sol.status == "infeasible":
+        from .explain import explain_infeasible
+
+        return NoPlan("infeasible", sol.message, explain_infeasible(net, opt))
+    hint = ""
+    if sol.status == "no_plan" and opt.solver.time_limit_s is not None:
+        hint = f"Raise the time limit (now {opt.solver.time_limit_s:g} s, --time-limit) or try --method ipm."
+    return NoPlan(sol.status, f"{sol.message} (solver status: {sol.solver_status})", [], hint)
+
+
+def _stamp(t: dt.datetime) -> str:
+    return t.isoformat(timespec="seconds")
+
+
+def _now() -> str:
+    return _stamp(dt.datetime.now(dt.timezone.utc))
+
+
+def _sha256(path: str | None) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
+    except OSError:
+        return None
+
+
+def _summary(study: Study, lp, sol, plan: Plan, build_s: float, warm: bool) -> dict:
+    """summary.json's content: headline figures, then everything needed to reproduce the run."""
+    from .report import versions
+
+    net, opt, k = study.network, study.options, plan.kpis
+    scenario_paths = study.scenario.paths if study.scenario else []
+    return {
+        "status": sol.status,
+        "status_message": sol.message,
+        "objective": k["objective"],
+        "currency": net.currency,
+        "language": net.language,
+        "costs": k["costs"],
+        "demand_t": k["demand_t"],
+        "delivered_t": k["delivered_t"],
+        "unmet_t": k["unmet_t"],
+        "production_t": k["production_t"],
+        "end_stock_t": k["end_stock_t"],
+        "safety_shortfall_t": k["safety_shortfall_t"],
+        "tkm": k["tkm"],
+        "truck_share_tkm": k["truck_share_tkm"],
+        "mine_truck_share": k["mine_truck_share"],
+        "clean_share_tkm": k["clean_share_tkm"],
+        "co2_t": k["co2_t"],
+        "units": {
+            "objective": f"{net.currency} over the horizon",
+            "costs": f"{net.currency} over the horizon",
+            "*_t": "tonnes over the horizon",
+            "tkm": "tonne-kilometres over the horizon",
+            "*_share*": "share 0–1",
+            "co2_t": "tonnes of CO2 (tank-to-wheel, see modes)",
+        },
+        "dataset": {"name": net.name, "path": getattr(study.base, "source", ""), "files_sha256": dict(study.base.file_hashes)},
+        "periods": {"count": net.n_periods, "days": net.period_days, "first": net.periods[0], "last": net.periods[-1]},
+        "profile": {"path": study.profile_path, "sha256": _sha256(study.profile_path)},
+        "scenario": {
+            "name": study.scenario.name if study.scenario else None,
+            "paths": scenario_paths,
+            "sha256": [_sha256(p) for p in scenario_paths],
+        },
+        "options": opt.to_dict(),
+        "model": {
+            "engine": sol.engine,
+            "variables": lp.n_cols,
+            "constraints": lp.n_rows,
+            "nonzeros": lp.n_nonzeros,
+            "integer_variables": int(lp.integrality().sum()),
+            "variable_families": {n: f.size for n, f in lp.variables.items()},
+            "constraint_families": {n: f.size for n, f in lp.constraints.items()},
+        },
+        "solver": {
+            "status": sol.solver_status,
+            "iterations": sol.iterations,
+            "objective": sol.objective,
+            "warm_start": warm,
+            "mip_gap": sol.mip_gap,
+            "dual_bound": sol.dual_bound,
+        },
+        "build_s": build_s,
+        "solve_s": sol.solve_s,
+        "versions": versions(),
+    }
