@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements.lock
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/supplyopt solve $(DEMO_DATA) --model models/default.yaml --out results/demo
+	$(VENV)/bin/supplyopt solve $(DEMO_DATA) --model models/default.yaml --out results/demo --report
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest

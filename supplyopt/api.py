@@ -237,6 +237,7 @@ def _summary(study: Study, lp, sol, plan: Plan, build_s: float, warm: bool) -> d
         "status_message": sol.message,
         "objective": k["objective"],
         "currency": net.currency,
+        "language": net.language,
         "costs": k["costs"],
         "demand_t": k["demand_t"],
         "delivered_t": k["delivered_t"],

@@ -70,9 +70,39 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--mip-gap", type=float, dest="mip_gap")
     s.add_argument("--quiet", action="store_true", help="print nothing on success")
     s.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the KPI table")
+    s.add_argument("--report", action="store_true", help="also write a report (HTML, Excel, charts) into OUT/report/")
     s.set_defaults(func=cmd_solve)
     _schedule_parsers(sub)
+
+    # ---- report: HTML, Excel and charts from results folders (supplyopt/reporting.py)
+    r = sub.add_parser("report", help="draw an HTML report, an Excel workbook and charts from results folders")
+    r.add_argument("results", help="results folder written by `supplyopt solve`")
+    r.add_argument("--compare", nargs="+", default=[], metavar="OTHER", help="more results folders, compared against the first")
+    r.add_argument("--lang", choices=["zh", "en"], help="report language (default: the data set's `language`, else en)")
+    r.add_argument("--out", required=True, help="report folder (report.html, results.xlsx, charts/*.png); replaced atomically")
+    r.add_argument("--quiet", action="store_true", help="print nothing on success")
+    r.add_argument("--json", action="store_true", help="print the report's files and warnings as JSON")
+    r.set_defaults(func=cmd_report)
     return p
+
+
+def cmd_report(args) -> int:
+    from .reporting import make_report
+
+    warnings: list[str] = []
+
+    def warn(message: str) -> None:
+        warnings.append(message)
+        if not args.quiet and not args.json:
+            print(f"supplyopt: warning: {message}", file=sys.stderr)
+
+    out = make_report(args.results, args.out, compare=args.compare, lang=args.lang, warn=warn)
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    if args.json:
+        print(json.dumps({"report": str(out), "files": files, "warnings": warnings}, indent=2, ensure_ascii=False))
+    elif not args.quiet:
+        print(f"Report written to {out}/: report.html, results.xlsx and {sum(f.endswith('.png') for f in files)} charts")
+    return EXIT_OK
 
 
 def _print_problems(problems: list[Problem], as_json: bool = False) -> None:
@@ -128,11 +158,17 @@ def cmd_solve(args) -> int:
             print(f"supplyopt: warning: {w}", file=sys.stderr)
     out = Path(args.out) if args.out else Path("results") / net.name
     plan.write(out)
+    if args.report:  # drawn from the folder just written, like `supplyopt report OUT --out OUT/report`
+        from .reporting import make_report
+
+        make_report(out, out / "report", warn=lambda m: None if args.quiet else print(f"supplyopt: warning: {m}", file=sys.stderr))
     if args.json:
         print(summary_json(plan.summary), end="")
     elif not args.quiet:
         print(format_kpis(plan.summary, plan))
-        print(f"\nResults written to {out}/ (summary.json, flows.csv, production.csv, stocks.csv, unmet.csv, prices.csv)")
+        print(f"\nResults written to {out}/ (summary.json, flows.csv, production.csv, stocks.csv, unmet.csv, prices.csv, nodes.csv)")
+        if args.report:
+            print(f"Report written to {out / 'report'}/ (report.html, results.xlsx, charts/)")
     return EXIT_OK
 
 

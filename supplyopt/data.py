@@ -233,6 +233,7 @@ class Dataset:
     problems: list[Problem] = field(default_factory=list)
     file_hashes: dict[str, str] = field(default_factory=dict)
     missing_columns: dict[str, list[str]] = field(default_factory=dict)  # by label, columns the header lacked
+    language: str | None = None  # "zh" or "en" for reports; None = not given
 
 
 def read_dataset(path: str | Path) -> Dataset:
@@ -275,6 +276,7 @@ def read_dataset(path: str | Path) -> Dataset:
         problems=problems,
         file_hashes=hashes,
         missing_columns=missing_columns,
+        language=_language(meta, sources.get("network", "network.yaml"), problems),
     )
 
 
@@ -323,7 +325,7 @@ def _read_yaml(file: Path, label: str, problems: list[Problem]) -> dict:
     if not isinstance(meta, dict):
         problems.append(Problem(label, "expected a mapping of keys (name, period_days, periods, …)", value=type(meta).__name__))
         return {}
-    known = {"name", "description", "currency", "period_days", "periods", "products"}
+    known = {"name", "description", "currency", "period_days", "periods", "products", "language"}
     for key in meta:
         if key not in known:
             problems.append(Problem(label, f"unknown key; expected one of {', '.join(sorted(known))}", column=str(key), severity="warning"))
@@ -468,6 +470,20 @@ def _period_days(meta: dict, label: str, problems: list[Problem]) -> float:
     return float(value)
 
 
+LANGUAGES = ("zh", "en")
+
+
+def _language(meta: dict, label: str, problems: list[Problem]) -> str | None:
+    """The report language named in network.yaml (``zh`` or ``en``), None when not given."""
+    value = meta.get("language")
+    if value is None or str(value).strip() == "":
+        return None
+    if str(value).strip().lower() not in LANGUAGES:
+        problems.append(Problem(label, f"unknown report language; expected one of {', '.join(LANGUAGES)}", column="language", value=value))
+        return None
+    return str(value).strip().lower()
+
+
 # --------------------------------------------------------------------------- typing
 def _typed_table(frame: pd.DataFrame, spec: TableSpec, label: str, periods: list[str], problems: list[Problem], missing_columns: dict) -> pd.DataFrame:
     """Strip, check the header and convert each known column to its type (vectorised)."""
@@ -603,6 +619,7 @@ class Network:
     file_hashes: dict[str, str] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
     source: str = ""  # the path it was read from
+    language: str | None = None  # report language from network.yaml ("zh", "en"), None = not given
 
     @property
     def n_periods(self) -> int:
@@ -718,4 +735,5 @@ def expand(ds: Dataset) -> Network:
         storage_periods=storage_periods.reset_index(drop=True),
         storage_capacity=storage_capacity,
         file_hashes=dict(ds.file_hashes),
+        language=ds.language,
     )

@@ -26,7 +26,7 @@ import pandas as pd
 from . import __version__
 from .results import Plan
 
-TABLE_FILES = ("flows", "production", "stocks", "unmet", "prices")
+TABLE_FILES = ("flows", "production", "stocks", "unmet", "prices", "nodes")
 
 
 def versions() -> dict:
@@ -105,6 +105,26 @@ def write_results(out_dir: str | Path, plan: Plan, summary: dict, log_lines: lis
         for name, text in (extra or {}).items():
             (tmp / name).write_text(text, encoding="utf-8")
         _test_kill_point("before-rename")
+        replace_dir(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def write_folder(out_dir: str | Path, files: dict[str, bytes]) -> Path:
+    """Write ``files`` (relative path -> content) as the folder ``out_dir``, atomically: a
+    temporary folder beside it is filled, then renamed into place (see :func:`replace_dir`)."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(out_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
+    try:
+        for name, content in sorted(files.items()):
+            path = tmp / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        _test_kill_point("report-before-rename")
         replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

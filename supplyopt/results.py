@@ -10,6 +10,8 @@ Tables (one row per key; units in the column names):
   prices      kind, id, product, period, price_cny_per_t — shadow prices of binding link and
               storage capacities (CNY saved per extra tonne of capacity) and the marginal cost
               of delivering one more tonne at each demand node and period
+  nodes       id, name, kind, region, lon, lat — the data set's nodes, so that a report
+              (maps, groupings by kind and region) needs only the results folder
 """
 
 from __future__ import annotations
@@ -43,12 +45,20 @@ class Plan:
     summary: dict = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    nodes: pd.DataFrame | None = None  # id, name, kind, region, lon, lat (written as nodes.csv)
+
+    def __post_init__(self):
+        if self.nodes is None:
+            self.nodes = pd.DataFrame(columns=list(NODE_COLUMNS))
 
     def write(self, out_dir: str | Path) -> Path:
         """Write summary.json, the CSV tables and run.log into ``out_dir``, atomically."""
         from .report import write_results
 
         return write_results(out_dir, self, self.summary, self.log + [f"writing {out_dir}"])
+
+
+NODE_COLUMNS = ("id", "name", "kind", "region", "lon", "lat")
 
 
 def values(lp: LinearProgram, sol: Solution, family: str) -> np.ndarray:
@@ -66,7 +76,8 @@ def build_plan(net: Network, opt: Options, lp: LinearProgram, sol: Solution) -> 
     stocks = _stocks(net, opt, lp, sol, labels, flows)
     prices = _prices(lp, sol, labels)
     kpis = _kpis(net, lp, sol, flows, production, unmet, stocks)
-    return Plan(kpis, flows, production, stocks, unmet, prices)
+    nodes = net.nodes.reindex(columns=list(NODE_COLUMNS)).sort_values("id", kind="stable").reset_index(drop=True)
+    return Plan(kpis, flows, production, stocks, unmet, prices, nodes=nodes)
 
 
 def _label(frame: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:

@@ -1,0 +1,122 @@
+"""Report wording in English and Chinese: section titles, KPI names, axis labels.
+
+Node, link and corridor names are never translated: they are shown as the data set gives them.
+``text(key, lang)`` looks a label up; a missing key is a bug and raises ``KeyError``.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "zh")
+
+# key: (English, Chinese)
+LABELS: dict[str, tuple[str, str]] = {
+    # report and sections
+    "title": ("Coal supply plan report", "煤炭供应计划报告"),
+    "sec_kpis": ("Key figures", "关键指标"),
+    "sec_map": ("Flow map", "煤流地图"),
+    "sec_stocks": ("Stocks and days of cover", "库存与可用天数"),
+    "sec_modal": ("Modal split and CO2", "运输方式结构与二氧化碳"),
+    "sec_compare": ("Comparison", "方案比较"),
+    "sec_tables": ("Tables", "明细表"),
+    "results": ("Results", "结果"),
+    "dataset": ("Data set", "数据集"),
+    "periods": ("Periods", "计划期"),
+    "status": ("Status", "求解状态"),
+    "scenario": ("Scenario", "情景"),
+    "profile": ("Run profile", "运行配置"),
+    "none": ("none", "无"),
+    "workbook_note": ("Every result table is in results.xlsx (one sheet per table, units in the headers).",
+                      "所有结果表见 results.xlsx（每表一页，表头含单位）。"),
+    "no_compare": ("Only one results folder was given: add --compare OTHER_RESULTS to see KPI deltas.",
+                   "只给了一个结果目录：加 --compare 其他结果目录 可查看指标差异。"),
+    "no_boundary": ("No province outline is drawn (no boundary file with a clear licence is bundled).",
+                    "未绘制省界（未附带许可明确的边界文件）。"),
+    "no_map": ("No map: the results folder has no node coordinates.", "无地图：结果目录中没有节点坐标。"),
+    "no_stock": ("No stocks in this plan.", "本计划无库存。"),
+    "no_cover": ("No days of cover at demand centres (no stock held there).", "需求点无可用天数（无库存）。"),
+    "delta": ("Δ vs", "较"),
+    "kpi": ("Key figure", "指标"),
+    "unit": ("Unit", "单位"),
+    # KPIs
+    "objective": ("Total cost (objective)", "总成本（目标值）"),
+    "demand_t": ("Demand", "需求量"),
+    "delivered_t": ("Delivered", "交付量"),
+    "unmet_t": ("Unmet demand", "未满足需求"),
+    "production_t": ("Produced", "产量"),
+    "end_stock_t": ("Stock at the end", "期末库存"),
+    "safety_shortfall_t": ("Safety stock shortfall", "安全库存缺口"),
+    "tkm": ("Tonne-kilometres", "吨公里"),
+    "truck_share_tkm": ("Truck share of t·km", "公路运输吨公里占比"),
+    "mine_truck_share": ("Mine output leaving by truck", "煤矿公路外运占比"),
+    "clean_share_tkm": ("Clean transport share of t·km", "清洁运输吨公里占比"),
+    "co2_t": ("CO2", "二氧化碳"),
+    # charts
+    "tonnes": ("tonnes", "吨"),
+    "share": ("share", "占比"),
+    "days": ("days", "天"),
+    "week": ("Period", "计划期"),
+    "mode": ("Mode", "运输方式"),
+    "tonnes_by_mode": ("Tonnes entering links by mode (each leg counts)", "各运输方式发运量（每段分别计）"),
+    "tkm_by_mode": ("Tonne-km by mode", "各运输方式周转量"),
+    "co2_by_mode": ("CO2 by mode", "各运输方式二氧化碳排放"),
+    "truck_share_region": ("Truck share of mine output by region", "各地区煤矿公路外运占比"),
+    "stock": ("stock", "库存"),
+    "safety": ("safety stock", "安全库存"),
+    "capacity": ("capacity", "库容"),
+    "stocks_title": ("End-of-period stock against safety stock", "期末库存与安全库存"),
+    "cover_title": ("Days of cover at demand centres", "需求点可用天数"),
+    "cover_legend": ("red < {red:g} d, amber < {amber:g} d", "红色 < {red:g} 天，黄色 < {amber:g} 天"),
+    "map_title": ("Coal flows over the horizon by mode", "全计划期分运输方式煤流"),
+    "map_zoom": ("Production area enlarged", "产区放大"),
+    "map_unmet": ("unmet demand", "未满足需求"),
+    "map_size": ("circle area ∝ tonnes handled", "圆面积 ∝ 吞吐量"),
+    "kpi_delta_title": ("Change against {base}", "相对 {base} 的变化"),
+    "unmet_title": ("Unmet demand by demand class and period", "按需求类别和计划期的未满足需求"),
+    "corridor_title": ("Corridor utilisation over the horizon (busiest link of each corridor)", "通道全计划期利用率（各通道最繁忙区段）"),
+    "utilisation": ("utilisation", "利用率"),
+    "all": ("all", "全部"),
+    "more_nodes": ("{n} more not shown", "另有 {n} 个未显示"),
+    # node kinds
+    "kind_mine": ("mine", "煤矿"),
+    "kind_hub": ("hub", "集运站"),
+    "kind_storage": ("storage base", "储备基地"),
+    "kind_port": ("port", "港口"),
+    "kind_demand": ("demand centre", "需求点"),
+    "stocks_storage": ("Storage bases", "储备基地"),
+    "stocks_port": ("Ports", "港口"),
+    "stocks_demand": ("Plant yards (demand centres)", "电厂及用户堆场"),
+    "stocks_other": ("Other stocks", "其他库存"),
+    # tables
+    "tab_corridors": ("Busiest links and corridors", "最繁忙线路与通道"),
+    "tab_cover": ("Lowest days of cover", "可用天数最低"),
+    "tab_unmet": ("Demand not met", "未满足需求"),
+    "node": ("Node", "节点"),
+    "cover_status": ("Status", "状态"),
+    "unmet_col": ("Unmet (t)", "未满足（吨）"),
+    "product": ("Product", "煤种"),
+    "link": ("Link", "线路"),
+    "corridor": ("Corridor", "通道"),
+}
+
+# KPIs shown in the report, with their unit key (None = a share 0–1)
+KPIS: tuple[tuple[str, str], ...] = (
+    ("objective", "currency"),
+    ("demand_t", "t"),
+    ("delivered_t", "t"),
+    ("unmet_t", "t"),
+    ("production_t", "t"),
+    ("end_stock_t", "t"),
+    ("safety_shortfall_t", "t"),
+    ("tkm", "t·km"),
+    ("truck_share_tkm", "%"),
+    ("mine_truck_share", "%"),
+    ("clean_share_tkm", "%"),
+    ("co2_t", "t"),
+)
+
+
+def text(key: str, lang: str, **fmt) -> str:
+    """The label ``key`` in ``lang`` ("en" or "zh"), formatted with ``fmt``."""
+    en, zh = LABELS[key]
+    out = zh if lang == "zh" else en
+    return out.format(**fmt) if fmt else out
