@@ -189,6 +189,34 @@ TABLES: dict[str, TableSpec] = {
         ),
         required=False,
     ),
+    # Investment candidates (sidings, platforms, capacity upgrades): see docs/data-format.md
+    # and supplyopt/invest.py. Which target columns a row needs depends on its kind.
+    "candidates": TableSpec(
+        "candidates",
+        key=("id",),
+        columns=(
+            Column("id", in_header=True, needs_value=True),
+            Column("kind", in_header=True, needs_value=True),
+            Column("link"),
+            Column("node"),
+            Column("from"),
+            Column("to"),
+            Column("mode"),
+            _num("distance_km"),
+            _num("cost_cny_per_t"),
+            _num("capacity_t", in_header=True, needs_value=True),
+            _num("efficiency", signed=True),
+            Column("products"),
+            _num("build_cost_cny", in_header=True, needs_value=True),
+            _num("lifetime_years", in_header=True, needs_value=True),
+            _num("discount_rate"),
+            _num("fixed_om_cny_per_year"),
+            Column("earliest_period"),
+            Column("excludes"),
+            Column("requires"),
+        ),
+        required=False,
+    ),
 }
 
 # Built-in transport modes; sources in docs/data-format.md.
@@ -600,6 +628,7 @@ class Network:
     storage_periods: pd.DataFrame
     storage_capacity: pd.DataFrame
     file_hashes: dict[str, str] = field(default_factory=dict)
+    candidates: pd.DataFrame | None = None  # candidates.csv as read (invest.py); None if absent
     warnings: list[Problem] = field(default_factory=list)
     source: str = ""  # the path it was read from
 
@@ -654,6 +683,19 @@ def products_of(ds: Dataset) -> list[str]:
         if name in ds.tables:
             found |= set(ds.tables[name]["product"].unique())
     return sorted(found) or [DEFAULT_PRODUCT]
+
+
+def period_index(cell: str, periods: list[str]) -> int | None:
+    """The position (from 0) of a period named by its label or its position from 1; -1 for a
+    blank cell; None when it names no period."""
+    cell = str(cell).strip()
+    if not cell:
+        return -1
+    if cell in periods:
+        return periods.index(cell)
+    if cell.isdigit() and 1 <= int(cell) <= len(periods):
+        return int(cell) - 1
+    return None
 
 
 def split_products(cell: str) -> tuple[str, ...]:
@@ -717,4 +759,5 @@ def expand(ds: Dataset) -> Network:
         storage_periods=storage_periods.reset_index(drop=True),
         storage_capacity=storage_capacity,
         file_hashes=dict(ds.file_hashes),
+        candidates=t["candidates"].reset_index(drop=True) if "candidates" in t else None,
     )
