@@ -326,7 +326,14 @@ class Evaluation:
             "with": t["with"].to_dict(),
             "change": t["change"].to_dict(),
             "flows_moved": len(self.moved),
+            "units": "CNY, t, t·km over the horizon (without/with/change); economics per year where named",
         }
+
+    def write(self, out_dir: str | Path) -> Path:
+        """summary.json, comparison.csv, flows_moved.csv — atomically."""
+        from .report import csv_text, summary_json
+
+        return write_folder(out_dir, {"summary.json": summary_json(self.summary()), "comparison.csv": csv_text(self.table), "flows_moved.csv": csv_text(self.moved)})
 
 
 def evaluate(network, candidate: str, model=None, scenario=None, **solver) -> Evaluation:
@@ -415,6 +422,15 @@ class Investment:
             "units": "CNY and tonnes over the horizon; savings = objective with nothing built − objective with the chosen set (investment part included)",
         }
 
+    def write(self, out_dir: str | Path) -> Path:
+        """summary.json, candidates.csv (chosen or not), comparison.csv — atomically."""
+        from .report import csv_text, summary_json
+
+        files = {"summary.json": summary_json(self.summary()), "candidates.csv": csv_text(self.candidates)}
+        if self.table is not None:
+            files["comparison.csv"] = csv_text(self.table)
+        return write_folder(out_dir, files)
+
 
 def invest(network, budget: float, model=None, scenario=None, max_mine_truck_share: float | None = None, budget_step: float | None = None, **solver) -> Investment:
     """Choose candidates with Σ build cost ≤ budget minimising the plan's cost including the
@@ -479,3 +495,51 @@ def write_folder(out_dir: str | Path, files: dict[str, str | bytes]) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+# --------------------------------------------------------------------------- terminal
+def _money(v) -> str:
+    return "—" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:,.0f}"
+
+
+def _table_text(table: pd.DataFrame) -> str:
+    shown = table[(table[["without", "with"]].abs().sum(axis=1) > 0)]
+    lines = [f"  {'':<22}{'without':>16}{'with':>16}{'change':>16}"]
+    for m, a, b, c in zip(shown["metric"], shown["without"], shown["with"], shown["change"]):
+        fmt = (lambda v: f"{v:.1%}") if "share" in m else (lambda v: f"{v:,.1f}") if m == "co2_t" else (lambda v: f"{v:,.0f}")
+        lines.append(f"  {m:<22}{fmt(a):>16}{fmt(b):>16}{fmt(c):>16}")
+    return "\n".join(lines)
+
+
+def format_evaluation(ev: Evaluation) -> str:
+    e = ev.economics
+    lines = [f"Candidate {ev.candidate}" + (f" (built with {', '.join(c for c in ev.built if c != ev.candidate)})" if len(ev.built) > 1 else ""),
+             "Over the horizon (CNY, t, t·km):", _table_text(ev.table), "",
+             f"Per year (horizon {e['horizon_days']:g} days × {e['year_scale']:.3f}):",
+             f"  operating savings        {_money(e['annual_savings_cny'])} CNY/yr (fixed O&M {_money(e['fixed_om_cny_per_year'])})",
+             f"  build cost               {_money(e['build_cost_cny'])} CNY; annualised {_money(e['annualised_cost_cny_per_year'])} CNY/yr",
+             f"  payback                  {'never' if e['payback_years'] is None else format(e['payback_years'], '.1f') + ' years'}",
+             f"  NPV                      {_money(e['npv_cny'])} CNY ({e['lifetime_years']:g} years at {e['discount_rate']:.1%})",
+             f"  truck t·km removed       {_money(e['truck_tkm_removed_per_year'])} per year; CO2 {e['co2_t_removed_per_year']:,.0f} t per year"]
+    if len(ev.moved):
+        lines += ["", "Flows that move (t over the horizon, largest first):"]
+        for r in ev.moved.head(8).itertuples():
+            lines.append(f"  {r.link:<40} {r.mode:<9}{r.without_t:>14,.0f} → {r.with_t:>12,.0f}  ({r.change_t:+,.0f})")
+    return "\n".join(lines)
+
+
+def format_investment(inv: Investment) -> str:
+    s = inv.summary()
+    gap = "—" if inv.mip_gap is None else f"{inv.mip_gap:.2%}"
+    lines = [f"Budget {_money(inv.budget)} CNY: build {', '.join(inv.chosen) or 'nothing'} (build cost {_money(s['build_cost_cny'])} CNY)",
+             f"MIP gap reached {gap} ({s['solver_status']}, {inv.solve_s:.2f} s)"]
+    if inv.table is not None:
+        lines += [f"Savings over the horizon {_money(s['savings_cny'])} CNY (operating {_money(s['operating_savings_cny'])} CNY, investment part included)",
+                  _table_text(inv.table)]
+    else:
+        lines.append("Without any candidate there is no feasible plan.")
+    m = inv.marginal
+    if m:
+        lines.append(f"Marginal value of budget: {m['cny_saved_per_cny_of_budget']:.4f} CNY saved per CNY "
+                     f"(re-solved at budget + {_money(m['budget_step_cny'])}: builds {', '.join(m['chosen_at_budget_plus_step']) or 'nothing'})")
+    return "\n".join(lines)
