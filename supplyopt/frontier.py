@@ -113,7 +113,7 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
     feasible one (see module doc). ``compare_rebuilt`` also solves every point on a freshly
     built model and reports both timings (and the largest objective difference)."""
     from . import api
-    from .invest import CandidateChoice, candidate_table, with_candidates as add_candidates
+    from .invest import CandidateChoice, candidate_table, investment_options, with_candidates as add_candidates
 
     net = network if isinstance(network, Network) else api.load(network)
 
@@ -122,6 +122,8 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
 
     full = add_candidates(net) if with_candidates else net
     opt = dataclasses.replace(api.options(model, **solver), max_mine_truck_share=1.0)
+    if with_candidates:
+        opt = investment_options(opt)
     t0 = time.perf_counter()
     study = api.Study(full, model=opt, extensions=extensions())
     if scenario is not None:

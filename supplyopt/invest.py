@@ -229,12 +229,14 @@ def candidate_capacity(lp, net: Network, cands: pd.DataFrame, build, family: str
 
 
 def investment_budget(lp, cands: pd.DataFrame, build, budget: float | None):
-    """Σ build_cost_cny · build ≤ budget (CNY of capital, not annualised)."""
+    """Σ build_cost_cny · build ≤ budget (capital, not annualised), written in million CNY:
+    a row bound above 1e9 makes the engine pass every bound in thousands (solve.BIG_TONNES),
+    which would also shrink the binary build columns to [0, 0.001]."""
     if budget is None:
         return None
-    cost = cands["build_cost_cny"].to_numpy(float)
-    return lp.add_constraints("investment_budget", "build cost of the chosen candidates (CNY)", [], pd.DataFrame({"budget_cny": [budget]}),
-                              np.zeros(len(cost), np.int64), build.cols, cost, -np.inf, float(budget))
+    cost = cands["build_cost_cny"].to_numpy(float) / 1e6
+    return lp.add_constraints("investment_budget", "build cost of the chosen candidates (million CNY)", [], pd.DataFrame({"budget_cny": [budget]}),
+                              np.zeros(len(cost), np.int64), build.cols, cost, -np.inf, float(budget) / 1e6)
 
 
 def _pairs(cands: pd.DataFrame, column: str) -> list[tuple[int, int]]:
@@ -391,6 +393,21 @@ def economics(net: Network, chosen: pd.DataFrame, without: dict, with_: dict, ra
 
 
 # --------------------------------------------------------------------------- invest
+DEFAULT_MIP_GAP = 1e-7
+
+
+def investment_options(opt):
+    """The options with ``mip_gap`` DEFAULT_MIP_GAP where the profile leaves it blank. The
+    gap is relative to the whole plan's cost: HiGHS's own default (1e-4) on the Shanxi plan
+    (1.6e11 CNY) is 16 million CNY, more than one siding saves over a 13-week horizon, so
+    the search would stop before comparing candidates at all."""
+    import dataclasses
+
+    if opt.solver.mip_gap is not None:
+        return opt
+    return dataclasses.replace(opt, solver=dataclasses.replace(opt.solver, mip_gap=DEFAULT_MIP_GAP))
+
+
 @dataclass
 class Investment:
     """The chosen set under a budget, against building nothing."""
@@ -414,6 +431,7 @@ class Investment:
             "savings_cny": None if t is None else -float(t.loc["objective_cny", "change"]),
             "operating_savings_cny": None if t is None else -float(t.loc["operating_cny", "change"]),
             "mip_gap": self.mip_gap,
+            "mip_gap_cny": self.plan.summary["solver"]["objective"] - self.plan.summary["solver"]["dual_bound"] if self.plan.summary["solver"]["dual_bound"] is not None else None,
             "solver_status": self.plan.summary["solver"]["status"],
             "solve_s": self.solve_s,
             "marginal_value_of_budget": self.marginal,
@@ -441,7 +459,7 @@ def invest(network, budget: float, model=None, scenario=None, max_mine_truck_sha
 
     net = network if isinstance(network, Network) else api.load(network)
     cands = candidate_table(net)
-    opt = api.options(model, max_mine_truck_share=max_mine_truck_share, **solver)
+    opt = investment_options(api.options(model, max_mine_truck_share=max_mine_truck_share, **solver))
     full = with_candidates(net)
     none_choice = CandidateChoice(cands, fixed={})
     none_study = api.Study(full, model=opt, extensions=[none_choice])
@@ -530,7 +548,7 @@ def format_evaluation(ev: Evaluation) -> str:
 
 def format_investment(inv: Investment) -> str:
     s = inv.summary()
-    gap = "—" if inv.mip_gap is None else f"{inv.mip_gap:.2%}"
+    gap = "—" if inv.mip_gap is None else f"{inv.mip_gap:.2e} ({_money(s['mip_gap_cny'])} CNY)"
     lines = [f"Budget {_money(inv.budget)} CNY: build {', '.join(inv.chosen) or 'nothing'} (build cost {_money(s['build_cost_cny'])} CNY)",
              f"MIP gap reached {gap} ({s['solver_status']}, {inv.solve_s:.2f} s)"]
     if inv.table is not None:

@@ -161,7 +161,7 @@ def hand_costs():
     return cands, _enumerate(base, cands, ["W1", "W2"], 7.0)
 
 
-@pytest.mark.parametrize("budget", [0, 350_000, 450_000, 650_000, 2_000_000])
+@pytest.mark.parametrize("budget", [0, 350_000, 450_000, 650_000, 2_000_000, 5e9])  # 5e9: a row bound above 1e9 once shrank the binaries
 def test_invest_equals_enumeration_hand(hand_costs, budget):
     cands, costs = hand_costs
     best = min((v, s) for s, v in costs.items() if _allowed(cands, s, budget))
