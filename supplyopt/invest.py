@@ -362,8 +362,30 @@ def evaluate(network, candidate: str, model=None, scenario=None, **solver) -> Ev
     table = comparison(headline(without), headline(with_))
     row = cands.set_index("id").loc[candidate]
     chosen = cands[cands["id"].isin(built)]
-    return Evaluation(candidate, built, without, with_, table, flows_moved(without, with_),
-                      economics(net, chosen, headline(without), headline(with_), row["discount_rate"], row["lifetime_years"]))
+    moved = flows_moved(without, with_)
+    econ = economics(net, chosen, headline(without), headline(with_), row["discount_rate"], row["lifetime_years"])
+    econ |= carried(study.network, chosen, moved, econ)
+    return Evaluation(candidate, built, without, with_, table, moved, econ)
+
+
+def carried(net: Network, chosen: pd.DataFrame, moved: pd.DataFrame, econ: dict) -> dict:
+    """Tonnes the built links take on over the horizon (change of flow on their target
+    links), what arrives of them (× efficiency: coal equivalent for UHV), and the net cost
+    per tonne arriving: (investment part − operating savings) / tonnes arriving, CNY per t
+    (negative: saves money per tonne). Empty for storage-only candidates."""
+    links = set(chosen.loc[chosen["family"] == "link", "target"])
+    if not links:
+        return {}
+    eff = net.links.set_index("id")["efficiency"]
+    hit = moved[moved["link"].isin(links)]
+    entering = float(hit["change_t"].sum())
+    arriving = float((hit["change_t"] * hit["link"].map(eff)).sum())
+    horizon_invest = float(chosen["horizon_cost_cny"].sum())
+    return {
+        "candidate_links_added_t": entering,
+        "candidate_links_delivered_added_t": arriving,
+        "net_cost_cny_per_t_delivered": (horizon_invest - econ["operating_savings_cny"]) / arriving if arriving > 0 else None,
+    }
 
 
 def economics(net: Network, chosen: pd.DataFrame, without: dict, with_: dict, rate: float, years: float) -> dict:
@@ -539,6 +561,10 @@ def format_evaluation(ev: Evaluation) -> str:
              f"  payback                  {'never' if e['payback_years'] is None else format(e['payback_years'], '.1f') + ' years'}",
              f"  NPV                      {_money(e['npv_cny'])} CNY ({e['lifetime_years']:g} years at {e['discount_rate']:.1%})",
              f"  truck t·km removed       {_money(e['truck_tkm_removed_per_year'])} per year; CO2 {e['co2_t_removed_per_year']:,.0f} t per year"]
+    if e.get("net_cost_cny_per_t_delivered") is not None:
+        lines.append(f"  carried                  {_money(e['candidate_links_added_t'])} t more on the candidate link(s) over the horizon, "
+                     f"{_money(e['candidate_links_delivered_added_t'])} t arriving; net cost {e['net_cost_cny_per_t_delivered']:,.2f} CNY per t arriving "
+                     "(investment − operating savings)")
     if len(ev.moved):
         lines += ["", "Flows that move (t over the horizon, largest first):"]
         for r in ev.moved.head(8).itertuples():

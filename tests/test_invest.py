@@ -51,6 +51,9 @@ def test_evaluate_hand_arithmetic():
     assert e["annual_savings_cny"] == pytest.approx(4_400 * 365 / 14)
     assert e["payback_years"] == pytest.approx(600_000 / (4_400 * 365 / 14))
     assert e["npv_cny"] == pytest.approx(-600_000 + 10 * 4_400 * 365 / 14)
+    # carried: siding_a takes 180 t; net cost per t = (2,301.37 − 4,400) / 180 = −11.66 CNY
+    assert e["candidate_links_delivered_added_t"] == pytest.approx(180)
+    assert e["net_cost_cny_per_t_delivered"] == pytest.approx((60_000 * 14 / 365 - 4_400) / 180)
     moved = ev.moved.set_index("link")["change_t"]
     assert moved["siding_a"] == pytest.approx(180) and moved["road"] == pytest.approx(-140) and moved["rail"] == pytest.approx(-40)
 
