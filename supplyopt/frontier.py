@@ -97,6 +97,11 @@ def lowest_share(network: Network, opt, extensions: list, scenario, unmet_t: flo
         v = probe.lp.variables["cap_violation"]
         return probe.solution.x[v.start] <= tol
 
+    reachable(high)  # builds the probe model (violation 0 here, found at once)
+    if probe.lp.is_mip and hasattr(probe.engine, "h"):
+        # The probe only asks "is the violation ≤ tol?": an absolute gap of tol answers it;
+        # a relative gap on an optimum near 0 would make HiGHS prove it to the last tonne.
+        probe.engine.h.setOptionValue("mip_abs_gap", tol)
     if reachable(0.0):
         return 0.0
     lo, hi = 0.0, high
