@@ -180,6 +180,7 @@ def _investment_parsers(sub) -> None:
     f.add_argument("--with-candidates", action="store_true", help="let the model build candidates (candidates.csv) at every point (MILP)")
     f.add_argument("--budget", type=float, metavar="CNY", help="with --with-candidates: most build cost")
     f.add_argument("--compare-rebuilt", action="store_true", help="also solve every point on a freshly built model and report both timings")
+    f.add_argument("--down-to", type=float, dest="down_to", metavar="SHARE", help="last cap (0–1) instead of the lowest share that still delivers what the uncapped plan does")
     f.set_defaults(func=cmd_frontier)
 
 
@@ -246,9 +247,12 @@ def cmd_frontier(args) -> int:
     if args.points < 2:
         _print_problems([Problem("--points", "expected at least 2 points", value=args.points)])
         return EXIT_INPUT
+    if args.down_to is not None and not 0 <= args.down_to <= 1:
+        _print_problems([Problem("--down-to", "expected a share between 0 and 1", value=args.down_to)])
+        return EXIT_INPUT
     try:
         fr = frontier.frontier(net, model=args.model, scenario=args.scenario, points=args.points, with_candidates=args.with_candidates,
-                               budget=args.budget, compare_rebuilt=args.compare_rebuilt, **_solver_args(args))
+                               budget=args.budget, compare_rebuilt=args.compare_rebuilt, down_to=args.down_to, **_solver_args(args))
     except api.NoPlan as err:
         _print_no_plan(err)
         return err.exit_code

@@ -42,13 +42,15 @@ class Frontier:
     lowest_share: float
     with_candidates: bool
     timing: dict = field(default_factory=dict)
+    lowest_given: bool = False  # the last cap was given (down_to), not searched
 
     def summary(self) -> dict:
         k = self.table.iloc[self.knee]
         return {
             "points": int(len(self.table)),
             "unconstrained_mine_truck_share": self.unconstrained_share,
-            "lowest_feasible_mine_truck_share": self.lowest_share,
+            "lowest_feasible_mine_truck_share": None if self.lowest_given else self.lowest_share,
+            "last_cap": self.lowest_share,
             "with_candidates": self.with_candidates,
             "knee": {"cap": float(k["cap"]), "objective_cny": float(k["objective_cny"])},
             "timing_s": self.timing,
@@ -113,10 +115,12 @@ def lowest_share(network: Network, opt, extensions: list, scenario, unmet_t: flo
 
 # --------------------------------------------------------------------------- frontier
 def frontier(network, model=None, scenario=None, points: int = 11, with_candidates: bool = False, budget: float | None = None,
-             compare_rebuilt: bool = False, **solver) -> Frontier:
+             compare_rebuilt: bool = False, down_to: float | None = None, **solver) -> Frontier:
     """Least cost at ``points`` caps from the unconstrained mine truck share to the lowest
     feasible one (see module doc). ``compare_rebuilt`` also solves every point on a freshly
-    built model and reports both timings (and the largest objective difference)."""
+    built model and reports both timings (and the largest objective difference).
+    ``down_to``: the last cap instead of the lowest feasible share (then demand may go unmet,
+    at its penalty, below that share)."""
     from . import api
     from .invest import CandidateChoice, candidate_table, investment_options, with_candidates as add_candidates
 
@@ -135,7 +139,10 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
         study.apply(scenario)
     first = study.solve()
     high = first.kpis["mine_truck_share"] or 0.0
-    low = lowest_share(full, opt, extensions(), scenario, first.kpis["unmet_t"], high, first.kpis["production_t"])
+    if down_to is None:
+        low = lowest_share(full, opt, extensions(), scenario, first.kpis["unmet_t"], high, first.kpis["production_t"])
+    else:
+        low = float(down_to)
     search_s = time.perf_counter() - t0
 
     caps = np.linspace(high, low, points)
@@ -162,7 +169,7 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
                 fresh.apply(scenario)
             diffs.append(abs(fresh.solve().kpis["objective"] - obj) / max(abs(obj), 1.0))
         timing |= {"points_rebuilt_s": time.perf_counter() - t, "largest_relative_difference": float(max(diffs))}
-    return Frontier(table, knee_index(table["cap"].to_numpy(), table["objective_cny"].to_numpy()), float(high), float(low), with_candidates, timing)
+    return Frontier(table, knee_index(table["cap"].to_numpy(), table["objective_cny"].to_numpy()), float(high), float(low), with_candidates, timing, down_to is not None)
 
 
 def _point(cap: float, plan, study) -> dict:
@@ -223,7 +230,7 @@ def plot_png(fr: Frontier) -> bytes:
 
 def format_frontier(fr: Frontier) -> str:
     t = fr.table
-    lines = [f"Mine truck share: unconstrained {fr.unconstrained_share:.2%}, lowest feasible {fr.lowest_share:.2%}"
+    lines = [f"Mine truck share: unconstrained {fr.unconstrained_share:.2%}, {'down to' if fr.lowest_given else 'lowest feasible'} {fr.lowest_share:.2%}"
              + (" (candidates may be built)" if fr.with_candidates else ""),
              f"  {'cap':>8}{'share':>8}{'cost CNY':>20}{'extra CNY':>18}{'per point':>16}{'unmet t':>12}{'CO2 t':>14}" + ("  built" if "built" in t else "")]
     for i, r in enumerate(t.to_dict("records")):

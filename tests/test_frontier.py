@@ -92,3 +92,14 @@ def test_cli_frontier_and_bottlenecks(tmp_path):
     assert {p.name for p in (tmp_path / "f").iterdir()} == {"frontier.csv", "frontier.png", "summary.json"}
     assert main(["bottlenecks", str(data), "--max-mine-truck-share", "0.3", "--out", str(tmp_path / "b"), "--quiet"]) == 0
     assert main(["frontier", str(data), "--points", "1", "--out", str(tmp_path / "g")]) == 2 and not (tmp_path / "g").exists()
+
+
+def test_down_to_goes_below_the_lowest_share(tmp_path):
+    """Cap 0.1 is below the lowest feasible 0.2: with u t a week unmet, output is 100 − u and
+    trucks carry 100 − u − 80 (both rails full): 20 − u ≤ 0.1 (100 − u) gives u = 100/9 t.
+    Weekly: road (20 − u) × 20 + rail 1,800 + rail2 900 + u × 10,000; production (100 − u) × 10."""
+    fr = frontier.frontier(_tiers(tmp_path), points=2, down_to=0.1)
+    last = fr.table.iloc[-1]
+    u = 100 / 9
+    assert last["cap"] == pytest.approx(0.1) and last["unmet_t"] == pytest.approx(2 * u)
+    assert last["objective_cny"] == pytest.approx(2 * ((20 - u) * 20 + 1_800 + 900 + u * 10_000 + (100 - u) * 10))
