@@ -208,7 +208,7 @@ TABLES: dict[str, TableSpec] = {
             _num("efficiency", signed=True),
             Column("products"),
             _num("build_cost_cny", in_header=True, needs_value=True),
-            _num("lifetime_years", in_header=True, needs_value=True),
+            _num("lifetime_years"),
             _num("discount_rate"),
             _num("fixed_om_cny_per_year"),
             Column("earliest_period"),

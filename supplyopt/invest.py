@@ -40,6 +40,7 @@ import pandas as pd
 from .data import DataError, Network, Problem, period_index, split_products
 
 DEFAULT_DISCOUNT_RATE = 0.08  # social discount rate, China's 建设项目经济评价方法与参数 (3rd ed.)
+DEFAULT_LIFETIME_YEARS = 30.0  # rail track and structures; give lifetime_years for anything else
 LINK_KINDS, STORAGE_KINDS = ("new_link", "link_capacity"), ("new_storage", "storage_capacity")
 
 
@@ -69,6 +70,7 @@ def candidate_table(net: Network) -> pd.DataFrame:
         raise DataError([Problem("candidates.csv", "the data set has no candidates; add candidates.csv (docs/data-format.md)")])
     c = net.candidates.drop(columns="row", errors="ignore").copy()
     c["discount_rate"] = c["discount_rate"].fillna(DEFAULT_DISCOUNT_RATE)
+    c["lifetime_years"] = c["lifetime_years"].fillna(DEFAULT_LIFETIME_YEARS)
     c["fixed_om_cny_per_year"] = c["fixed_om_cny_per_year"].fillna(0.0)
     c["efficiency"] = c["efficiency"].fillna(1.0)
     c["earliest"] = [max(period_index(p, net.periods), 0) for p in c["earliest_period"]]

@@ -284,3 +284,17 @@ def test_bad_candidates(tmp_path, column, value, expected):
         supplyopt.load(tmp_path / "d")
     msgs = [str(p) for p in err.value.problems]
     assert any("candidates.csv row 4" in m and f"column {column}" in m and expected in m for m in msgs), msgs
+
+
+def test_truck_share_cap_needs_investment():
+    """Cap: trucks ≤ 20 % of output. Without candidates rail carries 30 t a week, so output p
+    obeys p − 30 ≤ 0.2 p: p ≤ 37.5 and 62.5 t a week go unmet (125 t). Within 450,000 siding_b
+    (80 t a week) meets all demand with no truck at all. Within 350,000 only rail_up fits:
+    W1 as without (62.5 unmet), W2 rail 70 t: p ≤ 87.5, 12.5 unmet — 75 t in all."""
+    net = supplyopt.load(HAND)
+    inv = invest.invest(net, 450_000, max_mine_truck_share=0.2, mip_gap=1e-9, budget_step=0)
+    assert inv.chosen == ["siding_b"] and inv.plan.kpis["unmet_t"] == pytest.approx(0)
+    assert inv.none.kpis["unmet_t"] == pytest.approx(125)
+    assert inv.plan.kpis["mine_truck_share"] <= 0.2 + 1e-9
+    small = invest.invest(net, 350_000, max_mine_truck_share=0.2, mip_gap=1e-9, budget_step=0)
+    assert small.chosen == ["rail_up"] and small.plan.kpis["unmet_t"] == pytest.approx(75)
