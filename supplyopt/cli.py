@@ -216,6 +216,9 @@ def cmd_evaluate(args) -> int:
 def cmd_invest(args) -> int:
     from . import api, invest
 
+    if not args.budget >= 0:
+        _print_problems([Problem("--budget", "expected a budget of 0 CNY or more", value=args.budget)])
+        return EXIT_INPUT
     net = api.load(args.dataset)
     try:
         inv = invest.invest(net, args.budget, model=args.model, scenario=args.scenario, max_mine_truck_share=args.max_mine_truck_share,
