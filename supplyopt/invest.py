@@ -250,7 +250,8 @@ def candidate_excludes(lp, cands: pd.DataFrame, build):
     """build[a] + build[b] ≤ 1 for each pair a excludes b (either names the other)."""
     pairs = sorted({tuple(sorted(p)) for p in _pairs(cands, "excludes")})
     n = len(pairs)
-    index = pd.DataFrame(pairs, columns=["a", "b"]).assign(a=lambda d: cands["id"].to_numpy()[d["a"]] if n else [], b=lambda d: cands["id"].to_numpy()[d["b"]] if n else [])
+    ids = cands["id"].to_numpy()
+    index = pd.DataFrame({"a": [ids[a] for a, _ in pairs], "b": [ids[b] for _, b in pairs]})
     cols = build.start + np.asarray([c for p in pairs for c in p], np.int64)
     return lp.add_constraints("candidate_excludes", "at most one of two mutually exclusive candidates", ["a", "b"], index,
                               np.repeat(np.arange(n), 2), cols, np.ones(2 * n), -np.inf, 1.0)
