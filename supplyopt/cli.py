@@ -174,13 +174,14 @@ def _investment_parsers(sub) -> None:
     b.add_argument("--top", type=int, default=15, help="rows to print (all are written)")
     b.set_defaults(func=cmd_bottlenecks)
 
-    f = sub.add_parser("frontier", help="least cost as the cap on mine truck share tightens to the lowest feasible (CSV + PNG)")
+    f = sub.add_parser("frontier", help="least cost as the cap on truck share (of mine output, or of t·km) tightens to the lowest feasible (CSV + PNG)")
     common(f, "frontier")
     f.add_argument("--points", type=int, default=11, help="points on the frontier (default 11)")
     f.add_argument("--with-candidates", action="store_true", help="let the model build candidates (candidates.csv) at every point (MILP)")
     f.add_argument("--budget", type=float, metavar="CNY", help="with --with-candidates: most build cost")
     f.add_argument("--compare-rebuilt", action="store_true", help="also solve every point on a freshly built model and report both timings")
     f.add_argument("--down-to", type=float, dest="down_to", metavar="SHARE", help="last cap (0–1) instead of the lowest share that still delivers what the uncapped plan does")
+    f.add_argument("--measure", choices=("mine", "tkm"), default="mine", help="mine: share of mine output leaving by truck (default); tkm: truck share of all t·km")
     f.set_defaults(func=cmd_frontier)
 
 
@@ -255,7 +256,8 @@ def cmd_frontier(args) -> int:
         return EXIT_INPUT
     try:
         fr = frontier.frontier(net, model=args.model, scenario=args.scenario, points=args.points, with_candidates=args.with_candidates,
-                               budget=args.budget, compare_rebuilt=args.compare_rebuilt, down_to=args.down_to, **_solver_args(args))
+                               budget=args.budget, compare_rebuilt=args.compare_rebuilt, down_to=args.down_to,
+                               measure=args.measure, **_solver_args(args))
     except api.NoPlan as err:
         _print_no_plan(err)
         return err.exit_code

@@ -32,6 +32,8 @@ import pandas as pd
 from .data import Network
 
 BISECTION_TOL = 1e-4  # share (0.01 percentage points)
+# measure -> (the profile cap tightened, the KPI it caps, what the cap row counts)
+MEASURES = {"mine": ("max_mine_truck_share", "mine_truck_share", "production_t"), "tkm": ("max_truck_share_tkm", "truck_share_tkm", "tkm")}
 
 
 @dataclass
@@ -43,13 +45,15 @@ class Frontier:
     with_candidates: bool
     timing: dict = field(default_factory=dict)
     lowest_given: bool = False  # the last cap was given (down_to), not searched
+    measure: str = "mine"
 
     def summary(self) -> dict:
         k = self.table.iloc[self.knee]
         return {
             "points": int(len(self.table)),
-            "unconstrained_mine_truck_share": self.unconstrained_share,
-            "lowest_feasible_mine_truck_share": None if self.lowest_given else self.lowest_share,
+            "measure": MEASURES[self.measure][1],
+            "unconstrained_share": self.unconstrained_share,
+            "lowest_feasible_share": None if self.lowest_given else self.lowest_share,
             "last_cap": self.lowest_share,
             "with_candidates": self.with_candidates,
             "knee": {"cap": float(k["cap"]), "objective_cny": float(k["objective_cny"])},
@@ -72,10 +76,11 @@ class _ViolationProbe:
     delivery at least that of the unconstrained plan: Σ unmet ≤ ``unmet_t``."""
 
     unmet_t: float
+    cap_row: str = "max_mine_truck_share"
 
     def __call__(self, lp, net, opt) -> None:
-        cap = lp.constraints["max_mine_truck_share"]
-        v = lp.add_variables("cap_violation", "tonnes of truck output above the cap", [], pd.DataFrame({"cap": [0]}), 0.0, np.inf)
+        cap = lp.constraints[self.cap_row]
+        v = lp.add_variables("cap_violation", "truck tonnes (or t·km) above the cap", [], pd.DataFrame({"cap": [0]}), 0.0, np.inf)
         cap.rows, cap.cols, cap.coefs = np.append(cap.rows, 0), np.append(cap.cols, v.start), np.append(cap.coefs, -1.0)
         unmet = lp.variables["unmet"]
         lp.add_constraints("unmet_limit", "no more unmet demand than the unconstrained plan (t)", [], pd.DataFrame({"unmet_t": [self.unmet_t]}),
@@ -84,17 +89,20 @@ class _ViolationProbe:
         lp.add_cost("cap_violation", v.cols, [1.0])
 
 
-def lowest_share(network: Network, opt, extensions: list, scenario, unmet_t: float, high: float, production_t: float) -> float:
-    """The smallest cap (to BISECTION_TOL) whose violation is 0 with unmet ≤ ``unmet_t``."""
+def lowest_share(network: Network, opt, extensions: list, scenario, unmet_t: float, high: float, size: float, measure: str = "mine") -> float:
+    """The smallest cap (to BISECTION_TOL) whose violation is 0 with unmet ≤ ``unmet_t``;
+    ``size``: what the cap row counts in the uncapped plan (t of output, or t·km), for the
+    tolerance."""
+    option = MEASURES[measure][0]
     from . import api
 
-    probe = api.Study(network, model=opt, extensions=[*extensions, _ViolationProbe(unmet_t * (1 + 1e-9) + 1e-6)])
+    probe = api.Study(network, model=opt, extensions=[*extensions, _ViolationProbe(unmet_t * (1 + 1e-9) + 1e-6, option)])
     if scenario is not None:
         probe.apply(scenario)
-    tol = 1e-7 * max(production_t, 1.0)
+    tol = 1e-7 * max(size, 1.0)
 
     def reachable(share: float) -> bool:
-        probe.options = dataclasses.replace(opt, max_mine_truck_share=float(share))
+        probe.options = dataclasses.replace(opt, **{option: float(share)})
         probe.solve()
         v = probe.lp.variables["cap_violation"]
         return probe.solution.x[v.start] <= tol
@@ -115,12 +123,13 @@ def lowest_share(network: Network, opt, extensions: list, scenario, unmet_t: flo
 
 # --------------------------------------------------------------------------- frontier
 def frontier(network, model=None, scenario=None, points: int = 11, with_candidates: bool = False, budget: float | None = None,
-             compare_rebuilt: bool = False, down_to: float | None = None, **solver) -> Frontier:
+             compare_rebuilt: bool = False, down_to: float | None = None, measure: str = "mine", **solver) -> Frontier:
     """Least cost at ``points`` caps from the unconstrained mine truck share to the lowest
     feasible one (see module doc). ``compare_rebuilt`` also solves every point on a freshly
     built model and reports both timings (and the largest objective difference).
     ``down_to``: the last cap instead of the lowest feasible share (then demand may go unmet,
-    at its penalty, below that share)."""
+    at its penalty, below that share). ``measure``: ``mine`` (share of mine output leaving by
+    truck, ``max_mine_truck_share``) or ``tkm`` (truck share of all t·km, ``max_truck_share_tkm``)."""
     from . import api
     from .invest import CandidateChoice, candidate_table, investment_options, with_candidates as add_candidates
 
@@ -130,7 +139,8 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
         return [CandidateChoice(candidate_table(net), budget=budget)] if with_candidates else []
 
     full = add_candidates(net) if with_candidates else net
-    opt = dataclasses.replace(api.options(model, **solver), max_mine_truck_share=1.0)
+    option, kpi, size = MEASURES[measure]
+    opt = dataclasses.replace(api.options(model, **solver), **{option: 1.0})
     if with_candidates:
         opt = investment_options(opt)
     t0 = time.perf_counter()
@@ -138,9 +148,9 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
     if scenario is not None:
         study.apply(scenario)
     first = study.solve()
-    high = first.kpis["mine_truck_share"] or 0.0
+    high = first.kpis[kpi] or 0.0
     if down_to is None:
-        low = lowest_share(full, opt, extensions(), scenario, first.kpis["unmet_t"], high, first.kpis["production_t"])
+        low = lowest_share(full, opt, extensions(), scenario, first.kpis["unmet_t"], high, first.kpis[size], measure)
     else:
         low = float(down_to)
     search_s = time.perf_counter() - t0
@@ -148,11 +158,11 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
     caps = np.linspace(high, low, points)
     rows, warm_s = [], 0.0
     for cap in caps:
-        study.options = dataclasses.replace(opt, max_mine_truck_share=float(cap))
+        study.options = dataclasses.replace(opt, **{option: float(cap)})
         t = time.perf_counter()
         plan = study.solve()
         warm_s += time.perf_counter() - t
-        rows.append(_point(cap, plan, study))
+        rows.append(_point(cap, plan, study, kpi))
     table = pd.DataFrame(rows)
     base = table["objective_cny"].iloc[0]
     table["extra_cost_cny"] = table["objective_cny"] - base
@@ -164,19 +174,20 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
         t = time.perf_counter()
         diffs = []
         for cap, obj in zip(caps, table["objective_cny"]):
-            fresh = api.Study(full, model=dataclasses.replace(opt, max_mine_truck_share=float(cap)), extensions=extensions())
+            fresh = api.Study(full, model=dataclasses.replace(opt, **{option: float(cap)}), extensions=extensions())
             if scenario is not None:
                 fresh.apply(scenario)
             diffs.append(abs(fresh.solve().kpis["objective"] - obj) / max(abs(obj), 1.0))
         timing |= {"points_rebuilt_s": time.perf_counter() - t, "largest_relative_difference": float(max(diffs))}
-    return Frontier(table, knee_index(table["cap"].to_numpy(), table["objective_cny"].to_numpy()), float(high), float(low), with_candidates, timing, down_to is not None)
+    knee = knee_index(table["cap"].to_numpy(), table["objective_cny"].to_numpy())
+    return Frontier(table, knee, float(high), float(low), with_candidates, timing, down_to is not None, measure)
 
 
-def _point(cap: float, plan, study) -> dict:
+def _point(cap: float, plan, study, kpi: str) -> dict:
     k = plan.kpis
     row = {
         "cap": float(cap),
-        "mine_truck_share": k["mine_truck_share"] or 0.0,
+        kpi: k[kpi] or 0.0,
         "objective_cny": k["objective"],
         "investment_cny": k["costs"].get("investment", 0.0),
         "unmet_t": k["unmet_t"],
@@ -217,9 +228,9 @@ def plot_png(fr: Frontier) -> bytes:
     ax.plot([k["cap"] * 100], [k["objective_cny"] / 1e6], marker="o", markersize=11, color="#c0392b", fillstyle="none", mew=2)
     ax.annotate(f"knee: cap {k['cap']:.1%}", (k["cap"] * 100, k["objective_cny"] / 1e6), textcoords="offset points", xytext=(10, -18), color="#c0392b")
     ax.invert_xaxis()
-    ax.set_xlabel("cap on mine truck share, % (tightening →)")
+    ax.set_xlabel(("cap on mine truck share" if fr.measure == "mine" else "cap on truck share of t·km") + ", % (tightening →)")
     ax.set_ylabel("least cost over the horizon, million CNY")
-    ax.set_title("Cost vs mine truck share" + (" (with candidates)" if fr.with_candidates else ""))
+    ax.set_title(("Cost vs mine truck share" if fr.measure == "mine" else "Cost vs truck share of t·km") + (" (with candidates)" if fr.with_candidates else ""))
     ax.grid(alpha=0.3)
     fig.tight_layout()
     buf = io.BytesIO()
@@ -230,13 +241,14 @@ def plot_png(fr: Frontier) -> bytes:
 
 def format_frontier(fr: Frontier) -> str:
     t = fr.table
-    lines = [f"Mine truck share: unconstrained {fr.unconstrained_share:.2%}, {'down to' if fr.lowest_given else 'lowest feasible'} {fr.lowest_share:.2%}"
+    kpi = MEASURES[fr.measure][1]
+    lines = [f"{'Mine truck share' if fr.measure == 'mine' else 'Truck share of t·km'}: unconstrained {fr.unconstrained_share:.2%}, {'down to' if fr.lowest_given else 'lowest feasible'} {fr.lowest_share:.2%}"
              + (" (candidates may be built)" if fr.with_candidates else ""),
              f"  {'cap':>8}{'share':>8}{'cost CNY':>20}{'extra CNY':>18}{'per point':>16}{'unmet t':>12}{'CO2 t':>14}" + ("  built" if "built" in t else "")]
     for i, r in enumerate(t.to_dict("records")):
         mark = " ← knee" if i == fr.knee else ""
         built = f"  {r['built']}" if "built" in r else ""
-        lines.append(f"  {r['cap']:>8.2%}{r['mine_truck_share']:>8.2%}{r['objective_cny']:>20,.0f}{r['extra_cost_cny']:>18,.0f}{r['extra_per_point_cny']:>16,.0f}"
+        lines.append(f"  {r['cap']:>8.2%}{r[kpi]:>8.2%}{r['objective_cny']:>20,.0f}{r['extra_cost_cny']:>18,.0f}{r['extra_per_point_cny']:>16,.0f}"
                      f"{r['unmet_t']:>12,.0f}{r['co2_t']:>14,.0f}{built}{mark}")
     tm = fr.timing
     lines.append(f"Timing: lowest share search {tm['search_lowest_s']:.2f} s; {len(t)} points warm {tm['points_warm_s']:.2f} s"

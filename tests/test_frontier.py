@@ -103,3 +103,12 @@ def test_down_to_goes_below_the_lowest_share(tmp_path):
     u = 100 / 9
     assert last["cap"] == pytest.approx(0.1) and last["unmet_t"] == pytest.approx(2 * u)
     assert last["objective_cny"] == pytest.approx(2 * ((20 - u) * 20 + 1_800 + 900 + u * 10_000 + (100 - u) * 10))
+
+
+def test_frontier_on_truck_tkm_share(tmp_path):
+    """Every link is 50 km and leaves the mine: the truck share of t·km equals the mine truck
+    share, so the t·km frontier has the same hand costs."""
+    fr = frontier.frontier(_tiers(tmp_path), points=5, measure="tkm")
+    assert fr.unconstrained_share == pytest.approx(1.0) and 0.2 <= fr.lowest_share <= 0.2 + frontier.BISECTION_TOL
+    for cap, share, cost in zip(fr.table["cap"], fr.table["truck_share_tkm"], fr.table["objective_cny"]):
+        assert cost == pytest.approx(_hand_cost(cap), rel=1e-9) and share <= cap + 1e-9
