@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true", help="print nothing on success")
     r.add_argument("--json", action="store_true", help="print the report's files and warnings as JSON")
     r.set_defaults(func=cmd_report)
+    _investment_parsers(sub)
     return p
 
 
@@ -270,6 +271,129 @@ def _print_no_plan(err) -> None:
     print(f"supplyopt: {lines[0]}; nothing was written.", file=sys.stderr)
     for line in lines[1:]:
         print(f"  {line.strip()}" if not line.startswith("  ") else line, file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- investment (issue 12)
+def _investment_parsers(sub) -> None:
+    """evaluate, invest, bottlenecks, frontier: candidates.csv and the truck-share frontier."""
+
+    def common(p, what):
+        p.add_argument("dataset", help="data set folder (network.yaml + CSV) or .xlsx workbook")
+        p.add_argument("--model", help="run profile YAML (e.g. models/default.yaml)")
+        p.add_argument("--scenario", action="append", help="scenario YAML applied first; repeat to apply several in order")
+        p.add_argument("--out", help=f"results folder (default results/<data set name>-{what})")
+        p.add_argument("--time-limit", type=float, dest="time_limit_s", metavar="SECONDS")
+        p.add_argument("--mip-gap", type=float, dest="mip_gap")
+        p.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the tables")
+        p.add_argument("--quiet", action="store_true", help="print nothing on success")
+
+    e = sub.add_parser("evaluate", help="one candidate (candidates.csv) with and without: cost, truck t·km, CO2, payback, NPV")
+    common(e, "evaluate")
+    e.add_argument("--candidate", required=True, help="candidate id from candidates.csv")
+    e.set_defaults(func=cmd_evaluate)
+
+    i = sub.add_parser("invest", help="choose candidates under a budget (MILP): chosen set, savings, gap, marginal value of budget")
+    common(i, "invest")
+    i.add_argument("--budget", type=float, required=True, metavar="CNY", help="most build cost (capital, CNY) to spend")
+    i.add_argument("--max-mine-truck-share", type=float, dest="max_mine_truck_share", metavar="SHARE", help="cap on the share of mine output leaving by truck (0–1)")
+    i.add_argument("--budget-step", type=float, dest="budget_step", metavar="CNY", help="re-solve at budget + this for the marginal value (default 10 %% of the budget)")
+    i.set_defaults(func=cmd_invest)
+
+    b = sub.add_parser("bottlenecks", help="rank link and storage capacities and truck-share caps by their shadow prices (duals)")
+    common(b, "bottlenecks")
+    b.add_argument("--max-mine-truck-share", type=float, dest="max_mine_truck_share", metavar="SHARE", help="cap on the share of mine output leaving by truck (0–1)")
+    b.add_argument("--top", type=int, default=15, help="rows to print (all are written)")
+    b.set_defaults(func=cmd_bottlenecks)
+
+    f = sub.add_parser("frontier", help="least cost as the cap on truck share (of mine output, or of t·km) tightens to the lowest feasible (CSV + PNG)")
+    common(f, "frontier")
+    f.add_argument("--points", type=int, default=11, help="points on the frontier (default 11)")
+    f.add_argument("--with-candidates", action="store_true", help="let the model build candidates (candidates.csv) at every point (MILP)")
+    f.add_argument("--budget", type=float, metavar="CNY", help="with --with-candidates: most build cost")
+    f.add_argument("--compare-rebuilt", action="store_true", help="also solve every point on a freshly built model and report both timings")
+    f.add_argument("--down-to", type=float, dest="down_to", metavar="SHARE", help="last cap (0–1) instead of the lowest share that still delivers what the uncapped plan does")
+    f.add_argument("--measure", choices=("mine", "tkm"), default="mine", help="mine: share of mine output leaving by truck (default); tkm: truck share of all t·km")
+    f.set_defaults(func=cmd_frontier)
+
+
+def _solver_args(args) -> dict:
+    return {"time_limit_s": args.time_limit_s, "mip_gap": args.mip_gap}
+
+
+def _finish(args, out: Path, write, summary: dict, text: str) -> int:
+    from .report import summary_json
+
+    write(out)
+    if args.json:
+        print(summary_json(summary), end="")
+    elif not args.quiet:
+        print(text)
+        print(f"\nResults written to {out}/")
+    return EXIT_OK
+
+
+def cmd_evaluate(args) -> int:
+    from . import api, invest
+
+    net = api.load(args.dataset)
+    try:
+        ev = invest.evaluate(net, args.candidate, model=args.model, scenario=args.scenario, **_solver_args(args))
+    except api.NoPlan as err:
+        _print_no_plan(err)
+        return err.exit_code
+    out = Path(args.out) if args.out else Path("results") / f"{net.name}-evaluate-{args.candidate}"
+    return _finish(args, out, ev.write, ev.summary(), invest.format_evaluation(ev))
+
+
+def cmd_invest(args) -> int:
+    from . import api, invest
+
+    if not args.budget >= 0:
+        _print_problems([Problem("--budget", "expected a budget of 0 CNY or more", value=args.budget)])
+        return EXIT_INPUT
+    net = api.load(args.dataset)
+    try:
+        inv = invest.invest(net, args.budget, model=args.model, scenario=args.scenario, max_mine_truck_share=args.max_mine_truck_share,
+                            budget_step=args.budget_step, **_solver_args(args))
+    except api.NoPlan as err:
+        _print_no_plan(err)
+        return err.exit_code
+    out = Path(args.out) if args.out else Path("results") / f"{net.name}-invest"
+    return _finish(args, out, inv.write, inv.summary(), invest.format_investment(inv))
+
+
+def cmd_bottlenecks(args) -> int:
+    from . import api, bottlenecks
+
+    net = api.load(args.dataset)
+    try:
+        scr = bottlenecks.screen(net, model=args.model, scenario=args.scenario, max_mine_truck_share=args.max_mine_truck_share, **_solver_args(args))
+    except api.NoPlan as err:
+        _print_no_plan(err)
+        return err.exit_code
+    out = Path(args.out) if args.out else Path("results") / f"{net.name}-bottlenecks"
+    return _finish(args, out, scr.write, scr.summary(), bottlenecks.format_screen(scr, args.top))
+
+
+def cmd_frontier(args) -> int:
+    from . import api, frontier
+
+    net = api.load(args.dataset)
+    if args.points < 2:
+        _print_problems([Problem("--points", "expected at least 2 points", value=args.points)])
+        return EXIT_INPUT
+    if args.down_to is not None and not 0 <= args.down_to <= 1:
+        _print_problems([Problem("--down-to", "expected a share between 0 and 1", value=args.down_to)])
+        return EXIT_INPUT
+    try:
+        fr = frontier.frontier(net, model=args.model, scenario=args.scenario, points=args.points, with_candidates=args.with_candidates,
+                               budget=args.budget, compare_rebuilt=args.compare_rebuilt, down_to=args.down_to,
+                               measure=args.measure, **_solver_args(args))
+    except api.NoPlan as err:
+        _print_no_plan(err)
+        return err.exit_code
+    out = Path(args.out) if args.out else Path("results") / f"{net.name}-frontier"
+    return _finish(args, out, fr.write, fr.summary(), frontier.format_frontier(fr))
 
 
 if __name__ == "__main__":

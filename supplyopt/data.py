@@ -190,6 +190,34 @@ TABLES: dict[str, TableSpec] = {
         ),
         required=False,
     ),
+    # Investment candidates (sidings, platforms, capacity upgrades): see docs/data-format.md
+    # and supplyopt/invest.py. Which target columns a row needs depends on its kind.
+    "candidates": TableSpec(
+        "candidates",
+        key=("id",),
+        columns=(
+            Column("id", in_header=True, needs_value=True),
+            Column("kind", in_header=True, needs_value=True),
+            Column("link"),
+            Column("node"),
+            Column("from"),
+            Column("to"),
+            Column("mode"),
+            _num("distance_km"),
+            _num("cost_cny_per_t"),
+            _num("capacity_t", in_header=True, needs_value=True),
+            _num("efficiency", signed=True),
+            Column("products"),
+            _num("build_cost_cny", in_header=True, needs_value=True),
+            _num("lifetime_years"),
+            _num("discount_rate"),
+            _num("fixed_om_cny_per_year"),
+            Column("earliest_period"),
+            Column("excludes"),
+            Column("requires"),
+        ),
+        required=False,
+    ),
 }
 
 # Built-in transport modes; sources in docs/data-format.md.
@@ -617,6 +645,7 @@ class Network:
     storage_periods: pd.DataFrame
     storage_capacity: pd.DataFrame
     file_hashes: dict[str, str] = field(default_factory=dict)
+    candidates: pd.DataFrame | None = None  # candidates.csv as read (invest.py); None if absent
     warnings: list[Problem] = field(default_factory=list)
     source: str = ""  # the path it was read from
     language: str | None = None  # report language from network.yaml ("zh", "en"), None = not given
@@ -672,6 +701,19 @@ def products_of(ds: Dataset) -> list[str]:
         if name in ds.tables:
             found |= set(ds.tables[name]["product"].unique())
     return sorted(found) or [DEFAULT_PRODUCT]
+
+
+def period_index(cell: str, periods: list[str]) -> int | None:
+    """The position (from 0) of a period named by its label or its position from 1; -1 for a
+    blank cell; None when it names no period."""
+    cell = str(cell).strip()
+    if not cell:
+        return -1
+    if cell in periods:
+        return periods.index(cell)
+    if cell.isdigit() and 1 <= int(cell) <= len(periods):
+        return int(cell) - 1
+    return None
 
 
 def split_products(cell: str) -> tuple[str, ...]:
@@ -736,4 +778,5 @@ def expand(ds: Dataset) -> Network:
         storage_capacity=storage_capacity,
         file_hashes=dict(ds.file_hashes),
         language=ds.language,
+        candidates=t["candidates"].reset_index(drop=True) if "candidates" in t else None,
     )

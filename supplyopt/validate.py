@@ -11,7 +11,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .data import NODE_KINDS, TABLES, DEFAULT_MODES, DataError, Dataset, Network, Problem, expand, products_of, split_products
+from .data import NODE_KINDS, TABLES, DEFAULT_MODES, DataError, Dataset, Network, Problem, expand, period_index, products_of, split_products
 
 
 def validate(ds: Dataset) -> Network:
@@ -44,6 +44,8 @@ def _check(ds: Dataset) -> tuple[list[Problem], Network | None]:
     problems += _supply(t["supply"], ds)
     if "storage" in t:
         problems += _storage(t["storage"], ds)
+    if "candidates" in t:
+        problems += _candidates(t["candidates"], ds)
     net = None
     if not any(p.severity == "error" for p in problems):
         net = expand(ds)
@@ -239,6 +241,89 @@ def _storage(storage: pd.DataFrame, ds: Dataset) -> list[Problem]:
         over = checked[checked["safety_t"] > checked["cap"]]
         for row, c, period, value in zip(over["row"], over["cap"], over["period"], over["safety_t"]):
             out.append(Problem(label, f"safety stock above capacity_t ({c:g} t) in period {ds.periods[int(period)]}", row=int(row), column="safety_t", value=value))
+    return out
+
+
+CANDIDATE_KINDS = ("new_link", "new_storage", "link_capacity", "storage_capacity")
+
+
+def _candidates(cands: pd.DataFrame, ds: Dataset) -> list[Problem]:
+    """Investment candidates: each kind names its target, ids referred to exist, numbers
+    make sense (docs/data-format.md, candidates.csv)."""
+    label, t = ds.sources["candidates"], ds.tables
+    nodes = set(t["nodes"]["id"])
+    links = t["links"]
+    link_ids = set(links["id"])
+    modes = set(DEFAULT_MODES["mode"]) | (set(t["modes"]["mode"]) if "modes" in t else set())
+    products = set(products_of(ds))
+    stores = t["storage"] if "storage" in t else pd.DataFrame(columns=["node", "capacity_t"])
+    ids = set(cands["id"])
+    new_links = set(cands.loc[cands["kind"] == "new_link", "id"])
+    out = []
+
+    def bad(row, column, value, message):
+        out.append(Problem(label, message, row=int(row), column=column, value=value))
+
+    for _, r in cands.iterrows():
+        row, kind = r["row"], r["kind"]
+        if kind not in CANDIDATE_KINDS:
+            bad(row, "kind", kind, f"unknown candidate kind; expected one of {', '.join(CANDIDATE_KINDS)}")
+            continue
+        if kind == "new_link":
+            for col in ("from", "to", "mode"):
+                if r[col] == "":
+                    bad(row, col, "", f"is blank; a new_link candidate needs from, to, mode, distance_km and cost_cny_per_t")
+            for col in ("distance_km", "cost_cny_per_t"):
+                if pd.isna(r[col]):
+                    bad(row, col, "", f"is blank; a new_link candidate needs from, to, mode, distance_km and cost_cny_per_t")
+            for col in ("from", "to"):
+                if r[col] and r[col] not in nodes:
+                    bad(row, col, r[col], f"unknown node; expected an id from nodes.csv{_did_you_mean(r[col], nodes)}")
+            if r["from"] and r["from"] == r["to"]:
+                bad(row, "to", r["to"], "a new link goes from a node to itself; expected different from and to nodes")
+            if r["mode"] and r["mode"] not in modes:
+                bad(row, "mode", r["mode"], f"unknown mode; expected one of {', '.join(sorted(modes))}")
+            if r["id"] in link_ids:
+                bad(row, "id", r["id"], "a new_link candidate's id is already a link in links.csv; expected a new id (it becomes the link's id)")
+            if pd.notna(r["efficiency"]) and not 0 < r["efficiency"] <= 1:
+                bad(row, "efficiency", r["efficiency"], "expected an efficiency above 0 and at most 1")
+        elif kind == "link_capacity" and r["link"] in new_links:
+            if r["link"] not in split_products(r["requires"]):
+                bad(row, "requires", r["requires"], f"raises the capacity of candidate link {r['link']}, so it must require it; expected {r['link']} in requires")
+        elif kind == "link_capacity":
+            if r["link"] not in link_ids:
+                bad(row, "link", r["link"], f"unknown link; a link_capacity candidate names a link id from links.csv (or a new_link candidate it requires){_did_you_mean(r['link'], link_ids)}")
+            elif links.loc[links["id"] == r["link"], "capacity_t"].isna().any():
+                bad(row, "link", r["link"], "this link's capacity is unlimited (blank capacity_t) in some period: raising it changes nothing; expected a link with a finite capacity_t")
+        elif kind == "new_storage":
+            if r["node"] not in nodes:
+                bad(row, "node", r["node"], f"unknown node; expected an id from nodes.csv{_did_you_mean(r['node'], nodes)}")
+            elif r["node"] in set(stores["node"]):
+                bad(row, "node", r["node"], "this node already has storage in storage.csv; expected kind storage_capacity to enlarge it")
+        else:  # storage_capacity
+            held = stores[stores["node"] == r["node"]]
+            if held.empty:
+                bad(row, "node", r["node"], "no storage at this node in storage.csv; expected a node with storage (or kind new_storage)")
+            elif held["capacity_t"].isna().any():
+                bad(row, "node", r["node"], "this node's storage is unlimited (blank capacity_t): enlarging it changes nothing; expected a finite capacity_t")
+        if kind in ("new_link", "new_storage"):
+            for p in split_products(r["products"]):
+                if p not in products:
+                    bad(row, "products", r["products"], f"unknown product {p!r}; expected products named in supply, demand or storage ({', '.join(sorted(products))}), separated by ';'")
+        if pd.notna(r["capacity_t"]) and r["capacity_t"] <= 0:
+            bad(row, "capacity_t", r["capacity_t"], "expected a capacity above 0 t per period (what the candidate adds)")
+        if pd.notna(r["lifetime_years"]) and r["lifetime_years"] <= 0:
+            bad(row, "lifetime_years", r["lifetime_years"], "expected a lifetime above 0 years")
+        if pd.notna(r["discount_rate"]) and r["discount_rate"] >= 1:
+            bad(row, "discount_rate", r["discount_rate"], "expected a yearly discount rate as a share, 0 ≤ rate < 1 (0.06 for 6 %)")
+        if period_index(r["earliest_period"], ds.periods) is None:
+            bad(row, "earliest_period", r["earliest_period"], f"unknown period; expected a label from network.yaml ({', '.join(ds.periods[:3])} …) or a position 1–{len(ds.periods)}")
+        for col in ("excludes", "requires"):
+            for other in split_products(r[col]):
+                if other == r["id"]:
+                    bad(row, col, r[col], f"a candidate cannot name itself in {col}")
+                elif other not in ids:
+                    bad(row, col, r[col], f"unknown candidate {other!r}; expected ids from candidates.csv separated by ';'")
     return out
 
 
