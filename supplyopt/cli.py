@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="solve a data set and write a results folder")
     s.add_argument("dataset", help="data set folder (network.yaml + CSV) or .xlsx workbook")
     s.add_argument("--model", help="run profile YAML (e.g. models/default.yaml); default: pure cost minimisation")
-    s.add_argument("--scenario", help="scenario YAML (e.g. scenarios/cold_wave.yaml) applied to the data set before solving")
+    s.add_argument("--scenario", action="append", help="scenario YAML (e.g. scenarios/cold_wave.yaml) applied to the data set before solving; repeat to apply several, in order")
     s.add_argument("--out", help="results folder (default results/<data set name>)")
     s.add_argument("--engine", choices=CHOICES["engine"], help="highs: arrays straight to HiGHS (default); pyomo: Pyomo's persistent HiGHS interface")
     s.add_argument("--time-limit", type=float, dest="time_limit_s", metavar="SECONDS")
@@ -112,16 +112,18 @@ def cmd_solve(args) -> int:
     from .solve import check_plan, make_engine, scaling_report
 
     started = dt.datetime.now(dt.timezone.utc)
-    log = [f"{started.isoformat(timespec='seconds')} supplyopt {__version__} solve {' '.join(sys.argv[1:]) or args.dataset}"]
+    log = [f"{started.isoformat(timespec='seconds')} supplyopt {__version__} {' '.join(sys.argv[1:]) or 'solve ' + args.dataset}"]
     opt = load_options(args.model, engine=args.engine, time_limit_s=args.time_limit_s, threads=args.threads, presolve=args.presolve, method=args.method, mip_gap=args.mip_gap)
     ds = read_dataset(args.dataset)
     net = validate(ds)
     if net.warnings and not args.quiet:
         _print_problems(net.warnings)
+    scenario = None
     if args.scenario:
-        from .scenario import apply_scenario, load_scenario
+        from .scenario import apply_scenario, load_scenarios
 
-        net = apply_scenario(net, load_scenario(args.scenario))
+        scenario = load_scenarios(args.scenario)
+        net = apply_scenario(net, scenario)
 
     t0 = time.perf_counter()
     lp = build_lp(net, opt)
@@ -146,7 +148,7 @@ def cmd_solve(args) -> int:
         return EXIT_NO_PLAN
 
     plan = build_plan(net, opt, lp, sol)
-    summary = _summary(args, ds, net, opt, lp, sol, plan, build_s, versions())
+    summary = _summary(args, ds, net, opt, lp, sol, plan, build_s, versions(), scenario)
     summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": scale_warnings + sol.warnings}
     out = Path(args.out) if args.out else Path("results") / net.name
     log.append(f"{_now()} writing {out}")
@@ -182,7 +184,9 @@ def _file_sha256(path: str | None) -> str | None:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
 
 
-def _summary(args, ds, net, opt, lp, sol, plan, build_s: float, vers: dict) -> dict:
+def _summary(args, ds, net, opt, lp, sol, plan, build_s: float, vers: dict, scenario=None) -> dict:
+    from .scenario import no_scenario_record
+
     k = plan.kpis
     return {
         "status": sol.status,
@@ -212,7 +216,7 @@ def _summary(args, ds, net, opt, lp, sol, plan, build_s: float, vers: dict) -> d
         "dataset": {"name": net.name, "path": str(args.dataset), "files_sha256": ds.file_hashes},
         "periods": {"count": net.n_periods, "days": net.period_days, "first": net.periods[0], "last": net.periods[-1]},
         "profile": {"path": args.model, "sha256": _file_sha256(args.model)},
-        "scenario": {"path": args.scenario, "sha256": _file_sha256(args.scenario)},
+        "scenario": scenario.record() if scenario else no_scenario_record(),
         "options": opt.to_dict(),
         "model": {
             "engine": sol.engine,

@@ -694,7 +694,7 @@ class Network:
       link_periods   link, period, capacity_t (inf = unlimited), cost_cny_per_t
       supply         node, product, period, capacity_t (inf), cost_cny_per_t, min_t
       demand         node, product, period, demand_t, penalty_cny_per_t (NaN = profile default)
-      storage        node, product, initial_t, end_t (NaN = profile rule)
+      storage        node, product, initial_t, end_t (NaN = profile rule) (+ extra columns)
       storage_periods node, product, period, safety_t, holding_cny_per_t
       storage_capacity node, period, capacity_t (shared by all products; inf = unlimited)
     """
@@ -805,7 +805,8 @@ def expand(ds: Dataset) -> Network:
         rows = per_period(pd.DataFrame(columns=[c.name for c in TABLES["storage"].columns]).astype(
             {"capacity_t": float, "initial_t": float, "safety_t": float, "holding_cny_per_t": float, "end_t": float, "period": int}
         ), ["node", "product"], T)
-    storage = rows.drop_duplicates(["node", "product"])[["node", "product", "initial_t", "end_t"]].reset_index(drop=True)
+    extra = [c for c in rows.columns if c not in TABLES["storage"].by_name and c != "row"]  # the data set's own columns
+    storage = rows.drop_duplicates(["node", "product"])[["node", "product", "initial_t", "end_t", *extra]].reset_index(drop=True)
     storage["initial_t"] = storage["initial_t"].fillna(0.0)
     storage_periods = rows[["node", "product", "period", "safety_t", "holding_cny_per_t"]].fillna(
         {"safety_t": 0.0, "holding_cny_per_t": 0.0}
