@@ -107,7 +107,7 @@ def cmd_validate(args) -> int:
 
 def cmd_solve(args) -> int:
     from .model import build_lp
-    from .report import format_kpis, summary_json, versions, write_results
+    from .report import check_out_dir, format_kpis, summary_json, versions, write_results
     from .results import build_plan
     from .solve import check_plan, make_engine, scaling_report
 
@@ -116,6 +116,8 @@ def cmd_solve(args) -> int:
     opt = load_options(args.model, engine=args.engine, time_limit_s=args.time_limit_s, threads=args.threads, presolve=args.presolve, method=args.method, mip_gap=args.mip_gap)
     ds = read_dataset(args.dataset)
     net = validate(ds)
+    out = Path(args.out) if args.out else Path("results") / net.name
+    check_out_dir(out, [args.dataset, args.model, *(args.scenario or [])])
     if net.warnings and not args.quiet:
         _print_problems(net.warnings)
     scenario = None
@@ -150,7 +152,6 @@ def cmd_solve(args) -> int:
     plan = build_plan(net, opt, lp, sol)
     summary = _summary(args, ds, net, opt, lp, sol, plan, build_s, versions(), scenario)
     summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": scale_warnings + sol.warnings}
-    out = Path(args.out) if args.out else Path("results") / net.name
     log.append(f"{_now()} writing {out}")
     write_results(out, plan, summary, log)
     if args.json:

@@ -195,5 +195,6 @@ def near_miss(table_names: list[str], found: list[str], chosen: dict) -> dict[st
 
 
 def folder_entries(path: Path) -> list[str]:
-    """Names in a data set folder a planner put there (hidden files and Office lock files left out)."""
-    return sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir() if not p.name.startswith((".", "~$")))
+    """Names in a data set folder that could hold data: hidden files, Office lock files
+    (``~$…``) and Markdown documentation (``README.md``, ``SOURCES.md``) are left out."""
+    return sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir() if not p.name.startswith((".", "~$")) and p.suffix.lower() != ".md")
