@@ -138,6 +138,7 @@ def cmd_solve(args) -> int:
         log.append(f"{_now()} warning: {w}")
         if not args.quiet:
             print(f"supplyopt: warning: {w}", file=sys.stderr)
+    log += [f"{_now()} note: {w}" for w in sol.notes]
 
     if not sol.has_plan:
         return _no_plan(net, opt, lp, sol)
@@ -151,7 +152,7 @@ def cmd_solve(args) -> int:
 
     plan = build_plan(net, opt, lp, sol)
     summary = _summary(args, ds, net, opt, lp, sol, plan, build_s, versions(), scenario)
-    summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": scale_warnings + sol.warnings}
+    summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": scale_warnings + sol.warnings, "notes": sol.notes}
     log.append(f"{_now()} writing {out}")
     write_results(out, plan, summary, log)
     if args.json:

@@ -77,6 +77,9 @@ def _replaceable(folder: Path, label: str) -> list[Problem]:
         return [Problem(label, "exists and is a file, not a folder; give a folder path for the results")]
     if (folder / MARKER).is_file() or not any(folder.iterdir()):
         return []
+    ours = {f"{name}.csv" for name in TABLE_FILES} | {"summary.json", "run.log"}
+    if (folder / "summary.json").is_file() and all(p.name in ours for p in folder.iterdir()):
+        return []  # written before results carried the marker: nothing but our own files
     return [Problem(label, f"exists and was not written by supplyopt (it has no {MARKER} file); results replace their folder whole, so give a new folder (or one an earlier run wrote), or remove it yourself")]
 
 
@@ -274,16 +277,12 @@ def format_kpis(summary: dict, plan: Plan) -> str:
 
 def _busiest_links(plan: Plan, n: int = 5) -> pd.DataFrame:
     """Links (or, where the data set names corridors, the busiest link of each corridor)
-    ranked by tonnes entering over capacity across the horizon."""
-    f = plan.flows.dropna(subset=["utilisation"])
-    if f.empty:
-        return f
-    keys = ["link", "mode"] + (["corridor"] if "corridor" in f else [])
-    week = f.groupby(keys + ["period"], sort=True).agg(flow_t=("flow_t", "sum"), capacity_t=("capacity_t", "first"), peak=("utilisation", "first")).reset_index()
-    link = week.groupby(keys, sort=True).agg(flow_t=("flow_t", "sum"), capacity_t=("capacity_t", "sum"), peak=("peak", "max")).reset_index()
-    link["mean"] = link["flow_t"] / link["capacity_t"]
-    link["period"] = link.merge(week.sort_values("peak", ascending=False, kind="stable").drop_duplicates("link")[["link", "period"]], on="link")["period"].to_numpy()
-    ranked = link.sort_values(["mean", "link"], ascending=[False, True], kind="stable")
+    ranked by tonnes entering over capacity across the horizon, every period counted
+    (``Plan.link_use``)."""
+    link = plan.link_use
+    if link is None or link.empty:
+        return pd.DataFrame()
+    ranked = link[link["flow_t"] > 0].sort_values(["mean", "link"], ascending=[False, True], kind="stable")
     if "corridor" in ranked:
         ranked = ranked.drop_duplicates("corridor")
     return ranked.head(n)
