@@ -399,6 +399,10 @@ def _frame(rows: list[list[str]], label: str, problems: list[Problem]) -> pd.Dat
         problems.append(Problem(label, "file is empty; expected a header line and data rows"))
         return None
     header, body = [str(c) for c in rows[0]], rows[1:]
+    if len(header) == 1 and any(sep in header[0] for sep in (";", "\t")):
+        sep = "semicolons" if ";" in header[0] else "tabs"
+        problems.append(Problem(label, f"values are separated by {sep}, not commas (a European-locale Excel export?); save it as 'CSV UTF-8 (comma delimited)'", value=header[0]))
+        return None
     n = len(header)
     keep, numbers = [], []
     for i, r in enumerate(body, start=1):
@@ -482,6 +486,11 @@ def _workbook_cells(path: Path, label: str, problems: list[Problem]) -> dict[str
             col = header[merged.min_col - 1].strip() if merged.min_col <= len(header) else ""
             row = merged.min_row - 1 if merged.min_row > 1 else None
             problems.append(Problem(where, f"cells {merged.coord} are merged: only the first holds a value, the others read as blank; unmerge them and fill every cell", row=row, column=col or _letter(merged.min_col)))
+        hidden = [r for r, dim in sorted(ws.row_dimensions.items()) if dim.hidden and 1 < r <= len(rows)]
+        if hidden:
+            shown = ", ".join(str(r - 1) for r in hidden[:10]) + (" …" if len(hidden) > 10 else "")
+            what = "rows {} are".format(shown) if len(hidden) > 1 else f"row {shown} is"
+            problems.append(Problem(where, f"{what} hidden (or filtered out) in Excel; hidden rows are read like every other row — delete them if they should not count", severity="warning"))
         fws = formulas[ws.title]
         for r, row in enumerate(fws.iter_rows(), start=1):
             for cell in row:

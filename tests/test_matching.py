@@ -225,3 +225,19 @@ def test_normalise_is_nfkc_without_invisible_characters():
     assert normalise("\ufeff１２．５\u3000") == "12.5"
     assert normalise("ｍｉｎｅ＿ａ\u200b") == "mine_a"
     assert normalise("大同") == "大同"
+
+
+def test_semicolon_separated_file_is_an_error(data):
+    path = data / "supply.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+    errors, _ = problems(data)
+    assert any(e.file == "supply.csv" and "semicolons" in e.message for e in errors)
+
+
+def test_workbook_hidden_rows_are_reported(tmp_path):
+    path = _workbook(tmp_path)
+    book = openpyxl.load_workbook(path)
+    book["supply"].row_dimensions[3].hidden = True
+    book.save(path)
+    _, warnings = problems(path)
+    assert any("row 2 is hidden" in w.message and w.file == "winter.xlsx[supply]" for w in warnings)
