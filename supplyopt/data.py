@@ -536,7 +536,12 @@ def _periods(meta: dict, label: str, problems: list[Problem]) -> list[str]:
             problems.append(Problem(label, "expected a positive count of periods", column="periods", value=periods))
             return []
         return [str(i) for i in range(1, periods + 1)]
-    labels = [str(p).strip() for p in periods]
+    from .matching import normalise
+
+    labels = [normalise(str(p)) for p in periods]
+    for i, (lab, p) in enumerate(zip(labels, periods), start=1):
+        if lab != str(p).strip():
+            problems.append(Problem(label, f"period {i} is written with full-width or invisible characters; read as {lab!r}", column="periods", value=str(p), severity="warning"))
     if not labels:
         problems.append(Problem(label, "expected at least one period", column="periods", value="[]"))
     seen: set[str] = set()
@@ -551,6 +556,13 @@ def _periods(meta: dict, label: str, problems: list[Problem]) -> list[str]:
 
 def _period_days(meta: dict, label: str, problems: list[Problem]) -> float:
     value = meta.get("period_days", 7)
+    if isinstance(value, str):
+        from .matching import normalise
+
+        meant = _yaml_scalar(normalise(value))
+        if isinstance(meant, (int, float)) and not isinstance(meant, bool):
+            problems.append(Problem(label, f"written with full-width or special characters; read as {meant!r}", column="period_days", value=value, severity="warning"))
+            value = meant
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         problems.append(Problem(label, "expected a positive number of days per period", column="period_days", value=value))
         return 7.0

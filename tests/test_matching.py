@@ -241,3 +241,13 @@ def test_workbook_hidden_rows_are_reported(tmp_path):
     book.save(path)
     _, warnings = problems(path)
     assert any("row 2 is hidden" in w.message and w.file == "winter.xlsx[supply]" for w in warnings)
+
+
+def test_network_yaml_full_width_period_labels_and_days(data):
+    edit(data, "network.yaml", "period_days: 7", 'period_days: "７"')
+    edit(data, "network.yaml", "2026-W49", "２０２６-W49")
+    errors, warnings = problems(data)
+    assert errors == []
+    ds = read_dataset(data)
+    assert ds.periods[0] == "2026-W49" and ds.period_days == 7
+    assert {w.column for w in warnings} >= {"periods", "period_days"}
