@@ -152,8 +152,7 @@ def write_results(out_dir: str | Path, plan: Plan, summary: dict, log_lines: lis
     _remove_leftovers(out_dir)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
     try:
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it 0700: use the user's umask like any other folder
-        (tmp / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+        mark_results(tmp)
         for name in TABLE_FILES:
             (tmp / f"{name}.csv").write_text(csv_text(getattr(plan, name)), encoding="utf-8")
             _test_kill_point(f"after-{name}")
@@ -190,6 +189,14 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def mark_results(folder: Path) -> None:
+    """Make a freshly made (``tempfile.mkdtemp``, mode 0700) folder a results folder: the
+    user's umask for its mode, and the marker that lets a later run replace it. Every command
+    that writes a results folder through :func:`replace_dir` calls this on its new folder."""
+    os.chmod(folder, 0o777 & ~_umask())
+    (folder / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
 
 
 def _umask() -> int:
