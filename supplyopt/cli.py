@@ -48,6 +48,16 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUG
 
 
+class _Once(argparse.Action):
+    """An option that takes one value: given twice it is an error (exit 2), not "the last wins"."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if getattr(namespace, f"_seen_{self.dest}", False):
+            parser.error(f"{option_string} given more than once; give it once (only --scenario may be repeated)")
+        setattr(namespace, f"_seen_{self.dest}", True)
+        setattr(namespace, self.dest, values)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="supplyopt", description="Coal supply and stockpile planning (LP, HiGHS).")
     p.add_argument("--version", action="version", version=f"supplyopt {__version__}")
@@ -60,15 +70,15 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("solve", help="solve a data set and write a results folder")
     s.add_argument("dataset", help="data set folder (network.yaml + CSV) or .xlsx workbook")
-    s.add_argument("--model", help="run profile YAML (e.g. models/default.yaml); default: pure cost minimisation")
+    s.add_argument("--model", action=_Once, help="run profile YAML (e.g. models/default.yaml); default: pure cost minimisation")
     s.add_argument("--scenario", action="append", help="scenario YAML (e.g. scenarios/cold_wave.yaml) applied to the data set before solving; repeat to apply several, in order")
-    s.add_argument("--out", help="results folder (default results/<data set name>)")
-    s.add_argument("--engine", choices=CHOICES["engine"], help="highs: arrays straight to HiGHS (default); pyomo: Pyomo's persistent HiGHS interface")
-    s.add_argument("--time-limit", type=float, dest="time_limit_s", metavar="SECONDS")
-    s.add_argument("--threads", type=int)
-    s.add_argument("--presolve", choices=CHOICES["presolve"])
-    s.add_argument("--method", choices=CHOICES["method"], help="HiGHS algorithm (default: HiGHS chooses; dual simplex on these LPs)")
-    s.add_argument("--mip-gap", type=float, dest="mip_gap")
+    s.add_argument("--out", action=_Once, help="results folder (default results/<data set name>)")
+    s.add_argument("--engine", action=_Once, choices=CHOICES["engine"], help="highs: arrays straight to HiGHS (default); pyomo: Pyomo's persistent HiGHS interface")
+    s.add_argument("--time-limit", action=_Once, type=float, dest="time_limit_s", metavar="SECONDS")
+    s.add_argument("--threads", action=_Once, type=int)
+    s.add_argument("--presolve", action=_Once, choices=CHOICES["presolve"])
+    s.add_argument("--method", action=_Once, choices=CHOICES["method"], help="HiGHS algorithm (default: HiGHS chooses; dual simplex on these LPs)")
+    s.add_argument("--mip-gap", action=_Once, type=float, dest="mip_gap")
     s.add_argument("--quiet", action="store_true", help="print nothing on success")
     s.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the KPI table")
     s.set_defaults(func=cmd_solve)

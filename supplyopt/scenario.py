@@ -224,6 +224,14 @@ def _select(net, frame, target, edit, label, where, problems) -> pd.Index | None
             problems.append(Problem(label, f"unknown selector column; expected one of {', '.join(sorted(map(str, attrs.columns)))}", column=f"{where}.where.{col}"))
             return None
         wanted = wanted if isinstance(wanted, list) else [wanted]
+        present = set(attrs[col].astype(str))
+        unmatched = [w for w in wanted if str(w) not in present]
+        if unmatched and len(unmatched) < len(wanted):  # a list partly matching would silently edit fewer rows
+            for w in unmatched:
+                close = [v for v in sorted(present) if v.casefold() == str(w).casefold()]
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                problems.append(Problem(label, f"value {w!r} of the list matches no row of {TABLE_WORDS[target.table]}{hint}; every value in a list must exist", column=f"{where}.where.{col}", value=w))
+            return None
         mask &= attrs[col].astype(str).isin([str(w) for w in wanted])
     if "periods" in edit:
         if not target.periodic:

@@ -138,3 +138,23 @@ def test_cli_applies_every_scenario_flag_and_records_it(tmp_path):
     assert runs["two"]["demand_t"] == pytest.approx(runs["one"]["demand_t"] / 2)  # both applied, in order
     assert [f["path"] for f in runs["two"]["scenario"]["files"]] == [str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")]
     assert "solve solve" not in (tmp_path / "two" / "run.log").read_text()
+
+
+def test_a_list_selector_with_a_value_that_matches_nothing_is_an_error(tmp_path):
+    # [station_plant, Port_Coast]: the second is a case slip; editing only the first would be silent
+    with pytest.raises(DataError) as err:
+        apply_scenario(winter(), scenario(tmp_path, [{"what": "link_capacity", "where": {"id": ["station_plant", "Station_Port"]}, "scale": 0.5}]))
+    message = str(err.value.problems[0])
+    assert "'Station_Port'" in message and "did you mean 'station_port'" in message
+
+
+@pytest.mark.parametrize("flag, a, b", [("--model", "models/default.yaml", "models/clean_transport.yaml"), ("--out", "x1", "x2"), ("--engine", "highs", "pyomo")])
+def test_single_value_options_given_twice_are_refused(tmp_path, flag, a, b):
+    import subprocess
+    import sys
+
+    a, b = (str(tmp_path / v) if flag == "--out" else v for v in (a, b))
+    proc = subprocess.run([sys.executable, "-m", "supplyopt.cli", "solve", "data/examples/winter", flag, a, flag, b] + ([] if flag == "--out" else ["--out", str(tmp_path / "o")]),
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 2 and f"{flag} given more than once" in proc.stderr
+    assert not any(tmp_path.iterdir())
