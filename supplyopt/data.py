@@ -339,11 +339,34 @@ def _read_yaml(file: Path, label: str, problems: list[Problem]) -> dict:
     if not isinstance(meta, dict):
         problems.append(Problem(label, "expected a mapping of keys (name, period_days, periods, …)", value=type(meta).__name__))
         return {}
-    known = {"name", "description", "currency", "period_days", "periods", "products"}
-    for key in meta:
-        if key not in known:
-            problems.append(Problem(label, f"unknown key; expected one of {', '.join(sorted(known))}", column=str(key), severity="warning"))
-    return meta
+    return _meta_keys(meta, label, problems)
+
+
+META_KEYS = ("name", "description", "currency", "period_days", "periods", "products")
+
+
+def _meta_keys(meta: dict, label: str, problems: list[Problem]) -> dict:
+    """network.yaml's (or the network sheet's) keys: a case/width variant of a known key is
+    read as it (warning); an unknown key that looks like a missing known one names it."""
+    from .matching import canonical, looks_like
+
+    out = {}
+    for key, value in meta.items():
+        k = str(key)
+        if k not in META_KEYS and canonical(k) in META_KEYS and canonical(k) not in meta:
+            problems.append(Problem(label, f"key written {k!r}; read as {canonical(k)}", column=k, severity="warning"))
+            k = canonical(k)
+        out[k] = value
+    for key in out:
+        if key in META_KEYS:
+            continue
+        close = [m for m in META_KEYS if m not in out and looks_like(key, m)]
+        if close:
+            what = "it is required" if close[0] == "periods" else "its default applies"
+            problems.append(Problem(label, f"unknown key; it looks like {close[0]}, which is missing ({what}): rename it to {close[0]}", column=key, severity="warning"))
+        else:
+            problems.append(Problem(label, f"unknown key; expected one of {', '.join(sorted(META_KEYS))}", column=key, severity="warning"))
+    return out
 
 
 def yaml_message(err: yaml.YAMLError, text: str) -> str:
@@ -460,6 +483,7 @@ def _read_workbook(path: Path, problems: list[Problem]):
             for k, v in zip(sheet["key"], sheet["value"]):
                 if str(k).strip():
                     meta[str(k).strip()] = _yaml_scalar(v)
+            meta = _meta_keys(meta, sources["network"], problems)
     if "periods" in sheets and "period" in sheets["periods"].columns:
         meta["periods"] = [str(v).strip() for v in sheets["periods"]["period"] if str(v).strip()]
     raw = {name: sheets[name] for name in TABLES if name in sheets}

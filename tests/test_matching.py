@@ -251,3 +251,11 @@ def test_network_yaml_full_width_period_labels_and_days(data):
     ds = read_dataset(data)
     assert ds.periods[0] == "2026-W49" and ds.period_days == 7
     assert {w.column for w in warnings} >= {"periods", "period_days"}
+
+
+def test_network_yaml_key_slips_are_read_or_named(data):
+    edit(data, "network.yaml", "periods:", "Periods:")
+    edit(data, "network.yaml", "period_days: 7", "period_day: 14")
+    errors, warnings = problems(data)
+    assert errors == [] and len(read_dataset(data).periods) == 4  # 'Periods' read as periods
+    assert any(w.column == "period_day" and "looks like period_days" in w.message for w in warnings)
