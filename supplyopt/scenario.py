@@ -221,7 +221,11 @@ def _select(net, frame, target, edit, label, where, problems) -> pd.Index | None
     mask = pd.Series(True, index=frame.index)
     for col, wanted in (edit.get("where") or {}).items():
         if col not in attrs:
-            problems.append(Problem(label, f"unknown selector column; expected one of {', '.join(sorted(map(str, attrs.columns)))}", column=f"{where}.where.{col}"))
+            from .matching import looks_like
+
+            close = [str(c) for c in attrs.columns if looks_like(str(col), str(c))]
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(Problem(label, f"unknown selector column{hint}; expected one of {', '.join(sorted(map(str, attrs.columns)))}", column=f"{where}.where.{col}"))
             return None
         wanted = wanted if isinstance(wanted, list) else [wanted]
         present = set(attrs[col].astype(str))
