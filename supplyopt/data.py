@@ -668,6 +668,9 @@ def _to_number(raw: pd.Series, rows: pd.Series, label: str, col: Column, problem
     values = pd.to_numeric(raw.where(ok & (raw != "")), errors="coerce").astype(float)
     for row, value, shown in zip(rows[~ok], raw[~ok], written[~ok]):
         problems.append(Problem(label, _number_hint(value), row=int(row), column=col.name, value=shown))
+    dotted = raw.str.fullmatch(r"[+-]?[1-9][0-9]{0,2}\.000")  # 6.000: six, or 6000 with a dot as thousands separator?
+    for row, value in zip(rows[dotted], written[dotted]):
+        problems.append(Problem(label, f"read as {float(value):g}; if {value.replace('.', '')} was meant (a dot as thousands separator), write {value.replace('.', '')}", row=int(row), column=col.name, value=value, severity="warning"))
     too_big = values.abs() > MAX_ABS_NUMBER
     for row, value in zip(rows[too_big], written[too_big]):
         problems.append(Problem(label, f"magnitude above {MAX_ABS_NUMBER:.0e}: the LP would be badly scaled; check the unit (tonnes, CNY, km)", row=int(row), column=col.name, value=value))
@@ -688,6 +691,8 @@ def _number_hint(value: str) -> str:
         return "is an Excel error value (a broken formula?); expected a number"
     if re.fullmatch(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?", value):
         return "has a thousands separator; expected a plain number such as " + value.replace(",", "")
+    if re.fullmatch(r"[+-]?[0-9]{1,3}(\.[0-9]{3}){2,}(,[0-9]*)?", value):
+        return "has dots as thousands separators; expected a plain number such as " + value.replace(".", "").replace(",", ".")
     if re.fullmatch(r"[+-]?[0-9]+,[0-9]+", value):
         return "has a comma (a decimal comma, or a thousands separator?); expected a plain number with a decimal point, such as " + value.replace(",", ".")
     if re.fullmatch(r"[+-]?[0-9]{1,3}([ '’][0-9]{3})+(\.[0-9]*)?", value):

@@ -259,3 +259,11 @@ def test_network_yaml_key_slips_are_read_or_named(data):
     errors, warnings = problems(data)
     assert errors == [] and len(read_dataset(data).periods) == 4  # 'Periods' read as periods
     assert any(w.column == "period_day" and "looks like period_days" in w.message for w in warnings)
+
+
+@pytest.mark.parametrize("cell, severity, needle", [("6.000", "warning", "read as 6; if 6000 was meant"), ("6.000.000", "error", "dots as thousands separators")])
+def test_dots_as_thousands_separators_are_named(data, cell, severity, needle):
+    edit(data, "supply.csv", "mine_a,coal,6000", f"mine_a,coal,{cell}")
+    errors, warnings = problems(data)
+    found = [p for p in (errors if severity == "error" else warnings) if p.column == "capacity_t" and p.row == 1]
+    assert found and needle in found[0].message
