@@ -64,7 +64,8 @@ def _show(value: object) -> str:
         text = str(int(value)) if float(value).is_integer() else format(float(value), ".12g")
     else:
         text = str(value)
-    return repr(text) if text.strip() != text or text == "" else f"'{text}'"
+    # repr shows what cannot be seen: edge spaces, no-break and zero-width spaces (\xa0, \u200b)
+    return repr(text) if text.strip() != text or text == "" or not text.isprintable() else f"'{text}'"
 
 
 class DataError(Exception):
