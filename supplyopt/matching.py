@@ -170,7 +170,7 @@ def match_names(found: list[str], wanted: dict[str, list[str]], where: str, what
             chosen[table] = loose[0]
             problems.append(Problem(where, f"{what} {loose[0]!r} read as the {table} table ({what} names are matched ignoring case and spacing); rename it to {names[0]!r}", severity="warning"))
         used.update(exact + loose)
-    flat = [n for names in wanted.values() for n in names]
+    flat = [n for table, names in wanted.items() if not chosen.get(table) for n in names]  # hints name only tables not found
     unread = [f for f in found if f not in used]
     if unread:
         shown = []

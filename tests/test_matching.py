@@ -267,3 +267,10 @@ def test_dots_as_thousands_separators_are_named(data, cell, severity, needle):
     errors, warnings = problems(data)
     found = [p for p in (errors if severity == "error" else warnings) if p.column == "capacity_t" and p.row == 1]
     assert found and needle in found[0].message
+
+
+def test_unread_copy_of_a_table_that_was_found_gets_no_misleading_hint(data):
+    shutil.copy(data / "links.csv", data / "links_old.csv")
+    _, warnings = problems(data)
+    listed = [w.message for w in warnings if "not read" in w.message]
+    assert listed and "'links_old.csv'" in listed[0] and "did you mean" not in listed[0]
