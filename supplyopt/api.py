@@ -182,6 +182,7 @@ class Study:
         log.append(f"{_now()} {how}: {lp.n_cols} variables, {lp.n_rows} constraints in {build_s:.3f} s; solved ({sol.solver_status}) in {sol.solve_s:.3f} s")
         warnings = scale_warnings + sol.warnings
         log += [f"{_now()} warning: {w}" for w in warnings]
+        log += [f"{_now()} note: {n}" for n in sol.notes]
         if not sol.has_plan:
             raise _no_plan(net, opt, sol)
         violations = check_plan(lp, sol.x)
@@ -194,7 +195,7 @@ class Study:
             )
         plan = build_plan(net, opt, lp, sol)
         plan.summary = _summary(self, lp, sol, plan, build_s, warm)
-        plan.summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": warnings}
+        plan.summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": warnings, "notes": sol.notes}
         plan.log = log
         plan.warnings = warnings
         return plan
@@ -231,7 +232,8 @@ def _summary(study: Study, lp, sol, plan: Plan, build_s: float, warm: bool) -> d
     from .report import versions
 
     net, opt, k = study.network, study.options, plan.kpis
-    scenario_paths = study.scenario.paths if study.scenario else []
+    from .scenario import no_scenario_record
+
     return {
         "status": sol.status,
         "status_message": sol.message,
@@ -261,11 +263,7 @@ def _summary(study: Study, lp, sol, plan: Plan, build_s: float, warm: bool) -> d
         "dataset": {"name": net.name, "path": getattr(study.base, "source", ""), "files_sha256": dict(study.base.file_hashes)},
         "periods": {"count": net.n_periods, "days": net.period_days, "first": net.periods[0], "last": net.periods[-1]},
         "profile": {"path": study.profile_path, "sha256": _sha256(study.profile_path)},
-        "scenario": {
-            "name": study.scenario.name if study.scenario else None,
-            "paths": scenario_paths,
-            "sha256": [_sha256(p) for p in scenario_paths],
-        },
+        "scenario": study.scenario.record() if study.scenario else no_scenario_record(),
         "options": opt.to_dict(),
         "model": {
             "engine": sol.engine,

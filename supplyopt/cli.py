@@ -47,6 +47,29 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUG
 
 
+class _Once(argparse.Action):
+    """An option that takes one value: given twice it is an error (exit 2), not "the last wins"."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if getattr(namespace, f"_seen_{self.dest}", False):
+            parser.error(f"{option_string} given more than once; give it once (only --scenario may be repeated)")
+        setattr(namespace, f"_seen_{self.dest}", True)
+        setattr(namespace, self.dest, values)
+
+
+def _check_out(args) -> None:
+    """Before any work: an --out that would replace the inputs or a folder this tool did not
+    write is refused (exit 2), for every command that writes a folder."""
+    out = getattr(args, "out", None)
+    if not out:
+        return
+    from .report import check_out_dir
+
+    inputs = [getattr(args, name, None) for name in ("dataset", "model", "snapshot", "previous", "results", "extend")]
+    inputs += list(getattr(args, "scenario", None) or []) + list(getattr(args, "compare", None) or [])
+    check_out_dir(out, [p for p in inputs if isinstance(p, str)])
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="supplyopt", description="Coal supply and stockpile planning (LP, HiGHS).")
     p.add_argument("--version", action="version", version=f"supplyopt {__version__}")
@@ -59,15 +82,15 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("solve", help="solve a data set and write a results folder")
     s.add_argument("dataset", help="data set folder (network.yaml + CSV) or .xlsx workbook")
-    s.add_argument("--model", help="run profile YAML (e.g. models/default.yaml); default: pure cost minimisation")
-    s.add_argument("--scenario", action="append", help="scenario YAML (e.g. scenarios/cold_wave.yaml) applied to the data set before solving; repeat to apply several in order")
-    s.add_argument("--out", help="results folder (default results/<data set name>)")
-    s.add_argument("--engine", choices=CHOICES["engine"], help="highs: arrays straight to HiGHS (default); pyomo: Pyomo's persistent HiGHS interface")
-    s.add_argument("--time-limit", type=float, dest="time_limit_s", metavar="SECONDS")
-    s.add_argument("--threads", type=int)
-    s.add_argument("--presolve", choices=CHOICES["presolve"])
-    s.add_argument("--method", choices=CHOICES["method"], help="HiGHS algorithm (default: HiGHS chooses; dual simplex on these LPs)")
-    s.add_argument("--mip-gap", type=float, dest="mip_gap")
+    s.add_argument("--model", action=_Once, help="run profile YAML (e.g. models/default.yaml); default: pure cost minimisation")
+    s.add_argument("--scenario", action="append", help="scenario YAML (e.g. scenarios/cold_wave.yaml) applied to the data set before solving; repeat to apply several, in order")
+    s.add_argument("--out", action=_Once, help="results folder (default results/<data set name>)")
+    s.add_argument("--engine", action=_Once, choices=CHOICES["engine"], help="highs: arrays straight to HiGHS (default); pyomo: Pyomo's persistent HiGHS interface")
+    s.add_argument("--time-limit", action=_Once, type=float, dest="time_limit_s", metavar="SECONDS")
+    s.add_argument("--threads", action=_Once, type=int)
+    s.add_argument("--presolve", action=_Once, choices=CHOICES["presolve"])
+    s.add_argument("--method", action=_Once, choices=CHOICES["method"], help="HiGHS algorithm (default: HiGHS chooses; dual simplex on these LPs)")
+    s.add_argument("--mip-gap", action=_Once, type=float, dest="mip_gap")
     s.add_argument("--quiet", action="store_true", help="print nothing on success")
     s.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the KPI table")
     s.add_argument("--report", action="store_true", help="also write a report (HTML, Excel, charts) into OUT/report/")
@@ -138,10 +161,12 @@ def cmd_validate(args) -> int:
 
 def cmd_solve(args) -> int:
     from . import api
-    from .report import format_kpis, summary_json
+    from .report import check_out_dir, format_kpis, summary_json
 
     opt = api.options(args.model, engine=args.engine, time_limit_s=args.time_limit_s, threads=args.threads, presolve=args.presolve, method=args.method, mip_gap=args.mip_gap)
     net = api.load(args.dataset)
+    out = Path(args.out) if args.out else Path("results") / net.name
+    check_out_dir(out, [args.dataset, args.model, *(args.scenario or [])])
     if net.warnings and not args.quiet:
         _print_problems(net.warnings)
     study = api.Study(net, model=opt)
@@ -157,7 +182,6 @@ def cmd_solve(args) -> int:
     if not args.quiet:
         for w in plan.warnings:
             print(f"supplyopt: warning: {w}", file=sys.stderr)
-    out = Path(args.out) if args.out else Path("results") / net.name
     plan.write(out)
     if args.report:  # drawn from the folder just written, like `supplyopt report OUT --out OUT/report`
         from .reporting import make_report

@@ -11,10 +11,12 @@ The format is documented in ``docs/data-format.md``; the column tables below are
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,7 +64,8 @@ def _show(value: object) -> str:
         text = str(int(value)) if float(value).is_integer() else format(float(value), ".12g")
     else:
         text = str(value)
-    return repr(text) if text.strip() != text or text == "" else f"'{text}'"
+    # repr shows what cannot be seen: edge spaces, no-break and zero-width spaces (\xa0, \u200b)
+    return repr(text) if text.strip() != text or text == "" or not text.isprintable() else f"'{text}'"
 
 
 class DataError(Exception):
@@ -234,7 +237,8 @@ DEFAULT_MODES = pd.DataFrame(
     columns=["mode", "truck", "clean", "co2_kg_per_tkm"],
 )
 
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+# ASCII digits only: Python's \d also matches full-width digits, which float() then rejects.
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _TRUE = {"true", "yes", "1", "y", "t"}
 _FALSE = {"false", "no", "0", "n", "f"}
 
@@ -313,23 +317,37 @@ def _sha256(path: Path) -> str:
 
 
 def _read_folder(path: Path, problems: list[Problem]):
+    """network.yaml and the tables of a folder. File names are matched ignoring case and
+    spacing (``Storage.csv`` is read, with a warning); files not read are listed."""
+    from .matching import folder_entries, match_names, near_miss
+
     sources, raw, hashes = {}, {}, {}
     meta: dict = {}
-    meta_file = path / "network.yaml"
-    sources["network"] = "network.yaml"
-    if not meta_file.exists():
-        problems.append(Problem("network.yaml", "missing file: every data set needs network.yaml (name, period_days, periods)"))
-    else:
-        hashes["network.yaml"] = _sha256(meta_file)
-        meta = _read_yaml(meta_file, "network.yaml", problems)
+    wanted = {"network": ["network.yaml", "network.yml"]} | {name: [f"{name}.csv"] for name in TABLES}
+    entries = folder_entries(path)
+    chosen = match_names(entries, wanted, str(path), "file", problems)
+    close = near_miss([names[0] for names in wanted.values()], entries, chosen)
+    sources["network"] = chosen.get("network") or "network.yaml"
+    if "network" not in chosen:
+        hint = f" ({close['network.yaml']!r} looks like it: rename it)" if "network.yaml" in close else ""
+        problems.append(Problem("network.yaml", f"missing file: every data set needs network.yaml (name, period_days, periods){hint}"))
+    elif chosen["network"]:
+        meta_file = path / chosen["network"]
+        hashes[meta_file.name] = _sha256(meta_file)
+        meta = _read_yaml(meta_file, meta_file.name, problems)
     for name in TABLES:
-        file = path / f"{name}.csv"
-        sources[name] = file.name
-        if file.exists():
+        found = chosen.get(name)
+        sources[name] = found or f"{name}.csv"
+        if found:
+            file = path / found
             hashes[file.name] = _sha256(file)
             frame = _read_csv(file, problems)
             if frame is not None:
                 raw[name] = frame
+        elif name in chosen:  # ambiguous: reported, so the table is not "missing" too
+            problems.append(Problem(sources[name], "not read (see above)", severity="warning"))
+        elif f"{name}.csv" in close and TABLES[name].required:  # optional ones: see the list of files not read
+            problems.append(Problem(f"{name}.csv", f"missing file: the {name} table is required; {close[name + '.csv']!r} looks like it: rename it to {name}.csv"))
     return meta, raw, sources, hashes
 
 
@@ -353,11 +371,34 @@ def _read_yaml(file: Path, label: str, problems: list[Problem]) -> dict:
     if not isinstance(meta, dict):
         problems.append(Problem(label, "expected a mapping of keys (name, period_days, periods, …)", value=type(meta).__name__))
         return {}
-    known = {"name", "description", "currency", "period_days", "periods", "products", "language"}
-    for key in meta:
-        if key not in known:
-            problems.append(Problem(label, f"unknown key; expected one of {', '.join(sorted(known))}", column=str(key), severity="warning"))
-    return meta
+    return _meta_keys(meta, label, problems)
+
+
+META_KEYS = ("name", "description", "currency", "period_days", "periods", "products", "language")
+
+
+def _meta_keys(meta: dict, label: str, problems: list[Problem]) -> dict:
+    """network.yaml's (or the network sheet's) keys: a case/width variant of a known key is
+    read as it (warning); an unknown key that looks like a missing known one names it."""
+    from .matching import canonical, looks_like
+
+    out = {}
+    for key, value in meta.items():
+        k = str(key)
+        if k not in META_KEYS and canonical(k) in META_KEYS and canonical(k) not in meta:
+            problems.append(Problem(label, f"key written {k!r}; read as {canonical(k)}", column=k, severity="warning"))
+            k = canonical(k)
+        out[k] = value
+    for key in out:
+        if key in META_KEYS:
+            continue
+        close = [m for m in META_KEYS if m not in out and looks_like(key, m)]
+        if close:
+            what = "it is required" if close[0] == "periods" else "its default applies"
+            problems.append(Problem(label, f"unknown key; it looks like {close[0]}, which is missing ({what}): rename it to {close[0]}", column=key, severity="warning"))
+        else:
+            problems.append(Problem(label, f"unknown key; expected one of {', '.join(sorted(META_KEYS))}", column=key, severity="warning"))
+    return out
 
 
 def yaml_message(err: yaml.YAMLError, text: str) -> str:
@@ -413,6 +454,10 @@ def _frame(rows: list[list[str]], label: str, problems: list[Problem]) -> pd.Dat
         problems.append(Problem(label, "file is empty; expected a header line and data rows"))
         return None
     header, body = [str(c) for c in rows[0]], rows[1:]
+    if len(header) == 1 and any(sep in header[0] for sep in (";", "\t")):
+        sep = "semicolons" if ";" in header[0] else "tabs"
+        problems.append(Problem(label, f"values are separated by {sep}, not commas (a European-locale Excel export?); save it as 'CSV UTF-8 (comma delimited)'", value=header[0]))
+        return None
     n = len(header)
     keep, numbers = [], []
     for i, r in enumerate(body, start=1):
@@ -429,19 +474,39 @@ def _frame(rows: list[list[str]], label: str, problems: list[Problem]) -> pd.Dat
 
 
 def _read_workbook(path: Path, problems: list[Problem]):
+    """The sheets of a workbook as text. Sheet names are matched ignoring case and spacing;
+    sheets not read are listed; merged cells and formulas without a saved value (both read
+    as blank) are errors."""
+    from .matching import match_names, near_miss
+
     label = path.name
     hashes = {label: _sha256(path)}
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, header=None, keep_default_na=False)
+        cells = _workbook_cells(path, label, problems)
     except Exception as err:  # openpyxl raises many kinds for broken files
         problems.append(Problem(label, f"cannot be read as an Excel workbook: {err}"))
         return {}, {}, {}, hashes
-    sources = {name: f"{label}[{name}]" for name in list(TABLES) + ["network", "periods"]}
-    sheets = {name: _frame(sheet.astype(str).values.tolist(), sources.get(name, f"{label}[{name}]"), problems) for name, sheet in sheets.items()}
-    sheets = {name: sheet for name, sheet in sheets.items() if sheet is not None}
+    wanted = {name: [name] for name in ["network", "periods"] + list(TABLES)}
+    chosen = match_names(list(cells), wanted, label, "sheet", problems)
+    close = near_miss(list(wanted), list(cells), chosen)
+    listed = ", ".join(repr(n) for n in cells) or "none"
+    sources = {name: f"{label}[{chosen.get(name) or name}]" for name in wanted}
+    sheets = {}
+    for name, sheet in chosen.items():
+        if sheet is not None:
+            frame = _frame(cells[sheet], sources[name], problems)
+            if frame is not None:
+                sheets[name] = frame
+        else:  # ambiguous: reported, so the table is not "missing" too
+            problems.append(Problem(sources[name], "not read (see above)", severity="warning"))
+    for name in wanted:
+        if name not in chosen and name in close:
+            sev = "error" if name == "network" or (name in TABLES and TABLES[name].required) else "warning"
+            problems.append(Problem(sources[name], f"missing sheet {name!r}, but sheet {close[name]!r} looks like it: rename it to {name}; sheets found: {listed}", severity=sev))
     meta: dict = {}
     if "network" not in sheets:
-        problems.append(Problem(sources["network"], "missing sheet 'network' (two columns: key, value)"))
+        if "network" not in chosen and "network" not in close:
+            problems.append(Problem(sources["network"], f"missing sheet 'network' (two columns: key, value); sheets found: {listed}"))
     else:
         sheet = sheets["network"]
         if not {"key", "value"} <= set(sheet.columns):
@@ -450,10 +515,60 @@ def _read_workbook(path: Path, problems: list[Problem]):
             for k, v in zip(sheet["key"], sheet["value"]):
                 if str(k).strip():
                     meta[str(k).strip()] = _yaml_scalar(v)
+            meta = _meta_keys(meta, sources["network"], problems)
     if "periods" in sheets and "period" in sheets["periods"].columns:
         meta["periods"] = [str(v).strip() for v in sheets["periods"]["period"] if str(v).strip()]
     raw = {name: sheets[name] for name in TABLES if name in sheets}
+    for name, spec in TABLES.items():
+        if spec.required and name not in chosen and name not in close:
+            problems.append(Problem(sources[name], f"missing sheet: the {name} table is required; sheets found: {listed}"))
     return meta, raw, sources, hashes
+
+
+def _workbook_cells(path: Path, label: str, problems: list[Problem]) -> dict[str, list[list[str]]]:
+    """Each sheet's cells as text, as a planner sees them. Merged cells (openpyxl keeps the
+    value in the first cell only) and formulas without a saved result (a workbook written by a
+    program and never opened in Excel) would read as blank: both are reported as errors."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, data_only=True)
+    formulas = openpyxl.load_workbook(path, data_only=False)
+    out = {}
+    for ws in book.worksheets:
+        rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        where = f"{label}[{ws.title}]"
+        header = rows[0] if rows else []
+        for merged in sorted(ws.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
+            col = header[merged.min_col - 1].strip() if merged.min_col <= len(header) else ""
+            row = merged.min_row - 1 if merged.min_row > 1 else None
+            problems.append(Problem(where, f"cells {merged.coord} are merged: only the first holds a value, the others read as blank; unmerge them and fill every cell", row=row, column=col or _letter(merged.min_col)))
+        hidden = [r for r, dim in sorted(ws.row_dimensions.items()) if dim.hidden and 1 < r <= len(rows)]
+        if hidden:
+            shown = ", ".join(str(r - 1) for r in hidden[:10]) + (" …" if len(hidden) > 10 else "")
+            what = "rows {} are".format(shown) if len(hidden) > 1 else f"row {shown} is"
+            problems.append(Problem(where, f"{what} hidden (or filtered out) in Excel; hidden rows are read like every other row — delete them if they should not count", severity="warning"))
+        fws = formulas[ws.title]
+        for r, row in enumerate(fws.iter_rows(), start=1):
+            for cell in row:
+                if cell.data_type == "f" and r <= len(rows) and cell.column <= len(rows[r - 1]) and rows[r - 1][cell.column - 1] == "":
+                    problems.append(Problem(where, f"cell {cell.coordinate} holds a formula ({cell.value}) without a saved result, read as blank; open the workbook in Excel and save it, or type the value", row=r - 1 if r > 1 else None, column=header[cell.column - 1].strip() if cell.column <= len(header) else None))
+        out[ws.title] = rows
+    return out
+
+
+def _cell_text(value) -> str:
+    """A workbook cell as text: whole numbers without '.0', dates at midnight as YYYY-MM-DD."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
 
 
 def _yaml_scalar(value: str):
@@ -477,7 +592,12 @@ def _periods(meta: dict, label: str, problems: list[Problem]) -> list[str]:
             problems.append(Problem(label, "expected a positive count of periods", column="periods", value=periods))
             return []
         return [str(i) for i in range(1, periods + 1)]
-    labels = [str(p).strip() for p in periods]
+    from .matching import normalise
+
+    labels = [normalise(str(p)) for p in periods]
+    for i, (lab, p) in enumerate(zip(labels, periods), start=1):
+        if lab != str(p).strip():
+            problems.append(Problem(label, f"period {i} is written with full-width or invisible characters; read as {lab!r}", column="periods", value=str(p), severity="warning"))
     if not labels:
         problems.append(Problem(label, "expected at least one period", column="periods", value="[]"))
     seen: set[str] = set()
@@ -492,6 +612,13 @@ def _periods(meta: dict, label: str, problems: list[Problem]) -> list[str]:
 
 def _period_days(meta: dict, label: str, problems: list[Problem]) -> float:
     value = meta.get("period_days", 7)
+    if isinstance(value, str):
+        from .matching import normalise
+
+        meant = _yaml_scalar(normalise(value))
+        if isinstance(meant, (int, float)) and not isinstance(meant, bool):
+            problems.append(Problem(label, f"written with full-width or special characters; read as {meant!r}", column="period_days", value=value, severity="warning"))
+            value = meant
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         problems.append(Problem(label, "expected a positive number of days per period", column="period_days", value=value))
         return 7.0
@@ -514,12 +641,23 @@ def _language(meta: dict, label: str, problems: list[Problem]) -> str | None:
 
 # --------------------------------------------------------------------------- typing
 def _typed_table(frame: pd.DataFrame, spec: TableSpec, label: str, periods: list[str], problems: list[Problem], missing_columns: dict) -> pd.DataFrame:
-    """Strip, check the header and convert each known column to its type (vectorised)."""
+    """Strip, check the header and convert each known column to its type (vectorised).
+
+    Header names and the cells of known columns (free text such as ``name`` aside) are read
+    as meant: full-width characters, no-break spaces and invisible characters are normalised
+    (:func:`supplyopt.matching.normalise`), each with a warning quoting the cell as written.
+    """
+    from .matching import FREE_TEXT, match_columns, normalise, normalise_column
+
     rows_read = frame.pop("row").to_numpy() if "row" in frame else np.arange(1, len(frame) + 1)
-    headers = [str(c).strip() for c in frame.columns]
-    for i, h in enumerate(headers, start=1):
+    written = [str(c).strip() for c in frame.columns]
+    headers = [normalise(h) for h in written]
+    for i, (w, h) in enumerate(zip(written, headers), start=1):
         if not h or h.startswith("Unnamed:") or h == "nan":
             problems.append(Problem(label, f"header cell {i} (column {_letter(i)}) is empty (merged or missing header?); expected a column name"))
+        elif w != h:
+            problems.append(Problem(label, f"header cell {i} (column {_letter(i)}) is written with full-width or invisible characters; read as {h!r}", value=w, severity="warning"))
+    headers, near = match_columns(headers, spec, label, problems)
     dupes = sorted({h for h in headers if headers.count(h) > 1 and h})
     for h in dupes:
         problems.append(Problem(label, "column appears more than once in the header", column=h))
@@ -527,9 +665,15 @@ def _typed_table(frame: pd.DataFrame, spec: TableSpec, label: str, periods: list
     frame = frame.loc[:, ~pd.Index(headers).duplicated()]
     missing = [c.name for c in spec.columns if c.in_header and c.name not in frame.columns]
     for name in missing:
-        problems.append(Problem(label, f"missing column {name}; the {spec.name} table needs {', '.join(c.name for c in spec.columns if c.in_header)}", column=name))
+        hint = f" (column {near[name]!r} looks like it: rename it to {name}, in the unit the name says)" if name in near else ""
+        problems.append(Problem(label, f"missing column {name}; the {spec.name} table needs {', '.join(c.name for c in spec.columns if c.in_header)}{hint}", column=name, value=near.get(name)))
     frame = pd.DataFrame({c: frame[c].astype(str).str.strip() for c in frame.columns}, index=frame.index)
     frame.insert(0, "row", np.asarray(rows_read, dtype=np.int64))
+    as_written = {}
+    for col in spec.columns:
+        if col.name in frame.columns and col.name not in FREE_TEXT:
+            as_written[col.name] = frame[col.name]
+            frame[col.name] = normalise_column(frame[col.name], label, col.name, frame["row"], problems)
 
     blank_row = (frame.drop(columns="row") == "").all(axis=1)
     for row in frame.loc[blank_row, "row"]:
@@ -540,12 +684,13 @@ def _typed_table(frame: pd.DataFrame, spec: TableSpec, label: str, periods: list
         if col.name not in frame.columns:
             frame[col.name] = ""
         raw = frame[col.name]
+        shown = as_written[col.name][~blank_row.to_numpy()].reset_index(drop=True) if col.name in as_written else raw
         if col.kind == "number":
-            frame[col.name] = _to_number(raw, frame["row"], label, col, problems)
+            frame[col.name] = _to_number(raw, frame["row"], label, col, problems, shown)
         elif col.kind == "bool":
-            frame[col.name] = _to_bool(raw, frame["row"], label, col, problems)
+            frame[col.name] = _to_bool(raw, frame["row"], label, col, problems, shown)
         elif col.kind == "period":
-            frame[col.name] = _to_period(raw, frame["row"], label, periods, problems)
+            frame[col.name] = _to_period(raw, frame["row"], label, periods, problems, shown)
     if "product" in frame.columns:
         frame["product"] = frame["product"].where(frame["product"] != "", DEFAULT_PRODUCT)
     missing_columns[label] = missing
@@ -561,52 +706,73 @@ def _letter(i: int) -> str:
     return out
 
 
-def _to_number(raw: pd.Series, rows: pd.Series, label: str, col: Column, problems: list[Problem]) -> pd.Series:
+def _to_number(raw: pd.Series, rows: pd.Series, label: str, col: Column, problems: list[Problem], written: pd.Series | None = None) -> pd.Series:
+    """Numbers from text (NaN where blank); every other cell becomes a problem quoting the
+    cell as written (``written``, before normalisation)."""
+    written = raw if written is None else written
     ok = raw.str.fullmatch(_NUMBER) | (raw == "")
     values = pd.to_numeric(raw.where(ok & (raw != "")), errors="coerce").astype(float)
-    for row, value in zip(rows[~ok], raw[~ok]):
-        problems.append(Problem(label, _number_hint(value), row=int(row), column=col.name, value=value))
+    for row, value, shown in zip(rows[~ok], raw[~ok], written[~ok]):
+        problems.append(Problem(label, _number_hint(value), row=int(row), column=col.name, value=shown))
+    dotted = raw.str.fullmatch(r"[+-]?[1-9][0-9]{0,2}\.000")  # 6.000: six, or 6000 with a dot as thousands separator?
+    for row, value in zip(rows[dotted], written[dotted]):
+        problems.append(Problem(label, f"read as {float(value):g}; if {value.replace('.', '')} was meant (a dot as thousands separator), write {value.replace('.', '')}", row=int(row), column=col.name, value=value, severity="warning"))
     too_big = values.abs() > MAX_ABS_NUMBER
-    for row, value in zip(rows[too_big], raw[too_big]):
+    for row, value in zip(rows[too_big], written[too_big]):
         problems.append(Problem(label, f"magnitude above {MAX_ABS_NUMBER:.0e}: the LP would be badly scaled; check the unit (tonnes, CNY, km)", row=int(row), column=col.name, value=value))
     values[too_big] = np.nan
     if not col.signed:
         negative = values < 0
-        for row, value in zip(rows[negative], raw[negative]):
+        for row, value in zip(rows[negative], written[negative]):
             problems.append(Problem(label, "is negative; expected a number ≥ 0", row=int(row), column=col.name, value=value))
         values[negative] = np.nan  # reported once; later checks treat it as not given
-    return values
+    return values + 0.0  # -0 read as 0
 
 
 def _number_hint(value: str) -> str:
     low = value.lower()
-    if low in ("nan", "inf", "-inf", "+inf", "infinity", "na", "n/a", "null", "none"):
+    if low in ("nan", "inf", "-inf", "+inf", "infinity", "na", "n/a", "null", "none", "-"):
         return "expected a finite number (leave the cell blank for 'not given'; blank capacity means unlimited)"
-    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", value):
+    if value.startswith("#"):
+        return "is an Excel error value (a broken formula?); expected a number"
+    if re.fullmatch(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?", value):
         return "has a thousands separator; expected a plain number such as " + value.replace(",", "")
+    if re.fullmatch(r"[+-]?[0-9]{1,3}(\.[0-9]{3}){2,}(,[0-9]*)?", value):
+        return "has dots as thousands separators; expected a plain number such as " + value.replace(".", "").replace(",", ".")
+    if re.fullmatch(r"[+-]?[0-9]+,[0-9]+", value):
+        return "has a comma (a decimal comma, or a thousands separator?); expected a plain number with a decimal point, such as " + value.replace(",", ".")
+    if re.fullmatch(r"[+-]?[0-9]{1,3}([ '’][0-9]{3})+(\.[0-9]*)?", value):
+        return "has spaces or apostrophes between digit groups; expected a plain number such as " + re.sub(r"[ '’]", "", value)
+    if re.fullmatch(_NUMBER + r"\s*%", value):
+        return "is a percentage; expected a plain number (a share as 0.12 for 12 %, an efficiency as 0.995)"
     if re.match(_NUMBER, value):
         return "has text after the number (a unit?); expected a plain number, the unit is in the column name"
     return "is not a number; expected a plain decimal number"
 
 
-def _to_bool(raw: pd.Series, rows: pd.Series, label: str, col: Column, problems: list[Problem]) -> pd.Series:
+def _to_bool(raw: pd.Series, rows: pd.Series, label: str, col: Column, problems: list[Problem], written: pd.Series | None = None) -> pd.Series:
+    """true/false (also yes/no, y/n, t/f, 1/0, any case); blank stays NA so that a required
+    cell left blank is reported rather than read as false."""
+    written = raw if written is None else written
     low = raw.str.lower()
     ok = low.isin(_TRUE | _FALSE) | (low == "")
-    for row, value in zip(rows[~ok], raw[~ok]):
-        problems.append(Problem(label, "expected true or false", row=int(row), column=col.name, value=value))
-    return low.isin(_TRUE)
+    for row, value in zip(rows[~ok], written[~ok]):
+        hint = " (是/否: write true or false)" if value in ("是", "否", "真", "假", "对", "错", "有", "无") else ""
+        problems.append(Problem(label, f"expected true or false{hint}", row=int(row), column=col.name, value=value))
+    return pd.Series(pd.array(low.isin(_TRUE).to_numpy(), dtype="boolean"), index=raw.index).mask(low == "")
 
 
-def _to_period(raw: pd.Series, rows: pd.Series, label: str, periods: list[str], problems: list[Problem]) -> pd.Series:
+def _to_period(raw: pd.Series, rows: pd.Series, label: str, periods: list[str], problems: list[Problem], written: pd.Series | None = None) -> pd.Series:
+    written = raw if written is None else written
     by_label = {p: i for i, p in enumerate(periods)}
     index = raw.map(by_label)
-    numeric = raw.str.fullmatch(r"\d+") & index.isna()
+    numeric = raw.str.fullmatch(r"[0-9]+") & index.isna()
     position = pd.to_numeric(raw.where(numeric), errors="coerce") - 1
     index = index.fillna(position.where((position >= 0) & (position < len(periods))))
     bad = index.isna() & (raw != "")
     if periods:
         shown = ", ".join(periods[:3]) + (" …" if len(periods) > 3 else "")
-        for row, value in zip(rows[bad], raw[bad]):
+        for row, value in zip(rows[bad], written[bad]):
             problems.append(Problem(label, f"unknown period; expected a label from network.yaml ({shown}) or a position 1–{len(periods)}", row=int(row), column="period", value=value))
     # -1: blank (every period); -2: unreadable (reported; kept out of later checks)
     return index.where(~bad, -2).fillna(-1).astype(int)
@@ -624,7 +790,7 @@ class Network:
       link_periods   link, period, capacity_t (inf = unlimited), cost_cny_per_t
       supply         node, product, period, capacity_t (inf), cost_cny_per_t, min_t
       demand         node, product, period, demand_t, penalty_cny_per_t (NaN = profile default)
-      storage        node, product, initial_t, end_t (NaN = profile rule)
+      storage        node, product, initial_t, end_t (NaN = profile rule) (+ extra columns)
       storage_periods node, product, period, safety_t, holding_cny_per_t
       storage_capacity node, period, capacity_t (shared by all products; inf = unlimited)
     """
@@ -727,7 +893,7 @@ def expand(ds: Dataset) -> Network:
     t = ds.tables
     modes = DEFAULT_MODES.copy()
     if "modes" in t:
-        own = t["modes"].drop(columns="row")[list(DEFAULT_MODES.columns)]
+        own = t["modes"].drop(columns="row")[list(DEFAULT_MODES.columns)].astype({"truck": bool, "clean": bool})
         modes = pd.concat([own, modes[~modes["mode"].isin(own["mode"])]], ignore_index=True)
 
     link_rows = per_period(t["links"][["row", "id", "period", "capacity_t", "cost_cny_per_t"]], ["id"], T)
@@ -751,7 +917,8 @@ def expand(ds: Dataset) -> Network:
         rows = per_period(pd.DataFrame(columns=[c.name for c in TABLES["storage"].columns]).astype(
             {"capacity_t": float, "initial_t": float, "safety_t": float, "holding_cny_per_t": float, "end_t": float, "period": int}
         ), ["node", "product"], T)
-    storage = rows.drop_duplicates(["node", "product"])[["node", "product", "initial_t", "end_t"]].reset_index(drop=True)
+    extra = [c for c in rows.columns if c not in TABLES["storage"].by_name and c != "row"]  # the data set's own columns
+    storage = rows.drop_duplicates(["node", "product"])[["node", "product", "initial_t", "end_t", *extra]].reset_index(drop=True)
     storage["initial_t"] = storage["initial_t"].fillna(0.0)
     storage_periods = rows[["node", "product", "period", "safety_t", "holding_cny_per_t"]].fillna(
         {"safety_t": 0.0, "holding_cny_per_t": 0.0}

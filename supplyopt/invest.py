@@ -28,9 +28,6 @@ Savings over the horizon are scaled to a year by × 365 / horizon_days.
 from __future__ import annotations
 
 import copy
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -520,24 +517,11 @@ def invest(network, budget: float, model=None, scenario=None, max_mine_truck_sha
 
 # --------------------------------------------------------------------------- writing
 def write_folder(out_dir: str | Path, files: dict[str, str | bytes]) -> Path:
-    """Write ``files`` (name -> text or bytes) into ``out_dir`` atomically: into a temporary
-    folder beside it, then swapped in by report.replace_dir (as the results folder is)."""
-    from .report import _remove_leftovers, replace_dir
+    """Write ``files`` (name -> text or bytes) into ``out_dir`` atomically, marked as a
+    results folder (report.write_folder)."""
+    from .report import write_folder as write
 
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(out_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
-    try:
-        for name, content in sorted(files.items()):
-            mode = "wb" if isinstance(content, bytes) else "w"
-            with open(tmp / name, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as f:
-                f.write(content)
-        replace_dir(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
+    return write(out_dir, {name: c if isinstance(c, bytes) else c.encode("utf-8") for name, c in files.items()})
 
 
 # --------------------------------------------------------------------------- terminal

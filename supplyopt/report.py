@@ -7,6 +7,12 @@ runs on the same inputs are the wall-clock figures ``build_s`` and ``solve_s`` i
 
 Atomic: everything is written to a hidden temporary folder beside the target, which is then
 renamed into place; a crash leaves either the previous results or none, never half.
+
+Safe: every results folder carries a marker file (:data:`MARKER`); an existing folder is
+replaced only when it carries the marker or is empty. :func:`check_out_dir` refuses, before any
+solving, a folder that holds anything else, the input data set (or a folder inside or around
+it), the working folder and a path under a regular file. Folders are created with the user's
+umask, so colleagues on a shared server can read results as they read the user's other files.
 """
 
 from __future__ import annotations
@@ -24,9 +30,57 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .data import DataError, Problem
 from .results import Plan
 
 TABLE_FILES = ("flows", "production", "stocks", "unmet", "prices", "nodes")
+MARKER = ".supplyopt-results"  # in every results folder: this tool wrote it and may replace it
+MARKER_TEXT = "This folder was written by supplyopt. A later run with the same --out replaces it whole.\n"
+
+
+def check_out_dir(out: str | Path, protected_paths=()) -> Path:
+    """``out`` resolved, or :class:`DataError` (exit 2) when writing results there could lose
+    something: an existing file or a folder not written by supplyopt (no marker, not empty),
+    the working folder or one above it, a path under a regular file, or any of
+    ``protected_paths`` (the data set, profile and scenario files) — the same path, inside
+    it, or containing it. Call it before solving; :func:`replace_dir` checks again."""
+    label = str(out)
+    target = Path(out).resolve()
+    problems = []
+    here = Path.cwd().resolve()
+    if target == here or target in here.parents:
+        problems.append(Problem(label, "is the working folder (or a folder above it); results replace their folder whole, so give a new folder such as results/run1"))
+    for given in protected_paths:
+        if not given:
+            continue
+        inp = Path(given).resolve()
+        if target == inp or target in inp.parents:
+            problems.append(Problem(label, f"holds the input {given!r}: results replace their folder whole and would delete it; give a folder outside the input"))
+        elif inp in target.parents:
+            problems.append(Problem(label, f"is inside the input {given!r}; write results outside the input"))
+    up = Path(out).absolute()
+    for parent in [up, *up.parents]:
+        if parent.exists() or parent.is_symlink():
+            if parent != up and not parent.is_dir():
+                problems.append(Problem(label, f"is under {parent}, which is a file, not a folder; give a folder path"))
+            break
+    if not problems and up.exists():
+        problems += _replaceable(up, label)
+    if problems:
+        raise DataError(problems)
+    return target
+
+
+def _replaceable(folder: Path, label: str) -> list[Problem]:
+    """Problems with replacing an existing ``folder`` by a new results folder."""
+    if not folder.is_dir():
+        return [Problem(label, "exists and is a file, not a folder; give a folder path for the results")]
+    if (folder / MARKER).is_file() or not any(folder.iterdir()):
+        return []
+    ours = {f"{name}.csv" for name in TABLE_FILES} | {"summary.json", "run.log"}
+    if (folder / "summary.json").is_file() and all(p.name in ours for p in folder.iterdir()):
+        return []  # written before results carried the marker: nothing but our own files
+    return [Problem(label, f"exists and was not written by supplyopt (it has no {MARKER} file); results replace their folder whole, so give a new folder (or one an earlier run wrote), or remove it yourself")]
 
 
 def versions() -> dict:
@@ -93,10 +147,13 @@ def write_results(out_dir: str | Path, plan: Plan, summary: dict, log_lines: lis
     """Write summary.json, the CSV tables and run.log into ``out_dir``, atomically;
     ``extra`` maps further file names to their text (a workflow's own tables)."""
     out_dir = Path(out_dir)
+    check_out_dir(out_dir)
+    out_dir = out_dir.absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(out_dir)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
     try:
+        mark_results(tmp)
         for name in TABLE_FILES:
             (tmp / f"{name}.csv").write_text(csv_text(getattr(plan, name)), encoding="utf-8")
             _test_kill_point(f"after-{name}")
@@ -120,6 +177,7 @@ def write_folder(out_dir: str | Path, files: dict[str, bytes]) -> Path:
     _remove_leftovers(out_dir)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
     try:
+        mark_results(tmp)
         for name, content in sorted(files.items()):
             path = tmp / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,11 +215,29 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def mark_results(folder: Path) -> None:
+    """Make a freshly made (``tempfile.mkdtemp``, mode 0700) folder a results folder: the
+    user's umask for its mode, and the marker that lets a later run replace it. Every command
+    that writes a results folder through :func:`replace_dir` calls this on its new folder."""
+    os.chmod(folder, 0o777 & ~_umask())
+    (folder / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def replace_dir(new: Path, target: Path) -> None:
     """Put folder ``new`` at ``target``; an existing target is moved aside first and removed
-    only once the new one is in place."""
+    only once the new one is in place. Only a folder that carries :data:`MARKER` (or is
+    empty) is replaced; anything else raises :class:`DataError`."""
     old = None
-    if target.exists():
+    if target.exists() or target.is_symlink():
+        problems = [] if target.is_symlink() and not target.exists() else _replaceable(target, str(target))
+        if problems:
+            raise DataError(problems)
         old = target.parent / f".{target.name}.old-{os.getpid()}"
         if old.exists():
             shutil.rmtree(old)
@@ -232,16 +308,12 @@ def format_kpis(summary: dict, plan: Plan) -> str:
 
 def _busiest_links(plan: Plan, n: int = 5) -> pd.DataFrame:
     """Links (or, where the data set names corridors, the busiest link of each corridor)
-    ranked by tonnes entering over capacity across the horizon."""
-    f = plan.flows.dropna(subset=["utilisation"])
-    if f.empty:
-        return f
-    keys = ["link", "mode"] + (["corridor"] if "corridor" in f else [])
-    week = f.groupby(keys + ["period"], sort=True).agg(flow_t=("flow_t", "sum"), capacity_t=("capacity_t", "first"), peak=("utilisation", "first")).reset_index()
-    link = week.groupby(keys, sort=True).agg(flow_t=("flow_t", "sum"), capacity_t=("capacity_t", "sum"), peak=("peak", "max")).reset_index()
-    link["mean"] = link["flow_t"] / link["capacity_t"]
-    link["period"] = link.merge(week.sort_values("peak", ascending=False, kind="stable").drop_duplicates("link")[["link", "period"]], on="link")["period"].to_numpy()
-    ranked = link.sort_values(["mean", "link"], ascending=[False, True], kind="stable")
+    ranked by tonnes entering over capacity across the horizon, every period counted
+    (``Plan.link_use``)."""
+    link = plan.link_use
+    if link is None or link.empty:
+        return pd.DataFrame()
+    ranked = link[link["flow_t"] > 0].sort_values(["mean", "link"], ascending=[False, True], kind="stable")
     if "corridor" in ranked:
         ranked = ranked.drop_duplicates("corridor")
     return ranked.head(n)

@@ -2,14 +2,21 @@
 
 Tables (one row per key; units in the column names):
   flows       link, product, period, from, to, mode, flow_t, capacity_t, utilisation,
-              cost_cny, tkm, co2_t (+ the data set's own link columns; links with flow only)
+              cost_cny, distance_km, tkm, co2_t, truck, clean (+ the data set's own link
+              columns; links with flow only)
   production  mine, product, period, production_t, min_t, capacity_t, utilisation, cost_cny
   stocks      node, product, period, stock_t, capacity_t, safety_t, safety_shortfall_t,
               days_of_cover, cover_status
   unmet       node, product, period, demand_t, delivered_t, unmet_t, penalty_cny_per_t
   prices      kind, id, product, period, price_cny_per_t — shadow prices of binding link and
               storage capacities (CNY saved per extra tonne of capacity) and the marginal cost
-              of delivering one more tonne at each demand node and period
+              of delivering one more tonne at each demand node and period. A capacity is
+              listed only where one more tonne of it would lower the cost (price ≠ 0): a link
+              or store that is full but whose extra tonne would save nothing (a degenerate
+              bound: the plan would not use it) shows as utilisation 1 in flows.csv/stocks.csv.
+  link_use    (not written; the terminal's busiest links) link, mode, flow_t and capacity_t
+              summed over every period with a finite capacity, mean = flow_t ÷ capacity_t,
+              peak utilisation and its period
   nodes       id, name, kind, region, lon, lat — the data set's nodes, so that a report
               (maps, groupings by kind and region) needs only the results folder
 """
@@ -28,6 +35,7 @@ from .options import Options
 from .solve import Solution
 
 TOL = 1e-6  # tonnes: below this a flow or stock is reported as zero
+PRICE_TOL = 1e-6  # CNY per t: below this a shadow price is solver noise, reported as zero
 
 
 @dataclass
@@ -45,6 +53,7 @@ class Plan:
     summary: dict = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    link_use: pd.DataFrame | None = None  # not written; the terminal's busiest links
     nodes: pd.DataFrame | None = None  # id, name, kind, region, lon, lat (written as nodes.csv)
 
     def __post_init__(self):
@@ -77,7 +86,7 @@ def build_plan(net: Network, opt: Options, lp: LinearProgram, sol: Solution) -> 
     prices = _prices(lp, sol, labels)
     kpis = _kpis(net, lp, sol, flows, production, unmet, stocks)
     nodes = net.nodes.reindex(columns=list(NODE_COLUMNS)).sort_values("id", kind="stable").reset_index(drop=True)
-    return Plan(kpis, flows, production, stocks, unmet, prices, nodes=nodes)
+    return Plan(kpis, flows, production, stocks, unmet, prices, link_use=_link_use(lp, sol, labels), nodes=nodes)
 
 
 def _label(frame: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
@@ -103,14 +112,35 @@ def _flows(lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
         "capacity_t": np.where(np.isfinite(cap), cap, np.nan),
         "utilisation": np.where(np.isfinite(cap) & (cap > 0), link_total / np.where(cap > 0, cap, 1), np.nan),
         "cost_cny": flow_t * fi["cost_cny_per_t"].to_numpy(),
+        "distance_km": fi["distance_km"].to_numpy(float),
         "tkm": flow_t * fi["distance_km"].to_numpy(),
         "co2_t": flow_t * fi["co2_t_per_t"].to_numpy(),
+        "truck": fi["truck"].to_numpy(bool),
+        "clean": fi["clean"].to_numpy(bool),
     })
     standard = {"link", "product", "period", "from", "to", "mode", "capacity_t", "cost_cny_per_t", "distance_km", "efficiency",
                 "n_products", "truck", "clean", "co2_kg_per_tkm", "truck_tkm_per_t", "co2_t_per_t", "from_code", "to_code", "train_t"}
     for col in [c for c in fi.columns if c not in standard]:  # the data set's own link columns (corridor …)
         out[col] = fi[col].to_numpy()
     return _label(out[out["flow_t"] > TOL], labels).reset_index(drop=True)
+
+
+def _link_use(lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
+    """How full each link is over the horizon: tonnes entering (all products) and capacity
+    summed over every period in which the link has a finite capacity — weeks without flow
+    count, so a link full in 12 of 13 weeks is 92 % used — plus the peak week."""
+    fi = lp.variables["flow"].index
+    keys = ["link", "mode"] + (["corridor"] if "corridor" in fi else [])
+    per = fi[keys + ["period", "capacity_t"]].assign(flow_t=values(lp, sol, "flow"))
+    week = per.groupby(keys + ["period"], sort=True).agg(flow_t=("flow_t", "sum"), capacity_t=("capacity_t", "first")).reset_index()
+    week = week[np.isfinite(week["capacity_t"])]
+    week["peak"] = np.where(week["capacity_t"] > 0, week["flow_t"] / week["capacity_t"].where(week["capacity_t"] > 0, 1.0), np.nan)
+    link = week.groupby(keys, sort=True).agg(flow_t=("flow_t", "sum"), capacity_t=("capacity_t", "sum"), peak=("peak", "max")).reset_index()
+    link = link[link["capacity_t"] > 0].reset_index(drop=True)
+    link["mean"] = link["flow_t"] / link["capacity_t"]
+    top = week.sort_values(["peak", "period"], ascending=[False, True], kind="stable").drop_duplicates("link").set_index("link")["period"]
+    link["period"] = labels.to_numpy()[link["link"].map(top).to_numpy(int)] if len(link) else pd.Series(dtype=str)
+    return link
 
 
 def _flow_flags(net: Network, flows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -211,7 +241,9 @@ def _prices(lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame
     pos = demand.merge(bal.index.assign(_pos=np.arange(bal.size)), on=["node", "product", "period"], how="left")["_pos"].to_numpy()
     parts.append(pd.DataFrame({"kind": "delivery", "id": demand["node"], "product": demand["product"], "period": demand["period"], "price_cny_per_t": sol.row_dual[bal.start + pos]}))
     out = pd.concat(parts, ignore_index=True)
-    out["price_cny_per_t"] = np.where(np.abs(out["price_cny_per_t"]) < 1e-9, 0.0, out["price_cny_per_t"])
+    out["price_cny_per_t"] = np.where(np.abs(out["price_cny_per_t"]) < PRICE_TOL, 0.0, out["price_cny_per_t"])
+    # a full capacity whose extra tonne saves nothing is degenerate, not binding: left out
+    out = out[(out["kind"] == "delivery") | (out["price_cny_per_t"] != 0)].reset_index(drop=True)
     return _label(out, labels)
 
 

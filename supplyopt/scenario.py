@@ -5,11 +5,16 @@ names: a corridor under maintenance, mines stopped for inspection, a cold wave, 
 closed by a storm. The format is documented in ``docs/scenarios.md``. Edits act on the
 expanded per-period tables of a :class:`~supplyopt.data.Network`; the input network is left
 unchanged and a changed copy is returned.
+
+Several scenario files (``--scenario a.yaml --scenario b.yaml``, or ``include:`` inside a
+file) combine into one :class:`Scenario` whose edits apply in order: included files first,
+then the including file's own edits, then the next file given.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,40 +46,91 @@ EDITS = {
 }
 
 
+# Planner words for the network tables that edits change (messages never name internal tables).
+TABLE_WORDS = {
+    "link_periods": "links.csv (link rows by period)",
+    "supply": "supply.csv (mine rows by period)",
+    "demand": "demand.csv (demand rows by period)",
+    "storage": "storage.csv",
+    "storage_periods": "storage.csv (storage rows by period)",
+    "storage_capacity": "storage.csv (storage capacity by node and period)",
+}
+
+
 @dataclass
 class Scenario:
+    """Edits to apply in order. ``paths`` lists every file read (includes too, in the
+    order read) and ``sha256`` their hashes; ``origins`` says, for each edit, the file and
+    position it came from (for messages)."""
+
     name: str
     description: str
     edits: list[dict]
     path: str
-    paths: list[str] = field(default_factory=list)  # every file it came from, in order
+    paths: list[str] = field(default_factory=list)
+    sha256: dict[str, str] = field(default_factory=dict)
+    origins: list[tuple[str, str]] = field(default_factory=list)
+
+    def record(self) -> dict:
+        """What ``summary.json`` records: every scenario file with its SHA-256, in order."""
+        return {"name": self.name, "path": self.paths[0] if len(self.paths) == 1 else None, "sha256": self.sha256.get(self.paths[0]) if len(self.paths) == 1 else None,
+                "files": [{"path": p, "sha256": self.sha256[p]} for p in self.paths]}
+
+
+def no_scenario_record() -> dict:
+    return {"name": None, "path": None, "sha256": None, "files": []}
+
+
+def load_scenarios(paths: list[str | Path]) -> Scenario:
+    """Several scenario files combined into one, their edits applied in the order given."""
+    return combine_scenarios([load_scenario(p) for p in paths])
 
 
 def combine_scenarios(parts: list[Scenario]) -> Scenario:
-    """Several scenarios as one whose edits apply in the given order (each edit keeps the
-    file it came from, for messages)."""
+    """Several scenarios as one whose edits apply in the given order; each edit keeps the
+    file and position it came from, for messages."""
     if len(parts) == 1:
         return parts[0]
-    edits = [{**e, "_file": e.get("_file", s.path)} for s in parts for e in s.edits]
-    paths = [p for s in parts for p in (s.paths or [s.path])]
-    return Scenario(" + ".join(s.name for s in parts), "; ".join(s.description for s in parts if s.description), edits, parts[0].path, paths)
+    combined = Scenario(" + ".join(p.name for p in parts), "; ".join(p.description for p in parts if p.description), [], str(parts[0].path))
+    for part in parts:
+        combined.edits += part.edits
+        combined.origins += part.origins or [(part.path, f"edits[{i}]") for i in range(1, len(part.edits) + 1)]
+        combined.paths += part.paths
+        combined.sha256.update(part.sha256)
+    return combined
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario file; format problems raise :class:`DataError`."""
+def load_scenario(path: str | Path, _seen: tuple[str, ...] = ()) -> Scenario:
+    """Read a scenario file and the files it includes; format problems raise :class:`DataError`."""
     label = str(path)
     file = Path(path)
     if not file.is_file():
         raise DataError([Problem(label, "scenario file not found; expected a YAML file such as scenarios/cold_wave.yaml")])
+    here = str(file.resolve())
+    if here in _seen:
+        raise DataError([Problem(label, "includes itself (directly or through another file); remove the cycle", column="include")])
     problems: list[Problem] = []
     raw = read_yaml(file, label, problems)
     if problems:
         raise DataError(problems)
-    if not isinstance(raw, dict) or not isinstance(raw.get("edits"), list):
-        raise DataError([Problem(label, "expected a mapping with name, description and a list of edits")])
+    if not isinstance(raw, dict) or not isinstance(raw.get("edits", []), list) or not ("edits" in raw or "include" in raw):
+        raise DataError([Problem(label, "expected a mapping with name, description, include (optional) and a list of edits")])
     for key in raw:
-        if key not in ("name", "description", "edits"):
-            problems.append(Problem(label, "unknown key; expected name, description, edits", column=str(key)))
+        if key not in ("name", "description", "edits", "include"):
+            problems.append(Problem(label, "unknown key; expected name, description, include, edits", column=str(key)))
+    includes = raw.get("include") or []
+    includes = includes if isinstance(includes, list) else [includes]
+    included = []
+    for inc in includes:
+        if not isinstance(inc, str) or not inc.strip():
+            problems.append(Problem(label, "expected a scenario file path (relative to this file) or a list of them", column="include", value=inc))
+            continue
+        target = file.parent / inc
+        if not target.is_file():
+            problems.append(Problem(label, f"included scenario file not found (looked for {target})", column="include", value=inc))
+            continue
+        included.append(load_scenario(target, _seen + (here,)))
+    raw.setdefault("edits", [])
     for i, edit in enumerate(raw["edits"], start=1):
         where = f"edits[{i}]"
         if not isinstance(edit, dict):
@@ -95,7 +151,17 @@ def load_scenario(path: str | Path) -> Scenario:
             problems.append(Problem(label, "expected a mapping of column: value (or list of values)", column=f"{where}.where", value=edit.get("where")))
     if problems:
         raise DataError(problems)
-    return Scenario(str(raw.get("name") or file.stem), str(raw.get("description") or ""), raw["edits"], label, [label])
+    own = Scenario(str(raw.get("name") or file.stem), str(raw.get("description") or ""), [], label)
+    for part in included:
+        own.edits += part.edits
+        own.origins += part.origins
+        own.paths += [p for p in part.paths if p not in own.paths]
+        own.sha256.update(part.sha256)
+    own.edits += raw["edits"]
+    own.origins += [(label, f"edits[{i}]") for i in range(1, len(raw["edits"]) + 1)]
+    own.paths.append(label)
+    own.sha256[label] = hashlib.sha256(file.read_bytes()).hexdigest()
+    return own
 
 
 def apply_scenario(net: Network, scenario: Scenario) -> Network:
@@ -108,10 +174,11 @@ def apply_scenario(net: Network, scenario: Scenario) -> Network:
     for name in ("link_periods", "supply", "demand", "storage", "storage_periods", "storage_capacity"):
         setattr(out, name, getattr(net, name).copy())
     problems: list[Problem] = []
-    for i, edit in enumerate(scenario.edits, start=1):
+    origins = scenario.origins or [(scenario.path, f"edits[{i}]") for i in range(1, len(scenario.edits) + 1)]
+    for edit, (label, where) in zip(scenario.edits, origins):
         target = EDITS[edit["what"]]
         frame = getattr(out, target.table)
-        chosen = _select(out, frame, target, edit, edit.get("_file", scenario.path), f"edits[{i}]", problems)
+        chosen = _select(out, frame, target, edit, label, where, problems)
         if chosen is None:
             continue
         values = frame.loc[chosen, target.column].to_numpy(float)
@@ -130,8 +197,9 @@ def apply_scenario(net: Network, scenario: Scenario) -> Network:
 
 def _attributes(net: Network, frame: pd.DataFrame, target: Target) -> pd.DataFrame:
     """The rows with the columns selectors may use: the table's own, the link's or the
-    node's (``kind``, ``region``, ``name``), ``id`` for the thing's id, and for links the
-    ends' ``from_kind``, ``from_region``, ``to_kind``, ``to_region``."""
+    node's (``kind``, ``region``, ``name``), ``id`` for the thing's id, for links the
+    ends' ``from_kind``, ``from_region``, ``to_kind``, ``to_region``, and for storage edits
+    the storage table's own extra columns."""
     nodes = net.nodes.set_index("id")
     if target.key == "link":
         links = net.links.drop(columns=["products"]).rename(columns={"id": "link"})
@@ -142,6 +210,10 @@ def _attributes(net: Network, frame: pd.DataFrame, target: Target) -> pd.DataFra
         attrs["id"] = attrs["link"]
     else:
         attrs = frame.reset_index(drop=True).copy()
+        if target.table.startswith("storage"):  # storage.csv's own columns, whichever storage table is edited
+            on = ["node", "product"] if "product" in attrs else ["node"]
+            extra = net.storage.drop(columns=[c for c in net.storage.columns if c in attrs and c not in on]).drop_duplicates(on)
+            attrs = attrs.merge(extra, on=on, how="left")
         for col in nodes.columns:
             if col not in attrs:
                 attrs[col] = attrs["node"].map(nodes[col]).to_numpy()
@@ -155,9 +227,21 @@ def _select(net, frame, target, edit, label, where, problems) -> pd.Index | None
     mask = pd.Series(True, index=frame.index)
     for col, wanted in (edit.get("where") or {}).items():
         if col not in attrs:
-            problems.append(Problem(label, f"unknown selector column; expected one of {', '.join(sorted(map(str, attrs.columns)))}", column=f"{where}.where.{col}"))
+            from .matching import looks_like
+
+            close = [str(c) for c in attrs.columns if looks_like(str(col), str(c))]
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(Problem(label, f"unknown selector column{hint}; expected one of {', '.join(sorted(map(str, attrs.columns)))}", column=f"{where}.where.{col}"))
             return None
         wanted = wanted if isinstance(wanted, list) else [wanted]
+        present = set(attrs[col].astype(str))
+        unmatched = [w for w in wanted if str(w) not in present]
+        if unmatched and len(unmatched) < len(wanted):  # a list partly matching would silently edit fewer rows
+            for w in unmatched:
+                close = [v for v in sorted(present) if v.casefold() == str(w).casefold()]
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                problems.append(Problem(label, f"value {w!r} of the list matches no row of {TABLE_WORDS[target.table]}{hint}; every value in a list must exist", column=f"{where}.where.{col}", value=w))
+            return None
         mask &= attrs[col].astype(str).isin([str(w) for w in wanted])
     if "periods" in edit:
         if not target.periodic:
@@ -175,6 +259,6 @@ def _select(net, frame, target, edit, label, where, problems) -> pd.Index | None
                 return None
         mask &= frame["period"].isin(index)
     if not mask.any():
-        problems.append(Problem(label, f"selects nothing in {target.table}; check the values against the data set", column=f"{where}.where", value=edit.get("where")))
+        problems.append(Problem(label, f"selects nothing in {TABLE_WORDS[target.table]}; check the values against the data set", column=f"{where}.where", value=edit.get("where")))
         return None
     return frame.index[mask.to_numpy()]

@@ -39,6 +39,7 @@ def _check(ds: Dataset) -> tuple[list[Problem], Network | None]:
         problems += _duplicates(frame, name, ds)
         problems += _period_rows(frame, name, ds)
     problems += _nodes(t["nodes"], ds)
+    problems += _case_variants(ds)
     problems += _references(ds)
     problems += _links(t["links"], ds)
     problems += _supply(t["supply"], ds)
@@ -59,7 +60,7 @@ _FILE_ORDER = {name: i for i, name in enumerate(["network"] + list(TABLES))}
 
 def _reading_order(p: Problem) -> tuple:
     """Errors before warnings, then files in the order a reader meets them, then rows."""
-    table = p.file.split("[")[-1].rstrip("]").removesuffix(".csv").removesuffix(".yaml")
+    table = p.file.split("[")[-1].rstrip("]").lower().removesuffix(".csv").removesuffix(".yaml")
     return (p.severity != "error", _FILE_ORDER.get(table, 99), p.row or 0)
 
 
@@ -148,6 +149,39 @@ def _nodes(nodes: pd.DataFrame, ds: Dataset) -> list[Problem]:
         off = (nodes[col] < lo) | (nodes[col] > hi)
         for row, v in zip(nodes.loc[off, "row"], nodes.loc[off, col]):
             out.append(Problem(label, f"out of range; expected degrees between {lo} and {hi}", row=int(row), column=col, value=v))
+    return out
+
+
+def _case_variants(ds: Dataset) -> list[Problem]:
+    """Ids, products, modes and regions that differ only in case (``mine_a`` and ``Mine_A``):
+    the tool matches them exactly, so they would silently be two different things. Ids,
+    products and modes are errors; regions (only used to select rows) are warnings."""
+    t = ds.tables
+    out = []
+    checks = [("nodes", "id", "node id", "error"), ("links", "id", "link id", "error"), ("nodes", "region", "region", "warning")]
+    for name, col, what, severity in checks:
+        frame = t[name].drop_duplicates(col)
+        frame = frame[frame[col] != ""]
+        first = {}
+        for row, value in zip(frame["row"], frame[col]):
+            key = value.casefold()
+            if key in first and first[key][1] != value:
+                out.append(Problem(ds.sources[name], f"{what} differs from {first[key][1]!r} (row {first[key][0]}) only in case; names are case-sensitive, so these are two different {what}s: use one spelling", row=int(row), column=col, value=value, severity=severity))
+            first.setdefault(key, (int(row), value))
+    seen: dict[str, tuple[str, str, int]] = {}
+    uses = [(n, "product") for n in ("supply", "demand", "storage") if n in t] + ([("modes", "mode")] if "modes" in t else [])
+    for mode in DEFAULT_MODES["mode"]:
+        seen.setdefault("mode:" + mode.casefold(), (mode, "built-in modes", 0))
+    for name, col in uses:
+        kind = "mode" if col == "mode" else "product"
+        frame = t[name].drop_duplicates(col)
+        for row, value in zip(frame["row"], frame[col]):
+            key = f"{kind}:{value.casefold()}"
+            if key in seen and seen[key][0] != value:
+                spelled, where, first_row = seen[key]
+                at = f"{where} row {first_row}" if first_row else where
+                out.append(Problem(ds.sources[name], f"{kind} differs from {spelled!r} ({at}) only in case; names are case-sensitive, so these would be two different {kind}s: use one spelling", row=int(row), column=col, value=value))
+            seen.setdefault(key, (value, ds.sources[name], int(row)))
     return out
 
 

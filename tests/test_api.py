@@ -82,7 +82,7 @@ def test_several_scenarios_apply_in_order(tmp_path):
     ba = supplyopt.solve(net, scenario=[b, a])
     assert ab.summary["demand_t"] == 0  # the last edit wins: set 0 after doubling
     assert ba.summary["demand_t"] == 0  # doubling zero is zero
-    assert ab.summary["scenario"]["paths"] == [str(a), str(b)]
+    assert [f["path"] for f in ab.summary["scenario"]["files"]] == [str(a), str(b)]
 
 
 def test_options_object_and_overrides():

@@ -6,8 +6,9 @@ or a workbook built from it) with one kind of mistake, plus ``expect.yaml``:
     mistake: what is wrong (for people)
     command: validate | solve        (solve writes to --out under tmp_path)
     model: profile.yaml              (optional, passed as --model, inside the case folder)
+    scenario: [a.yaml, b.yaml]       (optional, each passed as --scenario, inside the case folder)
     dataset: network.xlsx            (optional, data set path inside the case folder)
-    exit: 2
+    exit: 2                          (0 for a slip read as meant with a warning)
     must_mention: [file, "row N", column, value]   (substrings of stdout + stderr)
 
 The CLI runs as a subprocess, as a planner would run it. The runs of all selected cases are
@@ -49,6 +50,8 @@ def _command(name: str, out_root: Path) -> tuple[list[str], Path | None]:
         cmd += ["--out", str(out)]
         if exp.get("model"):
             cmd += ["--model", str(case / exp["model"])]
+        for scenario in exp.get("scenario") or []:
+            cmd += ["--scenario", str(case / scenario)]
     return cmd, out
 
 
@@ -97,8 +100,10 @@ def test_bad_input(case, runs, tmp_path):
     assert proc.returncode == exp["exit"], shown
     missing = [s for s in exp["must_mention"] if str(s) not in output]
     assert not missing, f"not mentioned: {missing}\n{shown}"
-    if out is not None:
+    if out is not None and exp["exit"] != 0:
         assert not out.exists(), f"{out} was written although the input is invalid\n{shown}"
+    if exp["exit"] == 0:
+        assert "warning" in output, f"a slip read as meant must be reported as a warning\n{shown}"
 
 
 def test_utf8_bom_is_accepted(tmp_path):

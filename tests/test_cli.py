@@ -83,7 +83,7 @@ def test_engines_agree_through_the_cli(tmp_path):
 
 def test_existing_results_are_replaced_whole_and_kept_on_failure(tmp_path):
     out = tmp_path / "res"
-    out.mkdir()
+    assert run("solve", WINTER, "--out", out, "--quiet")[0] == 0  # a results folder (it carries the marker)
     (out / "stale.txt").write_text("old")
     assert run("solve", WINTER, "--out", out, "--quiet")[0] == 0
     assert not (out / "stale.txt").exists() and (out / "summary.json").exists()

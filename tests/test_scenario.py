@@ -75,3 +75,86 @@ def test_bundled_shanxi_scenarios_select_something_and_bite():
         sol = make_engine(build_lp(changed, opt), opt, changed.periods).solve()
         assert sol.status == "optimal", path.name
         assert sol.objective != pytest.approx(base, rel=1e-9), f"{path.name} changes nothing"
+
+
+def test_several_scenarios_apply_in_order_and_are_all_recorded(tmp_path):
+    from supplyopt.scenario import load_scenarios
+
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump({"name": "a", "edits": [{"what": "demand", "where": {"id": "plant_coast"}, "scale": 0.5}]}))
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump({"name": "b", "edits": [{"what": "demand", "where": {"id": "plant_coast"}, "scale": 0.5}]}))
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump({"name": "c", "include": "a.yaml", "edits": [{"what": "demand", "where": {"id": "plant_coast"}, "set": 1000}]}))
+    net = winter()
+    before = net.demand.loc[net.demand["node"] == "plant_coast", "demand_t"].to_numpy()
+    both = load_scenarios([tmp_path / "a.yaml", tmp_path / "b.yaml"])
+    after = apply_scenario(net, both).demand.loc[net.demand["node"] == "plant_coast", "demand_t"].to_numpy()
+    assert (after == before * 0.25).all()  # both applied: 0.5 × 0.5, not only the last
+    assert [f["path"] for f in both.record()["files"]] == [str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")]
+    assert all(len(f["sha256"]) == 64 for f in both.record()["files"])
+    # include: a.yaml first, then c's own edit; b after c scales the set value
+    chain = load_scenarios([tmp_path / "c.yaml", tmp_path / "b.yaml"])
+    after = apply_scenario(net, chain).demand.loc[net.demand["node"] == "plant_coast", "demand_t"].to_numpy()
+    assert (after == 500).all()
+    assert [f["path"] for f in chain.record()["files"]] == [str(tmp_path / "a.yaml"), str(tmp_path / "c.yaml"), str(tmp_path / "b.yaml")]
+
+
+def test_storage_extra_columns_select_and_messages_name_data_files(tmp_path):
+    import shutil
+
+    data = tmp_path / "w"
+    shutil.copytree(REPO / "data/examples/winter", data)
+    text = (data / "storage.csv").read_text().splitlines()
+    text = [text[0] + ",storage_kind"] + [ln + (",reserve" if ln.startswith("reserve") else ",other") for ln in text[1:]]
+    (data / "storage.csv").write_text("\n".join(text) + "\n")
+    net = validate(read_dataset(data))
+    out = apply_scenario(net, scenario(tmp_path, [
+        {"what": "safety_stock", "where": {"storage_kind": "reserve"}, "set": 0},
+        {"what": "storage_capacity", "where": {"storage_kind": "reserve"}, "scale": 2},
+        {"what": "initial_stock", "where": {"storage_kind": "reserve"}, "set": 10},
+    ]))
+    sp = out.storage_periods.set_index("node")["safety_t"]
+    assert (sp["reserve"] == 0).all() and (sp["port"] == 1500).all()
+    cap = out.storage_capacity.set_index("node")["capacity_t"]
+    assert (cap["reserve"] == 16000).all() and (cap["port"] == 10000).all()
+    assert out.storage.set_index("node").loc["reserve", "initial_t"] == 10
+    with pytest.raises(DataError) as err:
+        apply_scenario(net, scenario(tmp_path, [{"what": "link_capacity", "where": {"id": "nope"}, "scale": 1}]))
+    message = str(err.value.problems[0])
+    assert "links.csv" in message and "link_periods" not in message
+
+
+def test_cli_applies_every_scenario_flag_and_records_it(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    for name, factor in (("a", 0.5), ("b", 0.5)):
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({"name": name, "edits": [{"what": "demand", "scale": factor}]}))
+    runs = {}
+    for label, flags in (("one", ["--scenario", tmp_path / "a.yaml"]), ("two", ["--scenario", tmp_path / "a.yaml", "--scenario", tmp_path / "b.yaml"])):
+        proc = subprocess.run([sys.executable, "-m", "supplyopt.cli", "solve", REPO / "data/examples/winter", "--out", tmp_path / label, "--quiet", *flags],
+                              cwd=REPO, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        runs[label] = json.loads((tmp_path / label / "summary.json").read_text())
+    assert runs["two"]["demand_t"] == pytest.approx(runs["one"]["demand_t"] / 2)  # both applied, in order
+    assert [f["path"] for f in runs["two"]["scenario"]["files"]] == [str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")]
+    assert "solve solve" not in (tmp_path / "two" / "run.log").read_text()
+
+
+def test_a_list_selector_with_a_value_that_matches_nothing_is_an_error(tmp_path):
+    # [station_plant, Port_Coast]: the second is a case slip; editing only the first would be silent
+    with pytest.raises(DataError) as err:
+        apply_scenario(winter(), scenario(tmp_path, [{"what": "link_capacity", "where": {"id": ["station_plant", "Station_Port"]}, "scale": 0.5}]))
+    message = str(err.value.problems[0])
+    assert "'Station_Port'" in message and "did you mean 'station_port'" in message
+
+
+@pytest.mark.parametrize("flag, a, b", [("--model", "models/default.yaml", "models/clean_transport.yaml"), ("--out", "x1", "x2"), ("--engine", "highs", "pyomo")])
+def test_single_value_options_given_twice_are_refused(tmp_path, flag, a, b):
+    import subprocess
+    import sys
+
+    a, b = (str(tmp_path / v) if flag == "--out" else v for v in (a, b))
+    proc = subprocess.run([sys.executable, "-m", "supplyopt.cli", "solve", "data/examples/winter", flag, a, flag, b] + ([] if flag == "--out" else ["--out", str(tmp_path / "o")]),
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 2 and f"{flag} given more than once" in proc.stderr
+    assert not any(tmp_path.iterdir())
