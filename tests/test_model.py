@@ -253,7 +253,7 @@ def test_warm_changes_give_the_same_optimum_as_a_rebuild(tmp_path, engine):
     opt = load_options(None, engine=engine)
     net = validate(read_dataset(src))
     lp = build_lp(net, opt)
-    eng = make_engine(lp, opt, net.periods)
+    eng = make_engine(lp, opt, net.periods, net=net)
     first = eng.solve().objective
     change_link_capacity(eng, pd.DataFrame({"link": ["station_plant", "port_coast"], "period": [1, 2], "capacity_t": [1000.0, 4000.0]}))
     change_demand(eng, pd.DataFrame({"node": ["plant_in"], "product": ["coal"], "period": [3], "demand_t": [6000.0]}))
