@@ -202,7 +202,7 @@ class Study:
         warnings = scale_warnings + sol.warnings
         log += [f"{_now()} warning: {w}" for w in warnings]
         if not sol.has_plan:
-            raise _no_plan(net, opt, sol)
+            raise _no_plan(net, opt, sol, self._relaxable())
         violations = check_plan(lp, sol.x)
         if violations:
             raise NoPlan(
@@ -219,11 +219,20 @@ class Study:
         return plan
 
 
-def _no_plan(net: Network, opt: Options, sol) -> NoPlan:
+    def _relaxable(self):
+        """The model explain.py relaxes: build_lp, or the extended Pyomo model compiled."""
+        if self.extend is None:
+            return None
+        from .pyomo_engine import compiled_lp
+
+        return lambda net, opt: compiled_lp(net, opt, self.extend)
+
+
+def _no_plan(net: Network, opt: Options, sol, build=None) -> NoPlan:
     if sol.status == "infeasible":
         from .explain import explain_infeasible
 
-        return NoPlan("infeasible", sol.message, explain_infeasible(net, opt))
+        return NoPlan("infeasible", sol.message, explain_infeasible(net, opt, build))
     hint = ""
     if sol.status == "no_plan" and opt.solver.time_limit_s is not None:
         hint = f"Raise the time limit (now {opt.solver.time_limit_s:g} s, --time-limit) or try --method ipm."

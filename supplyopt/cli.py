@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--scenario", action="append", help="scenario YAML (e.g. scenarios/cold_wave.yaml) applied to the data set before solving; repeat to apply several in order")
     s.add_argument("--out", help="results folder (default results/<data set name>)")
     s.add_argument("--engine", choices=CHOICES["engine"], help="highs: arrays straight to HiGHS (default); pyomo: Pyomo's persistent HiGHS interface")
+    s.add_argument("--extend", metavar="FILE.py", help="Python file defining extra_functionality(model, network, options) that adds to the Pyomo model (selects the Pyomo engine; see docs/model.md)")
     s.add_argument("--time-limit", type=float, dest="time_limit_s", metavar="SECONDS")
     s.add_argument("--threads", type=int)
     s.add_argument("--presolve", choices=CHOICES["presolve"])
@@ -110,7 +111,7 @@ def cmd_solve(args) -> int:
     net = api.load(args.dataset)
     if net.warnings and not args.quiet:
         _print_problems(net.warnings)
-    study = api.Study(net, model=opt)
+    study = api.Study(net, model=opt, extend=args.extend)
     study.profile_path = args.model
     if args.scenario:
         study.apply(args.scenario)

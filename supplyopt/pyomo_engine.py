@@ -85,3 +85,14 @@ class PyomoEngine:
         """Change row bounds of some rows of a family (HiGHS; the Pyomo rows keep their
         original right-hand sides: the model is rebuilt for the next scenario)."""
         self._highs.set_constraint_bounds(family, positions, lower, upper)
+
+
+def compiled_lp(net: Network, opt: Options, extend=None) -> LinearProgram:
+    """The (extended) Pyomo model compiled into a LinearProgram, without solving it."""
+    from .model import build_lp
+    from .pyomo_model import build_model, to_lp
+
+    m = build_model(net, opt)
+    if extend is not None:
+        extend(m, net, opt)
+    return to_lp(m, net.periods, build_lp(net, opt))[0]
