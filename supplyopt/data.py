@@ -288,13 +288,17 @@ def _read_folder(path: Path, problems: list[Problem]):
     sources["network"] = "network.yaml"
     if not meta_file.exists():
         problems.append(Problem("network.yaml", "missing file: every data set needs network.yaml (name, period_days, periods)"))
+    elif not meta_file.is_file():
+        problems.append(Problem("network.yaml", "is a folder, not a file; expected the YAML file with name, period_days, periods"))
     else:
         hashes["network.yaml"] = _sha256(meta_file)
         meta = _read_yaml(meta_file, "network.yaml", problems)
     for name in TABLES:
         file = path / f"{name}.csv"
         sources[name] = file.name
-        if file.exists():
+        if file.exists() and not file.is_file():
+            problems.append(Problem(file.name, "is a folder, not a file; expected a CSV file (see docs/data-format.md)"))
+        elif file.exists():
             hashes[file.name] = _sha256(file)
             frame = _read_csv(file, problems)
             if frame is not None:
@@ -302,7 +306,22 @@ def _read_folder(path: Path, problems: list[Problem]):
     return meta, raw, sources, hashes
 
 
-def read_yaml(file: Path, label: str, problems: list[Problem], loader=yaml.SafeLoader):
+MAX_PERIODS = 100_000  # ~1,900 years of weeks: more is a typo, and would not fit in memory
+
+
+class NumberLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading ``1e4`` and ``1.0e15`` as numbers (YAML 1.1, which
+    PyYAML follows, wants a dot and a signed exponent, so it reads them as text)."""
+
+
+NumberLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def read_yaml(file: Path, label: str, problems: list[Problem], loader=NumberLoader):
     """The parsed YAML of a file (None when empty or unreadable); a file that is not UTF-8 or
     not valid YAML becomes a problem. ``yaml.BaseLoader`` keeps every value as written."""
     text = decode_text(file, label, problems)
@@ -442,8 +461,8 @@ def _periods(meta: dict, label: str, problems: list[Problem]) -> list[str]:
         problems.append(Problem(label, "expected a list of period labels or a positive count", column="periods", value=periods))
         return []
     if isinstance(periods, int):
-        if periods < 1:
-            problems.append(Problem(label, "expected a positive count of periods", column="periods", value=periods))
+        if periods < 1 or periods > MAX_PERIODS:
+            problems.append(Problem(label, f"expected a positive count of periods, at most {MAX_PERIODS:,}", column="periods", value=periods))
             return []
         return [str(i) for i in range(1, periods + 1)]
     labels = [str(p).strip() for p in periods]
