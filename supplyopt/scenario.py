@@ -148,7 +148,7 @@ def check_edited(net: Network, edited: dict[str, pd.Series]) -> list[Problem]:
         row = s.index[r]
         where = blame("supply", [row])
         if where:
-            out.append(Problem(where[0], f"after this edit min_t ({s.at[row, 'min_t']:,.6g} t) is above capacity_t ({s.at[row, 'capacity_t']:,.6g} t) at mine {s.at[row, 'node']}, "
+            out.append(Problem(where[0], f"after this edit min_t ({s.at[row, 'min_t']:,.0f} t) is above capacity_t ({s.at[row, 'capacity_t']:,.0f} t) at mine {s.at[row, 'node']}, "
                                f"{s.at[row, 'product']}, period {net.periods[int(s.at[row, 'period'])]}; expected min_t ≤ capacity_t (lower mine_min too)", column=where[1], value=float(s.at[row, "min_t"])))
     sp = net.storage_periods.merge(net.storage_capacity, on=["node", "period"], how="left").set_index(net.storage_periods.index)
     total = sp["safety_t"]
@@ -157,8 +157,8 @@ def check_edited(net: Network, edited: dict[str, pd.Series]) -> list[Problem]:
         cap_rows = net.storage_capacity.index[(net.storage_capacity["node"] == sp.at[row, "node"]) & (net.storage_capacity["period"] == sp.at[row, "period"])]
         where = blame("storage_periods", [row]) or blame("storage_capacity", cap_rows)
         if where:
-            out.append(Problem(where[0], f"after this edit the safety stock at {sp.at[row, 'node']} in period {net.periods[int(sp.at[row, 'period'])]} ({total.iloc[r]:,.6g} t) "
-                               f"is above the store's capacity_t ({sp.at[row, 'capacity_t']:,.6g} t); expected safety ≤ capacity", column=where[1]))
+            out.append(Problem(where[0], f"after this edit the safety stock at {sp.at[row, 'node']} in period {net.periods[int(sp.at[row, 'period'])]} ({total.iloc[r]:,.0f} t) "
+                               f"is above the store's capacity_t ({sp.at[row, 'capacity_t']:,.0f} t); expected safety ≤ capacity", column=where[1]))
             break
     first = net.storage_capacity[net.storage_capacity["period"] == 0].set_index("node")["capacity_t"]
     initial = net.storage.groupby("node")["initial_t"].sum()
@@ -166,7 +166,7 @@ def check_edited(net: Network, edited: dict[str, pd.Series]) -> list[Problem]:
         cap_rows = net.storage_capacity.index[(net.storage_capacity["node"] == node) & (net.storage_capacity["period"] == 0)]
         where = blame("storage", net.storage.index[net.storage["node"] == node]) or blame("storage_capacity", cap_rows)
         if where:
-            out.append(Problem(where[0], f"after this edit the initial stock at {node} ({initial[node]:,.6g} t) is above its capacity_t in the first period ({first[node]:,.6g} t)", column=where[1]))
+            out.append(Problem(where[0], f"after this edit the initial stock at {node} ({initial[node]:,.0f} t) is above its capacity_t in the first period ({first[node]:,.0f} t)", column=where[1]))
     return out
 
 
