@@ -140,7 +140,7 @@ def sets(m, net: Network, d: dict, labels: np.ndarray) -> None:
     into, out_of = _grouped(f, ["to", "product", "period"], "link", labels), _grouped(f, ["from", "product", "period"], "link", labels)
     m.into = lambda n, p, t: into.get((n, p, t), ())
     m.out_of = lambda n, p, t: out_of.get((n, p, t), ())
-    m.products_on = {k: v for k, v in _grouped(f, ["link", "period"], "product", labels).items()}
+    m.products_on = _grouped(f, ["link", "period"], "product", labels)
     m.products_at = _grouped(d["stocks"], ["node", "period"], "product", labels)
 
 
@@ -169,8 +169,8 @@ def params(m, net: Network, opt: Options, d: dict, labels: np.ndarray) -> None:
     m.safety_penalty_cny_per_t = pyo.Param(initialize=opt.safety_penalty_cny_per_t)
     m.truck_penalty_cny_per_tkm = pyo.Param(initialize=opt.truck_penalty_cny_per_tkm)
     m.carbon_price_cny_per_t_co2 = pyo.Param(initialize=opt.carbon_price_cny_per_t_co2)
-    m.max_truck_share = pyo.Param(initialize=opt.max_truck_share_tkm if opt.max_truck_share_tkm is not None else 1.0)
-    m.max_mine_truck_share_ = pyo.Param(initialize=opt.max_mine_truck_share if opt.max_mine_truck_share is not None else 1.0)
+    m.truck_share_tkm_cap = pyo.Param(initialize=opt.max_truck_share_tkm if opt.max_truck_share_tkm is not None else 1.0)
+    m.mine_truck_share_cap = pyo.Param(initialize=opt.max_mine_truck_share if opt.max_mine_truck_share is not None else 1.0)
     m.hard_safety = opt.safety_stock == "hard"
 
 
@@ -221,19 +221,18 @@ def safety_stock(m, n, p, t):
 
 def max_truck_share_tkm(m):
     """Σ (truck[l] − share) · distance_km[l] · flow ≤ 0: truck t·km ≤ share × all t·km."""
-    return sum((m.truck[l] - m.max_truck_share) * m.distance_km[l] * m.flow[l, p, t] for l, p, t in m.FLOWS) <= 0
+    return sum((m.truck[l] - m.truck_share_tkm_cap) * m.distance_km[l] * m.flow[l, p, t] for l, p, t in m.FLOWS) <= 0
 
 
 def max_mine_truck_share(m):
     """Σ flow on truck links leaving mines − share · Σ production ≤ 0 over the horizon."""
     from_mines = sum(m.flow[l, p, t] for l, p, t in m.FLOWS if m.truck[l] and m.link_from[l] in m.MINES)
-    return from_mines - m.max_mine_truck_share_ * sum(m.production[k] for k in m.SUPPLY) <= 0
+    return from_mines - m.mine_truck_share_cap * sum(m.production[k] for k in m.SUPPLY) <= 0
 
 
 # --------------------------------------------------------------------------- costs
 def costs(m) -> None:
     """One Expression ``<part>_cost`` per cost part (CNY); the objective is their sum."""
-    T = m.PERIODS
     m.cost_parts = []
     add_cost(m, "production", sum(m.mine_cost_cny_per_t[k] * m.production[k] for k in m.SUPPLY))
     add_cost(m, "transport", sum(m.link_cost_cny_per_t[l, t] * m.flow[l, p, t] for l, p, t in m.FLOWS))
@@ -242,7 +241,6 @@ def costs(m) -> None:
     add_cost(m, "safety_penalty", sum(m.safety_penalty_cny_per_t * m.safety_shortfall[k] for k in m.SAFETY))
     add_cost(m, "truck_penalty", sum(m.truck_penalty_cny_per_tkm * m.distance_km[l] * m.flow[l, p, t] for l, p, t in m.FLOWS if m.truck[l]))
     add_cost(m, "carbon", sum(m.carbon_price_cny_per_t_co2 * m.distance_km[l] * m.co2_kg_per_tkm[l] / 1000.0 * m.flow[l, p, t] for l, p, t in m.FLOWS))
-    del T
 
 
 def add_cost(m, name: str, expr) -> None:
@@ -275,7 +273,7 @@ def load_extension(path: str | Path):
 
 
 # --------------------------------------------------------------------------- compile
-def _key_names(component, m) -> list[str]:
+def _key_names(component) -> list[str]:
     """Column names for a component's index: from the family set it is indexed over
     (FLOWS → link, product, period) or the named sets of a product (LINKS * PERIODS)."""
     if not component.is_indexed():
@@ -293,8 +291,8 @@ def _key_names(component, m) -> list[str]:
     return names if len(names) == dim else [f"key{i}" for i in range(dim)]
 
 
-def _index_frame(component, m, positions: dict) -> tuple[list[str], pd.DataFrame]:
-    keys = _key_names(component, m)
+def _index_frame(component, positions: dict) -> tuple[list[str], pd.DataFrame]:
+    keys = _key_names(component)
     if not keys:
         return [], pd.DataFrame(index=range(1))
     raw = [k if isinstance(k, tuple) else (k,) for k in component.keys()]
@@ -330,7 +328,7 @@ def to_lp(m, periods: list[str], base: LinearProgram | None = None) -> tuple[Lin
     lp = LinearProgram(m.name)
     columns: list = []
     for var in m.component_objects(pyo.Var, active=True, descend_into=True):
-        keys, frame = _index_frame(var, m, positions)
+        keys, frame = _index_frame(var, positions)
         data = list(var.values())
         lower = np.array([(v.value if v.fixed else v.lb) if (v.fixed or v.lb is not None) else -INF for v in data], float)
         upper = np.array([(v.value if v.fixed else v.ub) if (v.fixed or v.ub is not None) else INF for v in data], float)
@@ -343,7 +341,7 @@ def to_lp(m, periods: list[str], base: LinearProgram | None = None) -> tuple[Lin
 
     rows: list = []
     for con in m.component_objects(pyo.Constraint, active=True, descend_into=True):
-        keys, frame = _index_frame(con, m, positions)
+        keys, frame = _index_frame(con, positions)
         data = list(con.values())
         r, c, a, lo, up = [], [], [], np.empty(len(data)), np.empty(len(data))
         for i, cd in enumerate(data):
