@@ -7,6 +7,8 @@
 #
 #   scripts/mutation.sh            # JOBS=2 parallel test runs by default
 #   JOBS=1 scripts/mutation.sh
+#   SAMPLE=15 scripts/mutation.sh  # after a (possibly interrupted) run: check every 15th mutant
+#                                  # not yet checked, for a kill rate in a fraction of the time
 #
 # mutmut is a developer tool, not a supplyopt dependency: it is installed into .venv on first use.
 # It works on a copy of the package in ./mutants (git-ignored); setup.cfg holds its settings only
@@ -30,9 +32,26 @@ trap 'rm -f setup.cfg' EXIT
   echo "mutate_only_covered_lines=${COVERED_ONLY:-true}"
   echo "use_git_change_detection=false"
 } > setup.cfg
-rm -rf mutants
 start=$(date +%s)
-.venv/bin/mutmut run --max-children "${JOBS:-2}" > mutants.log 2>&1 || true
+if [ -n "${SAMPLE:-}" ] && [ -d mutants/supplyopt ]; then
+  # every SAMPLE-th mutant of each function not yet checked (mutants from an earlier run)
+  mapfile -t names < <("$PY" - "$SAMPLE" <<'PY'
+import json, sys
+from pathlib import Path
+step = int(sys.argv[1])
+for meta in sorted(Path("mutants/supplyopt").glob("*.py.meta")):
+    codes = json.loads(meta.read_text())["exit_code_by_key"]
+    for i, (name, code) in enumerate(sorted(codes.items())):
+        if code is None and i % step == 0:
+            print(name)
+PY
+)
+  echo "checking a sample of ${#names[@]} mutants (every ${SAMPLE}th)"
+  .venv/bin/mutmut run --max-children "${JOBS:-2}" "${names[@]}" > mutants.log 2>&1 || true
+else
+  rm -rf mutants
+  .venv/bin/mutmut run --max-children "${JOBS:-2}" > mutants.log 2>&1 || true
+fi
 "$PY" - "$start" <<'PY'
 import json, sys, time
 from collections import Counter
