@@ -7,9 +7,11 @@ Tables (one row per key; units in the column names):
   stocks      node, product, period, stock_t, capacity_t, safety_t, safety_shortfall_t,
               days_of_cover, cover_status
   unmet       node, product, period, demand_t, delivered_t, unmet_t, penalty_cny_per_t
-  prices      kind, id, product, period, price_cny_per_t — shadow prices of binding link and
-              storage capacities (CNY saved per extra tonne of capacity) and the marginal cost
-              of delivering one more tonne at each demand node and period
+  prices      kind, id, product, period, price_cny_per_t — shadow prices of every priced
+              requirement in requirements.py: binding link and storage capacities (CNY saved
+              per extra tonne of capacity), the marginal cost of delivering one more tonne at
+              each demand node and period, the mine truck-share cap, and any row an extension
+              added (kind = its name, CNY per unit of that row)
 """
 
 from __future__ import annotations
