@@ -36,7 +36,7 @@ def cover_case(tmp_dataset):
         "demand": [{"node": "s", "demand_t": 70, "penalty_cny_per_t": 1000, "period": ""},
                    {"node": "s", "demand_t": 140, "penalty_cny_per_t": "", "period": "P3"}],
         "storage": [{"node": "s", "capacity_t": 1000, "initial_t": 300, "safety_t": 0, "holding_cny_per_t": 0}],
-    })
+    }, name="cover")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -56,7 +56,7 @@ def truck_case(tmp_dataset):
         "supply": [{"node": "m", "capacity_t": 1000, "cost_cny_per_t": 1}],
         "links": [link("mh", "m", "h", 1, mode="truck"), link("hd", "h", "d", 1, mode="truck"), link("md", "m", "d", 10, km=100)],
         "demand": [{"node": "d", "demand_t": 100, "penalty_cny_per_t": 1000}],
-    })
+    }, name="trucks")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -162,3 +162,33 @@ def test_scenario_numbers_in_exponent_form(tmp_path):
     f.write_text("name: s\nedits:\n  - what: demand\n    set: 1e4\n  - what: link_capacity\n    set: 1.0e15\n", encoding="utf-8")
     sc = load_scenario(f)
     assert [e["set"] for e in sc.edits] == [10000.0, 1e15]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_result_tables_report_what_was_planned(tmp_dataset, engine):
+    # Gaps mutmut found (scripts/mutation.sh): KPI end stock, production utilisation, the
+    # unmet table's keys, horizon-wide prices with a blank period, sub-tonne values kept.
+    _, _, _, plan = solve_path(cover_case(tmp_dataset), engine=engine, end_stock="free")
+    assert plan.kpis["end_stock_t"] == pytest.approx(20)  # the last period only (not 230 + 160)
+    _, _, _, plan = solve_path(truck_case(tmp_dataset), engine=engine, max_mine_truck_share=0.3)
+    # 100 t made of 1,000 t capacity
+    assert plan.production[["mine", "production_t", "utilisation"]].values.tolist() == [["m", pytest.approx(100), pytest.approx(0.1)]]
+    assert plan.unmet[["node", "product", "period", "demand_t", "delivered_t", "unmet_t"]].values.tolist() == [["d", "coal", "1", 100, pytest.approx(100), pytest.approx(0)]]
+    cap = plan.prices[plan.prices["kind"] == "max_mine_truck_share"]
+    assert cap[["id", "product", "period"]].values.tolist() == [["", "", ""]]  # one row over the horizon
+    # utilisation of the uncapacitated links is blank, not a ratio to infinity
+    assert plan.flows["utilisation"].isna().all() and plan.flows["capacity_t"].isna().all()
+
+
+def test_half_a_tonne_is_reported(tmp_dataset):
+    # 0.5 t of demand delivered: 0.5 t made and moved (values are zeroed only below 1e-9 t)
+    path = tmp_dataset(1, {
+        "nodes": [MINE, DEM],
+        "supply": [{"node": "m", "capacity_t": 10, "cost_cny_per_t": 1}],
+        "links": [link("l", "m", "d", 1, cap=5)],
+        "demand": [{"node": "d", "demand_t": 0.5, "penalty_cny_per_t": 100}],
+    })
+    _, _, _, plan = solve_path(path)
+    assert plan.flows["flow_t"].tolist() == pytest.approx([0.5])
+    assert plan.flows["utilisation"].tolist() == pytest.approx([0.1])  # 0.5 of 5 t
+    assert plan.production["production_t"].tolist() == pytest.approx([0.5])
