@@ -105,15 +105,17 @@ def _network(network) -> Network:
 
 
 # --------------------------------------------------------------------------- solving
-def solve(network, model=None, scenario=None, engine: str | None = None, **solver) -> Plan:
+def solve(network, model=None, scenario=None, engine: str | None = None, extend=None, **solver) -> Plan:
     """Solve a data set (a :class:`Network` or a path) under a profile and optional scenario.
 
     ``model``: profile path, :class:`Options` or dict; ``scenario``: path, :class:`Scenario`,
     dict, or a list applied in order; ``engine``: highs (default) or pyomo; ``solver``:
-    HiGHS settings (``time_limit_s``, ``threads``, ``method``, ``mip_gap`` …). Returns a
-    :class:`Plan`; raises :class:`NoPlan` when there is none, :class:`DataError` for bad input.
+    HiGHS settings (``time_limit_s``, ``threads``, ``method``, ``mip_gap`` …); ``extend``:
+    ``extra_functionality(model, network, options)`` adding to the Pyomo model (or a path to a
+    .py file defining it), which selects the Pyomo engine. Returns a :class:`Plan`; raises
+    :class:`NoPlan` when there is none, :class:`DataError` for bad input.
     """
-    study = Study(network, model=model, engine=engine, **solver)
+    study = Study(network, model=model, engine=engine, extend=extend, **solver)
     if scenario is not None:
         study.apply(scenario)
     return study.solve()
@@ -129,14 +131,24 @@ class Study:
     solver model is rebuilt. Either way the optimum is the cold one. ``stats`` counts both.
     """
 
-    def __init__(self, network, model=None, engine: str | None = None, extensions=(), **solver):
+    def __init__(self, network, model=None, engine: str | None = None, extensions=(), extend=None, **solver):
         """``extensions``: callables ``ext(lp, network, options)`` run after ``build_lp``, in
         order, each adding its own named variable/constraint families and cost parts to the
         LinearProgram (investment decisions, trainloads, priorities …). Their values are read
-        back from ``study.lp`` and ``study.solution`` after a solve."""
+        back from ``study.lp`` and ``study.solution`` after a solve.
+
+        ``extend``: ``extra_functionality(model, network, options)`` (a callable, or a path to a
+        .py file defining one) that adds sets, params, variables, constraints and cost parts
+        (``pyomo_model.add_cost``) to the algebraic Pyomo model; it selects the Pyomo engine.
+        Whatever it adds appears in the results by its component name (``study.lp``)."""
         self.extensions = list(extensions)
         self.base = _network(network)
-        self.options = options(model, engine=engine, **solver)
+        if isinstance(extend, (str, Path)):
+            from .pyomo_model import load_extension
+
+            extend = load_extension(extend)
+        self.extend = extend
+        self.options = options(model, engine="pyomo" if extend is not None else engine, **solver)
         self.profile_path = str(model) if isinstance(model, (str, Path)) else None
         self.network = self.base
         self.scenario: Scenario | None = None
@@ -165,26 +177,33 @@ class Study:
         log = [f"{_stamp(started)} supplyopt {__version__} solving {net.name}" + (f" under scenario {self.scenario.name}" if self.scenario else "")]
         t0 = time.perf_counter()
         lp = build_lp(net, opt)
-        for ext in self.extensions:
-            ext(lp, net, opt)
-        ranges, scale_warnings = scaling_report(lp)
+        pyomo = opt.engine == "pyomo" or self.extend is not None
+        if self.extend is not None:
+            log.append(f"{_now()} extension hook {getattr(self.extend, '__name__', 'extra_functionality')} given: using the Pyomo engine")
+        if not pyomo:
+            for ext in self.extensions:
+                ext(lp, net, opt)
         warm = self.engine is not None and self.engine.update(lp)
         if warm:
             self.stats["warm"] += 1
         else:
-            self.engine = make_engine(lp, opt, net.periods)
+            self.engine = make_engine(lp, opt, net.periods, net=net, extend=self.extend, lp_extensions=self.extensions if pyomo else ())
             self.stats["builds"] += 1
+            lp = self.engine.lp  # the Pyomo engine's compiled model, with whatever it added
+        ranges, scale_warnings = scaling_report(lp)
         self.lp = lp
         build_s = time.perf_counter() - t0
         sol = self.engine.solve()
         self.solution = sol
         how = "changed the kept model (warm start)" if warm else "built"
-        log.append(f"{_now()} {how}: {lp.n_cols} variables, {lp.n_rows} constraints in {build_s:.3f} s; solved ({sol.solver_status}) in {sol.solve_s:.3f} s")
+        parts = f" (Pyomo model {self.engine.build_s:.3f} s, compiled in {self.engine.compile_s:.3f} s)" if hasattr(self.engine, "compile_s") and not warm else ""
+        log.append(f"{_now()} {how} [{sol.engine} engine]: {lp.n_cols} variables, {lp.n_rows} constraints in {build_s:.3f} s{parts}; "
+                   f"solved ({sol.solver_status}, {sol.iterations} iterations) in {sol.solve_s:.3f} s")
         warnings = scale_warnings + sol.warnings
         log += [f"{_now()} warning: {w}" for w in warnings]
         log += [f"{_now()} note: {n}" for n in sol.notes]
         if not sol.has_plan:
-            raise _no_plan(net, opt, sol)
+            raise _no_plan(net, opt, sol, self._relaxable())
         violations = check_plan(lp, sol.x)
         if violations:
             raise NoPlan(
@@ -201,11 +220,20 @@ class Study:
         return plan
 
 
-def _no_plan(net: Network, opt: Options, sol) -> NoPlan:
+    def _relaxable(self):
+        """The model explain.py relaxes: build_lp, or the extended Pyomo model compiled."""
+        if self.extend is None:
+            return None
+        from .pyomo_engine import compiled_lp
+
+        return lambda net, opt: compiled_lp(net, opt, self.extend)
+
+
+def _no_plan(net: Network, opt: Options, sol, build=None) -> NoPlan:
     if sol.status == "infeasible":
         from .explain import explain_infeasible
 
-        return NoPlan("infeasible", sol.message, explain_infeasible(net, opt))
+        return NoPlan("infeasible", sol.message, explain_infeasible(net, opt, build))
     hint = ""
     if sol.status == "no_plan" and opt.solver.time_limit_s is not None:
         hint = f"Raise the time limit (now {opt.solver.time_limit_s:g} s, --time-limit) or try --method ipm."
@@ -230,6 +258,7 @@ def _sha256(path: str | None) -> str | None:
 def _summary(study: Study, lp, sol, plan: Plan, build_s: float, warm: bool) -> dict:
     """summary.json's content: headline figures, then everything needed to reproduce the run."""
     from .report import versions
+    from .requirements import summary as requirement_summary
 
     net, opt, k = study.network, study.options, plan.kpis
     from .scenario import no_scenario_record
@@ -274,6 +303,7 @@ def _summary(study: Study, lp, sol, plan: Plan, build_s: float, warm: bool) -> d
             "variable_families": {n: f.size for n, f in lp.variables.items()},
             "constraint_families": {n: f.size for n, f in lp.constraints.items()},
         },
+        "requirements": requirement_summary(lp),
         "solver": {
             "status": sol.solver_status,
             "iterations": sol.iterations,

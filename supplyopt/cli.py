@@ -86,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--scenario", action="append", help="scenario YAML (e.g. scenarios/cold_wave.yaml) applied to the data set before solving; repeat to apply several, in order")
     s.add_argument("--out", action=_Once, help="results folder (default results/<data set name>)")
     s.add_argument("--engine", action=_Once, choices=CHOICES["engine"], help="highs: arrays straight to HiGHS (default); pyomo: Pyomo's persistent HiGHS interface")
+    s.add_argument("--extend", action=_Once, metavar="FILE.py", help="Python file defining extra_functionality(model, network, options) that adds to the Pyomo model (selects the Pyomo engine; see docs/model.md)")
     s.add_argument("--time-limit", action=_Once, type=float, dest="time_limit_s", metavar="SECONDS")
     s.add_argument("--threads", action=_Once, type=int)
     s.add_argument("--presolve", action=_Once, choices=CHOICES["presolve"])
@@ -169,7 +170,7 @@ def cmd_solve(args) -> int:
     check_out_dir(out, [args.dataset, args.model, *(args.scenario or [])])
     if net.warnings and not args.quiet:
         _print_problems(net.warnings)
-    study = api.Study(net, model=opt)
+    study = api.Study(net, model=opt, extend=args.extend)
     study.profile_path = args.model
     if args.scenario:
         study.apply(args.scenario)

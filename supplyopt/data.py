@@ -328,7 +328,9 @@ def _read_folder(path: Path, problems: list[Problem]):
     chosen = match_names(entries, wanted, str(path), "file", problems)
     close = near_miss([names[0] for names in wanted.values()], entries, chosen)
     sources["network"] = chosen.get("network") or "network.yaml"
-    if "network" not in chosen:
+    if "network.yaml/" in entries:
+        problems.append(Problem("network.yaml", "is a folder, not a file; expected the YAML file with name, period_days, periods"))
+    elif "network" not in chosen:
         hint = f" ({close['network.yaml']!r} looks like it: rename it)" if "network.yaml" in close else ""
         problems.append(Problem("network.yaml", f"missing file: every data set needs network.yaml (name, period_days, periods){hint}"))
     elif chosen["network"]:
@@ -338,7 +340,9 @@ def _read_folder(path: Path, problems: list[Problem]):
     for name in TABLES:
         found = chosen.get(name)
         sources[name] = found or f"{name}.csv"
-        if found:
+        if f"{name}.csv/" in entries:
+            problems.append(Problem(f"{name}.csv", "is a folder, not a file; expected a CSV file (see docs/data-format.md)"))
+        elif found:
             file = path / found
             hashes[file.name] = _sha256(file)
             frame = _read_csv(file, problems)
@@ -351,7 +355,22 @@ def _read_folder(path: Path, problems: list[Problem]):
     return meta, raw, sources, hashes
 
 
-def read_yaml(file: Path, label: str, problems: list[Problem], loader=yaml.SafeLoader):
+MAX_PERIODS = 100_000  # ~1,900 years of weeks: more is a typo, and would not fit in memory
+
+
+class NumberLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading ``1e4`` and ``1.0e15`` as numbers (YAML 1.1, which
+    PyYAML follows, wants a dot and a signed exponent, so it reads them as text)."""
+
+
+NumberLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def read_yaml(file: Path, label: str, problems: list[Problem], loader=NumberLoader):
     """The parsed YAML of a file (None when empty or unreadable); a file that is not UTF-8 or
     not valid YAML becomes a problem. ``yaml.BaseLoader`` keeps every value as written."""
     text = decode_text(file, label, problems)
@@ -588,8 +607,8 @@ def _periods(meta: dict, label: str, problems: list[Problem]) -> list[str]:
         problems.append(Problem(label, "expected a list of period labels or a positive count", column="periods", value=periods))
         return []
     if isinstance(periods, int):
-        if periods < 1:
-            problems.append(Problem(label, "expected a positive count of periods", column="periods", value=periods))
+        if periods < 1 or periods > MAX_PERIODS:
+            problems.append(Problem(label, f"expected a positive count of periods, at most {MAX_PERIODS:,}", column="periods", value=periods))
             return []
         return [str(i) for i in range(1, periods + 1)]
     from .matching import normalise

@@ -8,9 +8,11 @@ Tables (one row per key; units in the column names):
   stocks      node, product, period, stock_t, capacity_t, safety_t, safety_shortfall_t,
               days_of_cover, cover_status
   unmet       node, product, period, demand_t, delivered_t, unmet_t, penalty_cny_per_t
-  prices      kind, id, product, period, price_cny_per_t — shadow prices of binding link and
-              storage capacities (CNY saved per extra tonne of capacity) and the marginal cost
-              of delivering one more tonne at each demand node and period. A capacity is
+  prices      kind, id, product, period, price_cny_per_t — shadow prices of every priced
+              requirement in requirements.py: binding link and storage capacities (CNY saved
+              per extra tonne of capacity), the marginal cost of delivering one more tonne at
+              each demand node and period, the mine truck-share cap, and any row an extension
+              added (kind = its name, CNY per unit of that row). A capacity is
               listed only where one more tonne of it would lower the cost (price ≠ 0): a link
               or store that is full but whose extra tonne would save nothing (a degenerate
               bound: the plan would not use it) shows as utilisation 1 in flows.csv/stocks.csv.
@@ -31,6 +33,7 @@ import pandas as pd
 
 from .data import Network
 from .model import COST_COMPONENTS, LinearProgram
+from .requirements import registry
 from .options import Options
 from .solve import Solution
 
@@ -90,8 +93,13 @@ def build_plan(net: Network, opt: Options, lp: LinearProgram, sol: Solution) -> 
 
 
 def _label(frame: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
+    """Period positions as labels (−1, for a requirement over the whole horizon, as blank)."""
     frame = frame.copy()
-    frame["period"] = labels.to_numpy()[frame["period"].to_numpy()] if len(frame) else frame["period"].astype(str)
+    if not len(frame):
+        frame["period"] = frame["period"].astype(str)
+        return frame
+    period = frame["period"].to_numpy(np.int64)
+    frame["period"] = np.where(period >= 0, labels.to_numpy()[np.maximum(period, 0)], "")
     return frame
 
 
@@ -212,39 +220,70 @@ def _stocks(net: Network, opt: Options, lp: LinearProgram, sol: Solution, labels
 
 
 def _prices(lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
-    """Shadow prices (CNY per t). HiGHS duals are ∂cost/∂bound, so a binding upper bound has
-    a dual ≤ 0: one more tonne of capacity saves −dual."""
-    parts = []
-    if np.isnan(sol.col_dual).all():
-        return pd.DataFrame(columns=["kind", "id", "product", "period", "price_cny_per_t"])
-    for family, kind, key in (("flow", "link_capacity", "link"), ("stock", "storage_capacity", "node")):
-        fam = lp.variables[family]
-        x = sol.x[fam.start : fam.start + fam.size]
-        ub = fam.upper
-        finite = np.isfinite(ub)
-        binding = finite & (x >= np.where(finite, ub, 0.0) - TOL * np.maximum(1.0, np.abs(np.where(finite, ub, 0.0)))) & (fam.index["n_products"].to_numpy() == 1)
-        rc = sol.col_dual[fam.start : fam.start + fam.size]
-        idx = fam.index[binding]
-        parts.append(pd.DataFrame({"kind": kind, "id": idx[key], "product": idx["product"], "period": idx["period"], "price_cny_per_t": -rc[binding]}))
-    for family, kind, key in (("link_capacity", "link_capacity", "link"), ("storage_capacity", "storage_capacity", "node")):
-        con = lp.constraints[family]
-        if not con.size:
-            continue
-        rows, cols, coefs = con.rows, con.cols, con.coefs
-        activity = np.bincount(rows, weights=coefs * sol.x[cols], minlength=con.size)
-        binding = activity >= con.upper - TOL * np.maximum(1.0, np.abs(con.upper))
-        dual = sol.row_dual[con.start : con.start + con.size]
-        idx = con.index[binding]
-        parts.append(pd.DataFrame({"kind": kind, "id": idx[key], "product": "", "period": idx["period"], "price_cny_per_t": -dual[binding]}))
-    bal = lp.constraints["node_balance"]
-    demand = lp.variables["unmet"].index[["node", "product", "period"]]
-    pos = demand.merge(bal.index.assign(_pos=np.arange(bal.size)), on=["node", "product", "period"], how="left")["_pos"].to_numpy()
-    parts.append(pd.DataFrame({"kind": "delivery", "id": demand["node"], "product": demand["product"], "period": demand["period"], "price_cny_per_t": sol.row_dual[bal.start + pos]}))
-    out = pd.concat(parts, ignore_index=True)
-    out["price_cny_per_t"] = np.where(np.abs(out["price_cny_per_t"]) < PRICE_TOL, 0.0, out["price_cny_per_t"])
+    """Shadow prices (CNY per t, or per unit of an extension's row) of every priced
+    requirement in ``requirements.registry``: binding capacities (CNY saved per extra tonne),
+    the delivered cost of one more tonne at each demand node and period, and every constraint
+    an extension added (under its own name). HiGHS duals are ∂cost/∂bound, so a binding upper
+    bound has a dual ≤ 0 and one more unit of it saves −dual. None for a MIP (no duals)."""
+    columns = ["kind", "id", "product", "period", "price_cny_per_t"]
+    if np.isnan(sol.col_dual).all() and np.isnan(sol.row_dual).all():
+        return pd.DataFrame(columns=columns)
+    parts = [part for req in registry(lp) if req.price for part in [_requirement_prices(lp, sol, req)] if part is not None and len(part)]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(parts, ignore_index=True)[columns]
+    out["price_cny_per_t"] = np.where(np.abs(out["price_cny_per_t"]) < 1e-9, 0.0, out["price_cny_per_t"])
     # a full capacity whose extra tonne saves nothing is degenerate, not binding: left out
     out = out[(out["kind"] == "delivery") | (out["price_cny_per_t"] != 0)].reset_index(drop=True)
     return _label(out, labels)
+
+
+def _requirement_prices(lp: LinearProgram, sol: Solution, req) -> pd.DataFrame | None:
+    """One requirement's prices: reduced costs of its binding bounds, or duals of its rows."""
+    mask = req.mask(lp)
+    if req.carrier == "row":
+        fam = lp.constraints.get(req.family)
+        if fam is None or not fam.size:
+            return None
+        value = np.bincount(fam.rows, weights=fam.coefs * sol.x[fam.cols], minlength=fam.size)
+        dual = sol.row_dual[fam.start : fam.start + fam.size]
+    else:
+        fam = lp.variables.get(req.family)
+        if fam is None or not fam.size:
+            return None
+        value = sol.x[fam.start : fam.start + fam.size]
+        dual = sol.col_dual[fam.start : fam.start + fam.size]
+    if req.price_where is not None:
+        mask = mask & np.asarray(req.price_where(lp, fam), bool)
+    at_upper = _at(value, fam.upper)
+    at_lower = _at(value, fam.lower)
+    if req.binding_only:
+        side = {"upper": at_upper, "lower": at_lower}.get(req.carrier, at_upper | at_lower)
+        mask = mask & side
+    # a binding lower side of a row (≥) is loosened by lowering it: that saves +dual
+    price = np.where((req.carrier == "row") & at_lower & ~at_upper, dual, req.sign * dual) if req.sign < 0 else req.sign * dual
+    idx = fam.index[mask]
+    ids = idx[req.price_id] if req.price_id in idx else (_key_text(idx, fam.keys) if fam.keys else "")
+    return pd.DataFrame({
+        "kind": req.price, "id": ids,
+        "product": idx["product"] if "product" in idx else "",
+        "period": idx["period"] if "period" in idx else -1,
+        "price_cny_per_t": price[mask],
+    })
+
+
+def _at(value: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(bound)
+    b = np.where(finite, bound, 0.0)
+    return finite & (np.abs(value - b) <= TOL * np.maximum(1.0, np.abs(b)))
+
+
+def _key_text(idx: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """An extension row's key as one id (its keys other than product and period)."""
+    rest = [k for k in keys if k not in ("product", "period")]
+    if not rest:
+        return pd.Series("", index=idx.index)
+    return idx[rest].astype(str).agg("/".join, axis=1)
 
 
 def _share(part: float, whole: float) -> float | None:

@@ -175,12 +175,15 @@ def apply_scenario(net: Network, scenario: Scenario) -> Network:
         setattr(out, name, getattr(net, name).copy())
     problems: list[Problem] = []
     origins = scenario.origins or [(scenario.path, f"edits[{i}]") for i in range(1, len(scenario.edits) + 1)]
+    edited: dict[str, pd.Series] = {}  # table -> the last edit (file, edits[i]) that changed each row
     for edit, (label, where) in zip(scenario.edits, origins):
         target = EDITS[edit["what"]]
         frame = getattr(out, target.table)
         chosen = _select(out, frame, target, edit, label, where, problems)
         if chosen is None:
             continue
+        who = edited.setdefault(target.table, pd.Series(None, index=frame.index, dtype=object))
+        who.loc[chosen] = [(label, where)] * len(chosen)
         values = frame.loc[chosen, target.column].to_numpy(float)
         if "scale" in edit:  # unlimited stays unlimited unless scaled to zero
             with np.errstate(invalid="ignore"):  # inf × 0 is handled by the where
@@ -190,8 +193,47 @@ def apply_scenario(net: Network, scenario: Scenario) -> Network:
         frame.loc[chosen, target.column] = new
         if edit["what"] == "mine_capacity":  # a stopped mine cannot keep its minimum output
             frame.loc[chosen, "min_t"] = np.minimum(frame.loc[chosen, "min_t"], frame.loc[chosen, "capacity_t"])
+    if not problems:
+        problems = check_edited(out, edited)
     if problems:
         raise DataError(problems)
+    return out
+
+
+def check_edited(net: Network, edited: dict[str, pd.Series]) -> list[Problem]:
+    """The edited network checked again, like validate.py checks the data: rules that hold
+    between columns (min_t ≤ capacity_t, safety and initial stock within the store) may break
+    after an edit. Each problem names the scenario file and the edit that broke the rule."""
+    out = []
+
+    def blame(table: str, rows) -> tuple[str, str] | None:
+        who = edited.get(table)
+        return None if who is None else next((w for w in who.loc[rows] if isinstance(w, tuple)), None)
+
+    s = net.supply
+    for r in np.flatnonzero((s["min_t"] > s["capacity_t"] * (1 + 1e-12)).to_numpy()):
+        row = s.index[r]
+        where = blame("supply", [row])
+        if where:
+            out.append(Problem(where[0], f"after this edit min_t ({s.at[row, 'min_t']:,.0f} t) is above capacity_t ({s.at[row, 'capacity_t']:,.0f} t) at mine {s.at[row, 'node']}, "
+                               f"{s.at[row, 'product']}, period {net.periods[int(s.at[row, 'period'])]}; expected min_t ≤ capacity_t (lower mine_min too)", column=where[1], value=float(s.at[row, "min_t"])))
+    sp = net.storage_periods.merge(net.storage_capacity, on=["node", "period"], how="left").set_index(net.storage_periods.index)
+    total = sp["safety_t"]
+    for r in np.flatnonzero((total > sp["capacity_t"].fillna(np.inf) * (1 + 1e-12)).to_numpy()):
+        row = sp.index[r]
+        cap_rows = net.storage_capacity.index[(net.storage_capacity["node"] == sp.at[row, "node"]) & (net.storage_capacity["period"] == sp.at[row, "period"])]
+        where = blame("storage_periods", [row]) or blame("storage_capacity", cap_rows)
+        if where:
+            out.append(Problem(where[0], f"after this edit the safety stock at {sp.at[row, 'node']} in period {net.periods[int(sp.at[row, 'period'])]} ({total.iloc[r]:,.0f} t) "
+                               f"is above the store's capacity_t ({sp.at[row, 'capacity_t']:,.0f} t); expected safety ≤ capacity", column=where[1]))
+            break
+    first = net.storage_capacity[net.storage_capacity["period"] == 0].set_index("node")["capacity_t"]
+    initial = net.storage.groupby("node")["initial_t"].sum()
+    for node in initial.index[(initial > first.reindex(initial.index).fillna(np.inf) * (1 + 1e-12)).to_numpy()]:
+        cap_rows = net.storage_capacity.index[(net.storage_capacity["node"] == node) & (net.storage_capacity["period"] == 0)]
+        where = blame("storage", net.storage.index[net.storage["node"] == node]) or blame("storage_capacity", cap_rows)
+        if where:
+            out.append(Problem(where[0], f"after this edit the initial stock at {node} ({initial[node]:,.0f} t) is above its capacity_t in the first period ({first[node]:,.0f} t)", column=where[1]))
     return out
 
 

@@ -35,7 +35,9 @@ def solve_path(path, profile=None, **overrides):
     net = validate(read_dataset(path))
     opt = load_options(profile, **overrides)
     lp = build_lp(net, opt)
-    sol = make_engine(lp, opt, net.periods).solve()
+    eng = make_engine(lp, opt, net.periods, net=net)
+    lp = eng.lp
+    sol = eng.solve()
     plan = build_plan(net, opt, lp, sol) if sol.has_plan else None
     return net, lp, sol, plan
 

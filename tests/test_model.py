@@ -214,7 +214,8 @@ def test_min_output_with_nowhere_to_go_is_explained(tmp_dataset):
     net, _, sol, _ = solve_path(path)
     assert sol.status == "infeasible"
     text = " ".join(explain_infeasible(net, load_options(None)))
-    assert "minimum output of coal at mine m" in text and "20 t has nowhere to go" in text
+    # 50 t must be produced; the only way out carries 30 t and there is no store: 20 t too many
+    assert "minimum output of coal at mine m in 1 (50 t) cannot be met: 20 t of it cannot be moved on or stored" in text
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -253,7 +254,7 @@ def test_warm_changes_give_the_same_optimum_as_a_rebuild(tmp_path, engine):
     opt = load_options(None, engine=engine)
     net = validate(read_dataset(src))
     lp = build_lp(net, opt)
-    eng = make_engine(lp, opt, net.periods)
+    eng = make_engine(lp, opt, net.periods, net=net)
     first = eng.solve().objective
     change_link_capacity(eng, pd.DataFrame({"link": ["station_plant", "port_coast"], "period": [1, 2], "capacity_t": [1000.0, 4000.0]}))
     change_demand(eng, pd.DataFrame({"node": ["plant_in"], "product": ["coal"], "period": [3], "demand_t": [6000.0]}))
@@ -327,6 +328,6 @@ def test_two_requirements_that_each_alone_would_do_are_both_named(tmp_dataset):
     assert sol.status == "infeasible"
     lines = explain_infeasible(net, load_options(None, max_truck_share_tkm=0.1))
     assert lines[0] == "Relaxing any one of these requirements gives a plan:"
-    assert "- minimum output of coal at mine m in 1 (50 t) cannot be produced: 50 t has nowhere to go (no link or storage room)" in lines
+    assert "- minimum output of coal at mine m in 1 (50 t) cannot be met: 50 t of it cannot be moved on or stored under the other requirements" in lines
     # truck t·km 50 × 100 = 5,000; the cap allows 10 % of all t·km (5,000): 500; above by 4,500
     assert "- truck share cap of 10% of t·km cannot be met: truck t·km above the cap by 4,500 t·km" in lines

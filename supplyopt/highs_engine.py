@@ -1,0 +1,228 @@
+"""The default engine: the LP's arrays handed to HiGHS through highspy, in memory.
+
+HiGHS keeps the model and its basis, so :meth:`HighsEngine.update` (changed bounds, costs or
+coefficients) and ``set_variable_bounds`` / ``set_constraint_bounds`` make the next solve warm.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+
+import numpy as np
+
+from .model import LinearProgram
+from .options import SolverOptions
+from .solution import STATUS_WORDS, Solution, _new_highs, highs_option_values
+
+BIG_TONNES = 1e9  # above this the LP is solved in kilotonnes
+
+
+# HiGHS model status (as modelStatusToString names it) -> supplyopt status word. A model
+# HiGHS calls "unbounded or infeasible" has no plan to offer: it is reported as infeasible,
+# and explain.py then finds which hard requirement cannot be met (the costs here are bounded
+# below: every variable has a lower bound and non-negative costs, unless an extension adds one).
+HIGHS_STATUS = {
+    "Optimal": "optimal",
+    "Empty": "optimal",
+    "Infeasible": "infeasible",
+    "Primal infeasible or unbounded": "infeasible",
+    "Unbounded": "unbounded",
+}
+STOPPED = {"Time limit reached", "Iteration limit reached", "Interrupted by user", "Interrupted by HiGHS", "Solution limit reached",
+           "Bound on objective reached", "Target for objective reached"}
+
+
+def status_word(highs_status: str, feasible: bool) -> str:
+    """The planner status for a HiGHS model status name; a stop (time or iteration limit)
+    is ``time_limit`` with a feasible plan, ``no_plan`` without one."""
+    if highs_status in HIGHS_STATUS:
+        return HIGHS_STATUS[highs_status]
+    if highs_status in STOPPED:
+        return "time_limit" if feasible else "no_plan"
+    return "error"
+
+
+def tonnage_scale(lp: LinearProgram) -> float:
+    """1000 when tonnages beyond 1e9 t per period are passed in kilotonnes (costs per kt), so
+    that HiGHS's absolute tolerances stay meaningful (results are scaled back); else 1. A MIP
+    is never scaled: dividing an integer or binary column by 1000 would change what its whole
+    numbers mean (a binary would become 0 … 0.001)."""
+    if lp.is_mip:
+        return 1.0
+    col_lo, col_up, row_lo, row_up = lp.bounds()
+    finite = np.concatenate([col_up[np.isfinite(col_up)], row_up[np.isfinite(row_up)]])
+    return 1000.0 if len(finite) and np.abs(finite).max() > BIG_TONNES else 1.0
+
+
+# HiGHS's notices about wide ranges of bounds or costs ("Problem is badly scaled", "Consider
+# scaling the bounds by 1e-2 …"). HiGHS warns once a bound exceeds about 1e6; weekly corridor
+# capacities of 1.4e7 t trigger it. Measured on data/shanxi (bounds 3.2e4 … 1.4e7 t, costs
+# 1.2 … 5e3 CNY/t): with and without HiGHS's suggested user_bound_scale -4 the optimum
+# (162,280,503,532 CNY), the iterations (2,917), the largest primal infeasibility (0) and
+# dual infeasibility (2.8e-13) are the same. So when a plan meets HiGHS's own 1e-7 feasibility
+# tolerances the notices are harmless and go to run.log only; otherwise they are shown.
+SCALING_NOTICES = ("excessively large", "excessively small", "consider scaling", "badly scaled", "user_bound_scale", "user_cost_scale")
+FEASIBILITY_TOL = 1e-7  # HiGHS's default primal and dual feasibility tolerances
+
+
+def split_highs_warnings(lines: list[str], has_plan: bool, max_primal: float, max_dual: float) -> tuple[list[str], list[str]]:
+    """HiGHS's warning lines split into (shown, run.log only): scaling notices are harmless
+    when the plan's largest primal and dual infeasibilities are within HiGHS's tolerances."""
+    scaling = [ln for ln in lines if any(k in ln.lower() for k in SCALING_NOTICES)]
+    other = [ln for ln in lines if ln not in scaling]
+    if not scaling:
+        return other, []
+    sound = has_plan and 0 <= max_primal <= FEASIBILITY_TOL and 0 <= max_dual <= FEASIBILITY_TOL
+    verdict = f"the largest primal infeasibility of the plan is {max_primal:.2g} and dual {max_dual:.2g}, within HiGHS's tolerance {FEASIBILITY_TOL:g}"
+    if sound:
+        return other, scaling + [f"HiGHS scaling notices above are harmless here: {verdict} (see docs/errors.md)"]
+    explained = f"HiGHS finds the data badly scaled and the plan's largest primal infeasibility is {max_primal:.2g}, dual {max_dual:.2g}: check units of very large or small numbers (t vs kt, CNY vs 10k CNY)"
+    return other + scaling + [explained], []
+
+
+class HighsEngine:
+    """The LP passed to HiGHS as column-wise sparse arrays; HiGHS keeps its basis between
+    solves, so a re-solve after a bound change starts warm."""
+
+    name = "highs"
+
+    def __init__(self, lp: LinearProgram, so: SolverOptions):
+        import highspy
+
+        self.lp = lp
+        self.h = _new_highs()
+        for key, value in highs_option_values(so).items():
+            self.h.setOptionValue(key, value)
+        # HiGHS's own warnings go to a log file we read back (the console stays quiet).
+        self._log = tempfile.NamedTemporaryFile(prefix="supplyopt-highs-", suffix=".log", delete=False)
+        self._log.close()
+        self.h.setOptionValue("log_file", self._log.name)
+        if not so.log:
+            self.h.setOptionValue("output_flag", True)
+            self.h.setOptionValue("log_to_console", False)
+        col_lo, col_up, row_lo, row_up = lp.bounds()
+        self.scale = tonnage_scale(lp)
+        col_lo, col_up, row_lo, row_up = (b / self.scale for b in (col_lo, col_up, row_lo, row_up))
+        rows, cols, vals = lp.triplets()
+        order = np.lexsort((rows, cols))  # canonical: by column, then row
+        starts = np.searchsorted(cols[order], np.arange(lp.n_cols)).astype(np.int32)
+        # The array overload of passModel takes numpy buffers without per-element conversion.
+        status = self.h.passModel(
+            lp.n_cols, lp.n_rows, len(vals), int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), 0.0,
+            lp.objective() * self.scale, col_lo, col_up, row_lo, row_up,
+            starts, rows[order].astype(np.int32), vals[order], lp.integrality(),
+        )
+        if status == highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS rejected the model (passModel returned an error)")
+        self._pattern = (rows, cols)  # the sparsity pattern, to tell a warm change from a rebuild
+
+    def update(self, lp: LinearProgram) -> bool:
+        """Take ``lp`` as the new model by changing only bounds, costs and coefficients of the
+        one HiGHS holds, so the next solve starts from the last basis. Returns False (nothing
+        changed) when ``lp`` differs in shape — other columns, rows or sparsity pattern, other
+        integrality, or another internal tonnage scale — and the caller must rebuild."""
+        old = self.lp
+        if (lp.n_cols, lp.n_rows) != (old.n_cols, old.n_rows) or not np.array_equal(lp.integrality(), old.integrality()):
+            return False
+        rows, cols, vals = lp.triplets()
+        if len(rows) != len(self._pattern[0]) or not (np.array_equal(rows, self._pattern[0]) and np.array_equal(cols, self._pattern[1])):
+            return False
+        col_lo, col_up, row_lo, row_up = lp.bounds()
+        if tonnage_scale(lp) != self.scale:
+            return False
+        _, _, old_vals = old.triplets()
+        for i in np.flatnonzero(vals != old_vals):
+            self.h.changeCoeff(int(rows[i]), int(cols[i]), float(vals[i]))
+        o_col_lo, o_col_up, o_row_lo, o_row_up = old.bounds()
+        hit = np.flatnonzero((col_lo != o_col_lo) | (col_up != o_col_up))
+        if len(hit):
+            self.h.changeColsBounds(len(hit), hit.astype(np.int32), col_lo[hit] / self.scale, col_up[hit] / self.scale)
+        hit = np.flatnonzero((row_lo != o_row_lo) | (row_up != o_row_up))
+        if len(hit):
+            self.h.changeRowsBounds(len(hit), hit.astype(np.int32), row_lo[hit] / self.scale, row_up[hit] / self.scale)
+        c, o_c = lp.objective(), old.objective()
+        hit = np.flatnonzero(c != o_c)
+        if len(hit):
+            self.h.changeColsCost(len(hit), hit.astype(np.int32), c[hit] * self.scale)
+        self.lp = lp
+        return True
+
+    def solve(self) -> Solution:
+        import highspy
+
+        t0 = time.perf_counter()
+        run_status = self.h.run()
+        solve_s = time.perf_counter() - t0
+        ms = self.h.getModelStatus()
+        info = self.h.getInfo()
+        feasible = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+        status = status_word(self.h.modelStatusToString(ms), feasible)
+        n = self.lp.n_cols
+        mip = self.lp.is_mip
+        if mip and status == "time_limit" and not feasible:
+            status = "no_plan"
+        if status in ("optimal", "time_limit") and self.lp.n_cols:
+            sol = self.h.getSolution()
+            x = np.asarray(sol.col_value, float) * self.scale
+            # a MIP has no duals: prices are left blank (NaN), see results._prices
+            row_dual = np.asarray(sol.row_dual, float) / self.scale if sol.dual_valid and not mip else np.full(self.lp.n_rows, np.nan)
+            col_dual = np.asarray(sol.col_dual, float) / self.scale if sol.dual_valid and not mip else np.full(n, np.nan)
+            objective = float(info.objective_function_value)
+        else:
+            x, row_dual, col_dual = np.zeros(n), np.full(self.lp.n_rows, np.nan), np.full(n, np.nan)
+            objective = float("nan") if status != "optimal" else 0.0
+        message = STATUS_WORDS[status]
+        if status == "error":
+            message += f" (HiGHS status {self.h.modelStatusToString(ms)}, run status {run_status})"
+        shown, notes = split_highs_warnings(self._highs_warnings(), status in ("optimal", "time_limit"), float(info.max_primal_infeasibility), float(info.max_dual_infeasibility))
+        return Solution(
+            status=status,
+            has_plan=status in ("optimal", "time_limit"),
+            message=message,
+            objective=objective,
+            x=x,
+            row_dual=row_dual,
+            col_dual=col_dual,
+            iterations=max(int(info.simplex_iteration_count), 0) + max(int(info.ipm_iteration_count), 0) + max(int(info.pdlp_iteration_count), 0),
+            solve_s=solve_s,
+            engine=self.name,
+            solver_status=self.h.modelStatusToString(ms),
+            warnings=shown,
+            notes=notes,
+            mip_gap=float(info.mip_gap) if mip and status in ("optimal", "time_limit") else None,
+            dual_bound=float(info.mip_dual_bound) if mip else None,
+        )
+
+    def _highs_warnings(self) -> list[str]:
+        try:
+            with open(self._log.name, encoding="utf-8", errors="replace") as f:
+                # the integrality notice is about the all-continuous array we pass ourselves
+                lines = [ln.strip() for ln in f if "WARNING" in ln.upper() and "integrality" not in ln]
+            open(self._log.name, "w").close()  # the next solve's warnings only
+        except OSError:
+            return []
+        return sorted(set(lines), key=lines.index)
+
+    def __del__(self):
+        try:
+            os.unlink(self._log.name)
+        except (AttributeError, OSError):
+            pass
+
+    def set_variable_bounds(self, family: str, positions, lower, upper) -> None:
+        """Change bounds of some variables of a family (positions within the family)."""
+        fam = self.lp.variables[family]
+        positions = np.asarray(positions, np.int64)
+        fam.lower[positions], fam.upper[positions] = lower, upper
+        cols = (fam.start + positions).astype(np.int32)
+        self.h.changeColsBounds(len(cols), cols, fam.lower[positions] / self.scale, fam.upper[positions] / self.scale)
+
+    def set_constraint_bounds(self, family: str, positions, lower, upper) -> None:
+        """Change bounds (right-hand sides) of some rows of a family."""
+        fam = self.lp.constraints[family]
+        positions = np.asarray(positions, np.int64)
+        fam.lower[positions], fam.upper[positions] = lower, upper
+        rows = (fam.start + positions).astype(np.int32)
+        self.h.changeRowsBounds(len(rows), rows, fam.lower[positions] / self.scale, fam.upper[positions] / self.scale)

@@ -1,0 +1,98 @@
+"""The Pyomo engine: the algebraic model of ``pyomo_model.py``, extended if asked, solved by HiGHS.
+
+Steps: ``build_model(net, opt)`` → ``extra_functionality(model, net, opt)`` (optional) →
+``to_lp`` compiles every ``Var``, ``Constraint`` and ``<name>_cost`` Expression into a
+:class:`~supplyopt.model.LinearProgram` whose families carry the component names → HiGHS
+solves those arrays in memory (the same hand-over as the default engine, so iteration counts,
+MIP gap, warm bound changes and numerics checks behave alike). Values are loaded back into the
+Pyomo variables (``model.flow[l, p, t].value``) and, if the model has a ``dual`` Suffix, row
+duals into it. Results, prices, checks and the summary read ``engine.lp``: a constraint or
+cost part an extension added shows up there by its component name.
+
+A model with integer or binary variables is a MIP: HiGHS honours ``mip_gap`` and the time
+limit; duals (prices) do not exist for a MIP and are left out, with a note in the run log.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .data import Network
+from .highs_engine import HighsEngine
+from .model import LinearProgram
+from .options import Options
+from .solution import Solution
+
+
+class PyomoEngine:
+    """Build, extend, compile and solve the Pyomo model; ``self.model`` is the Pyomo model,
+    ``self.lp`` its compiled form (the one results read)."""
+
+    name = "pyomo"
+
+    def __init__(self, net: Network, opt: Options, base: LinearProgram | None = None, extend=None, lp_extensions=()):
+        from .model import build_lp
+        from .pyomo_model import build_model, to_lp
+
+        t0 = time.perf_counter()
+        self.model = build_model(net, opt)
+        if extend is not None:
+            extend(self.model, net, opt)
+        self.build_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        self.lp, self.columns, self.rows = to_lp(self.model, net.periods, base if base is not None else build_lp(net, opt))
+        for ext in lp_extensions:  # array-level extensions (Study(extensions=...)) still apply
+            ext(self.lp, net, opt)
+        self.compile_s = time.perf_counter() - t0
+        self.notes = ["the model has integer or binary variables (a MIP): prices (duals) are not defined and are left out"] if self.lp.is_mip else []
+        self._highs = HighsEngine(self.lp, opt.solver)
+
+    def solve(self) -> Solution:
+        sol = self._highs.solve()
+        sol.engine = self.name
+        sol.warnings = self.notes + sol.warnings
+        if sol.has_plan:
+            self._load(sol)
+        return sol
+
+    def _load(self, sol: Solution) -> None:
+        """Primal values into the Pyomo variables; row duals into a ``dual`` Suffix if the
+        model (an extension) declared one."""
+        for v, x in zip(self.columns, sol.x[: len(self.columns)].tolist()):
+            if not v.fixed:
+                v.set_value(x, skip_validation=True)
+        dual = self.model.component("dual")
+        if dual is not None and hasattr(dual, "set_value") and not self.lp.is_mip:
+            for c, y in zip(self.rows, sol.row_dual[: len(self.rows)].tolist()):
+                dual[c] = y
+
+    def update(self, lp: LinearProgram) -> bool:
+        """The Pyomo model is rebuilt from the edited network (returns False: rebuild)."""
+        return False
+
+    def set_variable_bounds(self, family: str, positions, lower, upper) -> None:
+        """Change bounds of some variables of a family, in HiGHS and in the Pyomo model."""
+        self._highs.set_variable_bounds(family, positions, lower, upper)
+        fam = self.lp.variables[family]
+        for p in np.asarray(positions, np.int64):
+            v = self.columns[fam.start + p]
+            v.setlb(float(fam.lower[p]) if np.isfinite(fam.lower[p]) else None)
+            v.setub(float(fam.upper[p]) if np.isfinite(fam.upper[p]) else None)
+
+    def set_constraint_bounds(self, family: str, positions, lower, upper) -> None:
+        """Change row bounds of some rows of a family (HiGHS; the Pyomo rows keep their
+        original right-hand sides: the model is rebuilt for the next scenario)."""
+        self._highs.set_constraint_bounds(family, positions, lower, upper)
+
+
+def compiled_lp(net: Network, opt: Options, extend=None) -> LinearProgram:
+    """The (extended) Pyomo model compiled into a LinearProgram, without solving it."""
+    from .model import build_lp
+    from .pyomo_model import build_model, to_lp
+
+    m = build_model(net, opt)
+    if extend is not None:
+        extend(m, net, opt)
+    return to_lp(m, net.periods, build_lp(net, opt))[0]

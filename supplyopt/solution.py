@@ -1,0 +1,98 @@
+"""What a solve returns, in planner words, and what every engine shares: the status words,
+the :class:`Solution` arrays, HiGHS option names, and a quiet way to create a HiGHS object."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .options import SolverOptions
+
+# Planner words for the outcomes. ``has_plan`` decides exit code 0.
+STATUS_WORDS = {
+    "optimal": "optimal plan found",
+    "time_limit": "stopped at the time limit with a feasible plan that may not be the cheapest",
+    "no_plan": "stopped before any feasible plan was found (time or iteration limit)",
+    "infeasible": "no plan meets all hard requirements",
+    "unbounded": "the cost can fall without limit (a negative cost cycle?)",
+    "error": "the solver failed",
+}
+
+
+@dataclass
+class Solution:
+    """What a solve returned, as arrays in LP order (tonnes, CNY; duals in CNY per t)."""
+
+    status: str
+    has_plan: bool
+    message: str
+    objective: float
+    x: np.ndarray
+    row_dual: np.ndarray  # ∂objective/∂(row bound)
+    col_dual: np.ndarray  # reduced costs
+    iterations: int | None
+    solve_s: float
+    engine: str
+    solver_status: str  # the solver's own status name, for the run log
+    warnings: list[str] = field(default_factory=list)  # HiGHS's own warnings, to show
+    notes: list[str] = field(default_factory=list)  # HiGHS warnings found harmless: run.log only
+    mip_gap: float | None = None  # relative gap between plan and bound, for a MIP (None for an LP)
+    dual_bound: float | None = None  # best lower bound on the cost, for a MIP
+
+
+def highs_option_values(so: SolverOptions) -> dict:
+    """SolverOptions as HiGHS option names and values."""
+    values = {"output_flag": bool(so.log), "random_seed": int(so.random_seed), "presolve": so.presolve, "solver": so.method}
+    if so.time_limit_s is not None:
+        values["time_limit"] = float(so.time_limit_s)
+    if so.mip_gap is not None:
+        values["mip_rel_gap"] = float(so.mip_gap)
+    if so.threads is not None:
+        values["threads"] = int(so.threads)
+    return values
+
+
+class SolverMissing(RuntimeError):
+    """HiGHS (or Pyomo, for the pyomo engine) cannot be imported."""
+
+
+def highs_version() -> str:
+
+    h = _new_highs()
+    return f"HiGHS {h.version()}"
+
+
+_banner_shown = False
+
+
+def _new_highs():
+    """A Highs object; the copyright banner HiGHS prints on first use is kept off stdout
+    so that ``--json`` output stays parseable."""
+    global _banner_shown
+    import highspy
+
+    if _banner_shown:
+        return highspy.Highs()
+    with _stdout_to_devnull():
+        h = highspy.Highs()
+    _banner_shown = True
+    return h
+
+
+@contextlib.contextmanager
+def _stdout_to_devnull():
+    try:
+        fd = os.dup(1)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(fd, 1)
+            os.close(fd)
