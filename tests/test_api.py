@@ -143,3 +143,30 @@ def test_extension_adds_a_family_and_its_cost():
     plan = supplyopt.Study(REPO / "data/examples/transport", extensions=[fee]).solve()
     assert plan.summary["costs"]["production_fee"] == pytest.approx(900.0)  # demand 325+300+275
     assert plan.summary["objective"] == pytest.approx(153.675 + 900.0)
+
+
+def test_whole_numbers_survive_the_kilotonne_scale(tmp_dataset):
+    """A bound above 1e9 t makes an LP solve in kilotonnes; a MIP must not (whole kilotonnes
+    are not whole tonnes, and a binary would become 0 … 0.001). Same case as above plus an
+    idle mine c (2e9 t, 1,000 CNY/t, never worth its cost against the 100 CNY/t penalty):
+    still 2·1 + 2·2 + 100 = 106."""
+    path = tmp_dataset(["w1"], {
+        "nodes": [{"id": "a", "kind": "mine"}, {"id": "b", "kind": "mine"}, {"id": "c", "kind": "mine"}, {"id": "d", "kind": "demand"}],
+        "links": [
+            {"id": "la", "from": "a", "to": "d", "mode": "rail", "distance_km": 1, "capacity_t": "", "cost_cny_per_t": 0},
+            {"id": "lb", "from": "b", "to": "d", "mode": "rail", "distance_km": 1, "capacity_t": "", "cost_cny_per_t": 0},
+            {"id": "lc", "from": "c", "to": "d", "mode": "rail", "distance_km": 1, "capacity_t": "", "cost_cny_per_t": 0},
+        ],
+        "supply": [
+            {"node": "a", "product": "coal", "capacity_t": 2.5, "cost_cny_per_t": 1},
+            {"node": "b", "product": "coal", "capacity_t": 2.5, "cost_cny_per_t": 2},
+            {"node": "c", "product": "coal", "capacity_t": 2e9, "cost_cny_per_t": 1000},
+        ],
+        "demand": [{"node": "d", "product": "coal", "demand_t": 5, "penalty_cny_per_t": 100}],
+    })
+    net = supplyopt.load(path)
+    opt = load_options(None)
+    lp = build_lp(net, opt)
+    lp.variables["flow"].integrality = "integer"
+    sol = make_engine(lp, opt, net.periods).solve()
+    assert sol.status == "optimal" and sol.objective == pytest.approx(106.0)
