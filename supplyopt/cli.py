@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="print nothing on success")
     s.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the KPI table")
     s.set_defaults(func=cmd_solve)
+    _add_emergency_commands(sub)
     return p
 
 
@@ -139,6 +140,54 @@ def _print_no_plan(err) -> None:
     print(f"supplyopt: {lines[0]}; nothing was written.", file=sys.stderr)
     for line in lines[1:]:
         print(f"  {line.strip()}" if not line.startswith("  ") else line, file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- issue 11: compare, screen, sweep
+def _common(p, out_help: str) -> None:
+    """The options every workflow command shares with ``solve``."""
+    p.add_argument("dataset", help="data set folder (network.yaml + CSV) or .xlsx workbook")
+    p.add_argument("--model", help="run profile YAML (e.g. models/default.yaml)")
+    p.add_argument("--out", help=out_help)
+    p.add_argument("--time-limit", type=float, dest="time_limit_s", metavar="SECONDS")
+    p.add_argument("--threads", type=int)
+    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    p.add_argument("--json", action="store_true", help="print the result as JSON instead of the table")
+
+
+def _add_emergency_commands(sub) -> None:
+    c = sub.add_parser("compare", help="solve the base and each scenario; KPI deltas, shortfalls, warnings")
+    _common(c, "results folder (default results/<data set name>-compare)")
+    c.add_argument("--scenario", action="append", default=[], help="scenario YAML; repeat for several cases (each compared with the base)")
+    c.add_argument("--cold", action="store_true", help="solve every case on a fresh model instead of warm re-solves")
+    c.set_defaults(func=cmd_compare)
+
+
+def _study(args):
+    from . import api
+
+    opt = api.options(args.model, time_limit_s=args.time_limit_s, threads=args.threads)
+    net = api.load(args.dataset)
+    if net.warnings and not args.quiet:
+        _print_problems(net.warnings)
+    study = api.Study(net, model=opt)
+    study.profile_path = args.model
+    return study
+
+
+def cmd_compare(args) -> int:
+    from .compare import comparison_json, format_comparison, run_cases, tabulate
+
+    study = _study(args)
+    cases = run_cases(study, args.scenario, warm=not args.cold)
+    cmp = tabulate(study.base, study.options, cases, profile=args.model)
+    out = Path(args.out) if args.out else Path("results") / f"{study.base.name}-compare"
+    cmp.write(out)
+    if args.json:
+        print(comparison_json(cmp), end="")
+    elif not args.quiet:
+        print(format_comparison(cmp))
+        print(f"\nResults written to {out}/ (cases.csv, unmet_by_class_week.csv, shortfalls.csv, warnings.csv, region_gaps.csv, summary.json)")
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ class Plan:
     summary: dict = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    early_warnings: pd.DataFrame | None = None  # warnings.csv: planner alerts by severity and week (warning.py)
 
     def write(self, out_dir: str | Path) -> Path:
         """Write summary.json, the CSV tables and run.log into ``out_dir``, atomically."""
@@ -66,7 +67,9 @@ def build_plan(net: Network, opt: Options, lp: LinearProgram, sol: Solution) -> 
     stocks = _stocks(net, opt, lp, sol, labels, flows)
     prices = _prices(lp, sol, labels)
     kpis = _kpis(net, lp, sol, flows, production, unmet, stocks)
-    return Plan(kpis, flows, production, stocks, unmet, prices)
+    from .warning import early_warnings
+
+    return Plan(kpis, flows, production, stocks, unmet, prices, early_warnings=early_warnings(net, opt, unmet, stocks))
 
 
 def _label(frame: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
