@@ -161,6 +161,16 @@ def _add_emergency_commands(sub) -> None:
     c.add_argument("--cold", action="store_true", help="solve every case on a fresh model instead of warm re-solves")
     c.set_defaults(func=cmd_compare)
 
+    s = sub.add_parser("screen", help="N-1 screening: take each element out in turn and rank the outages")
+    _common(s, "results folder (default results/<data set name>-screen)")
+    s.add_argument("--elements", default="links,ports,mines,storage,corridors", help="comma-separated kinds: links, corridors, ports, mines, storage")
+    s.add_argument("--window", metavar="W1:W2", help="out only in these weeks (period labels, inclusive); default the whole horizon")
+    s.add_argument("--top", type=int, default=20, help="rows to print (all are written)")
+    s.add_argument("--workers", type=int, default=1, help="processes, each with its own kept model")
+    s.add_argument("--cold", action="store_true", help="rebuild the model for every case (timing reference)")
+    s.add_argument("--limit", type=int, help="screen only the first N elements (timing runs)")
+    s.set_defaults(func=cmd_screen)
+
 
 def _study(args):
     from . import api
@@ -187,6 +197,38 @@ def cmd_compare(args) -> int:
     elif not args.quiet:
         print(format_comparison(cmp))
         print(f"\nResults written to {out}/ (cases.csv, unmet_by_class_week.csv, shortfalls.csv, warnings.csv, region_gaps.csv, summary.json)")
+    return EXIT_OK
+
+
+def _progress(args):
+    """A progress bar on stderr (off with --quiet or --json)."""
+    if args.quiet or args.json or not sys.stderr.isatty() and not getattr(args, "progress", False):
+        return None
+
+    def show(done: int, total: int) -> None:
+        filled = int(30 * done / max(total, 1))
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    return show
+
+
+def cmd_screen(args) -> int:
+    from .screen import format_screen, screen
+
+    if args.workers < 1:
+        raise DataError([Problem("--workers", "expected a whole number ≥ 1", value=args.workers)])
+    study = _study(args)
+    kinds = [k.strip() for k in args.elements.split(",") if k.strip()]
+    result = screen(study, kinds=kinds, window=args.window, workers=args.workers, cold=args.cold, limit=args.limit, progress=_progress(args))
+    out = Path(args.out) if args.out else Path("results") / f"{study.base.name}-screen"
+    result.write(out)
+    if args.json:
+        from .report import summary_json
+
+        print(summary_json({**result.summary, "top": result.table.head(args.top).to_dict(orient="records")}), end="")
+    elif not args.quiet:
+        print(format_screen(result, args.top))
+        print(f"\nResults written to {out}/ (screen.csv, hurt.csv, summary.json)")
     return EXIT_OK
 
 
