@@ -24,7 +24,7 @@ import hashlib
 import time
 from pathlib import Path
 
-from . import __version__
+from . import __version__, priority
 from .data import DataError, Network, Problem, read_dataset
 from .options import Options, load_options
 from .results import Plan
@@ -167,6 +167,7 @@ class Study:
         lp = build_lp(net, opt)
         for ext in self.extensions:
             ext(lp, net, opt)
+        priority.priority_rows(lp, net, opt)  # demand classes served in order (no-op unless on)
         ranges, scale_warnings = scaling_report(lp)
         warm = self.engine is not None and self.engine.update(lp)
         if warm:
@@ -176,7 +177,11 @@ class Study:
             self.stats["builds"] += 1
         self.lp = lp
         build_s = time.perf_counter() - t0
-        sol = self.engine.solve()
+        stages = None
+        if priority.active(net, opt):
+            sol, self.engine, stages = priority.solve_in_order(self.engine, lp, net, opt, lambda m: make_engine(m, opt, net.periods))
+        else:
+            sol = self.engine.solve()
         self.solution = sol
         how = "changed the kept model (warm start)" if warm else "built"
         log.append(f"{_now()} {how}: {lp.n_cols} variables, {lp.n_rows} constraints in {build_s:.3f} s; solved ({sol.solver_status}) in {sol.solve_s:.3f} s")
@@ -194,6 +199,8 @@ class Study:
             )
         plan = build_plan(net, opt, lp, sol)
         plan.summary = _summary(self, lp, sol, plan, build_s, warm)
+        plan.summary["unmet_by_class_t"] = priority.unmet_by_class(plan.unmet)
+        plan.summary["priority"] = {"order": [s["demand_class"] for s in stages], "stages": stages} if stages is not None else None
         plan.summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": warnings}
         plan.log = log
         plan.warnings = warnings

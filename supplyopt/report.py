@@ -179,6 +179,7 @@ def format_kpis(summary: dict, plan: Plan) -> str:
         f"  {'demand':<18}{_t(k['demand_t']):>20} t",
         f"  {'delivered':<18}{_t(k['delivered_t']):>20} t",
         f"  {'unmet':<18}{_t(k['unmet_t']):>20} t",
+        *[f"    {cls:<20}{_t(v):>16} t" for cls, v in (k.get("unmet_by_class_t") or {}).items()],
         f"  {'produced':<18}{_t(k['production_t']):>20} t",
         "",
         "Transport",
