@@ -24,7 +24,7 @@ import hashlib
 import time
 from pathlib import Path
 
-from . import __version__, priority
+from . import __version__, priority, reserves
 from .data import DataError, Network, Problem, read_dataset
 from .options import Options, load_options
 from .results import Plan
@@ -167,6 +167,7 @@ class Study:
         lp = build_lp(net, opt)
         for ext in self.extensions:
             ext(lp, net, opt)
+        reserves.reserve_families(lp, net, opt)  # capacity-reserve mines, reserve stock (no-op without)
         priority.priority_rows(lp, net, opt)  # demand classes served in order (no-op unless on)
         ranges, scale_warnings = scaling_report(lp)
         warm = self.engine is not None and self.engine.update(lp)
@@ -198,7 +199,9 @@ class Study:
                 "Try --method ipm, or check the units of very large or very small numbers in the data.",
             )
         plan = build_plan(net, opt, lp, sol)
+        plan.reserves = reserves.reserve_table(net, lp, sol)
         plan.summary = _summary(self, lp, sol, plan, build_s, warm)
+        plan.summary["reserves_t"] = {k: float(v) for k, v in plan.reserves.groupby("kind", sort=True)["tonnes_t"].sum().items()}
         plan.summary["unmet_by_class_t"] = priority.unmet_by_class(plan.unmet)
         plan.summary["priority"] = {"order": [s["demand_class"] for s in stages], "stages": stages} if stages is not None else None
         plan.summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": warnings}

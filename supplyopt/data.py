@@ -132,6 +132,10 @@ TABLES: dict[str, TableSpec] = {
             _num("cost_cny_per_t", in_header=True, needs_value=True),
             _num("min_t"),
             PERIOD,
+            # optional, capacity-reserve mines (supplyopt/reserves.py, docs/data-format.md)
+            _num("reserve_t"),
+            _num("callup_cny_per_t"),
+            _num("lead_weeks"),
         ),
     ),
     "links": TableSpec(
@@ -174,9 +178,12 @@ TABLES: dict[str, TableSpec] = {
             _num("holding_cny_per_t"),
             _num("end_t"),
             PERIOD,
+            # optional, reserve stock (supplyopt/reserves.py, docs/data-format.md)
+            Column("reserve", "bool"),
+            _num("release_cny_per_t"),
         ),
         required=False,
-        static=("initial_t", "end_t"),
+        static=("initial_t", "end_t", "reserve", "release_cny_per_t"),
     ),
     "modes": TableSpec(
         "modes",
@@ -691,7 +698,8 @@ def expand(ds: Dataset) -> Network:
         rows = per_period(pd.DataFrame(columns=[c.name for c in TABLES["storage"].columns]).astype(
             {"capacity_t": float, "initial_t": float, "safety_t": float, "holding_cny_per_t": float, "end_t": float, "period": int}
         ), ["node", "product"], T)
-    storage = rows.drop_duplicates(["node", "product"])[["node", "product", "initial_t", "end_t"]].reset_index(drop=True)
+    reserve_cols = [c for c in ("reserve", "release_cny_per_t") if c in rows]  # optional (reserves.py)
+    storage = rows.drop_duplicates(["node", "product"])[["node", "product", "initial_t", "end_t", *reserve_cols]].reset_index(drop=True)
     storage["initial_t"] = storage["initial_t"].fillna(0.0)
     storage_periods = rows[["node", "product", "period", "safety_t", "holding_cny_per_t"]].fillna(
         {"safety_t": 0.0, "holding_cny_per_t": 0.0}

@@ -99,6 +99,8 @@ def write_results(out_dir: str | Path, plan: Plan, summary: dict, log_lines: lis
         for name in TABLE_FILES:
             (tmp / f"{name}.csv").write_text(csv_text(getattr(plan, name)), encoding="utf-8")
             _test_kill_point(f"after-{name}")
+        if plan.reserves is not None and len(plan.reserves):  # only where a scenario calls reserves up
+            (tmp / "reserves.csv").write_text(csv_text(plan.reserves), encoding="utf-8")
         if plan.early_warnings is not None:  # the planner's warning list (warning.py)
             (tmp / "warnings.csv").write_text(csv_text(plan.early_warnings), encoding="utf-8")
         (tmp / "summary.json").write_text(summary_json(summary), encoding="utf-8")

@@ -43,6 +43,7 @@ class Plan:
     summary: dict = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    reserves: pd.DataFrame | None = None  # reserves.csv: reserves called up / released (reserves.py)
     early_warnings: pd.DataFrame | None = None  # warnings.csv: planner alerts by severity and week (warning.py)
 
     def write(self, out_dir: str | Path) -> Path:

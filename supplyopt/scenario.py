@@ -38,6 +38,14 @@ EDITS = {
     "safety_stock": Target("storage_periods", "safety_t", "node"),
     "storage_capacity": Target("storage_capacity", "capacity_t", "node"),
     "initial_stock": Target("storage", "initial_t", "node", periodic=False),
+    # emergency planning (supplyopt/reserves.py): share 0–1 of a mine's reserve_t called up in
+    # the periods named; 1 = reserve stock may go below safety in the periods named;
+    # the stock required at the end of the horizon; close_node: every link into or out of
+    # the selected nodes closed (a port, a storage base) and their own mining stopped
+    "call_reserve": Target("supply", "reserve_called", "node"),
+    "release_reserve": Target("storage_periods", "reserve_released", "node"),
+    "end_stock": Target("storage", "end_t", "node", periodic=False),
+    "close_node": Target("nodes", "closed", "id", periodic=False),
 }
 
 
@@ -85,7 +93,7 @@ def load_scenario(path: str | Path) -> Scenario:
                 problems.append(Problem(label, "unknown key; expected what, where, periods, scale, set", column=f"{where}.{key}"))
         if edit.get("what") not in EDITS:
             problems.append(Problem(label, f"expected one of {', '.join(EDITS)}", column=f"{where}.what", value=edit.get("what")))
-        if ("scale" in edit) == ("set" in edit):
+        if ("scale" in edit) == ("set" in edit) and edit.get("what") != "close_node":
             problems.append(Problem(label, "give exactly one of scale (a factor) or set (a value in the column's unit)", column=where))
         for key in ("scale", "set"):
             v = edit.get(key)
@@ -109,11 +117,16 @@ def apply_scenario(net: Network, scenario: Scenario) -> Network:
         setattr(out, name, getattr(net, name).copy())
     problems: list[Problem] = []
     for i, edit in enumerate(scenario.edits, start=1):
+        if edit["what"] == "close_node":
+            _close_node(out, edit, edit.get("_file", scenario.path), f"edits[{i}]", problems)
+            continue
         target = EDITS[edit["what"]]
         frame = getattr(out, target.table)
         chosen = _select(out, frame, target, edit, edit.get("_file", scenario.path), f"edits[{i}]", problems)
         if chosen is None:
             continue
+        if target.column not in frame:  # an optional column (reserve_called …) starts at 0
+            frame[target.column] = 0.0
         values = frame.loc[chosen, target.column].to_numpy(float)
         if "scale" in edit:  # unlimited stays unlimited unless scaled to zero
             with np.errstate(invalid="ignore"):  # inf × 0 is handled by the where
@@ -126,6 +139,36 @@ def apply_scenario(net: Network, scenario: Scenario) -> Network:
     if problems:
         raise DataError(problems)
     return out
+
+
+def _close_node(out: Network, edit: dict, label: str, where: str, problems: list[Problem]) -> None:
+    """close_node: the nodes ``where`` selects (node columns: id, kind, region, name …) lose
+    every link into or out of them (capacity 0 in ``periods``, or the whole horizon), and a
+    mine among them stops. ``set``/``scale`` are ignored (a node is closed or not)."""
+    nodes = out.nodes
+    mask = pd.Series(True, index=nodes.index)
+    for col, wanted in (edit.get("where") or {}).items():
+        if col not in nodes:
+            problems.append(Problem(label, f"unknown selector column; expected one of {', '.join(map(str, nodes.columns))}", column=f"{where}.where.{col}"))
+            return
+        wanted = wanted if isinstance(wanted, list) else [wanted]
+        mask &= nodes[col].astype(str).isin([str(w) for w in wanted])
+    closed = set(nodes.loc[mask, "id"])
+    if not closed:
+        problems.append(Problem(label, "selects no node; check the values against nodes.csv", column=f"{where}.where", value=edit.get("where")))
+        return
+    links = set(out.links.loc[out.links["from"].isin(closed) | out.links["to"].isin(closed), "id"])
+    for table, key, cols in (("link_periods", "link", ["capacity_t"]), ("supply", "node", ["capacity_t", "min_t"])):
+        frame = getattr(out, table)
+        rows = frame[key].isin(links if key == "link" else closed)
+        if "periods" in edit:
+            wanted = edit["periods"] if isinstance(edit["periods"], list) else [edit["periods"]]
+            index = [out.periods.index(str(p)) if str(p) in out.periods else (p - 1 if isinstance(p, int) and 1 <= p <= out.n_periods else None) for p in wanted]
+            if None in index:
+                problems.append(Problem(label, f"unknown period; expected a label ({out.periods[0]} … {out.periods[-1]})", column=f"{where}.periods", value=edit["periods"]))
+                return
+            rows &= frame["period"].isin(index)
+        frame.loc[rows, cols] = 0.0
 
 
 def _attributes(net: Network, frame: pd.DataFrame, target: Target) -> pd.DataFrame:
