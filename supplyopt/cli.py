@@ -213,13 +213,18 @@ def _progress(args):
 
 
 def cmd_screen(args) -> int:
+    from . import api
     from .screen import format_screen, screen
 
     if args.workers < 1:
         raise DataError([Problem("--workers", "expected a whole number ≥ 1", value=args.workers)])
     study = _study(args)
     kinds = [k.strip() for k in args.elements.split(",") if k.strip()]
-    result = screen(study, kinds=kinds, window=args.window, workers=args.workers, cold=args.cold, limit=args.limit, progress=_progress(args))
+    try:
+        result = screen(study, kinds=kinds, window=args.window, workers=args.workers, cold=args.cold, limit=args.limit, progress=_progress(args))
+    except api.NoPlan as err:  # the base itself has no plan: nothing to screen against
+        _print_no_plan(err)
+        return err.exit_code
     out = Path(args.out) if args.out else Path("results") / f"{study.base.name}-screen"
     result.write(out)
     if args.json:

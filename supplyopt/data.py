@@ -183,7 +183,7 @@ TABLES: dict[str, TableSpec] = {
             _num("release_cny_per_t"),
         ),
         required=False,
-        static=("initial_t", "end_t", "reserve", "release_cny_per_t"),
+        static=("initial_t", "end_t"),
     ),
     "modes": TableSpec(
         "modes",
