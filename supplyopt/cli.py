@@ -171,6 +171,16 @@ def _add_emergency_commands(sub) -> None:
     s.add_argument("--limit", type=int, help="screen only the first N elements (timing runs)")
     s.set_defaults(func=cmd_screen)
 
+    w = sub.add_parser("sweep", help="many scenarios in parallel (processes or a dask cluster), merged into one compare table")
+    _common(w, "results folder (default results/<data set name>-sweep)")
+    w.add_argument("--scenarios", action="append", default=[], metavar="GLOB", help="scenario files, e.g. 'scenarios/*.yaml' (quoted); repeat for more")
+    w.add_argument("--random", type=int, default=0, metavar="N", help="add N seeded random stress scenarios (outages by element and probability)")
+    w.add_argument("--seed", type=int, default=0)
+    w.add_argument("--probability", type=float, default=0.02, help="chance each link, port and mine is out in a random scenario (default 0.02)")
+    w.add_argument("--workers", type=int, default=1, help="local processes, each with its own kept model")
+    w.add_argument("--dask", metavar="ADDRESS", help="run on an existing dask.distributed scheduler, e.g. tcp://127.0.0.1:8786")
+    w.set_defaults(func=cmd_sweep)
+
 
 def _study(args):
     from . import api
@@ -201,8 +211,8 @@ def cmd_compare(args) -> int:
 
 
 def _progress(args):
-    """A progress bar on stderr (off with --quiet or --json)."""
-    if args.quiet or args.json or not sys.stderr.isatty() and not getattr(args, "progress", False):
+    """A progress bar on stderr (off with --quiet)."""
+    if args.quiet:
         return None
 
     def show(done: int, total: int) -> None:
@@ -234,6 +244,36 @@ def cmd_screen(args) -> int:
     elif not args.quiet:
         print(format_screen(result, args.top))
         print(f"\nResults written to {out}/ (screen.csv, hurt.csv, summary.json)")
+    return EXIT_OK
+
+
+def cmd_sweep(args) -> int:
+    import glob
+
+    from .compare import comparison_json, format_comparison
+    from .sweep import sweep
+
+    if args.workers < 1:
+        raise DataError([Problem("--workers", "expected a whole number ≥ 1", value=args.workers)])
+    files = []
+    for pattern in args.scenarios:
+        found = sorted(glob.glob(pattern))
+        if not found:
+            raise DataError([Problem("--scenarios", "matches no file; expected a path or pattern such as 'scenarios/*.yaml'", value=pattern)])
+        files += found
+    if not files and not args.random:
+        raise DataError([Problem("--scenarios", "nothing to sweep; give --scenarios GLOB and/or --random N")])
+    study = _study(args)
+    cmp = sweep(study, files, random=args.random, seed=args.seed, probability=args.probability, workers=args.workers, dask=args.dask, progress=_progress(args))
+    out = Path(args.out) if args.out else Path("results") / f"{study.base.name}-sweep"
+    cmp.write(out)
+    if args.json:
+        print(comparison_json(cmp), end="")
+    elif not args.quiet:
+        print(format_comparison(cmp))
+        info = cmp.summary["sweep"]
+        print(f"\n{info['scenarios']} scenarios on {info['workers']} worker(s) ({info['runner']}) in {info['wall_s']:.1f} s")
+        print(f"Results written to {out}/ (cases.csv, unmet_by_class_week.csv, shortfalls.csv, warnings.csv, region_gaps.csv, summary.json)")
     return EXIT_OK
 
 
