@@ -14,7 +14,7 @@ Tables written (units in the column names; deltas are case − base):
   cases.csv                one row per case: status, every KPI, delta_* columns
   unmet_by_class_week.csv  case, demand_class, period, unmet_t, base_unmet_t, delta_unmet_t
   shortfalls.csv           case, node, name, region, demand_class, unmet_t, base_unmet_t,
-                           delta_unmet_t, weeks (the weeks it is short)
+                           delta_unmet_t, weeks (the weeks it is short, as runs W1…W2)
   warnings.csv             case + the early-warning list of each case (warning.py)
   region_gaps.csv          case + supply–demand gap by region and week (warning.py)
   summary.json             data set, profile, each case's status, message and explanation
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import api
-from .warning import WARNING_COLUMNS, region_gaps
+from .warning import WARNING_COLUMNS, region_gaps, week_runs
 
 TOL_T = 0.5  # tonnes: smaller unmet is solver noise
 NO_CLASS = "all"  # demand class label where the data set has no demand_class column
@@ -234,7 +234,7 @@ def _shortfalls(net, cases: list[Case]) -> pd.DataFrame:
     def per_node(plan):
         u = plan.unmet.assign(demand_class=_classes(plan.unmet))
         g = u.groupby("node", sort=True).agg(unmet_t=("unmet_t", "sum"), demand_class=("demand_class", lambda s: "/".join(sorted(set(s)))))
-        weeks = u[u["unmet_t"] > TOL_T].groupby("node", sort=True)["period"].agg(lambda s: " ".join(dict.fromkeys(s)))
+        weeks = u[u["unmet_t"] > TOL_T].groupby("node", sort=True)["period"].agg(lambda s: week_runs(s, net.periods))
         return g.join(weeks.rename("weeks")).fillna({"weeks": ""})
 
     base = per_node(cases[0].plan) if cases[0].plan is not None else None

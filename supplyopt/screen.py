@@ -36,6 +36,7 @@ import pandas as pd
 
 from . import api
 from .data import DataError, Problem
+from .warning import week_runs
 
 KINDS = ("links", "corridors", "ports", "mines", "storage")
 TOL_T = 0.5  # tonnes: smaller changes in unmet are solver noise
@@ -95,18 +96,6 @@ def outage_scenario(net, kind: str, element: str, window: list[str] | None = Non
 # --------------------------------------------------------------------------- one case
 def _node_unmet(plan) -> pd.Series:
     return plan.unmet.groupby(["node", "period"], sort=True)["unmet_t"].sum()
-
-
-def week_runs(labels, periods: list[str]) -> str:
-    """Weeks as runs of consecutive periods: ``2026-W50…2026-W52 2027-W03``."""
-    pos = sorted({periods.index(w) for w in labels})
-    runs, start = [], None
-    for i, p in enumerate(pos):
-        start = p if start is None else start
-        if i + 1 == len(pos) or pos[i + 1] != p + 1:
-            runs.append(periods[start] if start == p else f"{periods[start]}…{periods[p]}")
-            start = None
-    return " ".join(runs)
 
 
 def outage_links(net, kind: str, element: str) -> set[str]:

@@ -75,6 +75,18 @@ def _safety_warnings(stocks: pd.DataFrame) -> pd.DataFrame:
                          "value": s["safety_shortfall_t"].to_numpy(), "unit": "t", "message": msg})
 
 
+def week_runs(labels, periods: list[str]) -> str:
+    """Weeks as runs of consecutive periods: ``2026-W50…2026-W52 2027-W03``."""
+    pos = sorted({periods.index(w) for w in labels})
+    runs, start = [], None
+    for i, p in enumerate(pos):
+        start = p if start is None else start
+        if i + 1 == len(pos) or pos[i + 1] != p + 1:
+            runs.append(periods[start] if start == p else f"{periods[start]}…{periods[p]}")
+            start = None
+    return " ".join(runs)
+
+
 def region_gaps(net, plan) -> pd.DataFrame:
     """Supply–demand balance by region and week (t): demand_t, delivered_t, unmet_t (the gap
     a planner must close) and produced_t by the region's mines; one row per region and week
