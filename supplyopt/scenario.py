@@ -125,6 +125,9 @@ def apply_scenario(net: Network, scenario: Scenario) -> Network:
         chosen = _select(out, frame, target, edit, edit.get("_file", scenario.path), f"edits[{i}]", problems)
         if chosen is None:
             continue
+        if not _has_reserve(out, edit["what"], frame.loc[chosen]):
+            problems.append(Problem(edit.get("_file", scenario.path), f"{edit['what']} selects no reserve; expected mines with reserve_t > 0 (supply.csv) or stocks with reserve = true (storage.csv)", column=f"edits[{i}].where", value=edit.get("where")))
+            continue
         if target.column not in frame:  # an optional column (reserve_called …) starts at 0
             frame[target.column] = 0.0
         values = frame.loc[chosen, target.column].to_numpy(float)
@@ -139,6 +142,19 @@ def apply_scenario(net: Network, scenario: Scenario) -> Network:
     if problems:
         raise DataError(problems)
     return out
+
+
+def _has_reserve(net: Network, what: str, rows: pd.DataFrame) -> bool:
+    """call_reserve / release_reserve must select at least one reserve (else it would do nothing)."""
+    if what == "call_reserve":
+        return "reserve_t" in rows and bool((rows["reserve_t"].fillna(0) > 0).any())
+    if what == "release_reserve":
+        st = net.storage
+        if "reserve" not in st:
+            return False
+        res = st[st["reserve"].fillna(False).astype(bool)]
+        return bool(rows.merge(res[["node", "product"]], on=["node", "product"]).shape[0])
+    return True
 
 
 def _close_node(out: Network, edit: dict, label: str, where: str, problems: list[Problem]) -> None:

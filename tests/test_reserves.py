@@ -7,6 +7,8 @@ import pytest
 
 import supplyopt
 
+from conftest import REPO
+
 
 def _case(tmp_dataset):
     # Mine M: 50 t/wk at 10 CNY/t, plus a 30 t/wk capacity reserve (call-up 5 CNY/t, lead 1
@@ -72,3 +74,12 @@ def test_end_stock_target_and_close_node(tmp_dataset):
     with pytest.raises(supplyopt.DataError) as err:
         supplyopt.solve(path, scenario={"name": "x", "edits": [{"what": "close_node", "where": {"id": "nowhere"}}]})
     assert "selects no node" in err.value.problems[0].message
+
+
+def test_calling_up_nothing_is_an_error(tmp_dataset):
+    path = _case(tmp_dataset)
+    for edit in ({"what": "call_reserve", "where": {"node": "M"}, "set": 1}, {"what": "release_reserve", "where": {"node": "S"}, "set": 1}):
+        supplyopt.solve(path, scenario={"name": "ok", "edits": [edit]})  # selects a reserve: fine
+    with pytest.raises(supplyopt.DataError) as err:
+        supplyopt.solve(REPO / "data/examples/winter", scenario={"name": "x", "edits": [{"what": "release_reserve", "set": 1}]})
+    assert "selects no reserve" in err.value.problems[0].message
