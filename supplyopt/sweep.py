@@ -5,7 +5,7 @@ merged into one comparison with the base (compare.py's tables).
                 random=20, seed=1, workers=2)
     cmp.write("results/sweep")
 
-Scenarios are split into chunks; each chunk is solved on its own kept model (one
+Scenarios are split into chunks of ``CHUNK``; each chunk is solved on its own kept model (one
 :class:`~supplyopt.api.Study` per chunk, warm re-solves inside it) in a worker process
 (``workers``) or as a task on a dask cluster (``dask="tcp://host:8786"`` or a
 ``distributed.Client``). Results come back in the order the scenarios were given, so the
@@ -83,14 +83,19 @@ def _case(t: tuple) -> Case:
     return Case(name, plan, api.NoPlan(*err) if err else None, seconds, warm, paths)
 
 
-def _chunks(specs: list, workers: int) -> list[list]:
-    size = max(1, -(-len(specs) // (3 * max(workers, 1))))  # about three chunks per worker
-    return [specs[i : i + size] for i in range(0, len(specs), size)]
+CHUNK = 5  # scenarios solved in turn on one kept model
+
+
+def _chunks(specs: list) -> list[list]:
+    """Fixed-size chunks, whatever the number of workers: each chunk's warm re-solves start
+    from the same bases however the sweep runs, so where the LP has several equally cheap
+    plans the same one is reported (byte-identical results in process, in processes, on dask)."""
+    return [specs[i : i + CHUNK] for i in range(0, len(specs), CHUNK)]
 
 
 def run_sweep(network, opt, specs: list, workers: int = 1, dask=None, progress=None) -> list[Case]:
     """Solve every scenario (local processes or dask); cases in the order given."""
-    chunks = _chunks(specs, workers if dask is None else 4 * _dask_workers(dask))
+    chunks = _chunks(specs)
     done = 0
     results: list[list[tuple] | None] = [None] * len(chunks)
 
