@@ -124,6 +124,13 @@ def _bottlenecks(plan, closed: set[str] = frozenset(), window=None, n: int = N_B
     return "; ".join(f"{r.id} {r.price:,.0f} CNY/t ({r.weeks} wk)" for r in g.itertuples())
 
 
+def _reason(err: api.NoPlan) -> str:
+    """The explanation's findings on one line (headings such as 'This requirement cannot be
+    met:' left out)."""
+    lines = [line.strip().lstrip("- ").strip() for line in err.explanation if line.strip() and not line.strip().endswith(":")]
+    return " | ".join(lines[:4]) or err.message
+
+
 def run_case(study: api.Study, base_plan, kind: str, element: str, window=None, cold: bool = False) -> dict:
     """Solve one outage and describe it against the base plan (a flat dict, plus ``hurt``
     rows: node, period, extra_unmet_t)."""
@@ -134,7 +141,7 @@ def run_case(study: api.Study, base_plan, kind: str, element: str, window=None, 
     try:
         plan = runner.apply(sc).solve()
     except api.NoPlan as err:
-        row.update(status=err.status, seconds=time.perf_counter() - t0, explanation=" | ".join(line.strip() for line in err.explanation[:4]) or err.message)
+        row.update(status=err.status, seconds=time.perf_counter() - t0, explanation=_reason(err))
         return {**row, "hurt": []}
     seconds = time.perf_counter() - t0
     base_s = base_plan.summary
