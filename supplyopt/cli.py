@@ -130,7 +130,7 @@ def cmd_solve(args) -> int:
         print(summary_json(plan.summary), end="")
     elif not args.quiet:
         print(format_kpis(plan.summary, plan))
-        print(f"\nResults written to {out}/ (summary.json, flows.csv, production.csv, stocks.csv, unmet.csv, prices.csv)")
+        print(f"\nResults written to {out}/ (summary.json, flows.csv, production.csv, stocks.csv, unmet.csv, prices.csv, warnings.csv)")
     return EXIT_OK
 
 

@@ -203,6 +203,11 @@ def format_kpis(summary: dict, plan: Plan) -> str:
         lines += ["", "Lowest days of cover (stock ÷ daily need)"]
         for _, r in low.iterrows():
             lines.append(f"  {r['node']:<28}{r['product']:<10}{r['days_of_cover']:>7.1f} d  {r['period']}  {r['cover_status']}")
+    w = plan.early_warnings
+    if w is not None and len(w):  # warning.py: red first, then by week
+        red, amber = int((w["severity"] == "red").sum()), int((w["severity"] == "amber").sum())
+        lines += ["", f"Early warnings: {red} red, {amber} amber (all in warnings.csv); first by severity and week"]
+        lines += [f"  {r.severity:<6}{r.message}" for r in w.head(5).itertuples()]
     short = plan.unmet[plan.unmet["unmet_t"] > 1e-6]
     if len(short):
         lines += ["", "Demand not met (largest)"]
