@@ -50,6 +50,7 @@ class Case:
     seconds: float = 0.0
     warm: bool = False
     paths: list[str] = field(default_factory=list)
+    description: str = ""  # the scenario's description (random sweeps: what is out, when)
 
 
 @dataclass
@@ -91,7 +92,7 @@ def run_cases(study: api.Study, scenarios, warm: bool = True) -> list[Case]:
             plan, error = runner.apply(sc).solve(), None
         except api.NoPlan as err:
             plan, error = None, err
-        cases.append(Case(_unique(name, cases), plan, error, time.perf_counter() - t0, runner.stats["warm"] > before, list(sc.paths) if sc else []))
+        cases.append(Case(_unique(name, cases), plan, error, time.perf_counter() - t0, runner.stats["warm"] > before, list(sc.paths) if sc else [], sc.description if sc else ""))
     study.reset()
     return cases
 
@@ -187,7 +188,7 @@ def tabulate(net, opt, cases: list[Case], profile: str | None = None) -> Compari
 
 
 def _case_summary(c: Case) -> dict:
-    out = {"case": c.name, "scenario_paths": c.paths, "status": c.plan.summary["status"] if c.plan is not None else c.error.status,
+    out = {"case": c.name, "description": c.description, "scenario_paths": c.paths, "status": c.plan.summary["status"] if c.plan is not None else c.error.status,
            "warm_start": c.warm, "seconds": round(c.seconds, 3)}
     if c.plan is not None:
         out["objective"] = c.plan.summary["objective"]

@@ -59,7 +59,7 @@ def random_scenarios(net, n: int, seed: int = 0, probability: float = 0.02, kind
 # --------------------------------------------------------------------------- workers
 def _solve_chunk(network, opt, specs: list) -> list[tuple]:
     """Solve scenarios on one kept model; plain tuples (name, plan, error, seconds, warm,
-    paths) with the error as (status, message, explanation) so that they pickle."""
+    paths, description) with the error as (status, message, explanation) so that they pickle."""
     study = api.Study(network, model=opt)
     out = []
     for spec in specs:
@@ -70,7 +70,7 @@ def _solve_chunk(network, opt, specs: list) -> list[tuple]:
             plan, err = study.apply(sc).solve(), None
         except api.NoPlan as e:
             plan, err = None, (e.status, e.message, list(e.explanation), e.hint)
-        out.append((sc.name, plan, err, time.perf_counter() - t0, study.stats["warm"] > before, list(sc.paths)))
+        out.append((sc.name, plan, err, time.perf_counter() - t0, study.stats["warm"] > before, list(sc.paths), sc.description))
     return out
 
 
@@ -79,8 +79,8 @@ def _chunk_task(args) -> list[tuple]:
 
 
 def _case(t: tuple) -> Case:
-    name, plan, err, seconds, warm, paths = t
-    return Case(name, plan, api.NoPlan(*err) if err else None, seconds, warm, paths)
+    name, plan, err, seconds, warm, paths, description = t
+    return Case(name, plan, api.NoPlan(*err) if err else None, seconds, warm, paths, description)
 
 
 CHUNK = 5  # scenarios solved in turn on one kept model
