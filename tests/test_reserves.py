@@ -60,6 +60,20 @@ def test_call_up_and_release_by_hand(tmp_dataset):
     assert study.stats == {"builds": 1, "warm": 1}
 
 
+
+def test_results_folder_has_reserves_and_warnings(tmp_dataset, tmp_path):
+    plan = supplyopt.solve(_case(tmp_dataset), scenario={"name": "emergency", "edits": [CALL, RELEASE]})
+    plan.write(tmp_path / "res")
+    reserves = pd.read_csv(tmp_path / "res" / "reserves.csv")
+    assert list(reserves["kind"]) == ["capacity_reserve", "capacity_reserve", "reserve_stock"]
+    warnings = pd.read_csv(tmp_path / "res" / "warnings.csv")
+    # the one shortfall (w1, 20 t of 70) is the first, red warning; S below safety in w3 is amber
+    first = warnings.iloc[0]
+    assert (first["severity"], first["kind"], first["period"], first["value"]) == ("red", "unmet", "w1", 20)
+    assert "short 20 t in w1 (29 % of demand)" in first["message"]
+    assert ((warnings["kind"] == "safety") & (warnings["period"] == "w3")).any()
+
+
 def test_end_stock_target_and_close_node(tmp_dataset):
     path = _case(tmp_dataset)
     # an end-stock target of 40 t at S forbids the w3 release: 20 t short instead of
