@@ -24,7 +24,7 @@ import hashlib
 import time
 from pathlib import Path
 
-from . import __version__
+from . import __version__, priority, reserves
 from .data import DataError, Network, Problem, read_dataset
 from .options import Options, load_options
 from .results import Plan
@@ -180,20 +180,26 @@ class Study:
         pyomo = opt.engine == "pyomo" or self.extend is not None
         if self.extend is not None:
             log.append(f"{_now()} extension hook {getattr(self.extend, '__name__', 'extra_functionality')} given: using the Pyomo engine")
+        # capacity-reserve mines and reserve stock, then demand classes in order: no-ops without them
+        lp_extensions = [*self.extensions, reserves.reserve_families, priority.priority_rows]
         if not pyomo:
-            for ext in self.extensions:
+            for ext in lp_extensions:
                 ext(lp, net, opt)
         warm = self.engine is not None and self.engine.update(lp)
         if warm:
             self.stats["warm"] += 1
         else:
-            self.engine = make_engine(lp, opt, net.periods, net=net, extend=self.extend, lp_extensions=self.extensions if pyomo else ())
+            self.engine = make_engine(lp, opt, net.periods, net=net, extend=self.extend, lp_extensions=lp_extensions if pyomo else ())
             self.stats["builds"] += 1
             lp = self.engine.lp  # the Pyomo engine's compiled model, with whatever it added
         ranges, scale_warnings = scaling_report(lp)
         self.lp = lp
         build_s = time.perf_counter() - t0
-        sol = self.engine.solve()
+        stages = None
+        if priority.active(net, opt):
+            sol, self.engine, stages = priority.solve_in_order(self.engine, lp, net, opt, lambda m: make_engine(m, opt, net.periods))
+        else:
+            sol = self.engine.solve()
         self.solution = sol
         how = "changed the kept model (warm start)" if warm else "built"
         parts = f" (Pyomo model {self.engine.build_s:.3f} s, compiled in {self.engine.compile_s:.3f} s)" if hasattr(self.engine, "compile_s") and not warm else ""
@@ -213,7 +219,11 @@ class Study:
                 "Try --method ipm, or check the units of very large or very small numbers in the data.",
             )
         plan = build_plan(net, opt, lp, sol)
+        plan.reserves = reserves.reserve_table(net, lp, sol)
         plan.summary = _summary(self, lp, sol, plan, build_s, warm)
+        plan.summary["reserves_t"] = {k: float(v) for k, v in plan.reserves.groupby("kind", sort=True)["tonnes_t"].sum().items()}
+        plan.summary["unmet_by_class_t"] = priority.unmet_by_class(plan.unmet)
+        plan.summary["priority"] = {"order": [s["demand_class"] for s in stages], "stages": stages} if stages is not None else None
         plan.summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": warnings, "notes": sol.notes}
         plan.log = log
         plan.warnings = warnings

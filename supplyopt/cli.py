@@ -108,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print the report's files and warnings as JSON")
     r.set_defaults(func=cmd_report)
     _investment_parsers(sub)
+    _add_emergency_commands(sub)
     return p
 
 
@@ -192,7 +193,7 @@ def cmd_solve(args) -> int:
         print(summary_json(plan.summary), end="")
     elif not args.quiet:
         print(format_kpis(plan.summary, plan))
-        print(f"\nResults written to {out}/ (summary.json, flows.csv, production.csv, stocks.csv, unmet.csv, prices.csv, nodes.csv)")
+        print(f"\nResults written to {out}/ (summary.json, flows.csv, production.csv, stocks.csv, unmet.csv, prices.csv, nodes.csv, warnings.csv, reserves.csv)")
         if args.report:
             print(f"Report written to {out / 'report'}/ (report.html, results.xlsx, charts/)")
     return EXIT_OK
@@ -419,6 +420,141 @@ def cmd_frontier(args) -> int:
         return err.exit_code
     out = Path(args.out) if args.out else Path("results") / f"{net.name}-frontier"
     return _finish(args, out, fr.write, fr.summary(), frontier.format_frontier(fr))
+
+
+# --------------------------------------------------------------------------- issue 11: compare, screen, sweep
+def _common(p, out_help: str) -> None:
+    """The options every workflow command shares with ``solve``."""
+    p.add_argument("dataset", help="data set folder (network.yaml + CSV) or .xlsx workbook")
+    p.add_argument("--model", help="run profile YAML (e.g. models/default.yaml)")
+    p.add_argument("--out", help=out_help)
+    p.add_argument("--time-limit", type=float, dest="time_limit_s", metavar="SECONDS")
+    p.add_argument("--threads", type=int)
+    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    p.add_argument("--json", action="store_true", help="print the result as JSON instead of the table")
+
+
+def _add_emergency_commands(sub) -> None:
+    c = sub.add_parser("compare", help="solve the base and each scenario; KPI deltas, shortfalls, warnings")
+    _common(c, "results folder (default results/<data set name>-compare)")
+    c.add_argument("--scenario", action="append", default=[], help="scenario YAML; repeat for several cases (each compared with the base)")
+    c.add_argument("--cold", action="store_true", help="solve every case on a fresh model instead of warm re-solves")
+    c.set_defaults(func=cmd_compare)
+
+    s = sub.add_parser("screen", help="N-1 screening: take each element out in turn and rank the outages")
+    _common(s, "results folder (default results/<data set name>-screen)")
+    s.add_argument("--elements", default="links,ports,mines,storage,corridors", help="comma-separated kinds: links, corridors, ports, mines, storage")
+    s.add_argument("--window", metavar="W1:W2", help="out only in these weeks (period labels, inclusive); default the whole horizon")
+    s.add_argument("--top", type=int, default=20, help="rows to print (all are written)")
+    s.add_argument("--workers", type=int, default=1, help="processes, each with its own kept model")
+    s.add_argument("--cold", action="store_true", help="rebuild the model for every case (timing reference)")
+    s.add_argument("--limit", type=int, help="screen only the first N elements (timing runs)")
+    s.set_defaults(func=cmd_screen)
+
+    w = sub.add_parser("sweep", help="many scenarios in parallel (processes or a dask cluster), merged into one compare table")
+    _common(w, "results folder (default results/<data set name>-sweep)")
+    w.add_argument("--scenarios", action="append", default=[], metavar="GLOB", help="scenario files, e.g. 'scenarios/*.yaml' (quoted); repeat for more")
+    w.add_argument("--random", type=int, default=0, metavar="N", help="add N seeded random stress scenarios (outages by element and probability)")
+    w.add_argument("--seed", type=int, default=0)
+    w.add_argument("--probability", type=float, default=0.02, help="chance each link, port and mine is out in a random scenario (default 0.02)")
+    w.add_argument("--workers", type=int, default=1, help="local processes, each with its own kept model")
+    w.add_argument("--dask", metavar="ADDRESS", help="run on an existing dask.distributed scheduler, e.g. tcp://127.0.0.1:8786")
+    w.set_defaults(func=cmd_sweep)
+
+
+def _study(args):
+    from . import api
+
+    opt = api.options(args.model, time_limit_s=args.time_limit_s, threads=args.threads)
+    net = api.load(args.dataset)
+    if net.warnings and not args.quiet:
+        _print_problems(net.warnings)
+    study = api.Study(net, model=opt)
+    study.profile_path = args.model
+    return study
+
+
+def cmd_compare(args) -> int:
+    from .compare import comparison_json, format_comparison, run_cases, tabulate
+
+    study = _study(args)
+    cases = run_cases(study, args.scenario, warm=not args.cold)
+    cmp = tabulate(study.base, study.options, cases, profile=args.model)
+    out = Path(args.out) if args.out else Path("results") / f"{study.base.name}-compare"
+    cmp.write(out)
+    if args.json:
+        print(comparison_json(cmp), end="")
+    elif not args.quiet:
+        print(format_comparison(cmp))
+        print(f"\nResults written to {out}/ (cases.csv, unmet_by_class_week.csv, shortfalls.csv, warnings.csv, region_gaps.csv, summary.json)")
+    return EXIT_OK
+
+
+def _progress(args):
+    """A progress bar on stderr (off with --quiet)."""
+    if args.quiet:
+        return None
+
+    def show(done: int, total: int) -> None:
+        filled = int(30 * done / max(total, 1))
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    return show
+
+
+def cmd_screen(args) -> int:
+    from . import api
+    from .screen import format_screen, screen
+
+    if args.workers < 1:
+        raise DataError([Problem("--workers", "expected a whole number ≥ 1", value=args.workers)])
+    study = _study(args)
+    kinds = [k.strip() for k in args.elements.split(",") if k.strip()]
+    try:
+        result = screen(study, kinds=kinds, window=args.window, workers=args.workers, cold=args.cold, limit=args.limit, progress=_progress(args))
+    except api.NoPlan as err:  # the base itself has no plan: nothing to screen against
+        _print_no_plan(err)
+        return err.exit_code
+    out = Path(args.out) if args.out else Path("results") / f"{study.base.name}-screen"
+    result.write(out)
+    if args.json:
+        from .report import summary_json
+
+        print(summary_json({**result.summary, "top": result.table.head(args.top).to_dict(orient="records")}), end="")
+    elif not args.quiet:
+        print(format_screen(result, args.top))
+        print(f"\nResults written to {out}/ (screen.csv, hurt.csv, summary.json)")
+    return EXIT_OK
+
+
+def cmd_sweep(args) -> int:
+    import glob
+
+    from .compare import comparison_json, format_comparison
+    from .sweep import sweep
+
+    if args.workers < 1:
+        raise DataError([Problem("--workers", "expected a whole number ≥ 1", value=args.workers)])
+    files = []
+    for pattern in args.scenarios:
+        found = sorted(glob.glob(pattern))
+        if not found:
+            raise DataError([Problem("--scenarios", "matches no file; expected a path or pattern such as 'scenarios/*.yaml'", value=pattern)])
+        files += found
+    if not files and not args.random:
+        raise DataError([Problem("--scenarios", "nothing to sweep; give --scenarios GLOB and/or --random N")])
+    study = _study(args)
+    cmp = sweep(study, files, random=args.random, seed=args.seed, probability=args.probability, workers=args.workers, dask=args.dask, progress=_progress(args))
+    out = Path(args.out) if args.out else Path("results") / f"{study.base.name}-sweep"
+    cmp.write(out)
+    if args.json:
+        print(comparison_json(cmp), end="")
+    elif not args.quiet:
+        print(format_comparison(cmp))
+        info = cmp.summary["sweep"]
+        print(f"\n{info['scenarios']} scenarios on {info['workers']} worker(s) ({info['runner']}) in {info['wall_s']:.1f} s")
+        print(f"Results written to {out}/ (cases.csv, unmet_by_class_week.csv, shortfalls.csv, warnings.csv, region_gaps.csv, summary.json)")
+    return EXIT_OK
 
 
 if __name__ == "__main__":

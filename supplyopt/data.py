@@ -135,6 +135,10 @@ TABLES: dict[str, TableSpec] = {
             _num("cost_cny_per_t", in_header=True, needs_value=True),
             _num("min_t"),
             PERIOD,
+            # optional, capacity-reserve mines (supplyopt/reserves.py, docs/data-format.md)
+            _num("reserve_t"),
+            _num("callup_cny_per_t"),
+            _num("lead_weeks"),
         ),
     ),
     "links": TableSpec(
@@ -178,6 +182,9 @@ TABLES: dict[str, TableSpec] = {
             _num("holding_cny_per_t"),
             _num("end_t"),
             PERIOD,
+            # optional, reserve stock (supplyopt/reserves.py, docs/data-format.md)
+            Column("reserve", "bool"),
+            _num("release_cny_per_t"),
         ),
         required=False,
         static=("initial_t", "end_t"),
@@ -937,7 +944,8 @@ def expand(ds: Dataset) -> Network:
             {"capacity_t": float, "initial_t": float, "safety_t": float, "holding_cny_per_t": float, "end_t": float, "period": int}
         ), ["node", "product"], T)
     extra = [c for c in rows.columns if c not in TABLES["storage"].by_name and c != "row"]  # the data set's own columns
-    storage = rows.drop_duplicates(["node", "product"])[["node", "product", "initial_t", "end_t", *extra]].reset_index(drop=True)
+    reserve_cols = [c for c in ("reserve", "release_cny_per_t") if c in rows and c not in extra]  # optional (reserves.py)
+    storage = rows.drop_duplicates(["node", "product"])[["node", "product", "initial_t", "end_t", *reserve_cols, *extra]].reset_index(drop=True)
     storage["initial_t"] = storage["initial_t"].fillna(0.0)
     storage_periods = rows[["node", "product", "period", "safety_t", "holding_cny_per_t"]].fillna(
         {"safety_t": 0.0, "holding_cny_per_t": 0.0}

@@ -53,6 +53,7 @@ class Options:
     cover_red_days: float = 7.0  # days of cover below which a stock is flagged red
     cover_amber_days: float = 15.0
     change_penalty_cny_per_t: float = 1.0  # schedule --previous: per tonne changed against the last plan's look-ahead
+    demand_priority: str | tuple[str, ...] | None = None  # None: off; "default" or classes, highest first (priority.py)
     engine: str = "highs"  # highs: arrays straight to HiGHS; pyomo: Pyomo's persistent HiGHS
     solver: SolverOptions = field(default_factory=SolverOptions)
 
@@ -123,6 +124,14 @@ def _checked(raw: dict, cls, label: str, prefix: str, problems: list[Problem], w
         if key in CHOICES:
             if value not in CHOICES[key]:
                 bad(f"expected one of {', '.join(CHOICES[key])}")
+                continue
+        elif key == "demand_priority":
+            if value is None or value == "default":
+                pass
+            elif isinstance(value, (list, tuple)) and value and all(isinstance(v, str) and v.strip() for v in value) and len(set(value)) == len(value):
+                value = tuple(value)
+            else:
+                bad("expected default, or a list of distinct demand classes, highest priority first (e.g. [residential_heating, power, industry, export])")
                 continue
         elif key == "description":
             value = str(value)

@@ -157,6 +157,10 @@ def write_results(out_dir: str | Path, plan: Plan, summary: dict, log_lines: lis
         for name in TABLE_FILES:
             (tmp / f"{name}.csv").write_text(csv_text(getattr(plan, name)), encoding="utf-8")
             _test_kill_point(f"after-{name}")
+        if plan.reserves is not None and len(plan.reserves):  # only where a scenario calls reserves up
+            (tmp / "reserves.csv").write_text(csv_text(plan.reserves), encoding="utf-8")
+        if plan.early_warnings is not None:  # the planner's warning list (warning.py)
+            (tmp / "warnings.csv").write_text(csv_text(plan.early_warnings), encoding="utf-8")
         (tmp / "summary.json").write_text(summary_json(summary), encoding="utf-8")
         (tmp / "run.log").write_text("\n".join(log_lines) + "\n", encoding="utf-8")
         for name, text in (extra or {}).items():
@@ -276,6 +280,7 @@ def format_kpis(summary: dict, plan: Plan) -> str:
         f"  {'demand':<18}{_t(k['demand_t']):>20} t",
         f"  {'delivered':<18}{_t(k['delivered_t']):>20} t",
         f"  {'unmet':<18}{_t(k['unmet_t']):>20} t",
+        *[f"    {cls:<20}{_t(v):>16} t" for cls, v in (k.get("unmet_by_class_t") or {}).items()],
         f"  {'produced':<18}{_t(k['production_t']):>20} t",
         "",
         "Transport",
@@ -297,6 +302,11 @@ def format_kpis(summary: dict, plan: Plan) -> str:
         lines += ["", "Lowest days of cover (stock ÷ daily need)"]
         for _, r in low.iterrows():
             lines.append(f"  {r['node']:<28}{r['product']:<10}{r['days_of_cover']:>7.1f} d  {r['period']}  {r['cover_status']}")
+    w = plan.early_warnings
+    if w is not None and len(w):  # warning.py: red first, then by week
+        red, amber = int((w["severity"] == "red").sum()), int((w["severity"] == "amber").sum())
+        lines += ["", f"Early warnings: {red} red, {amber} amber (all in warnings.csv); first by severity and week"]
+        lines += [f"  {r.severity:<6}{r.message}" for r in w.head(5).itertuples()]
     short = plan.unmet[plan.unmet["unmet_t"] > 1e-6]
     if len(short):
         lines += ["", "Demand not met (largest)"]

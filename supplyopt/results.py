@@ -58,6 +58,8 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     link_use: pd.DataFrame | None = None  # not written; the terminal's busiest links
     nodes: pd.DataFrame | None = None  # id, name, kind, region, lon, lat (written as nodes.csv)
+    reserves: pd.DataFrame | None = None  # reserves.csv: reserves called up / released (reserves.py)
+    early_warnings: pd.DataFrame | None = None  # warnings.csv: planner alerts by severity and week (warning.py)
 
     def __post_init__(self):
         if self.nodes is None:
@@ -88,8 +90,11 @@ def build_plan(net: Network, opt: Options, lp: LinearProgram, sol: Solution) -> 
     stocks = _stocks(net, opt, lp, sol, labels, flows)
     prices = _prices(lp, sol, labels)
     kpis = _kpis(net, lp, sol, flows, production, unmet, stocks)
+    from .warning import early_warnings
+
     nodes = net.nodes.reindex(columns=list(NODE_COLUMNS)).sort_values("id", kind="stable").reset_index(drop=True)
-    return Plan(kpis, flows, production, stocks, unmet, prices, link_use=_link_use(lp, sol, labels), nodes=nodes)
+    return Plan(kpis, flows, production, stocks, unmet, prices, link_use=_link_use(lp, sol, labels), nodes=nodes,
+                early_warnings=early_warnings(net, opt, unmet, stocks))
 
 
 def _label(frame: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:

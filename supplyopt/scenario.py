@@ -43,6 +43,14 @@ EDITS = {
     "safety_stock": Target("storage_periods", "safety_t", "node"),
     "storage_capacity": Target("storage_capacity", "capacity_t", "node"),
     "initial_stock": Target("storage", "initial_t", "node", periodic=False),
+    # emergency planning (supplyopt/reserves.py): share 0–1 of a mine's reserve_t called up in
+    # the periods named; 1 = reserve stock may go below safety in the periods named;
+    # the stock required at the end of the horizon; close_node: every link into or out of
+    # the selected nodes closed (a port, a storage base) and their own mining stopped
+    "call_reserve": Target("supply", "reserve_called", "node"),
+    "release_reserve": Target("storage_periods", "reserve_released", "node"),
+    "end_stock": Target("storage", "end_t", "node", periodic=False),
+    "close_node": Target("nodes", "closed", "id", periodic=False),
 }
 
 
@@ -141,7 +149,7 @@ def load_scenario(path: str | Path, _seen: tuple[str, ...] = ()) -> Scenario:
                 problems.append(Problem(label, "unknown key; expected what, where, periods, scale, set", column=f"{where}.{key}"))
         if edit.get("what") not in EDITS:
             problems.append(Problem(label, f"expected one of {', '.join(EDITS)}", column=f"{where}.what", value=edit.get("what")))
-        if ("scale" in edit) == ("set" in edit):
+        if ("scale" in edit) == ("set" in edit) and edit.get("what") != "close_node":
             problems.append(Problem(label, "give exactly one of scale (a factor) or set (a value in the column's unit)", column=where))
         for key in ("scale", "set"):
             v = edit.get(key)
@@ -177,6 +185,9 @@ def apply_scenario(net: Network, scenario: Scenario) -> Network:
     origins = scenario.origins or [(scenario.path, f"edits[{i}]") for i in range(1, len(scenario.edits) + 1)]
     edited: dict[str, pd.Series] = {}  # table -> the last edit (file, edits[i]) that changed each row
     for edit, (label, where) in zip(scenario.edits, origins):
+        if edit["what"] == "close_node":
+            _close_node(out, edit, label, where, problems)
+            continue
         target = EDITS[edit["what"]]
         frame = getattr(out, target.table)
         chosen = _select(out, frame, target, edit, label, where, problems)
@@ -184,6 +195,11 @@ def apply_scenario(net: Network, scenario: Scenario) -> Network:
             continue
         who = edited.setdefault(target.table, pd.Series(None, index=frame.index, dtype=object))
         who.loc[chosen] = [(label, where)] * len(chosen)
+        if not _has_reserve(out, edit["what"], frame.loc[chosen]):
+            problems.append(Problem(label, f"{edit['what']} selects no reserve; expected mines with reserve_t > 0 (supply.csv) or stocks with reserve = true (storage.csv)", column=f"{where}.where", value=edit.get("where")))
+            continue
+        if target.column not in frame:  # an optional column (reserve_called …) starts at 0
+            frame[target.column] = 0.0
         values = frame.loc[chosen, target.column].to_numpy(float)
         if "scale" in edit:  # unlimited stays unlimited unless scaled to zero
             with np.errstate(invalid="ignore"):  # inf × 0 is handled by the where
@@ -235,6 +251,49 @@ def check_edited(net: Network, edited: dict[str, pd.Series]) -> list[Problem]:
         if where:
             out.append(Problem(where[0], f"after this edit the initial stock at {node} ({initial[node]:,.0f} t) is above its capacity_t in the first period ({first[node]:,.0f} t)", column=where[1]))
     return out
+
+
+def _has_reserve(net: Network, what: str, rows: pd.DataFrame) -> bool:
+    """call_reserve / release_reserve must select at least one reserve (else it would do nothing)."""
+    if what == "call_reserve":
+        return "reserve_t" in rows and bool((rows["reserve_t"].fillna(0) > 0).any())
+    if what == "release_reserve":
+        st = net.storage
+        if "reserve" not in st:
+            return False
+        res = st[st["reserve"].fillna(False).astype(bool)]
+        return bool(rows.merge(res[["node", "product"]], on=["node", "product"]).shape[0])
+    return True
+
+
+def _close_node(out: Network, edit: dict, label: str, where: str, problems: list[Problem]) -> None:
+    """close_node: the nodes ``where`` selects (node columns: id, kind, region, name …) lose
+    every link into or out of them (capacity 0 in ``periods``, or the whole horizon), and a
+    mine among them stops. ``set``/``scale`` are ignored (a node is closed or not)."""
+    nodes = out.nodes
+    mask = pd.Series(True, index=nodes.index)
+    for col, wanted in (edit.get("where") or {}).items():
+        if col not in nodes:
+            problems.append(Problem(label, f"unknown selector column; expected one of {', '.join(map(str, nodes.columns))}", column=f"{where}.where.{col}"))
+            return
+        wanted = wanted if isinstance(wanted, list) else [wanted]
+        mask &= nodes[col].astype(str).isin([str(w) for w in wanted])
+    closed = set(nodes.loc[mask, "id"])
+    if not closed:
+        problems.append(Problem(label, "selects no node; check the values against nodes.csv", column=f"{where}.where", value=edit.get("where")))
+        return
+    links = set(out.links.loc[out.links["from"].isin(closed) | out.links["to"].isin(closed), "id"])
+    for table, key, cols in (("link_periods", "link", ["capacity_t"]), ("supply", "node", ["capacity_t", "min_t"])):
+        frame = getattr(out, table)
+        rows = frame[key].isin(links if key == "link" else closed)
+        if "periods" in edit:
+            wanted = edit["periods"] if isinstance(edit["periods"], list) else [edit["periods"]]
+            index = [out.periods.index(str(p)) if str(p) in out.periods else (p - 1 if isinstance(p, int) and 1 <= p <= out.n_periods else None) for p in wanted]
+            if None in index:
+                problems.append(Problem(label, f"unknown period; expected a label ({out.periods[0]} … {out.periods[-1]})", column=f"{where}.periods", value=edit["periods"]))
+                return
+            rows &= frame["period"].isin(index)
+        frame.loc[rows, cols] = 0.0
 
 
 def _attributes(net: Network, frame: pd.DataFrame, target: Target) -> pd.DataFrame:

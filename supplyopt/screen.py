@@ -1,0 +1,295 @@
+"""N-1 screening: take each element out in turn, re-solve warm, rank what hurts most.
+
+    result = screen("data/shanxi", model="models/default.yaml", kinds=["corridors", "ports"])
+    result.table.head()          # rank, kind, element, status, delta_unmet_t, delta_cost_cny …
+    result.write("results/screen")
+
+Elements and what "out" means (each a scenario of ordinary edits, ``outage_scenario``):
+  links      one link: link_capacity set 0
+  corridors  every link of one corridor (links.csv ``corridor`` column): link_capacity set 0
+  ports      every link into or out of a port node (kind ``port``): the port is closed
+  mines      one mine: mine_capacity set 0 (its minimum output falls with it)
+  storage    every link into or out of a storage node (kind ``storage``): its stock is locked in
+             (it can neither take nor give coal), which keeps the end-stock rule satisfiable
+
+With ``window=(first, last)`` the element is out only in those weeks. Each case is a warm
+re-solve of one kept model (:class:`~supplyopt.api.Study`); with ``workers > 1`` the cases
+are split among processes, each with its own Study. Ranked by extra unmet tonnes, then
+extra cost; an outage with no plan at all (infeasible: e.g. a mine's minimum output with
+nowhere to go) ranks first, with the reason, and does not stop the screen.
+
+For each element: the demand centres it leaves short and in which weeks (``hurt``), and the
+capacities that would cover it: the binding link and storage capacities of the outage plan
+with the largest shadow prices (CNY saved per extra tonne), i.e. where spare capacity is
+worth most.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import api
+from .data import DataError, Problem
+from .warning import week_runs
+
+KINDS = ("links", "corridors", "ports", "mines", "storage")
+TOL_T = 0.5  # tonnes: smaller changes in unmet are solver noise
+N_BOTTLENECKS = 3
+
+
+# --------------------------------------------------------------------------- elements
+def elements(net, kinds=KINDS) -> list[tuple[str, str]]:
+    """(kind, id) of every element to take out, in a fixed order (kind as given, ids sorted)."""
+    out = []
+    for kind in kinds:
+        if kind not in KINDS:
+            raise DataError([Problem("--elements", f"unknown element kind; expected some of {', '.join(KINDS)}", value=kind)])
+        if kind == "links":
+            ids = net.links["id"].astype(str)
+        elif kind == "corridors":
+            ids = net.links["corridor"].dropna().astype(str) if "corridor" in net.links else pd.Series([], dtype=str)
+            ids = ids[ids != ""]
+        elif kind == "mines":
+            ids = net.supply["node"].astype(str)
+        else:
+            node_kind = "port" if kind == "ports" else "storage"
+            ids = net.nodes.loc[net.nodes["kind"] == node_kind, "id"].astype(str)
+        out += [(kind, i) for i in sorted(set(ids))]
+    return out
+
+
+def parse_window(net, text: str | None) -> list[str] | None:
+    """``W1:W2`` (period labels, inclusive) → the labels in between; None for the whole horizon."""
+    if not text:
+        return None
+    first, _, last = text.partition(":")
+    last = last or first
+    for label in (first, last):
+        if label not in net.periods:
+            raise DataError([Problem("--window", f"unknown period; expected FIRST:LAST with labels {net.periods[0]} … {net.periods[-1]}", value=label)])
+    i, j = net.periods.index(first), net.periods.index(last)
+    if j < i:
+        raise DataError([Problem("--window", "the window ends before it starts; expected FIRST:LAST in horizon order", value=text)])
+    return net.periods[i : j + 1]
+
+
+def outage_scenario(net, kind: str, element: str, window: list[str] | None = None) -> dict:
+    """The scenario (dict of ordinary edits) that takes one element out."""
+    when = {"periods": list(window)} if window else {}
+    if kind == "links":
+        edits = [{"what": "link_capacity", "where": {"id": element}, "set": 0, **when}]
+    elif kind == "corridors":
+        edits = [{"what": "link_capacity", "where": {"corridor": element}, "set": 0, **when}]
+    elif kind == "mines":
+        edits = [{"what": "mine_capacity", "where": {"node": element}, "set": 0, **when}]
+    else:  # ports, storage: close the node = every link touching it
+        edits = [{"what": "link_capacity", "where": {end: element}, "set": 0, **when} for end in ("from", "to") if (net.links[end] == element).any()]
+    return {"name": f"{kind[:-1] if kind != 'storage' else kind} {element} out", "edits": edits}
+
+
+# --------------------------------------------------------------------------- one case
+def _node_unmet(plan) -> pd.Series:
+    return plan.unmet.groupby(["node", "period"], sort=True)["unmet_t"].sum()
+
+
+def outage_links(net, kind: str, element: str) -> set[str]:
+    """The links an outage closes (none for a mine)."""
+    links = net.links
+    if kind == "links":
+        return {element}
+    if kind == "corridors":
+        return set(links.loc[links["corridor"].astype(str) == element, "id"])
+    if kind in ("ports", "storage"):
+        return set(links.loc[(links["from"] == element) | (links["to"] == element), "id"])
+    return set()
+
+
+def _bottlenecks(plan, closed: set[str] = frozenset(), window=None, n: int = N_BOTTLENECKS) -> str:
+    """The binding capacities worth most per extra tonne in a plan, other than those the
+    outage closed, in the outage weeks: 'id P CNY/t (weeks binding)'."""
+    p = plan.prices
+    p = p[p["kind"].isin(["link_capacity", "storage_capacity"]) & (p["price_cny_per_t"] > 1e-6) & ~p["id"].isin(closed)]
+    if window:
+        p = p[p["period"].isin(window)]
+    if p.empty:
+        return ""
+    g = p.groupby(["kind", "id"], sort=True).agg(price=("price_cny_per_t", "max"), weeks=("period", "nunique")).reset_index()
+    g = g.sort_values(["price", "id"], ascending=[False, True], kind="stable").head(n)
+    return "; ".join(f"{r.id} {r.price:,.0f} CNY/t ({r.weeks} wk)" for r in g.itertuples())
+
+
+def _reason(err: api.NoPlan) -> str:
+    """The explanation's findings on one line (headings such as 'This requirement cannot be
+    met:' left out)."""
+    lines = [line.strip().lstrip("- ").strip() for line in err.explanation if line.strip() and not line.strip().endswith(":")]
+    return " | ".join(lines[:4]) or err.message
+
+
+def run_case(study: api.Study, base_plan, kind: str, element: str, window=None, cold: bool = False) -> dict:
+    """Solve one outage and describe it against the base plan (a flat dict, plus ``hurt``
+    rows: node, period, extra_unmet_t)."""
+    sc = outage_scenario(study.base, kind, element, window)
+    runner = api.Study(study.base, model=study.options) if cold else study
+    t0 = time.perf_counter()
+    row = {"kind": kind, "element": element}
+    try:
+        plan = runner.apply(sc).solve()
+    except api.NoPlan as err:
+        row.update(status=err.status, seconds=time.perf_counter() - t0, explanation=_reason(err))
+        return {**row, "hurt": []}
+    seconds = time.perf_counter() - t0
+    base_s = base_plan.summary
+    extra = (_node_unmet(plan) - _node_unmet(base_plan).reindex(_node_unmet(plan).index).fillna(0.0))
+    extra = extra[extra > TOL_T]
+    hurt_nodes = extra.groupby(level="node", sort=True).sum().sort_values(ascending=False, kind="stable")
+    weeks = extra.reset_index().groupby("node", sort=True)["period"].agg(lambda s: week_runs(s, study.base.periods))
+    row.update(
+        status=plan.summary["status"],
+        objective_cny=plan.summary["objective"],
+        unmet_t=plan.summary["unmet_t"],
+        delta_unmet_t=plan.summary["unmet_t"] - base_s["unmet_t"],
+        delta_cost_cny=plan.summary["objective"] - base_s["objective"],
+        delta_co2_t=plan.summary["co2_t"] - base_s["co2_t"],
+        demand_centres_hurt=" ".join(f"{n}:{v:,.0f}t[{weeks[n]}]" for n, v in hurt_nodes.head(5).items()),
+        bottlenecks=_bottlenecks(plan, outage_links(study.base, kind, element), window),
+        seconds=seconds,
+        warm=not cold,
+        explanation="",
+    )
+    hurt = [{"kind": kind, "element": element, "node": n, "period": w, "extra_unmet_t": float(v)} for (n, w), v in extra.items()]
+    return {**row, "hurt": hurt}
+
+
+# --------------------------------------------------------------------------- the screen
+@dataclass
+class Screen:
+    """The ranked table (one row per element), the long ``hurt`` table and a summary."""
+
+    network: object
+    table: pd.DataFrame
+    hurt: pd.DataFrame
+    summary: dict
+
+    def write(self, out_dir: str | Path) -> Path:
+        from .compare import write_folder
+        from .report import csv_text, summary_json
+
+        return write_folder(out_dir, {"screen.csv": csv_text(self.table), "hurt.csv": csv_text(self.hurt), "summary.json": summary_json(self.summary)})
+
+
+_WORKER: dict = {}
+
+
+def _worker_init(network, opt, window, cold) -> None:
+    study = api.Study(network, model=opt)
+    _WORKER.update(study=study, base=study.solve(), window=window, cold=cold)
+
+
+def _worker_chunk(chunk: list[tuple[str, str]]) -> list[dict]:
+    w = _WORKER
+    return [run_case(w["study"], w["base"], k, e, w["window"], w["cold"]) for k, e in chunk]
+
+
+def screen(network, model=None, kinds=KINDS, window: str | list[str] | None = None, workers: int = 1, cold: bool = False,
+           limit: int | None = None, progress=None, **solver) -> Screen:
+    """Take each element of ``kinds`` out in turn (in ``window`` weeks, ``FIRST:LAST`` or a
+    list of labels) and rank the outages. ``cold``: solve each case on a fresh model (the
+    reference for timing); ``limit``: only the first N elements (for timing runs);
+    ``progress(done, total)``: called after each chunk."""
+    study = network if isinstance(network, api.Study) else api.Study(network, model=model, **solver)
+    net, opt = study.base, study.options
+    weeks = parse_window(net, window) if isinstance(window, str) or window is None else list(window)
+    todo = elements(net, kinds)[:limit]
+    t0 = time.perf_counter()
+    base = study.reset().solve()
+    base_s = time.perf_counter() - t0
+    rows: list[dict] = []
+    t1 = time.perf_counter()
+    if workers <= 1 or len(todo) < 2:
+        for i, (k, e) in enumerate(todo):
+            rows.append(run_case(study, base, k, e, weeks, cold))
+            if progress:
+                progress(i + 1, len(todo))
+    else:
+        size = max(1, min(25, -(-len(todo) // (4 * workers))))  # a few chunks per worker, each warm
+        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(workers, initializer=_worker_init, initargs=(net, opt, weeks, cold)) as pool:
+            for part in pool.imap(_worker_chunk, chunks):
+                rows += part
+                if progress:
+                    progress(len(rows), len(todo))
+    wall = time.perf_counter() - t1
+    study.reset()
+    return _rank(net, study, base, rows, weeks, workers, base_s, wall, cold)
+
+
+def _rank(net, study, base, rows, weeks, workers, base_s, wall, cold) -> Screen:
+    hurt = pd.DataFrame([h for r in rows for h in r["hurt"]], columns=["kind", "element", "node", "period", "extra_unmet_t"])
+    cols = ["rank", "kind", "element", "status", "delta_unmet_t", "delta_cost_cny", "delta_co2_t", "unmet_t", "objective_cny", "demand_centres_hurt", "bottlenecks", "explanation"]
+    table = pd.DataFrame([{k: v for k, v in r.items() if k != "hurt"} for r in rows])
+    if table.empty:
+        table = pd.DataFrame(columns=cols + ["seconds"])
+    for c in cols:
+        if c not in table:
+            table[c] = np.nan if c not in ("demand_centres_hurt", "bottlenecks", "explanation") else ""
+    seconds = table["seconds"].astype(float)
+    no_plan = table["status"].isin(["optimal", "time_limit"]) == False  # noqa: E712 (Series comparison)
+    table["_np"] = (~no_plan).astype(int)
+    table = table.sort_values(["_np", "delta_unmet_t", "delta_cost_cny", "kind", "element"], ascending=[True, False, False, True, True], kind="stable", na_position="first")
+    table["rank"] = np.arange(1, len(table) + 1)
+    table = table[cols].reset_index(drop=True)
+    for c in ("demand_centres_hurt", "bottlenecks", "explanation"):
+        table[c] = table[c].fillna("")
+    order = {e: i for i, e in enumerate(table["element"])}
+    hurt["_r"] = hurt["element"].map(order)
+    hurt["_w"] = hurt["period"].map({p: i for i, p in enumerate(net.periods)})
+    hurt = hurt.sort_values(["_r", "_w", "node"], kind="stable").drop(columns=["_r", "_w"]).reset_index(drop=True)
+    summary = {
+        "dataset": {"name": net.name, "path": getattr(net, "source", ""), "files_sha256": dict(net.file_hashes)},
+        "profile": study.profile_path,
+        "window": weeks or "whole horizon",
+        "elements": int(len(table)),
+        "by_kind": {k: int(v) for k, v in table["kind"].value_counts().sort_index().items()},
+        "no_plan": int(no_plan.sum()),
+        "with_extra_unmet": int((table["delta_unmet_t"] > TOL_T).sum()),
+        "base": {"objective": base.summary["objective"], "unmet_t": base.summary["unmet_t"]},
+        "timing": {
+            "mode": "rebuilt per case" if cold else "warm re-solve of one kept model",
+            "workers": workers,
+            "base_solve_s": round(base_s, 3),
+            "cases_wall_s": round(wall, 3),
+            "seconds_per_case_mean": round(float(seconds.mean()), 4) if len(seconds) else None,
+            "seconds_per_case_median": round(float(seconds.median()), 4) if len(seconds) else None,
+        },
+    }
+    return Screen(net, table, hurt, summary)
+
+
+def format_screen(result: Screen, top: int = 20) -> str:
+    """The ranked outages a planner reads in the terminal."""
+    s = result.summary
+    cur = result.network.currency
+    lines = [
+        f"N-1 screen of {s['elements']} elements ({', '.join(f'{v} {k}' for k, v in s['by_kind'].items())}), "
+        f"out {'in ' + s['window'][0] + ' … ' + s['window'][-1] if isinstance(s['window'], list) else 'for the whole horizon'}; "
+        f"{s['with_extra_unmet']} leave demand short, {s['no_plan']} leave no plan",
+        f"{'#':>3}  {'element':<44}{'Δ unmet t':>14}{'Δ cost ' + cur:>18}  demand centres hurt / capacity worth most",
+    ]
+    for r in result.table.head(top).itertuples():
+        name = f"{r.kind[:-1] if r.kind != 'storage' else r.kind} {r.element}"[:43]
+        if r.status not in ("optimal", "time_limit"):
+            lines.append(f"{r.rank:>3}  {name:<44}{'no plan':>14}{r.status:>18}  {r.explanation[:110]}")
+            continue
+        lines.append(f"{r.rank:>3}  {name:<44}{r.delta_unmet_t:>14,.0f}{r.delta_cost_cny:>18,.0f}  {r.demand_centres_hurt[:110]}")
+        if r.bottlenecks:
+            lines.append(f"{'':>5}{'':<44}{'':>32}  spare capacity worth most: {r.bottlenecks}")
+    t = s["timing"]
+    lines.append(f"\n{t['mode']}, {t['workers']} worker(s): {t['cases_wall_s']:.1f} s for {s['elements']} cases ({t['seconds_per_case_mean']} s per case on average)")
+    return "\n".join(lines)

@@ -1,0 +1,91 @@
+"""N-1 screen on a hand-made network where every outage's effect is worked out by hand."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from supplyopt.screen import elements, screen
+
+from conftest import REPO
+
+
+def _network(tmp_dataset):
+    # M1 (100 t/wk, 10 CNY/t) → port H (link a) → demand D (link b 100 t at 1, b2 30 t at 5);
+    # M1 → D direct (a2, 10 t at 50); M2 (20 CNY/t) → D (c, 40 t at 1); M4 (30 CNY/t) must
+    # produce 5 t/wk and has one way out (d). D wants 100 t/wk; two weeks; no storage.
+    return tmp_dataset(["w1", "w2"], {
+        "nodes": [{"id": n, "kind": k} for n, k in (("M1", "mine"), ("M2", "mine"), ("M4", "mine"), ("H", "port"), ("D", "demand"))],
+        "links": [
+            {"id": i, "from": f, "to": t, "mode": "rail", "distance_km": 10, "capacity_t": cap, "cost_cny_per_t": c}
+            for i, f, t, cap, c in (("a", "M1", "H", 100, 1), ("b", "H", "D", 100, 1), ("b2", "H", "D", 30, 5), ("a2", "M1", "D", 10, 50), ("c", "M2", "D", 40, 1), ("d", "M4", "D", 10, 1))
+        ],
+        "supply": [
+            {"node": "M1", "product": "coal", "capacity_t": 100, "cost_cny_per_t": 10, "min_t": 0},
+            {"node": "M2", "product": "coal", "capacity_t": 100, "cost_cny_per_t": 20, "min_t": 0},
+            {"node": "M4", "product": "coal", "capacity_t": 5, "cost_cny_per_t": 30, "min_t": 5},
+        ],
+        "demand": [{"node": "D", "product": "coal", "demand_t": 100}],
+    })
+
+
+# Per week, base: M4 5 t via d (31 CNY/t) + M1 95 t via a, b (12) = 1295; two weeks 2590.
+# link a out (port H out is the same): a2 10 × 60 + c 40 × 21 + M4 155 + 45 t unmet × 10000
+#   = 451,595 a week → 903,190 − 2590 = 900,600; unmet 90 t
+# mine M1 out: c 840 + M4 155 + 55 × 10000 = 550,995 a week → Δ 1,099,400; unmet 110 t
+# link b out: b2 30 × 16 + a2 600 + c 840 + M4 155 + 15 × 10000 = 152,075 → Δ 301,560; 30 t
+# link d out: M4's 5 t minimum has nowhere to go → no plan (ranks first)
+# mine M4 out: M1 delivers all 100 t at 12 → 1200 a week: Δ −190
+EXPECTED = [
+    ("links", "d", None, None),
+    ("mines", "M1", 110, 1_099_400),
+    ("links", "a", 90, 900_600),
+    ("ports", "H", 90, 900_600),
+    ("links", "b", 30, 301_560),
+]
+
+
+def test_ranking_matches_hand_solution(tmp_dataset):
+    path = _network(tmp_dataset)
+    result = screen(path, kinds=["links", "ports", "mines"])
+    t = result.table
+    assert len(t) == 6 + 1 + 3
+    for row, (kind, element, unmet, cost) in zip(t.itertuples(), EXPECTED):
+        assert (row.kind, row.element) == (kind, element)
+        if unmet is None:
+            assert row.status == "infeasible" and "M4" in row.explanation
+        else:
+            assert row.delta_unmet_t == pytest.approx(unmet) and row.delta_cost_cny == pytest.approx(cost)
+            assert row.demand_centres_hurt.startswith(f"D:{unmet}t[w1…w2]")
+    last = t.iloc[-1]
+    assert (last.element, last.delta_cost_cny, last.delta_unmet_t) == ("M4", pytest.approx(-190), pytest.approx(0))
+    assert set(t.loc[t["delta_unmet_t"] == 0, "element"]) == {"a2", "b2", "c", "M2", "M4"}
+    assert result.summary["no_plan"] == 1 and result.summary["with_extra_unmet"] == 4
+    # the capacity worth most when link b is out: b2 (H → D) saves 10000 − 16 per tonne
+    b = t.set_index("element").loc["b"]
+    assert b.bottlenecks.startswith("b2 9,984 CNY/t (2 wk)")
+
+
+def test_window_and_workers_give_the_same_answer(tmp_dataset):
+    path = _network(tmp_dataset)
+    one = screen(path, kinds=["links"], window="w2:w2")
+    two = screen(path, kinds=["links"], window="w2:w2", workers=2)
+    assert one.table.drop(columns=[]).equals(two.table)
+    a = one.table.set_index("element").loc["a"]
+    assert a.delta_unmet_t == pytest.approx(45) and a.demand_centres_hurt == "D:45t[w2]"
+    assert list(one.hurt.loc[one.hurt["element"] == "a", "period"]) == ["w2"]
+
+
+def test_cli_screen_and_bad_window(tmp_dataset, tmp_path):
+    path = _network(tmp_dataset)
+    run = subprocess.run([sys.executable, "-m", "supplyopt", "screen", str(path), "--elements", "mines", "--out", str(tmp_path / "s"), "--json"],
+                         capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["top"][0]["element"] == "M1"
+    assert {p.name for p in (tmp_path / "s").iterdir()} == {"screen.csv", "hurt.csv", "summary.json"}
+    bad = subprocess.run([sys.executable, "-m", "supplyopt", "screen", str(path), "--window", "w1:w9", "--out", str(tmp_path / "bad")], capture_output=True, text=True, cwd=REPO)
+    assert bad.returncode == 2 and "w9" in bad.stderr and "Traceback" not in bad.stderr and not (tmp_path / "bad").exists()
+    assert elements(__import__("supplyopt").load(path), ["ports"]) == [("ports", "H")]
