@@ -859,7 +859,7 @@ def per_period(table: pd.DataFrame, key: list[str], n_periods: int) -> pd.DataFr
         merged = override.merge(base, on=key, how="left", suffixes=("", "__base"))
         for col in base.columns.difference(key):
             filled = merged[f"{col}__base"]
-            if pd.api.types.is_numeric_dtype(merged[col]) and not pd.api.types.is_bool_dtype(merged[col]):
+            if pd.api.types.is_numeric_dtype(merged[col]) or pd.api.types.is_bool_dtype(merged[col]):  # blank = NA
                 merged[col] = merged[col].fillna(filled)
             else:  # text: blank means "not given"
                 merged[col] = merged[col].where(merged[col] != "", filled.fillna(""))

@@ -196,5 +196,13 @@ def near_miss(table_names: list[str], found: list[str], chosen: dict) -> dict[st
 
 def folder_entries(path: Path) -> list[str]:
     """Names in a data set folder that could hold data: hidden files, Office lock files
-    (``~$…``) and Markdown documentation (``README.md``, ``SOURCES.md``) are left out."""
-    return sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir() if not p.name.startswith((".", "~$")) and p.suffix.lower() != ".md")
+    (``~$…``), Markdown documentation (``README.md``, ``SOURCES.md``) and stock snapshots
+    (``snapshot*.csv``) are left out."""
+    return sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir()
+                  if not p.name.startswith((".", "~$")) and p.suffix.lower() != ".md" and not _is_snapshot(p.name))
+
+
+def _is_snapshot(name: str) -> bool:
+    """Stock counts for ``supplyopt schedule --snapshot`` (``snapshot.csv``, ``snapshot-2026-W50.csv``)
+    may be kept beside the tables; they are an input of their own, not a table of the data set."""
+    return name.lower().startswith("snapshot") and name.lower().endswith(".csv")

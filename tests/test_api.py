@@ -170,3 +170,12 @@ def test_whole_numbers_survive_the_kilotonne_scale(tmp_dataset):
     lp.variables["flow"].integrality = "integer"
     sol = make_engine(lp, opt, net.periods).solve()
     assert sol.status == "optimal" and sol.objective == pytest.approx(106.0)
+
+
+def test_shanxi_loads_quietly_with_its_snapshot_and_reserve_columns():
+    """The bundled data set reads without warnings: its storage period rows fill the optional
+    boolean `reserve` column from the base row (a crash before), and snapshot.csv beside the
+    tables is a schedule input, not an unread table."""
+    net = supplyopt.load(REPO / "data/shanxi")
+    assert net.warnings == []
+    assert (REPO / "data/shanxi/snapshot.csv").is_file()
