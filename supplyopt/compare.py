@@ -23,9 +23,6 @@ Tables written (units in the column names; deltas are case − base):
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -272,22 +269,11 @@ def _gaps(net, cases: list[Case]) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- output
 def write_folder(out_dir: str | Path, files: dict[str, str]) -> Path:
-    """Write ``files`` (name → text) into ``out_dir`` atomically: into a hidden temporary
-    folder beside it, then moved into place with :func:`supplyopt.report.replace_dir`."""
-    from .report import _remove_leftovers, replace_dir
+    """Write ``files`` (name -> text) into ``out_dir`` atomically, marked as a results folder
+    (report.write_folder)."""
+    from .report import write_folder as write
 
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(out_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
-    try:
-        for name, text in sorted(files.items()):
-            (tmp / name).write_text(text, encoding="utf-8")
-        replace_dir(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
+    return write(out_dir, {name: text.encode("utf-8") for name, text in files.items()})
 
 
 def _signed(v, fmt: str = ",.0f") -> str:

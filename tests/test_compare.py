@@ -85,7 +85,7 @@ def test_cli_compare_writes_tables_and_rejects_bad_scenario(tmp_dataset, tmp_pat
     assert run.returncode == 0, run.stderr
     printed = json.loads(run.stdout)
     assert [r["case"] for r in printed["table"]] == ["base", "cut"]
-    assert sorted(p.name for p in out.iterdir()) == ["cases.csv", "region_gaps.csv", "shortfalls.csv", "summary.json", "unmet_by_class_week.csv", "warnings.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [".supplyopt-results", "cases.csv", "region_gaps.csv", "shortfalls.csv", "summary.json", "unmet_by_class_week.csv", "warnings.csv"]
     first = {p.name: p.read_bytes() for p in out.iterdir() if p.suffix == ".csv"}
     assert pd.read_csv(out / "cases.csv")["delta_unmet_t"].tolist() == [0, 20]
     # same inputs, same bytes

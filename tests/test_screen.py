@@ -85,7 +85,7 @@ def test_cli_screen_and_bad_window(tmp_dataset, tmp_path):
                          capture_output=True, text=True, cwd=REPO)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["top"][0]["element"] == "M1"
-    assert {p.name for p in (tmp_path / "s").iterdir()} == {"screen.csv", "hurt.csv", "summary.json"}
+    assert {p.name for p in (tmp_path / "s").iterdir()} == {".supplyopt-results", "screen.csv", "hurt.csv", "summary.json"}
     bad = subprocess.run([sys.executable, "-m", "supplyopt", "screen", str(path), "--window", "w1:w9", "--out", str(tmp_path / "bad")], capture_output=True, text=True, cwd=REPO)
     assert bad.returncode == 2 and "w9" in bad.stderr and "Traceback" not in bad.stderr and not (tmp_path / "bad").exists()
     assert elements(__import__("supplyopt").load(path), ["ports"]) == [("ports", "H")]
