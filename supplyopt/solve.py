@@ -55,9 +55,31 @@ class Solution:
     warnings: list[str] = field(default_factory=list)  # HiGHS's own warnings
 
 
-def highs_option_values(so: SolverOptions) -> dict:
-    """SolverOptions as HiGHS option names and values."""
-    values = {"output_flag": bool(so.log), "random_seed": int(so.random_seed), "presolve": so.presolve, "solver": so.method}
+# `method: choose` switches from dual simplex to interior point + crossover at this many LP
+# columns. Measured on both benchmark families (benchmarks/README.md, "Method by size"):
+# below it every method takes under a second and simplex is as fast; from medium size up
+# (83k–470k columns) IPM + crossover is 1.5–12× faster than dual simplex, and devex pricing
+# is no faster than HiGHS's default pricing on these LPs.
+IPM_FROM_COLUMNS = 40_000
+
+
+def choose_method(lp: LinearProgram) -> tuple[str, str]:
+    """The HiGHS solver ``method: choose`` uses for this LP, and why (one line).
+
+    Both end with a basis (IPM runs crossover), so the plan is a vertex, duals are exact and
+    warm re-solves start from it."""
+    if lp.n_cols >= IPM_FROM_COLUMNS:
+        return "ipm", f"interior point + crossover: {lp.n_cols:,} columns ≥ {IPM_FROM_COLUMNS:,}, where it beat dual simplex on both benchmark families"
+    return "simplex", f"dual simplex: {lp.n_cols:,} columns < {IPM_FROM_COLUMNS:,}, where it solves as fast as interior point and needs no crossover"
+
+
+def highs_option_values(so: SolverOptions, lp: LinearProgram | None = None) -> dict:
+    """SolverOptions as HiGHS option names and values; with ``lp``, ``method: choose`` is
+    resolved by :func:`choose_method`."""
+    method = choose_method(lp)[0] if so.method == "choose" and lp is not None else so.method
+    values = {"output_flag": bool(so.log), "random_seed": int(so.random_seed), "presolve": so.presolve, "solver": method}
+    if method == "ipm":
+        values["run_crossover"] = "on"  # a vertex plan and a basis for warm re-solves
     if so.time_limit_s is not None:
         values["time_limit"] = float(so.time_limit_s)
     if so.mip_gap is not None:
@@ -174,14 +196,37 @@ def _stdout_to_devnull():
 
 
 # --------------------------------------------------------------------------- warm changes
-def _positions(index: pd.DataFrame, changes: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Rows of ``changes`` with ``pos``, the position of their key in ``index``; keys the
-    model does not have are an error (a new link or demand needs a rebuild)."""
-    found = index[keys].assign(pos=np.arange(len(index))).merge(changes, on=keys, how="right", indicator=True)
-    missing = found[found["_merge"] == "right_only"]
-    if len(missing):
-        raise KeyError(f"not in the built model (rebuild to add them): {missing[keys].head(5).to_dict('records')}")
-    return found.drop(columns="_merge")
+def _positions(index: pd.DataFrame, changes: pd.DataFrame, keys: list[str], cache: dict | None = None) -> pd.DataFrame:
+    """Rows of ``changes`` with ``pos``, the position of their key in ``index`` (a row for
+    each match, in the order of ``changes``); keys the model does not have are an error (a
+    new link or demand needs a rebuild). ``cache`` keeps the key look-up between calls, so
+    that a re-solve loop does not pay a merge over the whole index per change."""
+    lookup = _key_lookup(index, keys, cache)
+    wanted = list(zip(*(changes[k].tolist() for k in keys)))
+    missing = [w for w in wanted if w not in lookup]
+    if missing:
+        raise KeyError(f"not in the built model (rebuild to add them): {[dict(zip(keys, w)) for w in missing[:5]]}")
+    found = [lookup[w] for w in wanted]
+    out = changes.iloc[np.repeat(np.arange(len(changes)), [len(f) for f in found])].reset_index(drop=True)
+    out["pos"] = np.concatenate(found) if found else np.zeros(0, np.int64)
+    return out
+
+
+def _key_lookup(index: pd.DataFrame, keys: list[str], cache: dict | None) -> dict:
+    """{key tuple: positions in ``index``}, from ``cache`` when it holds this very index."""
+    held = cache.get(tuple(keys)) if cache is not None else None
+    if held is not None and held[0] is index:
+        return held[1]
+    lookup = {(k if isinstance(k, tuple) else (k,)): v for k, v in index.groupby(keys, sort=False).indices.items()} if len(index) else {}
+    if cache is not None:
+        cache[tuple(keys)] = (index, lookup)
+    return lookup
+
+
+def _cache(engine, family: str) -> dict:
+    """The engine's key look-ups for one family (kept on the engine, built on first use)."""
+    caches = engine.__dict__.setdefault("_key_lookups", {})
+    return caches.setdefault(family, {})
 
 
 def change_link_capacity(engine, changes: pd.DataFrame) -> None:
@@ -189,13 +234,13 @@ def change_link_capacity(engine, changes: pd.DataFrame) -> None:
     for a warm re-solve: a column bound on one-product links, a row bound on shared ones."""
     lp = engine.lp
     flow = lp.variables["flow"]
-    hit = _positions(flow.index, changes, ["link", "period"])
+    hit = _positions(flow.index, changes, ["link", "period"], _cache(engine, "flow"))
     single = hit[flow.index["n_products"].to_numpy()[hit["pos"]] == 1]
     if len(single):
         engine.set_variable_bounds("flow", single["pos"], 0.0, single["capacity_t"].to_numpy())
     shared = hit[flow.index["n_products"].to_numpy()[hit["pos"]] > 1].drop_duplicates(["link", "period"])
     if len(shared):
-        rows = _positions(lp.constraints["link_capacity"].index, shared[["link", "period", "capacity_t"]].rename(columns={"capacity_t": "new_t"}), ["link", "period"])
+        rows = _positions(lp.constraints["link_capacity"].index, shared[["link", "period", "capacity_t"]].rename(columns={"capacity_t": "new_t"}), ["link", "period"], _cache(engine, "link_capacity"))
         engine.set_constraint_bounds("link_capacity", rows["pos"], -np.inf, rows["new_t"].to_numpy())
         lp.constraints["link_capacity"].index.loc[rows["pos"], "capacity_t"] = rows["new_t"].to_numpy()
     flow.index.loc[hit["pos"], "capacity_t"] = hit["capacity_t"].to_numpy()
@@ -207,12 +252,12 @@ def change_demand(engine, changes: pd.DataFrame) -> None:
     lp = engine.lp
     keys = ["node", "product", "period"]
     unmet = lp.variables["unmet"]
-    hit = _positions(unmet.index, changes, keys)
+    hit = _positions(unmet.index, changes, keys, _cache(engine, "unmet"))
     old = unmet.index["demand_t"].to_numpy()[hit["pos"]]
     new = hit["demand_t"].to_numpy()
     engine.set_variable_bounds("unmet", hit["pos"], 0.0, new)
     balance = lp.constraints["node_balance"]
-    rows = _positions(balance.index, hit[keys], keys)["pos"].to_numpy()
+    rows = _positions(balance.index, hit[keys], keys, _cache(engine, "node_balance"))["pos"].to_numpy()
     rhs = balance.upper[rows] + (new - old)
     engine.set_constraint_bounds("node_balance", rows, rhs, rhs)
     unmet.index.loc[hit["pos"], "demand_t"] = new
@@ -230,7 +275,10 @@ class HighsEngine:
 
         self.lp = lp
         self.h = _new_highs()
-        for key, value in highs_option_values(so).items():
+        # the method of the first solve, and why (choose_method's rule, or the profile's)
+        self.method, self.method_reason = choose_method(lp) if so.method == "choose" else (so.method, "set in the profile")
+        self._then_simplex = so.method == "choose" and self.method == "ipm"
+        for key, value in highs_option_values(so, lp).items():
             self.h.setOptionValue(key, value)
         # HiGHS's own warnings go to a log file we read back (the console stays quiet).
         self._log = tempfile.NamedTemporaryFile(prefix="supplyopt-highs-", suffix=".log", delete=False)
@@ -264,6 +312,10 @@ class HighsEngine:
         run_status = self.h.run()
         solve_s = time.perf_counter() - t0
         ms = self.h.getModelStatus()
+        if self._then_simplex and self.h.getBasis().valid:
+            # the chosen IPM ended in crossover's basis: re-solves are warm dual simplex from it
+            self.h.setOptionValue("solver", "simplex")
+            self._then_simplex = False
         info = self.h.getInfo()
         M = highspy.HighsModelStatus
         feasible = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
@@ -362,7 +414,7 @@ class PyomoEngine:
         cfg.threads = so.threads
         cfg.rel_gap = so.mip_gap
         cfg.tee = bool(so.log)
-        values = highs_option_values(so)
+        values = highs_option_values(so, lp)
         for key in ("output_flag", "time_limit", "threads", "mip_rel_gap"):
             values.pop(key, None)
         for key, value in values.items():
