@@ -175,9 +175,23 @@ def linopy_model(arrays: dict):
         start += size
     bounds = np.cumsum([0] + [s for _, s in arrays["blocks"]])
     block_of = np.searchsorted(bounds, arrays["cols"], side="right") - 1
+    # a group-sum pads every row to the longest one: rows with many terms (the horizon-wide
+    # truck-share cap) are summed on their own instead of widening all rows to their length
+    long_rows = np.flatnonzero(np.bincount(arrays["rows"], minlength=arrays["n_rows"]) > 200)
+    in_long = np.isin(arrays["rows"], long_rows)
+    for r in long_rows:
+        parts = []
+        for b, var in enumerate(variables):
+            sel = (arrays["rows"] == r) & (block_of == b)
+            if sel.any():
+                local = xr.DataArray(arrays["cols"][sel] - bounds[b], dims="term")
+                parts.append((var.isel({var.dims[0]: local}) * xr.DataArray(arrays["vals"][sel], dims="term")).sum())
+        row_expr = linopy.merge(parts) if len(parts) > 1 else parts[0]
+        lo_r, up_r = arrays["row_lower"][r], arrays["row_upper"][r]
+        m.add_constraints(row_expr == lo_r if lo_r == up_r else (row_expr >= lo_r if np.isfinite(lo_r) else row_expr <= up_r), name=f"row_{r}")
     lhs = []
     for b, var in enumerate(variables):
-        sel = block_of == b
+        sel = (block_of == b) & ~in_long
         if not sel.any():
             continue
         local = arrays["cols"][sel] - bounds[b]
