@@ -235,15 +235,32 @@ def change_link_capacity(engine, changes: pd.DataFrame) -> None:
     lp = engine.lp
     flow = lp.variables["flow"]
     hit = _positions(flow.index, changes, ["link", "period"], _cache(engine, "flow"))
-    single = hit[flow.index["n_products"].to_numpy()[hit["pos"]] == 1]
-    if len(single):
-        engine.set_variable_bounds("flow", single["pos"], 0.0, single["capacity_t"].to_numpy())
-    shared = hit[flow.index["n_products"].to_numpy()[hit["pos"]] > 1].drop_duplicates(["link", "period"])
-    if len(shared):
-        rows = _positions(lp.constraints["link_capacity"].index, shared[["link", "period", "capacity_t"]].rename(columns={"capacity_t": "new_t"}), ["link", "period"], _cache(engine, "link_capacity"))
-        engine.set_constraint_bounds("link_capacity", rows["pos"], -np.inf, rows["new_t"].to_numpy())
-        lp.constraints["link_capacity"].index.loc[rows["pos"], "capacity_t"] = rows["new_t"].to_numpy()
-    flow.index.loc[hit["pos"], "capacity_t"] = hit["capacity_t"].to_numpy()
+    pos, new_t = hit["pos"].to_numpy(), hit["capacity_t"].to_numpy(float)
+    single = flow.index["n_products"].to_numpy()[pos] == 1
+    if single.any():
+        engine.set_variable_bounds("flow", pos[single], 0.0, new_t[single])
+    if not single.all():
+        every = _capacity_rows(engine)[pos[~single]]
+        if (every < 0).any():
+            raise KeyError(f"not in the built model (rebuild to add them): shared capacity rows for {hit[~single][every < 0][['link', 'period']].head(5).to_dict('records')}")
+        rows, first = np.unique(every, return_index=True)
+        engine.set_constraint_bounds("link_capacity", rows, -np.inf, new_t[~single][first])
+        lp.constraints["link_capacity"].index.loc[rows, "capacity_t"] = new_t[~single][first]
+    flow.index.loc[pos, "capacity_t"] = new_t
+
+
+def _capacity_rows(engine) -> np.ndarray:
+    """For each flow variable, its ``link_capacity`` row (-1 where its link has none); kept
+    on the engine while the LP's tables are the same objects."""
+    lp = engine.lp
+    flows, con = lp.variables["flow"].index, lp.constraints["link_capacity"].index
+    held = _cache(engine, "flow").get("capacity_rows")
+    if held is not None and held[0] is flows and held[1] is con:
+        return held[2]
+    rows = flows[["link", "period"]].merge(con[["link", "period"]].assign(_row=np.arange(len(con))), on=["link", "period"], how="left")["_row"]
+    rows = rows.fillna(-1).to_numpy(np.int64)
+    _cache(engine, "flow")["capacity_rows"] = (flows, con, rows)
+    return rows
 
 
 def change_demand(engine, changes: pd.DataFrame) -> None:
