@@ -130,6 +130,8 @@ def cmd_solve(args) -> int:
     build_s = time.perf_counter() - t0
     sol = engine.solve()
     log.append(f"{_now()} built {lp.n_cols} variables, {lp.n_rows} constraints in {build_s:.3f} s; solved ({sol.solver_status}) in {sol.solve_s:.3f} s")
+    if hasattr(engine, "method_reason"):
+        log.append(f"{_now()} HiGHS method: {engine.method_reason}")
     for w in scale_warnings + sol.warnings:
         log.append(f"{_now()} warning: {w}")
         if not args.quiet:

@@ -293,7 +293,7 @@ class HighsEngine:
         self.lp = lp
         self.h = _new_highs()
         # the method of the first solve, and why (choose_method's rule, or the profile's)
-        self.method, self.method_reason = choose_method(lp) if so.method == "choose" else (so.method, "set in the profile")
+        self.method, self.method_reason = choose_method(lp) if so.method == "choose" else (so.method, f"{so.method}, as the profile or --method asks")
         self._then_simplex = so.method == "choose" and self.method == "ipm"
         for key, value in highs_option_values(so, lp).items():
             self.h.setOptionValue(key, value)
