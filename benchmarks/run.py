@@ -241,6 +241,7 @@ def worker_many(data: Path, cases: int, shard: int = 0, shards: int = 1, barrier
     _, opt, lp = _supplyopt_lp(data, profile)
     engine = HighsEngine(lp, opt.solver)
     base = engine.solve()
+    base_basis = engine.h.getBasis()  # raw highspy starts from the same basis: the same pivots
     links = _outage_cases(lp, base.x, cases)[shard::shards]
     flow = lp.variables["flow"]
     periods = {link: flow.index.loc[flow.index["link"] == link, ["link", "period", "capacity_t"]].drop_duplicates(["link", "period"]) for link in links}
@@ -264,7 +265,7 @@ def worker_many(data: Path, cases: int, shard: int = 0, shards: int = 1, barrier
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.passModel(engine.h.getLp())
-    h.setBasis(engine.h.getBasis())
+    h.setBasis(base_basis)
     cap = lp.constraints["link_capacity"].index
     t0, c0 = time.perf_counter(), time.process_time()
     raw_objectives = []
