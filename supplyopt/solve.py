@@ -58,7 +58,7 @@ class Solution:
 # `method: choose` switches from dual simplex to interior point + crossover at this many LP
 # columns. Measured on both benchmark families (benchmarks/README.md, "method: choose"): below
 # it every method takes well under a second of CPU; from medium size up (83k–230k columns)
-# IPM + crossover took 1.9–5× less CPU than dual simplex (issue 16: 3.2× at national), and
+# IPM + crossover took 1.9–13× less CPU than dual simplex (issue 16: 3.2× at national), and
 # devex pricing was no faster than HiGHS's default pricing.
 IPM_FROM_COLUMNS = 40_000
 
