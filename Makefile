@@ -22,8 +22,8 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest
 
 bench: $(STAMP)
-	$(VENV)/bin/python -m pip install --quiet linopy==0.10.1
-	$(VENV)/bin/python benchmarks/run.py --sizes tiny small medium large national
+	$(VENV)/bin/python -m pip install --quiet --target benchmarks/out/linopy-site linopy==0.10.1
+	$(VENV)/bin/python benchmarks/run.py --sizes tiny small medium large --methods medium large --many shanxi large --readme
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

@@ -7,9 +7,10 @@
 - ``linopy_model``: the same LP in linopy 0.10 (vectorised, xarray-based), handed to HiGHS
   with ``Model.to_highspy`` (linopy's direct interface).
 
-Both cover what the synthetic generator writes: one product, period rows for demand and
-link capacity, storage with initial/safety stock, default options (soft safety stock at
-500 CNY/t, end stock ≥ initial, no truck penalty, carbon price or caps).
+Both cover what the synthetic generator writes (both families): products allowed per link,
+shared link and storage capacity, link efficiency, period rows for supply, demand and link
+capacity, storage with initial/safety stock, soft safety stock, end stock ≥ initial, and from
+the profile the truck penalty and the mine truck-share cap (no carbon price).
 """
 
 from __future__ import annotations
@@ -23,11 +24,18 @@ import yaml
 SAFETY_PENALTY = 500.0
 
 
+def _profile(path: Path | None) -> dict:
+    """The few profile values this LP uses (defaults: pure cost minimisation)."""
+    raw = yaml.safe_load(Path(path).read_text()) if path else {}
+    return {"safety": float(raw.get("safety_penalty_cny_per_t", SAFETY_PENALTY)), "unmet": float(raw.get("unmet_penalty_cny_per_t", 10_000.0)),
+            "truck_tkm": float(raw.get("truck_penalty_cny_per_tkm", 0.0)), "mine_truck_share": raw.get("max_mine_truck_share")}
+
+
 def _tables(folder: Path):
     meta = yaml.safe_load((folder / "network.yaml").read_text())
     T = len(meta["periods"])
     label = {p: i for i, p in enumerate(meta["periods"])}
-    read = lambda n: pd.read_csv(folder / f"{n}.csv", keep_default_na=True, dtype={"period": str, "id": str, "node": str})  # noqa: E731
+    read = lambda n: pd.read_csv(folder / f"{n}.csv", keep_default_na=True, dtype={"period": str, "id": str, "node": str, "products": str})  # noqa: E731
     return meta, T, label, read("nodes"), read("supply"), read("links"), read("demand"), read("storage")
 
 
@@ -46,52 +54,95 @@ def _by_period(df: pd.DataFrame, key: list[str], T: int, label: dict) -> pd.Data
     return out.sort_values(key + ["period"]).reset_index(drop=True)
 
 
-def lp_arrays(folder: Path) -> dict:
-    """The LP as arrays: c, col_lower, col_upper, row_lower, row_upper, and COO triplets."""
+def lp_arrays(folder: Path, profile: Path | None = None) -> dict:
+    """The LP as arrays: c, col_lower, col_upper, row_lower, row_upper, and COO triplets.
+
+    Columns: production, flow (link, product, period), stock, unmet, safety shortfall.
+    Rows: node balances, shared link capacity, shared storage capacity, safety stock, and the
+    mine truck-share cap when the profile sets one. A capacity used by one product is a
+    column bound; shared by several, a row."""
     meta, T, label, nodes, supply, links, demand, storage = _tables(folder)
+    prof = _profile(profile)
+    products = list(meta.get("products") or sorted(set(supply["product"]) | set(demand["product"])))
+    P = len(products)
     node_code = {n: i for i, n in enumerate(nodes["id"])}
-    sup = _by_period(supply, ["node"], T, label)
+    prod_code = {p: i for i, p in enumerate(products)}
+    sup = _by_period(supply, ["node", "product"], T, label)
+    for col in ("products", "efficiency"):
+        if col not in links:
+            links[col] = np.nan
     lk = _by_period(links, ["id"], T, label)
+    allowed = lk["products"].map(lambda cell: sorted(p.strip() for p in str(cell).split(";")) if isinstance(cell, str) and cell.strip() else sorted(products))
+    lk = lk.assign(product=allowed, n_products=allowed.map(len)).explode("product").sort_values(["id", "product", "period"], kind="stable").reset_index(drop=True)
     lk["capacity_t"] = lk["capacity_t"].fillna(np.inf)
-    dem = _by_period(demand, ["node"], T, label)
-    sto = _by_period(storage.drop(columns=["product"]), ["node"], T, label)
+    dem = _by_period(demand, ["node", "product"], T, label)
+    sto = _by_period(storage, ["node", "product"], T, label)
+    sto["n_products"] = sto.groupby(["node", "period"])["product"].transform("size")
+    sto["capacity_t"] = sto["capacity_t"].fillna(np.inf)
     sf = sto[sto["safety_t"] > 0]
     blocks = [("production", len(sup)), ("flow", len(lk)), ("stock", len(sto)), ("unmet", len(dem)), ("shortfall", len(sf))]
     start, n = {}, 0
     for name, size in blocks:
         start[name], n = n, n + size
     col = lambda name, k: start[name] + np.arange(k)  # noqa: E731
-    c = np.concatenate([sup["cost_cny_per_t"], lk["cost_cny_per_t"], sto["holding_cny_per_t"], dem["penalty_cny_per_t"], np.full(len(sf), SAFETY_PENALTY)])
+    truck = (lk["mode"] == "truck").to_numpy()  # built-in modes; the generator writes no modes.csv
+    c = np.concatenate([sup["cost_cny_per_t"], lk["cost_cny_per_t"] + prof["truck_tkm"] * np.where(truck, lk["distance_km"], 0.0), sto["holding_cny_per_t"],
+                        dem["penalty_cny_per_t"].fillna(prof["unmet"]), np.full(len(sf), prof["safety"])])
     last = sto["period"] == T - 1
-    lo = np.concatenate([sup["min_t"].fillna(0), np.zeros(len(lk)), np.where(last, sto["initial_t"], 0), np.zeros(len(dem)), np.zeros(len(sf))])
-    up = np.concatenate([sup["capacity_t"].fillna(np.inf), lk["capacity_t"], sto["capacity_t"].fillna(np.inf), dem["demand_t"], sf["safety_t"]])
+    lo = np.concatenate([sup["min_t"].fillna(0), np.zeros(len(lk)), np.where(last, sto["initial_t"].fillna(0), 0), np.zeros(len(dem)), np.zeros(len(sf))])
+    up = np.concatenate([sup["capacity_t"].fillna(np.inf), np.where(lk["n_products"] == 1, lk["capacity_t"], np.inf),
+                         np.where(sto["n_products"] == 1, sto["capacity_t"], np.inf), dem["demand_t"], sf["safety_t"]])
 
-    code = lambda node, t: pd.Series(node).map(node_code).to_numpy() * T + np.asarray(t)  # noqa: E731
-    eff = lk["efficiency"].fillna(1.0).to_numpy() if "efficiency" in lk else np.ones(len(lk))
+    code = lambda node, product, t: (pd.Series(node).map(node_code).to_numpy() * P + pd.Series(product).map(prod_code).to_numpy()) * T + np.asarray(t)  # noqa: E731
+    eff = lk["efficiency"].astype(float).fillna(1.0).to_numpy()
     carried = (sto["period"] < T - 1).to_numpy()
     terms = [
-        (code(sup["node"], sup["period"]), col("production", len(sup)), np.ones(len(sup))),
-        (code(lk["from"], lk["period"]), col("flow", len(lk)), -np.ones(len(lk))),
-        (code(lk["to"], lk["period"]), col("flow", len(lk)), eff),
-        (code(sto["node"], sto["period"]), col("stock", len(sto)), -np.ones(len(sto))),
-        (code(sto["node"][carried], sto["period"][carried] + 1), col("stock", len(sto))[carried], np.ones(carried.sum())),
-        (code(dem["node"], dem["period"]), col("unmet", len(dem)), np.ones(len(dem))),
+        (code(sup["node"], sup["product"], sup["period"]), col("production", len(sup)), np.ones(len(sup))),
+        (code(lk["from"], lk["product"], lk["period"]), col("flow", len(lk)), -np.ones(len(lk))),
+        (code(lk["to"], lk["product"], lk["period"]), col("flow", len(lk)), eff),
+        (code(sto["node"], sto["product"], sto["period"]), col("stock", len(sto)), -np.ones(len(sto))),
+        (code(sto["node"][carried], sto["product"][carried], sto["period"][carried] + 1), col("stock", len(sto))[carried], np.ones(carried.sum())),
+        (code(dem["node"], dem["product"], dem["period"]), col("unmet", len(dem)), np.ones(len(dem))),
     ]
     keys = np.concatenate([t[0] for t in terms])
     row_codes, rows = np.unique(keys, return_inverse=True)
     rhs = np.zeros(len(row_codes))
-    np.add.at(rhs, np.searchsorted(row_codes, code(dem["node"], dem["period"])), dem["demand_t"].to_numpy())
+    np.add.at(rhs, np.searchsorted(row_codes, code(dem["node"], dem["product"], dem["period"])), dem["demand_t"].to_numpy())
     first = sto[sto["period"] == 0]
-    np.add.at(rhs, np.searchsorted(row_codes, code(first["node"], first["period"])), -first["initial_t"].to_numpy())
-    nb = len(row_codes)
-    stock_pos = sto.reset_index().merge(sf[["node", "period"]], on=["node", "period"])["index"].to_numpy()
-    r = np.concatenate([rows, nb + np.arange(len(sf)), nb + np.arange(len(sf))])
-    k = np.concatenate([np.concatenate([t[1] for t in terms]), start["stock"] + stock_pos, col("shortfall", len(sf))])
-    v = np.concatenate([np.concatenate([t[2] for t in terms]), np.ones(2 * len(sf))])
-    row_lo = np.concatenate([rhs, sf["safety_t"].to_numpy()])
-    row_up = np.concatenate([rhs, np.full(len(sf), np.inf)])
+    np.add.at(rhs, np.searchsorted(row_codes, code(first["node"], first["product"], first["period"])), -first["initial_t"].fillna(0).to_numpy())
+    r_parts, k_parts, v_parts, lo_parts, up_parts = [rows], [np.concatenate([t[1] for t in terms])], [np.concatenate([t[2] for t in terms])], [rhs], [rhs]
+    nrow = len(row_codes)
+
+    def shared(frame, key, first_col):
+        """One row per (key, period) over the products sharing a finite capacity."""
+        nonlocal nrow
+        sel = ((frame["n_products"] > 1) & np.isfinite(frame["capacity_t"])).to_numpy()
+        pairs = frame.loc[sel, [key, "period"]]
+        uniq, inv = np.unique(pairs[key].astype(str).to_numpy() + "|" + pairs["period"].map("{:06d}".format).to_numpy(), return_inverse=True)
+        cap = np.zeros(len(uniq))
+        cap[inv] = frame.loc[sel, "capacity_t"].to_numpy()
+        r_parts.append(nrow + inv); k_parts.append(first_col + np.flatnonzero(sel)); v_parts.append(np.ones(sel.sum()))
+        lo_parts.append(np.full(len(uniq), -np.inf)); up_parts.append(cap)
+        nrow += len(uniq)
+
+    shared(lk, "id", start["flow"])
+    shared(sto, "node", start["stock"])
+    stock_pos = sto.reset_index().merge(sf[["node", "product", "period"]], on=["node", "product", "period"])["index"].to_numpy()
+    r_parts += [nrow + np.arange(len(sf)), nrow + np.arange(len(sf))]
+    k_parts += [start["stock"] + stock_pos, col("shortfall", len(sf))]
+    v_parts += [np.ones(len(sf)), np.ones(len(sf))]
+    lo_parts.append(sf["safety_t"].to_numpy()); up_parts.append(np.full(len(sf), np.inf))
+    nrow += len(sf)
+    if prof["mine_truck_share"] is not None:  # truck tonnes leaving mines ≤ share × all output, over the horizon
+        from_mine = truck & lk["from"].isin(set(sup["node"])).to_numpy()
+        r_parts.append(np.full(from_mine.sum() + len(sup), nrow)); k_parts += [start["flow"] + np.flatnonzero(from_mine), col("production", len(sup))]
+        v_parts += [np.ones(from_mine.sum()), np.full(len(sup), -float(prof["mine_truck_share"]))]
+        lo_parts.append(np.array([-np.inf])); up_parts.append(np.array([0.0]))
+        nrow += 1
+    row_lo, row_up = np.concatenate(lo_parts), np.concatenate(up_parts)
     return {"c": c.astype(float), "col_lower": lo.astype(float), "col_upper": up.astype(float), "row_lower": row_lo, "row_upper": row_up,
-            "rows": r, "cols": k, "vals": v, "n_cols": n, "n_rows": len(row_lo), "blocks": blocks, "balance_rows": nb}
+            "rows": np.concatenate(r_parts), "cols": np.concatenate(k_parts), "vals": np.concatenate(v_parts), "n_cols": n, "n_rows": len(row_lo),
+            "blocks": blocks, "balance_rows": len(row_codes)}
 
 
 def raw_highspy(arrays: dict, options: dict):
@@ -109,8 +160,8 @@ def raw_highspy(arrays: dict, options: dict):
 
 
 def linopy_model(arrays: dict):
-    """The same LP in linopy: one variable per block, node balances by a vectorised
-    group-sum of each block's terms (the idiomatic linopy way for a sparse network)."""
+    """The same LP in linopy: one variable per block, rows by a vectorised group-sum of each
+    block's terms (the idiomatic linopy way for a sparse network), grouped by sense."""
     import linopy
     import xarray as xr
 
@@ -124,23 +175,39 @@ def linopy_model(arrays: dict):
         start += size
     bounds = np.cumsum([0] + [s for _, s in arrays["blocks"]])
     block_of = np.searchsorted(bounds, arrays["cols"], side="right") - 1
-    nb = arrays["balance_rows"]
+    # a group-sum pads every row to the longest one: rows with many terms (the horizon-wide
+    # truck-share cap) are summed on their own instead of widening all rows to their length
+    long_rows = np.flatnonzero(np.bincount(arrays["rows"], minlength=arrays["n_rows"]) > 200)
+    in_long = np.isin(arrays["rows"], long_rows)
+    for r in long_rows:
+        parts = []
+        for b, var in enumerate(variables):
+            sel = (arrays["rows"] == r) & (block_of == b)
+            if sel.any():
+                local = xr.DataArray(arrays["cols"][sel] - bounds[b], dims="term")
+                parts.append((var.isel({var.dims[0]: local}) * xr.DataArray(arrays["vals"][sel], dims="term")).sum())
+        row_expr = linopy.merge(parts) if len(parts) > 1 else parts[0]
+        lo_r, up_r = arrays["row_lower"][r], arrays["row_upper"][r]
+        m.add_constraints(row_expr == lo_r if lo_r == up_r else (row_expr >= lo_r if np.isfinite(lo_r) else row_expr <= up_r), name=f"row_{r}")
     lhs = []
     for b, var in enumerate(variables):
-        for kind in ("balance", "safety"):
-            sel = (block_of == b) & ((arrays["rows"] < nb) if kind == "balance" else (arrays["rows"] >= nb))
-            if not sel.any():
-                continue
-            local = arrays["cols"][sel] - bounds[b]
-            dim = var.dims[0]
-            term = var.isel({dim: xr.DataArray(local, dims="term")}) * xr.DataArray(arrays["vals"][sel], dims="term")
-            group = xr.DataArray(arrays["rows"][sel], dims="term", name="row")
-            lhs.append(term.groupby(group).sum())
+        sel = (block_of == b) & ~in_long
+        if not sel.any():
+            continue
+        local = arrays["cols"][sel] - bounds[b]
+        dim = var.dims[0]
+        term = var.isel({dim: xr.DataArray(local, dims="term")}) * xr.DataArray(arrays["vals"][sel], dims="term")
+        group = xr.DataArray(arrays["rows"][sel], dims="term", name="row")
+        lhs.append(term.groupby(group).sum())
     expr = linopy.merge(lhs, dim="_term", join="outer") if len(lhs) > 1 else lhs[0]
     rows = expr.coords["row"].values
-    rhs_lo = xr.DataArray(arrays["row_lower"][rows], coords={"row": rows})
-    eq = rows < nb
-    m.add_constraints(expr.sel(row=rows[eq]) == rhs_lo.sel(row=rows[eq]), name="node_balance")
-    m.add_constraints(expr.sel(row=rows[~eq]) >= rhs_lo.sel(row=rows[~eq]), name="safety_stock")
+    row_lo, row_up = arrays["row_lower"][rows], arrays["row_upper"][rows]
+    eq, ge = row_lo == row_up, (row_lo != row_up) & np.isfinite(row_lo)
+    le = ~eq & ~ge
+    for name, mask, sense, rhs in (("equal", eq, "==", row_lo), ("at_least", ge, ">=", row_lo), ("at_most", le, "<=", row_up)):
+        if mask.any():
+            side = xr.DataArray(rhs[mask], coords={"row": rows[mask]})
+            part = expr.sel(row=rows[mask])
+            m.add_constraints(part == side if sense == "==" else (part >= side if sense == ">=" else part <= side), name=name)
     m.add_objective(sum(linopy.LinearExpression((var * xr.DataArray(arrays["c"][bounds[b]:bounds[b + 1]], dims=var.dims[0])).data, m).sum() for b, var in enumerate(variables)))
     return m

@@ -6,7 +6,21 @@ nearby plant; hubs form a rail grid, feed ports and demand centres; ports ship b
 coastal demand. Weekly demand follows a winter peak (period rows), some corridors lose
 capacity for maintenance weeks (period rows), and hubs, ports and some plants hold stock.
 
-    python benchmarks/generate.py medium /tmp/medium      # writes a data set folder
+Two families share that geography:
+
+- ``network`` (the first family): one product, lossless links — a pure min-cost flow over
+  time with node balances and safety rows only.
+- ``realistic``: the Shanxi reference network's shape (data/shanxi) at every size — two
+  products (thermal 2/3, coking 1/3 of mines and demand) sharing rail, port and sea capacity
+  (``link_capacity`` rows) and port and loading-hub stockyards (``storage_capacity`` rows),
+  mine links carrying their mine's product, lossy links (sea 0.5 % handling loss, coal-by-wire
+  UHV links at 0.95–0.97 from mine-mouth plants, conveyors), large mines with a minimum
+  output and weekly capacity overrides, safety stocks on every stockyard, and the
+  clean-transport truck-share cap of ``benchmarks/realistic.yaml`` (at most 10 % of mine
+  output leaves by truck).
+
+    python benchmarks/generate.py medium /tmp/medium                       # network family
+    python benchmarks/generate.py medium /tmp/medium-r --family realistic  # realistic family
 """
 
 from __future__ import annotations
@@ -159,6 +173,95 @@ def generate(size: Size, seed: int = 0) -> tuple[dict, dict[str, pd.DataFrame]]:
     return meta, {"nodes": nodes, "supply": supply, "links": links, "demand": demand, "storage": storage}
 
 
+FAMILIES = ("network", "realistic")
+REALISTIC_PROFILE = Path(__file__).resolve().parent / "realistic.yaml"  # the truck-share cap for the realistic family
+
+
+def generate_realistic(size: Size, seed: int = 0) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """The realistic family: the network family's geography with Shanxi's products, shared
+    capacities, lossy links, mine minimum output and weekly overrides (see the module doc)."""
+    meta, t = generate(size, seed)
+    rng = np.random.default_rng(seed + 1000)
+    nodes, supply, links, demand, storage = (t[k] for k in ("nodes", "supply", "links", "demand", "storage"))
+    xy = dict(zip(nodes["id"], zip(nodes["lon"], nodes["lat"])))
+    dems = nodes.loc[nodes["kind"] == "demand", "id"].to_numpy()
+
+    # products: a third of the mines and of the demand centres are coking coal; a tenth of the
+    # demand centres take both (as Shanxi's steel cities do)
+    mine_product = pd.Series(np.where(rng.random(len(supply)) < 1 / 3, "coking", "thermal"), index=supply["node"])
+    dem_kind = rng.choice(["thermal", "coking", "both"], size=len(dems), p=[0.6, 0.3, 0.1])
+    large = (supply["size_class"] == "large").to_numpy()
+    supply = supply.assign(product=mine_product.to_numpy(), min_t=np.where(large, (0.3 * supply["capacity_t"]).round(), 0.0), period="")
+    # weekly overrides: large mines lose 0-30 % of capacity in a quarter of the weeks (inspections)
+    over = []
+    for i in np.flatnonzero(large):
+        for w in np.flatnonzero(rng.random(size.weeks) < 0.25):
+            f = rng.uniform(0.7, 1.0)
+            over.append({"node": supply["node"].iat[i], "product": supply["product"].iat[i], "capacity_t": round(supply["capacity_t"].iat[i] * f),
+                         "cost_cny_per_t": np.nan, "min_t": round(supply["min_t"].iat[i] * f), "size_class": "", "period": str(w + 1)})
+    supply = pd.concat([supply, pd.DataFrame(over, columns=supply.columns)], ignore_index=True)
+
+    # demand: each centre's product(s); totals per product at 85 % of that product's capacity
+    cap_by_product = supply[supply["period"] == ""].groupby("product")["capacity_t"].sum()
+    rows = []
+    for kind, share in (("thermal", {"thermal": 1.0, "both": 0.7}), ("coking", {"coking": 1.0, "both": 0.3})):
+        w = pd.Series([share.get(k, 0.0) for k in dem_kind], index=dems)
+        part = demand[demand["node"].isin(w.index[w > 0])].copy()
+        part["demand_t"] = part["demand_t"] * part["node"].map(w).to_numpy()
+        base = part[part["period"] == ""]["demand_t"].sum()
+        part["demand_t"] = (part["demand_t"] * (0.85 * cap_by_product.get(kind, 0.0) / max(base, 1.0))).round()
+        rows.append(part.assign(product=kind))
+    demand = pd.concat(rows, ignore_index=True).sort_values(["node", "product"], kind="stable").reset_index(drop=True)
+
+    # links: mine links carry the mine's product, links into demand centres the centre's
+    # product(s), trunk rail / port / sea links both (shared capacity)
+    base = links["period"] == ""
+    frm, to = links["from"].astype(str), links["to"].astype(str)
+    dem_products = pd.Series(np.where(dem_kind == "both", "", dem_kind), index=dems)
+    products = np.where(frm.str.startswith("m"), frm.map(mine_product).fillna(""), np.where(to.str.startswith("d"), to.map(dem_products).fillna(""), ""))
+    links["products"] = np.where(base, products, "")
+    links["efficiency"] = np.where(base & (links["mode"] == "sea"), 0.995, np.nan)
+    # coal by wire and conveyors from large thermal mines (mine-mouth plants), 1 % and 4 % of links
+    first = supply[supply["period"] == ""]
+    big_thermal = first[(first["size_class"] == "large") & (first["product"] == "thermal")]["node"].to_numpy()
+    thermal_dems = dems[dem_kind != "coking"]
+    extra = []
+    n_links = int(base.sum())
+    for mode, share, eff, far in (("uhv", 0.01, (0.95, 0.97), True), ("conveyor", 0.04, None, False)):
+        k = min(len(big_thermal), max(1, round(share * n_links)))
+        for m in rng.choice(big_thermal, size=k, replace=False):
+            d_xy = np.array([xy[d] for d in thermal_dems])
+            dist_km = 100 * np.linalg.norm(d_xy - np.array(xy[m]), axis=1)
+            d = thermal_dems[np.argmax(dist_km) if far else np.argmin(dist_km)]
+            km = max(5.0, round(float(dist_km.max() if far else dist_km.min()), 1))
+            extra.append({"from": m, "to": d, "mode": mode, "capacity_t": round(rng.uniform(20_000, 60_000)), "cost_cny_per_t": round((25.0 if far else 3.0) + 0.01 * km, 2),
+                          "distance_km": km, "efficiency": round(rng.uniform(*eff), 3) if eff else np.nan, "products": "thermal", "period": ""})
+    extra = pd.DataFrame(extra).drop_duplicates(["from", "to"])
+    extra.insert(0, "id", [f"x{i:05d}" for i in range(len(extra))])
+    links = pd.concat([links, extra[links.columns]], ignore_index=True)
+
+    # stockyards: ports and loading hubs hold both products in one yard (shared capacity),
+    # other hubs thermal, demand centres their own product(s); safety a quarter of capacity
+    n_load = max(1, size.hubs // 3)
+    st = []
+    for node, cap in zip(storage["node"], storage["capacity_t"]):
+        if node.startswith("p") or (node.startswith("h") and int(node[1:]) < n_load):
+            split = {"thermal": 0.7, "coking": 0.3}
+        elif node.startswith("h"):
+            split = {"thermal": 1.0}
+        else:
+            k = dem_kind[np.searchsorted(dems, node)]
+            split = {"thermal": 0.7, "coking": 0.3} if k == "both" else {k: 1.0}
+        fill = rng.uniform(0.3, 0.6)
+        for product, f in split.items():
+            st.append({"node": node, "product": product, "capacity_t": cap, "initial_t": round(cap * fill * f), "safety_t": round(cap * 0.25 * f),
+                       "holding_cny_per_t": round(rng.uniform(0.5, 3), 2)})
+    storage = pd.DataFrame(st)
+    meta = {**meta, "name": meta["name"].replace("synthetic", "realistic"), "description": "seeded synthetic network, realistic family (benchmarks/generate.py)",
+            "products": ["thermal", "coking"]}
+    return meta, {"nodes": nodes, "supply": supply, "links": links, "demand": demand, "storage": storage}
+
+
 def write(folder: Path, meta: dict, tables: dict[str, pd.DataFrame]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "network.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
@@ -172,8 +275,9 @@ def main() -> None:
     p.add_argument("size", choices=SIZES)
     p.add_argument("folder", type=Path)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--family", choices=FAMILIES, default="network")
     a = p.parse_args()
-    write(a.folder, *generate(SIZES[a.size], a.seed))
+    write(a.folder, *(generate_realistic if a.family == "realistic" else generate)(SIZES[a.size], a.seed))
 
 
 if __name__ == "__main__":

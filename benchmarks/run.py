@@ -1,10 +1,14 @@
-"""Benchmark: supplyopt against raw highspy and linopy on the same LP, warm re-solves, scaling.
+"""Benchmark: supplyopt against raw highspy and linopy on the same LP, the method ``choose``
+picks, warm re-solves, worker scaling, peak memory.
 
-    .venv/bin/python benchmarks/run.py --sizes small medium national      # figures
-    .venv/bin/python benchmarks/run.py --sizes tiny --quick                # smoke run
+    .venv/bin/python benchmarks/run.py --sizes tiny small medium large --methods medium large --many shanxi large
+    .venv/bin/python benchmarks/run.py --sizes national --methods national --keep     # add national to the same tables
+    .venv/bin/python benchmarks/run.py --sizes tiny --quick                            # smoke run
+    .venv/bin/python benchmarks/run.py --readme     # rewrite README.md's figures from benchmarks/out
 
-For each size a seeded synthetic data set is written (benchmarks/generate.py) and measured
-in fresh processes, one per builder, so that peak memory is each builder's own:
+For each family (``network``: one-product min-cost flow; ``realistic``: Shanxi-shaped, see
+generate.py) and size a seeded synthetic data set is written and measured in fresh
+processes, one per builder, so that peak memory is each builder's own:
 
 - supplyopt: read CSV, validate, build, hand-off, HiGHS, results, write — each timed; then
   30 changes (20 link capacities cut to 70 %, 10 demands up 10 %) on the kept model and a
@@ -13,8 +17,14 @@ in fresh processes, one per builder, so that peak memory is each builder's own:
   checked array by array against supplyopt's LP;
 - linopy 0.10: the same LP built with linopy and handed over with ``to_highspy``.
 
-All use HiGHS with the same options (defaults: dual simplex, one thread, seed 0). Objectives
-must agree to 1e-7 relative. Results: benchmarks/out/results.csv and results.md.
+supplyopt runs with ``method: choose`` (solve.choose_method); the raw reference runs HiGHS's
+defaults (dual simplex, seed 0): "end to end ÷ raw HiGHS" is supplyopt's whole run against
+HiGHS's default time on the independent formulation. ``--methods`` solves the LP with dual
+simplex, dual simplex with devex pricing and IPM + crossover, each in its own process (wall
+and CPU seconds, peak memory). ``--many`` times N-1 link outages re-solved warm on one kept
+model, against raw highspy doing the same bound changes, and with two worker processes.
+Objectives must agree to 1e-7 relative. Each measured row is kept in benchmarks/out/rows/, so
+runs add up (``--keep``); results.csv and results.md are made from all kept rows.
 Needs linopy for the linopy column (``pip install linopy==0.10.1``); without it that column
 is skipped. Timings are wall-clock on whatever machine runs it: say which in reports.
 """
@@ -31,10 +41,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from dataclasses import replace
+
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+# linopy and what it pulls in (xarray, dask, scipy, numexpr, bottleneck …) live outside the
+# virtual environment: installed there, numexpr and bottleneck are picked up by pandas in
+# supplyopt's own runs and add ~50 MiB and ~0.3 s to every one of them.
+LINOPY_SITE = HERE / "out" / "linopy-site"  # pip install --target benchmarks/out/linopy-site linopy==0.10.1
 HIGHS_OPTIONS = {"output_flag": False, "random_seed": 0}
 
 
@@ -43,7 +59,8 @@ def _peak_mib() -> float:
 
 
 # --------------------------------------------------------------------------- workers
-def worker_supplyopt(data: Path, warm: bool) -> dict:
+def worker_supplyopt(data: Path, warm: bool, profile: Path | None = None) -> dict:
+    t_import, c_start = time.perf_counter(), time.process_time()
     from supplyopt.data import read_dataset
     from supplyopt.model import build_lp
     from supplyopt.options import load_options
@@ -52,7 +69,7 @@ def worker_supplyopt(data: Path, warm: bool) -> dict:
     from supplyopt.solve import HighsEngine, change_demand, change_link_capacity
     from supplyopt.validate import validate
 
-    out, t = {}, time.perf_counter()
+    out, t = {"import_s": time.perf_counter() - t_import}, time.perf_counter()
 
     def lap(name):
         nonlocal t
@@ -62,17 +79,21 @@ def worker_supplyopt(data: Path, warm: bool) -> dict:
 
     ds = read_dataset(data); lap("read_s")
     net = validate(ds); lap("validate_s")
-    opt = load_options(None)
+    opt = load_options(profile)
     lp = build_lp(net, opt); lap("build_s")
     engine = HighsEngine(lp, opt.solver); lap("handoff_s")
+    out.update(method=engine.method, method_reason=engine.method_reason)
+    cpu = time.process_time()
     sol = engine.solve(); lap("highs_s")
+    out["highs_cpu_s"] = time.process_time() - cpu
     plan = build_plan(net, opt, lp, sol); lap("results_s")
     with tempfile.TemporaryDirectory() as tmp:  # writing is timed; where it lands does not matter
         write_results(Path(tmp) / "results", plan, {"objective": plan.kpis["objective"]}, []); lap("write_s")
     out.update(objective=sol.objective, iterations=sol.iterations, variables=lp.n_cols, constraints=lp.n_rows, nonzeros=lp.n_nonzeros,
                links_products_periods=lp.variables["flow"].size, status=sol.status)
-    out["overhead_s"] = sum(out[k] for k in ("read_s", "validate_s", "build_s", "handoff_s", "results_s", "write_s"))
+    out["overhead_s"] = sum(out[k] for k in ("import_s", "read_s", "validate_s", "build_s", "handoff_s", "results_s", "write_s"))
     out["end_to_end_s"] = out["overhead_s"] + out["highs_s"]
+    out["overhead_cpu_s"] = time.process_time() - c_start - out["highs_cpu_s"]  # less exposed to other processes than wall time
     out["peak_mib"] = _peak_mib()
     if warm:
         rng = np.random.default_rng(1)
@@ -100,7 +121,7 @@ def worker_supplyopt(data: Path, warm: bool) -> dict:
         net.demand["demand_t"] = d["new"].fillna(d["demand_t"]).to_numpy()
         t0 = time.perf_counter()
         lp2 = build_lp(net, opt)
-        cold = HighsEngine(lp2, opt.solver).solve()
+        cold = HighsEngine(lp2, replace(opt.solver, method=engine.method)).solve()  # the same method as the first solve
         out["rebuild_cold_s"] = time.perf_counter() - t0
         out["cold_iterations"] = cold.iterations
         out["cold_objective"] = cold.objective
@@ -108,28 +129,32 @@ def worker_supplyopt(data: Path, warm: bool) -> dict:
     return out
 
 
-def worker_raw(data: Path) -> dict:
+def worker_raw(data: Path, profile: Path | None = None) -> dict:
     from baselines import lp_arrays, raw_highspy
 
     t0 = time.perf_counter()
-    arrays = lp_arrays(data)
+    arrays = lp_arrays(data, profile)
     t1 = time.perf_counter()
     h = raw_highspy(arrays, HIGHS_OPTIONS)
     t2 = time.perf_counter()
+    cpu = time.process_time()
     h.run()
     t3 = time.perf_counter()
     info = h.getInfo()
-    return {"build_s": t1 - t0, "handoff_s": t2 - t1, "highs_s": t3 - t2, "objective": info.objective_function_value,
+    return {"build_s": t1 - t0, "handoff_s": t2 - t1, "highs_s": t3 - t2, "highs_cpu_s": time.process_time() - cpu, "objective": info.objective_function_value,
             "iterations": info.simplex_iteration_count, "peak_mib": _peak_mib(), "status": h.modelStatusToString(h.getModelStatus())}
 
 
-def worker_linopy(data: Path, solve: bool) -> dict:
+def worker_linopy(data: Path, solve: bool, profile: Path | None = None) -> dict:
     import warnings
 
+    sys.path.append(str(LINOPY_SITE))  # after the venv's own numpy and pandas
     from baselines import linopy_model, lp_arrays
 
     warnings.filterwarnings("ignore")
-    arrays = lp_arrays(data)  # reading is not linopy's work; not timed
+    if (HERE / "out" / "skip-linopy").exists():  # a marker to cut a run short (linopy needs minutes at large sizes under load)
+        return {"skipped": "benchmarks/out/skip-linopy exists", "build_s": None, "handoff_s": None, "peak_mib": None}
+    arrays = lp_arrays(data, profile)  # reading is not linopy's work; not timed
     t0 = time.perf_counter()
     m = linopy_model(arrays)
     t1 = time.perf_counter()
@@ -145,7 +170,7 @@ def worker_linopy(data: Path, solve: bool) -> dict:
     return out
 
 
-def worker_check(data: Path) -> dict:
+def worker_check(data: Path, profile: Path | None = None) -> dict:
     """Is supplyopt's LP array-for-array the raw builder's LP?"""
     from baselines import lp_arrays
 
@@ -154,8 +179,8 @@ def worker_check(data: Path) -> dict:
     from supplyopt.options import load_options
     from supplyopt.validate import validate
 
-    a = lp_arrays(data)
-    lp = build_lp(validate(read_dataset(data)), load_options(None))
+    a = lp_arrays(data, profile)
+    lp = build_lp(validate(read_dataset(data)), load_options(profile))
     cl, cu, rl, ru = lp.bounds()
     r, c, v = lp.triplets()
     o1, o2 = np.lexsort((r, c)), np.lexsort((a["rows"], a["cols"]))
@@ -165,111 +190,312 @@ def worker_check(data: Path) -> dict:
     return {"identical_lp": bool(same)}
 
 
+METHODS = {  # the settings compared for `method: choose` (HiGHS option names)
+    "dual": {"solver": "simplex"},
+    "devex": {"solver": "simplex", "simplex_dual_edge_weight_strategy": 1},
+    "ipm": {"solver": "ipm", "run_crossover": "on"},
+}
+
+
+def _supplyopt_lp(data: Path, profile: Path | None):
+    from supplyopt.data import read_dataset
+    from supplyopt.model import build_lp
+    from supplyopt.options import load_options
+    from supplyopt.validate import validate
+
+    opt = load_options(profile)
+    net = validate(read_dataset(data))
+    return net, opt, build_lp(net, opt)
+
+
+def worker_method(data: Path, method: str, profile: Path | None = None) -> dict:
+    """One method on supplyopt's LP, in a process of its own: wall and CPU seconds, peak MiB."""
+    from supplyopt.solve import HighsEngine
+
+    _, opt, lp = _supplyopt_lp(data, profile)
+    engine = HighsEngine(lp, replace(opt.solver, method="simplex", time_limit_s=900.0))
+    for key, value in METHODS[method].items():
+        engine.h.setOptionValue(key, value)
+    t0, c0 = time.perf_counter(), time.process_time()
+    sol = engine.solve()
+    return {"method": method, "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, "objective": sol.objective,
+            "status": sol.status, "iterations": sol.iterations, "peak_mib": _peak_mib(), "columns": lp.n_cols}
+
+
+def _outage_cases(lp, x: np.ndarray, k: int):
+    """The k busiest links with a finite capacity (tonnes over the horizon), for N-1 outages."""
+    flow = lp.variables["flow"]
+    used = flow.index[["link", "period", "capacity_t"]].assign(flow_t=x[flow.start : flow.start + flow.size])
+    used = used[np.isfinite(used["capacity_t"])]
+    busiest = used.groupby("link", sort=True)["flow_t"].sum().sort_values(ascending=False, kind="stable")
+    return list(busiest.index[:k])
+
+
+def worker_many(data: Path, cases: int, shard: int = 0, shards: int = 1, barrier: Path | None = None, profile: Path | None = None) -> dict:
+    """N-1 screening on one kept model: for each of the busiest links, cut its capacity to 0 in
+    every period, re-solve warm, restore it. supplyopt (solve.change_link_capacity + solve)
+    against raw highspy making the same bound changes on the identical LP. With ``shards``,
+    this process does every shards-th case, starting together with the others at ``barrier``."""
+    import highspy
+
+    from supplyopt.solve import HighsEngine, change_link_capacity
+
+    _, opt, lp = _supplyopt_lp(data, profile)
+    engine = HighsEngine(lp, opt.solver)
+    base = engine.solve()
+    base_basis = engine.h.getBasis()  # raw highspy starts from the same basis: the same pivots
+    links = _outage_cases(lp, base.x, cases)[shard::shards]
+    flow = lp.variables["flow"]
+    periods = {link: flow.index.loc[flow.index["link"] == link, ["link", "period", "capacity_t"]].drop_duplicates(["link", "period"]) for link in links}
+    if barrier is not None:  # start the timed loops of all shards together
+        (barrier / f"ready-{shard}").touch()
+        while len(list(barrier.glob("ready-*"))) < shards:
+            time.sleep(0.01)
+    out = {"cases": len(links), "method": engine.method}
+    t0, c0 = time.perf_counter(), time.process_time()
+    objectives = []
+    for link in links:
+        rows = periods[link]
+        change_link_capacity(engine, rows.assign(capacity_t=0.0))
+        sol = engine.solve()
+        objectives.append(sol.objective if sol.status == "optimal" else np.nan)  # an outage may leave no plan
+        change_link_capacity(engine, rows)
+    out["supplyopt_s"], out["supplyopt_cpu_s"] = time.perf_counter() - t0, time.process_time() - c0
+    if shards > 1:
+        return out
+    # raw highspy: the same LP and basis, the same bound changes by column and row number
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(engine.h.getLp())
+    h.setBasis(base_basis)
+    cap = lp.constraints["link_capacity"].index
+    t0, c0 = time.perf_counter(), time.process_time()
+    raw_objectives = []
+    for link in links:
+        cols = (flow.start + np.flatnonzero((flow.index["link"] == link).to_numpy())).astype(np.int32)
+        single = cols[flow.index["n_products"].to_numpy()[cols - flow.start] == 1]
+        rows = (lp.constraints["link_capacity"].start + np.flatnonzero((cap["link"] == link).to_numpy())).astype(np.int32) if len(cap) else np.zeros(0, np.int32)
+        lp_now = h.getLp()
+        old_col_up = np.asarray(lp_now.col_upper_)[single]
+        old_row_up = np.asarray(lp_now.row_upper_)[rows]
+        if len(single):
+            h.changeColsBounds(len(single), single, np.zeros(len(single)), np.zeros(len(single)))
+        if len(rows):
+            h.changeRowsBounds(len(rows), rows, np.full(len(rows), -np.inf), np.zeros(len(rows)))
+        h.run()
+        sol = h.getSolution()
+        raw_objectives.append(h.getInfo().objective_function_value if h.getModelStatus() == highspy.HighsModelStatus.kOptimal else np.nan)
+        _ = (np.asarray(sol.col_value), np.asarray(sol.row_dual))
+        if len(single):
+            h.changeColsBounds(len(single), single, np.zeros(len(single)), old_col_up)
+        if len(rows):
+            h.changeRowsBounds(len(rows), rows, np.full(len(rows), -np.inf), old_row_up)
+    out["raw_s"], out["raw_cpu_s"] = time.perf_counter() - t0, time.process_time() - c0
+    out["objectives_agree"] = bool(np.allclose(objectives, raw_objectives, rtol=1e-7, atol=1e-6, equal_nan=True))
+    out["without_plan"] = int(np.isnan(objectives).sum())
+    return out
+
+
 # --------------------------------------------------------------------------- driver
-def _run_worker(kind: str, data: Path, *flags: str) -> dict:
-    cmd = [sys.executable, str(Path(__file__)), "--worker", kind, "--data", str(data), *flags]
+FAMILY_PROFILE = {"network": None, "realistic": HERE / "realistic.yaml"}
+
+
+def _run_worker(kind: str, data: Path, profile: Path | None, *flags: str) -> dict:
+    cmd = [sys.executable, str(Path(__file__)), "--worker", kind, "--data", str(data), *flags] + (["--profile", str(profile)] if profile else [])
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{kind} worker failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def measure(size: str, seed: int, quick: bool, linopy: bool) -> dict:
-    from generate import SIZES, generate, write
+def dataset(family: str, size: str, seed: int) -> Path:
+    """The data set folder for a family and size (``shanxi``: the reference network)."""
+    from generate import SIZES, generate, generate_realistic, write
 
-    data = HERE / "out" / "data" / f"{size}-s{seed}"
+    if size == "shanxi":
+        return HERE.parent / "data" / "shanxi"
+    data = HERE / "out" / "data" / f"{family}-{size}-s{seed}"
     if not (data / "network.yaml").exists():
-        write(data, *generate(SIZES[size], seed))
-    row = {"size": size, "seed": seed}
-    row["check"] = _run_worker("check", data)
-    row["supplyopt"] = _run_worker("supplyopt", data, *([] if quick else ["--warm"]))
-    row["raw"] = _run_worker("raw", data)
+        write(data, *(generate_realistic if family == "realistic" else generate)(SIZES[size], seed))
+    return data
+
+
+def measure(family: str, size: str, seed: int, quick: bool, linopy: bool, methods: list[str]) -> dict:
+    data, profile = dataset(family, size, seed), FAMILY_PROFILE[family]
+    row = {"family": family, "size": size, "seed": seed}
+    row["check"] = _run_worker("check", data, profile)
+    row["supplyopt"] = _run_worker("supplyopt", data, profile, *([] if quick else ["--warm"]))
+    row["raw"] = _run_worker("raw", data, profile)
     if linopy:
-        row["linopy"] = _run_worker("linopy", data, *([] if quick else ["--solve"]))
+        row["linopy"] = _run_worker("linopy", data, profile)
+    if methods:
+        row["methods"] = {m: _run_worker("method", data, profile, "--method", m) for m in methods}
     return row
+
+
+def measure_many(family: str, size: str, seed: int, cases: int) -> dict:
+    """Warm N-1 re-solves: one process against raw highspy, then two worker processes."""
+    data = dataset(family, size, seed)
+    profile = None if size == "shanxi" else FAMILY_PROFILE[family]
+    one = _run_worker("many", data, profile, "--cases", str(cases))
+    with tempfile.TemporaryDirectory() as barrier:
+        procs = [subprocess.Popen([sys.executable, str(Path(__file__)), "--worker", "many", "--data", str(data), "--cases", str(cases), "--shard", str(i),
+                                   "--shards", "2", "--barrier", barrier] + (["--profile", str(profile)] if profile else []), stdout=subprocess.PIPE, text=True)
+                 for i in range(2)]
+        two = [json.loads(pr.communicate()[0].strip().splitlines()[-1]) for pr in procs]
+    return {"family": "shanxi" if size == "shanxi" else family, "size": size, "one": one, "two": two}
 
 
 def _rel(a, b) -> float:
     return abs(a - b) / max(1.0, abs(b))
 
 
-def summarise(rows: list[dict]) -> tuple[list[dict], str]:
+def _g(v, p=2) -> str:
+    return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:.{p}f}"
+
+
+def summarise(rows: list[dict], many: list[dict]) -> tuple[list[dict], str]:
     flat, md = [], []
-    md.append("| size | vars | rows | nnz | read | validate | build | hand-off | results | write | **overhead** | linopy build+hand-off | overhead ÷ linopy | HiGHS (supplyopt) | HiGHS (raw) | end-to-end ÷ raw HiGHS | warm s (iters) | rebuild+cold s (iters) | warm speed-up | peak MiB (supplyopt / raw / linopy) | same LP | objectives agree |")
-    md.append("|" + "---|" * 22)
+    md.append("### End to end against the raw reference (supplyopt with `method: choose`; raw highspy with HiGHS's defaults)\n")
+    md.append("| family | size | vars | rows | nnz | method chosen | import | read | validate | build | hand-off | results | write | **overhead** (CPU s) | linopy build+hand-off | overhead ÷ linopy | HiGHS (supplyopt) s / CPU s | HiGHS default (raw) s / CPU s | **end to end ÷ raw HiGHS** (CPU) | warm s (iters) | rebuild+cold s | peak MiB (supplyopt / raw / linopy) | same LP | objectives agree |")
+    md.append("|" + "---|" * 24)
     for r in rows:
         s, raw, lin = r["supplyopt"], r["raw"], r.get("linopy")
-        lin_total = lin["build_s"] + lin["handoff_s"] if lin else float("nan")
-        objs = [s["objective"], raw["objective"]] + ([lin["objective"]] if lin and "objective" in lin else [])
+        lin = None if lin and lin.get("skipped") else lin
+        lin_total = lin["build_s"] + lin["handoff_s"] if lin else None
+        objs = [s["objective"]] + ([lin["objective"]] if lin and "objective" in lin else []) + [m["objective"] for m in r.get("methods", {}).values()]
         agree = max(_rel(o, raw["objective"]) for o in objs) < 1e-7
         if "warm_objective" in s:
             agree = agree and _rel(s["warm_objective"], s["cold_objective"]) < 1e-7
         f = {
-            "size": r["size"], "variables": s["variables"], "constraints": s["constraints"], "nonzeros": s["nonzeros"],
-            "links_products_periods": s["links_products_periods"],
-            **{k: s[k] for k in ("read_s", "validate_s", "build_s", "handoff_s", "highs_s", "results_s", "write_s", "overhead_s", "end_to_end_s", "peak_mib", "iterations")},
-            "raw_build_s": raw["build_s"], "raw_handoff_s": raw["handoff_s"], "raw_highs_s": raw["highs_s"], "raw_peak_mib": raw["peak_mib"],
-            "linopy_build_s": lin["build_s"] if lin else None, "linopy_handoff_s": lin["handoff_s"] if lin else None,
-            "linopy_highs_s": lin.get("highs_s") if lin else None, "linopy_peak_mib": lin["peak_mib"] if lin else None,
+            "family": r["family"], "size": r["size"], "variables": s["variables"], "constraints": s["constraints"], "nonzeros": s["nonzeros"],
+            "links_products_periods": s["links_products_periods"], "method": s["method"], "method_reason": s["method_reason"],
+            **{k: s[k] for k in ("import_s", "read_s", "validate_s", "build_s", "handoff_s", "highs_s", "highs_cpu_s", "results_s", "write_s", "overhead_s", "end_to_end_s", "peak_mib", "iterations")},
+            "raw_build_s": raw["build_s"], "raw_handoff_s": raw["handoff_s"], "raw_highs_s": raw["highs_s"], "raw_highs_cpu_s": raw["highs_cpu_s"], "raw_peak_mib": raw["peak_mib"],
+            "linopy_build_s": lin["build_s"] if lin else None, "linopy_handoff_s": lin["handoff_s"] if lin else None, "linopy_peak_mib": lin["peak_mib"] if lin else None,
             "overhead_vs_linopy": s["overhead_s"] / lin_total if lin else None,
             "end_to_end_vs_raw_highs": s["end_to_end_s"] / raw["highs_s"],
+            "overhead_cpu_s": s.get("overhead_cpu_s"),
+            "end_to_end_vs_raw_highs_cpu": (s["overhead_cpu_s"] + s["highs_cpu_s"]) / raw["highs_cpu_s"] if "overhead_cpu_s" in s and raw["highs_cpu_s"] > 0 else None,
             "warm_s": s.get("warm_s"), "warm_iterations": s.get("warm_iterations"), "rebuild_cold_s": s.get("rebuild_cold_s"),
-            "cold_iterations": s.get("cold_iterations"), "warm_speedup": s["rebuild_cold_s"] / s["warm_s"] if "warm_s" in s else None,
             "identical_lp": r["check"]["identical_lp"], "objectives_agree": agree,
         }
+        for m, res in r.get("methods", {}).items():
+            f.update({f"{m}_wall_s": res["wall_s"], f"{m}_cpu_s": res["cpu_s"], f"{m}_peak_mib": res["peak_mib"]})
         flat.append(f)
-        g = lambda v, p=2: "–" if v is None else f"{v:.{p}f}"  # noqa: E731
         md.append(
-            f"| {f['size']} | {f['variables']:,} | {f['constraints']:,} | {f['nonzeros']:,} | {g(f['read_s'])} | {g(f['validate_s'])} | {g(f['build_s'])} | "
-            f"{g(f['handoff_s'])} | {g(f['results_s'])} | {g(f['write_s'])} | **{g(f['overhead_s'])}** | {g(lin_total if lin else None)} | "
-            f"{g(f['overhead_vs_linopy'])} | {g(f['highs_s'])} | {g(f['raw_highs_s'])} | {g(f['end_to_end_vs_raw_highs'], 3)} | "
-            f"{g(f['warm_s'])} ({f['warm_iterations'] or '–'}) | {g(f['rebuild_cold_s'])} ({f['cold_iterations'] or '–'}) | {g(f['warm_speedup'], 1)}× | "
-            f"{f['peak_mib']:.0f} / {f['raw_peak_mib']:.0f} / {g(f['linopy_peak_mib'], 0)} | {'yes' if f['identical_lp'] else 'NO'} | {'yes' if agree else 'NO'} |"
+            f"| {f['family']} | {f['size']} | {f['variables']:,} | {f['constraints']:,} | {f['nonzeros']:,} | {f['method']} | {_g(f['import_s'])} | {_g(f['read_s'])} | {_g(f['validate_s'])} | {_g(f['build_s'])} | "
+            f"{_g(f['handoff_s'])} | {_g(f['results_s'])} | {_g(f['write_s'])} | **{_g(f['overhead_s'])}** ({_g(f['overhead_cpu_s'])}) | {_g(lin_total)} | "
+            f"{_g(f['overhead_vs_linopy'])} | {_g(f['highs_s'])} / {_g(f['highs_cpu_s'])} | {_g(f['raw_highs_s'])} / {_g(f['raw_highs_cpu_s'])} | **{_g(f['end_to_end_vs_raw_highs'], 3)}** ({_g(f['end_to_end_vs_raw_highs_cpu'], 3)}) | "
+            f"{_g(f['warm_s'])} ({f['warm_iterations'] or '–'}) | {_g(f['rebuild_cold_s'])} | "
+            f"{f['peak_mib']:.0f} / {f['raw_peak_mib']:.0f} / {_g(f['linopy_peak_mib'], 0)} | {'yes' if f['identical_lp'] else 'NO'} | {'yes' if agree else 'NO'} |"
         )
-    if len(flat) >= 3:
-        n = np.log([f["links_products_periods"] for f in flat])
-        for key, label in (("overhead_s", "overhead time"), ("peak_mib", "peak memory"), ("highs_s", "HiGHS time")):
-            slope = np.polyfit(n, np.log([f[key] for f in flat]), 1)[0]
-            md.append(f"\nLog-log slope of {label} against links × products × periods: **{slope:.2f}**")
+    with_methods = [r for r in rows if "methods" in r]
+    if with_methods:
+        md.append("\n### Method by size: HiGHS on supplyopt's LP, each method in its own process (wall s / CPU s, peak MiB)\n")
+        md.append("| family | size | columns | dual simplex | dual + devex | IPM + crossover | fastest (CPU) | `choose` picks |")
+        md.append("|" + "---|" * 8)
+        for r in with_methods:
+            ms = r["methods"]
+            best = min(ms, key=lambda m: ms[m]["cpu_s"])
+            cells = [f"{_g(ms[m]['wall_s'])} / {_g(ms[m]['cpu_s'])}, {ms[m]['peak_mib']:.0f} MiB" if m in ms else "not run" for m in METHODS]
+            md.append(f"| {r['family']} | {r['size']} | {r['supplyopt']['variables']:,} | {' | '.join(cells)} | {best} | {r['supplyopt']['method']} |")
+    if many:
+        md.append("\n### Many solves: N-1 link outages re-solved warm on one kept model\n")
+        md.append("| data | cases (no plan) | method of the first solve | supplyopt s per case (CPU s) | raw highspy s per case (CPU s) | supplyopt ÷ raw, wall (CPU) | warm re-solves per s | 2 workers: re-solves per s | worker scaling | objectives agree |")
+        md.append("|" + "---|" * 10)
+        for m in many:
+            one, two = m["one"], m["two"]
+            n = max(one["cases"], 1)
+            per, raw, per_cpu, raw_cpu = one["supplyopt_s"] / n, one["raw_s"] / n, one["supplyopt_cpu_s"] / n, one["raw_cpu_s"] / n
+            rate2 = sum(t["cases"] for t in two) / max(t["supplyopt_s"] for t in two)
+            md.append(f"| {m['family']} {m['size'] if m['size'] != 'shanxi' else ''} | {one['cases']} ({one['without_plan']}) | {one['method']} | {per:.4f} ({per_cpu:.4f}) | {raw:.4f} ({raw_cpu:.4f}) | "
+                      f"{per / raw:.2f} ({per_cpu / raw_cpu:.2f}) | {1 / per:.1f} | {rate2:.1f} | {rate2 * per:.2f}× | {'yes' if one['objectives_agree'] else 'NO'} |")
+            flat.append({"family": m["family"], "size": m["size"], "many_cases": one["cases"], "many_supplyopt_s_per_case": per, "many_raw_s_per_case": raw,
+                         "many_two_workers_per_s": rate2, "many_objectives_agree": one["objectives_agree"]})
     return flat, "\n".join(md) + "\n"
+
+
+def _rows(kind: str) -> list[dict]:
+    folder = HERE / "out" / "rows"
+    order = {"tiny": 0, "small": 1, "shanxi": 1.5, "medium": 2, "large": 3, "national": 4}
+    found = [json.loads(f.read_text()) for f in sorted(folder.glob(f"{kind}-*.json"))]
+    return sorted(found, key=lambda r: (r["family"], order.get(r["size"], 9)))
+
+
+def _save(kind: str, row: dict) -> None:
+    folder = HERE / "out" / "rows"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{kind}-{row['family']}-{row['size']}.json").write_text(json.dumps(row))
+
+
+README_START, README_END = "<!-- figures: written by benchmarks/run.py --readme -->", "<!-- end of figures -->"
+
+
+def write_readme(md: str) -> None:
+    readme = HERE / "README.md"
+    text = readme.read_text()
+    a, b = text.index(README_START) + len(README_START), text.index(README_END)
+    readme.write_text(text[:a] + "\n" + md + "\n" + text[b:])
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description="supplyopt benchmark")
-    p.add_argument("--sizes", nargs="+", default=["tiny", "small", "medium"])
+    p.add_argument("--sizes", nargs="*", default=["tiny", "small", "medium"])
+    p.add_argument("--families", nargs="+", default=["network", "realistic"], choices=list(FAMILY_PROFILE))
+    p.add_argument("--methods", nargs="*", default=[], help="sizes at which to compare dual simplex, devex and IPM")
+    p.add_argument("--method-names", nargs="+", default=list(METHODS), choices=list(METHODS), help="which methods --methods compares")
+    p.add_argument("--many", nargs="*", default=[], help="sizes (or shanxi) for the N-1 warm re-solve and worker figures")
+    p.add_argument("--cases", type=int, default=20, help="N-1 cases per --many size")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quick", action="store_true", help="no warm re-solve, no linopy solve")
+    p.add_argument("--quick", action="store_true", help="no warm re-solve")
     p.add_argument("--no-linopy", action="store_true")
+    p.add_argument("--keep", action="store_true", help="keep rows measured by earlier runs (default: start afresh)")
+    p.add_argument("--readme", action="store_true", help="write the figures of all kept rows into benchmarks/README.md")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--profile", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--solve", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--method", help=argparse.SUPPRESS)
+    p.add_argument("--shard", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--shards", type=int, default=1, help=argparse.SUPPRESS)
+    p.add_argument("--barrier", type=Path, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.worker:
-        fn = {"supplyopt": lambda: worker_supplyopt(a.data, a.warm), "raw": lambda: worker_raw(a.data),
-              "linopy": lambda: worker_linopy(a.data, a.solve), "check": lambda: worker_check(a.data)}[a.worker]
+        fn = {"supplyopt": lambda: worker_supplyopt(a.data, a.warm, a.profile), "raw": lambda: worker_raw(a.data, a.profile),
+              "linopy": lambda: worker_linopy(a.data, a.solve, a.profile), "check": lambda: worker_check(a.data, a.profile),
+              "method": lambda: worker_method(a.data, a.method, a.profile),
+              "many": lambda: worker_many(a.data, a.cases, a.shard, a.shards, a.barrier, a.profile)}[a.worker]
         print(json.dumps(fn()))
         return
-    try:
-        import linopy  # noqa: F401
-
-        linopy_ok = not a.no_linopy
-    except ImportError:
-        linopy_ok = False
-        print("linopy not installed: its column is skipped (pip install linopy==0.10.1)", file=sys.stderr)
-    rows = []
+    linopy_ok = not a.no_linopy and (LINOPY_SITE / "linopy").is_dir()
+    if not linopy_ok and not a.no_linopy:
+        print(f"linopy not found in {LINOPY_SITE}: its column is skipped (pip install --target {LINOPY_SITE} linopy==0.10.1)", file=sys.stderr)
+    if not a.keep and not a.readme:
+        for f in (HERE / "out" / "rows").glob("*.json"):
+            f.unlink()
     for size in a.sizes:
-        print(f"measuring {size} …", file=sys.stderr, flush=True)
-        rows.append(measure(size, a.seed, a.quick, linopy_ok))
-    flat, md = summarise(rows)
+        for family in a.families:
+            print(f"measuring {family} {size} …", file=sys.stderr, flush=True)
+            _save("size", measure(family, size, a.seed, a.quick, linopy_ok, a.method_names if size in a.methods else []))
+    for size in a.many:
+        for family in (["network"] if size == "shanxi" else a.families):
+            print(f"measuring warm re-solves, {family} {size} …", file=sys.stderr, flush=True)
+            _save("many", measure_many(family, size, a.seed, a.cases))
+    flat, md = summarise(_rows("size"), _rows("many"))
     import pandas as pd
 
     (HERE / "out").mkdir(exist_ok=True)
     pd.DataFrame(flat).to_csv(HERE / "out" / "results.csv", index=False)
-    header = f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores\n\n"
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    load = " ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
+    header = f"Machine: {platform.machine()}, Python {platform.python_version()}, {nproc} cores, load average at the end {load}\n\n"
     (HERE / "out" / "results.md").write_text(header + md)
     print(header + md)
-    bad = [f["size"] for f in flat if not (f["objectives_agree"] and f["identical_lp"])]
+    if a.readme:
+        write_readme(header + md)
+    bad = [(f["family"], f["size"]) for f in flat if not (f.get("objectives_agree", True) and f.get("identical_lp", True) and f.get("many_objectives_agree", True))]
     if bad:
         print(f"objectives or LPs differ for: {bad}", file=sys.stderr)
         sys.exit(1)

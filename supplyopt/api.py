@@ -205,6 +205,8 @@ class Study:
         parts = f" (Pyomo model {self.engine.build_s:.3f} s, compiled in {self.engine.compile_s:.3f} s)" if hasattr(self.engine, "compile_s") and not warm else ""
         log.append(f"{_now()} {how} [{sol.engine} engine]: {lp.n_cols} variables, {lp.n_rows} constraints in {build_s:.3f} s{parts}; "
                    f"solved ({sol.solver_status}, {sol.iterations} iterations) in {sol.solve_s:.3f} s")
+        if getattr(self.engine, "method_reason", None) and not warm:
+            log.append(f"{_now()} HiGHS method: {self.engine.method_reason}")
         warnings = scale_warnings + sol.warnings
         log += [f"{_now()} warning: {w}" for w in warnings]
         log += [f"{_now()} note: {n}" for n in sol.notes]

@@ -14,7 +14,7 @@ import numpy as np
 
 from .model import LinearProgram
 from .options import SolverOptions
-from .solution import STATUS_WORDS, Solution, _new_highs, highs_option_values
+from .solution import STATUS_WORDS, Solution, _new_highs, choose_method, highs_option_values
 
 BIG_TONNES = 1e9  # above this the LP is solved in kilotonnes
 
@@ -93,7 +93,10 @@ class HighsEngine:
 
         self.lp = lp
         self.h = _new_highs()
-        for key, value in highs_option_values(so).items():
+        # the method of the first solve, and why (choose_method's rule, or the profile's)
+        self.method, self.method_reason = choose_method(lp) if so.method == "choose" else (so.method, f"{so.method}, as the profile or --method asks")
+        self._then_simplex = so.method == "choose" and self.method == "ipm"
+        for key, value in highs_option_values(so, lp).items():
             self.h.setOptionValue(key, value)
         # HiGHS's own warnings go to a log file we read back (the console stays quiet).
         self._log = tempfile.NamedTemporaryFile(prefix="supplyopt-highs-", suffix=".log", delete=False)
@@ -156,6 +159,10 @@ class HighsEngine:
         run_status = self.h.run()
         solve_s = time.perf_counter() - t0
         ms = self.h.getModelStatus()
+        if self._then_simplex and self.h.getBasis().valid:
+            # the chosen IPM ended in crossover's basis: re-solves are warm dual simplex from it
+            self.h.setOptionValue("solver", "simplex")
+            self._then_simplex = False
         info = self.h.getInfo()
         feasible = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
         status = status_word(self.h.modelStatusToString(ms), feasible)

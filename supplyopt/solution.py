@@ -6,10 +6,14 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .options import SolverOptions
+
+if TYPE_CHECKING:
+    from .model import LinearProgram
 
 # Planner words for the outcomes. ``has_plan`` decides exit code 0.
 STATUS_WORDS = {
@@ -43,9 +47,33 @@ class Solution:
     dual_bound: float | None = None  # best lower bound on the cost, for a MIP
 
 
-def highs_option_values(so: SolverOptions) -> dict:
-    """SolverOptions as HiGHS option names and values."""
-    values = {"output_flag": bool(so.log), "random_seed": int(so.random_seed), "presolve": so.presolve, "solver": so.method}
+# `method: choose` switches from dual simplex to interior point + crossover at this many LP
+# columns. Measured on both benchmark families (benchmarks/README.md, "method: choose"): below
+# it every method takes well under a second of CPU; from medium size up (83k–230k columns)
+# IPM + crossover took 1.9–13× less CPU than dual simplex (issue 16: 3.2× at national), and
+# devex pricing was no faster than HiGHS's default pricing.
+IPM_FROM_COLUMNS = 40_000
+
+
+def choose_method(lp: LinearProgram) -> tuple[str, str]:
+    """The HiGHS solver ``method: choose`` uses for this LP, and why (one line).
+
+    Both end with a basis (IPM runs crossover), so the plan is a vertex, duals are exact and
+    warm re-solves start from it."""
+    if lp.is_mip:
+        return "choose", "branch and bound (a MIP): HiGHS picks the LP method for its nodes"
+    if lp.n_cols >= IPM_FROM_COLUMNS:
+        return "ipm", f"interior point + crossover: {lp.n_cols:,} columns ≥ {IPM_FROM_COLUMNS:,}, where it beat dual simplex on both benchmark families"
+    return "simplex", f"dual simplex: {lp.n_cols:,} columns < {IPM_FROM_COLUMNS:,}, where it solves as fast as interior point and needs no crossover"
+
+
+def highs_option_values(so: SolverOptions, lp: LinearProgram | None = None) -> dict:
+    """SolverOptions as HiGHS option names and values; with ``lp``, ``method: choose`` is
+    resolved by :func:`choose_method`."""
+    method = choose_method(lp)[0] if so.method == "choose" and lp is not None else so.method
+    values = {"output_flag": bool(so.log), "random_seed": int(so.random_seed), "presolve": so.presolve, "solver": method}
+    if method == "ipm":
+        values["run_crossover"] = "on"  # a vertex plan and a basis for warm re-solves
     if so.time_limit_s is not None:
         values["time_limit"] = float(so.time_limit_s)
     if so.mip_gap is not None:

@@ -21,10 +21,10 @@ from .highs_engine import BIG_TONNES, HighsEngine, split_highs_warnings
 from .model import LinearProgram
 from .options import Options
 from .requirements import requirement_of
-from .solution import STATUS_WORDS, Solution, SolverMissing, highs_option_values, highs_version
+from .solution import IPM_FROM_COLUMNS, STATUS_WORDS, Solution, SolverMissing, choose_method, highs_option_values, highs_version
 
 __all__ = ["BIG_TONNES", "HighsEngine", "STATUS_WORDS", "Solution", "SolverMissing", "check_plan", "change_demand",
-           "change_link_capacity", "highs_option_values", "split_highs_warnings", "highs_version", "make_engine", "scaling_report"]
+           "change_link_capacity", "choose_method", "IPM_FROM_COLUMNS", "highs_option_values", "split_highs_warnings", "highs_version", "make_engine", "scaling_report"]
 
 
 def make_engine(lp: LinearProgram, opt: Options, periods: list[str], net=None, extend=None, lp_extensions=()):
@@ -104,14 +104,37 @@ def _label(index, keys, i) -> str:
 
 
 # --------------------------------------------------------------------------- warm changes
-def _positions(index: pd.DataFrame, changes: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Rows of ``changes`` with ``pos``, the position of their key in ``index``; keys the
-    model does not have are an error (a new link or demand needs a rebuild)."""
-    found = index[keys].assign(pos=np.arange(len(index))).merge(changes, on=keys, how="right", indicator=True)
-    missing = found[found["_merge"] == "right_only"]
-    if len(missing):
-        raise KeyError(f"not in the built model (rebuild to add them): {missing[keys].head(5).to_dict('records')}")
-    return found.drop(columns="_merge")
+def _positions(index: pd.DataFrame, changes: pd.DataFrame, keys: list[str], cache: dict | None = None) -> pd.DataFrame:
+    """Rows of ``changes`` with ``pos``, the position of their key in ``index`` (a row for
+    each match, in the order of ``changes``); keys the model does not have are an error (a
+    new link or demand needs a rebuild). ``cache`` keeps the key look-up between calls, so
+    that a re-solve loop does not pay a merge over the whole index per change."""
+    lookup = _key_lookup(index, keys, cache)
+    wanted = list(zip(*(changes[k].tolist() for k in keys)))
+    missing = [w for w in wanted if w not in lookup]
+    if missing:
+        raise KeyError(f"not in the built model (rebuild to add them): {[dict(zip(keys, w)) for w in missing[:5]]}")
+    found = [lookup[w] for w in wanted]
+    out = changes.iloc[np.repeat(np.arange(len(changes)), [len(f) for f in found])].reset_index(drop=True)
+    out["pos"] = np.concatenate(found) if found else np.zeros(0, np.int64)
+    return out
+
+
+def _key_lookup(index: pd.DataFrame, keys: list[str], cache: dict | None) -> dict:
+    """{key tuple: positions in ``index``}, from ``cache`` when it holds this very index."""
+    held = cache.get(tuple(keys)) if cache is not None else None
+    if held is not None and held[0] is index:
+        return held[1]
+    lookup = {(k if isinstance(k, tuple) else (k,)): v for k, v in index.groupby(keys, sort=False).indices.items()} if len(index) else {}
+    if cache is not None:
+        cache[tuple(keys)] = (index, lookup)
+    return lookup
+
+
+def _cache(engine, family: str) -> dict:
+    """The engine's key look-ups for one family (kept on the engine, built on first use)."""
+    caches = engine.__dict__.setdefault("_key_lookups", {})
+    return caches.setdefault(family, {})
 
 
 def change_link_capacity(engine, changes: pd.DataFrame) -> None:
@@ -119,16 +142,33 @@ def change_link_capacity(engine, changes: pd.DataFrame) -> None:
     for a warm re-solve: a column bound on one-product links, a row bound on shared ones."""
     lp = engine.lp
     flow = lp.variables["flow"]
-    hit = _positions(flow.index, changes, ["link", "period"])
-    single = hit[flow.index["n_products"].to_numpy()[hit["pos"]] == 1]
-    if len(single):
-        engine.set_variable_bounds("flow", single["pos"], 0.0, single["capacity_t"].to_numpy())
-    shared = hit[flow.index["n_products"].to_numpy()[hit["pos"]] > 1].drop_duplicates(["link", "period"])
-    if len(shared):
-        rows = _positions(lp.constraints["link_capacity"].index, shared[["link", "period", "capacity_t"]].rename(columns={"capacity_t": "new_t"}), ["link", "period"])
-        engine.set_constraint_bounds("link_capacity", rows["pos"], -np.inf, rows["new_t"].to_numpy())
-        lp.constraints["link_capacity"].index.loc[rows["pos"], "capacity_t"] = rows["new_t"].to_numpy()
-    flow.index.loc[hit["pos"], "capacity_t"] = hit["capacity_t"].to_numpy()
+    hit = _positions(flow.index, changes, ["link", "period"], _cache(engine, "flow"))
+    pos, new_t = hit["pos"].to_numpy(), hit["capacity_t"].to_numpy(float)
+    single = flow.index["n_products"].to_numpy()[pos] == 1
+    if single.any():
+        engine.set_variable_bounds("flow", pos[single], 0.0, new_t[single])
+    if not single.all():
+        every = _capacity_rows(engine)[pos[~single]]
+        if (every < 0).any():
+            raise KeyError(f"not in the built model (rebuild to add them): shared capacity rows for {hit[~single][every < 0][['link', 'period']].head(5).to_dict('records')}")
+        rows, first = np.unique(every, return_index=True)
+        engine.set_constraint_bounds("link_capacity", rows, -np.inf, new_t[~single][first])
+        lp.constraints["link_capacity"].index.loc[rows, "capacity_t"] = new_t[~single][first]
+    flow.index.loc[pos, "capacity_t"] = new_t
+
+
+def _capacity_rows(engine) -> np.ndarray:
+    """For each flow variable, its ``link_capacity`` row (-1 where its link has none); kept
+    on the engine while the LP's tables are the same objects."""
+    lp = engine.lp
+    flows, con = lp.variables["flow"].index, lp.constraints["link_capacity"].index
+    held = _cache(engine, "flow").get("capacity_rows")
+    if held is not None and held[0] is flows and held[1] is con:
+        return held[2]
+    rows = flows[["link", "period"]].merge(con[["link", "period"]].assign(_row=np.arange(len(con))), on=["link", "period"], how="left")["_row"]
+    rows = rows.fillna(-1).to_numpy(np.int64)
+    _cache(engine, "flow")["capacity_rows"] = (flows, con, rows)
+    return rows
 
 
 def change_demand(engine, changes: pd.DataFrame) -> None:
@@ -137,12 +177,12 @@ def change_demand(engine, changes: pd.DataFrame) -> None:
     lp = engine.lp
     keys = ["node", "product", "period"]
     unmet = lp.variables["unmet"]
-    hit = _positions(unmet.index, changes, keys)
+    hit = _positions(unmet.index, changes, keys, _cache(engine, "unmet"))
     old = unmet.index["demand_t"].to_numpy()[hit["pos"]]
     new = hit["demand_t"].to_numpy()
     engine.set_variable_bounds("unmet", hit["pos"], 0.0, new)
     balance = lp.constraints["node_balance"]
-    rows = _positions(balance.index, hit[keys], keys)["pos"].to_numpy()
+    rows = _positions(balance.index, hit[keys], keys, _cache(engine, "node_balance"))["pos"].to_numpy()
     rhs = balance.upper[rows] + (new - old)
     engine.set_constraint_bounds("node_balance", rows, rhs, rhs)
     unmet.index.loc[hit["pos"], "demand_t"] = new

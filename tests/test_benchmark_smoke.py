@@ -32,3 +32,33 @@ def test_supplyopt_and_raw_highspy_agree_and_warm_matches_rebuild(tiny):
     assert ours["objective"] == pytest.approx(raw["objective"], rel=1e-9)
     assert ours["warm_objective"] == pytest.approx(ours["cold_objective"], rel=1e-9)
     assert ours["changes"] > 0
+
+
+@pytest.fixture(scope="module")
+def tiny_realistic(tmp_path_factory):
+    return generate.write(tmp_path_factory.mktemp("bench") / "tiny-r", *generate.generate_realistic(generate.SIZES["tiny"], seed=3))
+
+
+def test_realistic_family_has_the_shanxi_features_and_the_raw_builder_matches(tiny_realistic):
+    from supplyopt.data import read_dataset
+    from supplyopt.model import build_lp
+    from supplyopt.options import load_options
+    from supplyopt.validate import validate
+
+    prof = generate.REALISTIC_PROFILE
+    net = validate(read_dataset(tiny_realistic))
+    lp = build_lp(net, load_options(prof))
+    assert net.products == ["thermal", "coking"]
+    for family in ("link_capacity", "storage_capacity", "safety_stock", "max_mine_truck_share"):
+        assert lp.constraints[family].size > 0, family
+    assert (net.links["efficiency"] < 1).any() and set(net.links["mode"]) >= {"rail", "truck", "sea", "uhv", "conveyor"}
+    assert (net.supply["min_t"] > 0).any()
+    assert bench.worker_check(tiny_realistic, prof) == {"identical_lp": True}
+    ours, raw = bench.worker_supplyopt(tiny_realistic, warm=False, profile=prof), bench.worker_raw(tiny_realistic, prof)
+    assert ours["status"] == "optimal"
+    assert ours["objective"] == pytest.approx(raw["objective"], rel=1e-9)
+
+
+def test_warm_outage_re_solves_agree_with_raw_highspy(tiny_realistic):
+    out = bench.worker_many(tiny_realistic, 3, profile=generate.REALISTIC_PROFILE)
+    assert out["cases"] == 3 and out["objectives_agree"]

@@ -1,0 +1,94 @@
+"""`method: choose` (solve.choose_method), warm re-solves after a chosen IPM, the key look-up of
+warm changes, and what a solve imports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import REPO, solve_path
+from supplyopt import solve
+from supplyopt.data import read_dataset
+from supplyopt.model import LinearProgram, build_lp
+from supplyopt.options import SolverOptions, load_options
+from supplyopt.validate import validate
+
+
+def test_choose_rule_by_columns():
+    small, big = LinearProgram("s", n_cols=solve.IPM_FROM_COLUMNS - 1), LinearProgram("b", n_cols=solve.IPM_FROM_COLUMNS)
+    assert solve.choose_method(small)[0] == "simplex"
+    assert solve.choose_method(big)[0] == "ipm"
+    assert "crossover" in solve.choose_method(big)[1]
+    assert solve.highs_option_values(SolverOptions(), big)["solver"] == "ipm"
+    assert solve.highs_option_values(SolverOptions(), big)["run_crossover"] == "on"
+    assert solve.highs_option_values(SolverOptions(method="simplex"), big)["solver"] == "simplex"  # the profile wins
+    assert solve.highs_option_values(SolverOptions(), small)["solver"] == "simplex"
+
+
+def test_chosen_ipm_gives_the_exact_vertex_plan_and_duals(monkeypatch):
+    # GAMS trnsport: z = 153.675; demand marginals 0.225, 0.153, 0.126 (published optimum)
+    monkeypatch.setattr(solve, "IPM_FROM_COLUMNS", 1)
+    _, lp, sol, plan = solve_path(REPO / "data/examples/transport")
+    assert sol.iterations is not None
+    assert plan.kpis["objective"] == pytest.approx(153.675, abs=1e-9)
+    prices = plan.prices[plan.prices["kind"] == "delivery"].set_index("id")["price_cny_per_t"]
+    assert prices.to_dict() == pytest.approx({"new-york": 0.225, "chicago": 0.153, "topeka": 0.126})
+    assert solve.check_plan(lp, sol.x) == []
+
+
+def test_chosen_ipm_then_warm_simplex_matches_a_cold_solve(monkeypatch):
+    monkeypatch.setattr(solve, "IPM_FROM_COLUMNS", 1)
+    opt = load_options(None)
+    lp = build_lp(validate(read_dataset(REPO / "data/examples/winter")), opt)
+    eng = solve.HighsEngine(lp, opt.solver)
+    assert eng.method == "ipm"
+    first = eng.solve()
+    assert first.status == "optimal" and eng.h.getOptionValue("solver")[1] == "simplex"  # re-solves start from crossover's basis
+    solve.change_link_capacity(eng, pd.DataFrame({"link": ["station_plant"], "period": [1], "capacity_t": [1000.0]}))
+    warm = eng.solve()
+    cold = solve.HighsEngine(eng.lp, SolverOptions(method="simplex")).solve()  # the changed LP, from scratch
+    assert warm.objective != pytest.approx(first.objective)
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+    assert warm.iterations < cold.iterations
+
+
+def test_positions_of_changes_keep_their_order_and_repeat_for_every_match():
+    index = pd.DataFrame({"link": ["a", "a", "b", "b", "c"], "period": [0, 0, 0, 1, 0], "product": ["x", "y", "x", "x", "x"]})
+    changes = pd.DataFrame({"link": ["b", "a"], "period": [1, 0], "capacity_t": [5.0, 7.0]})
+    cache: dict = {}
+    for _ in range(2):  # the second call uses the cached look-up
+        hit = solve._positions(index, changes, ["link", "period"], cache)
+        assert hit["pos"].tolist() == [3, 0, 1]
+        assert hit["capacity_t"].tolist() == [5.0, 7.0, 7.0]
+    with pytest.raises(KeyError, match="'link': 'z'"):
+        solve._positions(index, pd.DataFrame({"link": ["z"], "period": [0]}), ["link", "period"], cache)
+
+
+def test_a_solve_does_not_import_networkx_scipy_matplotlib_or_pyomo(tmp_path):
+    code = (
+        "import sys\n"
+        "from supplyopt.cli import main\n"
+        f"sys.argv = ['supplyopt', 'solve', {str(REPO / 'data/examples/winter')!r}, '--out', {str(tmp_path / 'out')!r}, '--quiet']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'networkx', 'scipy', 'matplotlib', 'pyomo'})\n"
+        "assert not loaded, loaded\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "out" / "summary.json").exists()
+
+
+def test_reachability_search_matches_a_hand_traced_graph():
+    # a → b → c, d → e, c → a (cycle); from {a}: a, b, c; from {d}: d, e; from {}: nothing
+    from supplyopt.validate import _reachable
+
+    succ = {"a": ["b"], "b": ["c"], "c": ["a"], "d": ["e"]}
+    assert _reachable(succ, {"a"}) == {"a", "b", "c"}
+    assert _reachable(succ, {"d"}) == {"d", "e"}
+    assert _reachable(succ, {"b", "d"}) == {"a", "b", "c", "d", "e"}
+    assert _reachable(succ, set()) == set()
+    assert np.all([n in _reachable(succ, {"c"}) for n in "abc"])
