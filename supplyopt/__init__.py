@@ -12,6 +12,9 @@ See docs/api.md.
 
 __version__ = "0.1.0"
 
+# The module supplyopt.solve is loaded first, so that the name supplyopt.solve below stays the
+# API function (loading a submodule later would rebind the package attribute to the module).
+from . import solve as _solve_module  # noqa: E402,F401
 from .api import NoPlan, Study, load, options, scenario, solve  # noqa: E402
 from .data import DataError  # noqa: E402
 
