@@ -38,6 +38,7 @@ import pandas as pd
 
 from . import api
 from .data import DEFAULT_PRODUCT, Column, DataError, Network, Problem, _read_csv, _to_number
+from .matching import normalise_column
 from .options import Options
 from .results import TOL, Plan
 from .runlog import sha256_file
@@ -145,6 +146,8 @@ def read_snapshot(path: str | Path, net: Network) -> Snapshot:
         frame["product"] = ""
     snap = pd.DataFrame({c: frame[c].astype(str).str.strip() for c in SNAPSHOT_COLUMNS})
     snap.insert(0, "row", frame["row"].to_numpy())
+    for column in SNAPSHOT_COLUMNS:  # full-width digits, no-break spaces: read as meant, with a warning, as in the data set
+        snap[column] = normalise_column(snap[column], label, column, snap["row"], problems)
     snap["product"] = snap["product"].where(snap["product"] != "", DEFAULT_PRODUCT)
     snap["stock_t"] = _snapshot_numbers(snap, label, problems)
     snap["as_of"] = _snapshot_dates(snap, label, problems)

@@ -114,7 +114,7 @@ def test_shanxi_snapshot_file_is_valid():
     net = api.load(REPO / "data" / "shanxi")
     from supplyopt.schedule import read_snapshot
 
-    snap = read_snapshot(REPO / "data" / "shanxi" / "snapshot.csv", slice_periods(net, 1, 6))
+    snap = read_snapshot(REPO / "data" / "shanxi-snapshot-2026-W50.csv", slice_periods(net, 1, 6))
     assert len(snap.stocks) == len(net.storage) and not snap.warnings
 
 
