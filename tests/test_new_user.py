@@ -97,3 +97,33 @@ def test_snapshot_full_width_digits_are_read_as_meant_with_a_warning(tmp_path):
     notes = [str(w) for w in result.warnings]
     assert any("column stock_t: '１０００'" in n and "read as '1000'" in n for n in notes), notes
     assert any("column as_of" in n and "read as '2026-12-07'" in n for n in notes), notes
+
+
+def test_capacity_candidate_on_a_node_with_forecast_rows_is_valid(tmp_path):
+    # storage.csv: yard Y holds 100 t; a period row changes only safety_t (its blank
+    # capacity_t takes the period-less row's 100 t). Enlarging Y was refused as "unlimited
+    # (blank capacity_t)", which broke benchmarks/invest_scale.py on the Shanxi data.
+    from conftest import write_dataset
+    from supplyopt.data import DataError, read_dataset
+    from supplyopt.validate import validate
+
+    tables = {
+        "nodes": [{"id": "M", "kind": "mine"}, {"id": "Y", "kind": "demand"}, {"id": "Z", "kind": "demand"}],
+        "supply": [{"node": "M", "capacity_t": 100, "cost_cny_per_t": 10}],
+        "links": [{"id": "rail", "from": "M", "to": "Y", "mode": "rail", "capacity_t": 50, "cost_cny_per_t": 1, "distance_km": 10, "period": ""},
+                  {"id": "rail", "from": "M", "to": "Y", "mode": "rail", "capacity_t": "", "cost_cny_per_t": 2, "distance_km": 10, "period": "W2"},
+                  {"id": "road", "from": "M", "to": "Z", "mode": "truck", "capacity_t": "", "cost_cny_per_t": 5, "distance_km": 10, "period": ""}],
+        "demand": [{"node": "Y", "demand_t": 40}, {"node": "Z", "demand_t": 10}],
+        "storage": [{"node": "Y", "capacity_t": 100, "initial_t": 20, "safety_t": 10, "period": ""},
+                    {"node": "Y", "capacity_t": "", "initial_t": "", "safety_t": 15, "period": "W2"},
+                    {"node": "Z", "capacity_t": "", "initial_t": 0, "safety_t": 0, "period": ""}],
+        "candidates": [{"id": "yard_up", "kind": "storage_capacity", "node": "Y", "link": "", "capacity_t": 50, "build_cost_cny": 1000},
+                       {"id": "rail_up", "kind": "link_capacity", "node": "", "link": "rail", "capacity_t": 50, "build_cost_cny": 1000}],
+    }
+    validate(read_dataset(write_dataset(tmp_path / "ok", ["W1", "W2"], tables)))  # no DataError
+    tables["candidates"] = [{"id": "z_up", "kind": "storage_capacity", "node": "Z", "link": "", "capacity_t": 50, "build_cost_cny": 1000},
+                            {"id": "road_up", "kind": "link_capacity", "node": "", "link": "road", "capacity_t": 50, "build_cost_cny": 1000}]
+    with pytest.raises(DataError) as err:  # really unlimited: still refused
+        validate(read_dataset(write_dataset(tmp_path / "bad", ["W1", "W2"], tables)))
+    messages = [p.message for p in err.value.problems]
+    assert any("storage is unlimited" in m for m in messages) and any("capacity is unlimited" in m for m in messages), messages
