@@ -423,6 +423,9 @@ def cmd_invest(args) -> int:
 def cmd_bottlenecks(args) -> int:
     from . import api, bottlenecks
 
+    if args.top < 0:
+        _print_problems([Problem("--top", "expected a number of rows ≥ 0 to print (all are written)", value=args.top)])
+        return EXIT_INPUT
     net, out = _load(args, "bottlenecks")
     try:
         scr = bottlenecks.screen(net, model=args.model, scenario=args.scenario, max_mine_truck_share=args.max_mine_truck_share, **_solver_args(args))

@@ -215,12 +215,20 @@ def _references(ds: Dataset) -> list[Problem]:
     return out
 
 
-def _did_you_mean(value: str, allowed: set[str]) -> str:
+def closest(value: str, allowed: set[str]) -> str | None:
+    """The allowed value ``value`` was probably meant to be: the same but for case, the one
+    label it ends (``W50`` for ``2026-W50``), or a close spelling; None if none is close."""
     import difflib
 
     same_case = [a for a in allowed if a.lower() == value.lower()]
-    close = same_case or difflib.get_close_matches(value, sorted(allowed), n=1, cutoff=0.75)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    ending = [a for a in allowed if len(value) >= 2 and a.lower().endswith(("-" + value).lower())]
+    close = same_case or (ending if len(ending) == 1 else []) or difflib.get_close_matches(value, sorted(allowed), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _did_you_mean(value: str, allowed: set[str]) -> str:
+    close = closest(value, allowed)
+    return f" (did you mean '{close}'?)" if close else ""
 
 
 def _links(links: pd.DataFrame, ds: Dataset) -> list[Problem]:

@@ -127,3 +127,33 @@ def test_capacity_candidate_on_a_node_with_forecast_rows_is_valid(tmp_path):
         validate(read_dataset(write_dataset(tmp_path / "bad", ["W1", "W2"], tables)))
     messages = [p.message for p in err.value.problems]
     assert any("storage is unlimited" in m for m in messages) and any("capacity is unlimited" in m for m in messages), messages
+
+
+@pytest.mark.parametrize("argv, words", [
+    # a period label without its year: the one label it ends is suggested
+    (["schedule", str(WINTER), "--start", "W50"], "unknown period (did you mean '2026-W50'?)"),
+    # a candidate id one letter short
+    (["evaluate", str(INVEST), "--candidate", "siding_aa"], "unknown candidate (did you mean 'siding_a'?)"),
+    (["bottlenecks", str(WINTER), "--top", "-1"], "--top: '-1' — expected a number of rows ≥ 0"),  # printed one row fewer before
+])
+def test_typos_name_what_was_meant(tmp_path, capsys, argv, words):
+    out = tmp_path / "out"
+    assert main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("edit, words", [
+    ({"what": "mine_capacity", "where": {"node": "mine_aa"}, "scale": 0}, "selects nothing in supply.csv (mine rows by period) (node: did you mean 'mine_a'?)"),
+    ({"what": "mine_capacity", "where": {"node": "mine_a"}, "periods": ["W50"], "scale": 0}, "unknown period (did you mean '2026-W50'?)"),
+])
+def test_scenario_typos_name_what_was_meant(tmp_path, capsys, edit, words):
+    import yaml
+
+    scenario = tmp_path / "typo.yaml"
+    scenario.write_text(yaml.safe_dump({"name": "typo", "edits": [edit]}), encoding="utf-8")
+    assert main(["solve", str(WINTER), "--scenario", str(scenario), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "typo.yaml, column edits[1]" in err and words in err, err
+    assert not (tmp_path / "out").exists()
