@@ -89,7 +89,7 @@ def test_cli_frontier_and_bottlenecks(tmp_path):
 
     data = _tiers(tmp_path)
     assert main(["frontier", str(data), "--points", "3", "--out", str(tmp_path / "f"), "--quiet"]) == 0
-    assert {p.name for p in (tmp_path / "f").iterdir()} == {"frontier.csv", "frontier.png", "summary.json"}
+    assert {p.name for p in (tmp_path / "f").iterdir()} == {"frontier.csv", "frontier.png", "summary.json", ".supplyopt-results"}
     assert main(["bottlenecks", str(data), "--max-mine-truck-share", "0.3", "--out", str(tmp_path / "b"), "--quiet"]) == 0
     assert main(["frontier", str(data), "--points", "1", "--out", str(tmp_path / "g")]) == 2 and not (tmp_path / "g").exists()
 
