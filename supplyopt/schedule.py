@@ -133,7 +133,8 @@ def read_snapshot(path: str | Path, net: Network) -> Snapshot:
     file = Path(path)
     label = file.name
     if not file.is_file():
-        raise DataError([Problem(str(path), "snapshot file not found; expected a CSV with columns node, product, stock_t, as_of")])
+        what = "is a folder, not a file" if file.is_dir() else "snapshot file not found"
+        raise DataError([Problem(str(path), f"{what}; expected a CSV with columns node, product, stock_t, as_of")])
     problems: list[Problem] = []
     frame = _read_csv(file, problems)  # the data set's own CSV reader: same encodings, same messages
     if frame is None:
@@ -262,6 +263,8 @@ def read_previous(path: str | Path) -> Previous:
         raise DataError(problems)
     try:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        if isinstance(summary, dict) and "schedule" not in summary:  # e.g. the folder of `supplyopt solve`
+            raise DataError([Problem(label, "is a results folder, but not of `supplyopt schedule` (its summary.json has no schedule section); expected the --out folder of last week's schedule run")])
         weeks = [str(w) for w in summary["schedule"]["weeks"]]
         flows = pd.read_csv(folder / "flows.csv", dtype={"link": str, "product": str, "period": str})[["link", "product", "period", "flow_t"]]
     except (ValueError, KeyError, TypeError) as err:

@@ -157,3 +157,16 @@ def test_scenario_typos_name_what_was_meant(tmp_path, capsys, edit, words):
     err = capsys.readouterr().err
     assert "typo.yaml, column edits[1]" in err and words in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_schedule_previous_and_snapshot_of_the_wrong_kind(tmp_path, capsys):
+    # --previous given the folder of `supplyopt solve` said "(KeyError: 'schedule')";
+    # --snapshot given a folder said "snapshot file not found".
+    solved = tmp_path / "solved"
+    assert main(["solve", str(WINTER), "--out", str(solved), "--quiet"]) == 0
+    assert main(["schedule", str(WINTER), "--previous", str(solved), "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "not of `supplyopt schedule`" in err and "KeyError" not in err, err
+    assert main(["schedule", str(WINTER), "--snapshot", str(WINTER), "--out", str(tmp_path / "b")]) == 2
+    assert "is a folder, not a file; expected a CSV" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
