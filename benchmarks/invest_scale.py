@@ -32,10 +32,11 @@ def generate(net, n: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     mines = sorted(net.supply["node"].unique())
     hubs = sorted(net.nodes.loc[net.nodes["kind"] == "hub", "id"])
-    finite = net.link_periods.groupby("link")["capacity_t"].max()
-    links = sorted(finite[np.isfinite(finite)].index)
-    stores = net.storage_capacity.groupby("node")["capacity_t"].max()
-    stores = sorted(stores[np.isfinite(stores)].index)
+    # finite in every period (a blank capacity_t, read as NaN, is unlimited: nothing to upgrade)
+    finite = np.isfinite(net.link_periods["capacity_t"]).groupby(net.link_periods["link"]).all()
+    links = sorted(finite[finite].index)
+    finite = np.isfinite(net.storage_capacity["capacity_t"]).groupby(net.storage_capacity["node"]).all()
+    stores = sorted(finite[finite].index)
     rows = []
     for i in range(n):
         kind = rng.choice(["new_link", "link_capacity", "storage_capacity"], p=[0.6, 0.3, 0.1])

@@ -6,7 +6,8 @@ Exit codes: 0 a plan was found (optimal, or stopped at the time limit with a fea
 flagged in the summary); 1 internal error (a bug: please report it); 2 invalid input (data
 set or profile); 3 no feasible plan under the hard requirements; 4 the solver stopped or
 failed without a plan (time limit, numerical trouble); 5 ``schedule``/``roll`` reached
-``--wall-limit``; 6 another run held the results folder for longer than ``--wait``. Nothing
+``--wall-limit``; 6 another run held the results folder for longer than ``--wait``; 141 the
+output was closed by its reader (``supplyopt … | head``), printing stopped quietly. Nothing
 is written unless the exit code is 0.
 """
 
@@ -31,7 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # as typed, for run logs
     try:
+        _check_out(args)
         return args.func(args)
+    except BrokenPipeError:
+        return _output_closed()
     except DataError as err:
         _print_problems(err.problems + err.warnings, getattr(args, "json", False))
         return EXIT_INPUT
@@ -45,6 +49,23 @@ def main(argv: list[str] | None = None) -> int:
         print("supplyopt: internal error (this is a bug; nothing was written). Details:", file=sys.stderr)
         traceback.print_exc()
         return EXIT_BUG
+
+
+EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE, as `cat` or `grep` exit when `head` stops reading
+
+
+def _output_closed() -> int:
+    """Standard output was closed by its reader (``supplyopt … | head``): stop quietly.
+
+    Whatever the command wrote to disk before printing stays written. stdout is pointed at
+    /dev/null so that Python's own flush at exit does not raise the same error again."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_OUTPUT_CLOSED
 
 
 class _Once(argparse.Action):
@@ -346,6 +367,21 @@ def _solver_args(args) -> dict:
     return {"time_limit_s": args.time_limit_s, "mip_gap": args.mip_gap}
 
 
+def _load(args, what: str):
+    """The data set and the results folder, before any solving: the data set's warnings
+    printed (as ``solve`` prints them) and the folder checked, the default
+    ``results/<data set name>-<what>`` included, so a refused --out costs no solve."""
+    from . import api
+    from .report import check_out_dir
+
+    net = api.load(args.dataset)
+    out = Path(args.out) if args.out else Path("results") / f"{net.name}-{what}"
+    check_out_dir(out, [args.dataset, args.model, *(args.scenario or [])])
+    if net.warnings and not args.quiet:
+        _print_problems(net.warnings)
+    return net, out
+
+
 def _finish(args, out: Path, write, summary: dict, text: str) -> int:
     from .report import summary_json
 
@@ -361,13 +397,12 @@ def _finish(args, out: Path, write, summary: dict, text: str) -> int:
 def cmd_evaluate(args) -> int:
     from . import api, invest
 
-    net = api.load(args.dataset)
+    net, out = _load(args, f"evaluate-{args.candidate}")
     try:
         ev = invest.evaluate(net, args.candidate, model=args.model, scenario=args.scenario, **_solver_args(args))
     except api.NoPlan as err:
         _print_no_plan(err)
         return err.exit_code
-    out = Path(args.out) if args.out else Path("results") / f"{net.name}-evaluate-{args.candidate}"
     return _finish(args, out, ev.write, ev.summary(), invest.format_evaluation(ev))
 
 
@@ -377,40 +412,45 @@ def cmd_invest(args) -> int:
     if not args.budget >= 0:
         _print_problems([Problem("--budget", "expected a budget of 0 CNY or more", value=args.budget)])
         return EXIT_INPUT
-    net = api.load(args.dataset)
+    net, out = _load(args, "invest")
     try:
         inv = invest.invest(net, args.budget, model=args.model, scenario=args.scenario, max_mine_truck_share=args.max_mine_truck_share,
                             budget_step=args.budget_step, **_solver_args(args))
     except api.NoPlan as err:
         _print_no_plan(err)
         return err.exit_code
-    out = Path(args.out) if args.out else Path("results") / f"{net.name}-invest"
     return _finish(args, out, inv.write, inv.summary(), invest.format_investment(inv))
 
 
 def cmd_bottlenecks(args) -> int:
     from . import api, bottlenecks
 
-    net = api.load(args.dataset)
+    if args.top < 0:
+        _print_problems([Problem("--top", "expected a number of rows ≥ 0 to print (all are written)", value=args.top)])
+        return EXIT_INPUT
+    net, out = _load(args, "bottlenecks")
     try:
         scr = bottlenecks.screen(net, model=args.model, scenario=args.scenario, max_mine_truck_share=args.max_mine_truck_share, **_solver_args(args))
     except api.NoPlan as err:
         _print_no_plan(err)
         return err.exit_code
-    out = Path(args.out) if args.out else Path("results") / f"{net.name}-bottlenecks"
     return _finish(args, out, scr.write, scr.summary(), bottlenecks.format_screen(scr, args.top))
 
 
 def cmd_frontier(args) -> int:
     from . import api, frontier
 
-    net = api.load(args.dataset)
     if args.points < 2:
         _print_problems([Problem("--points", "expected at least 2 points", value=args.points)])
         return EXIT_INPUT
     if args.down_to is not None and not 0 <= args.down_to <= 1:
         _print_problems([Problem("--down-to", "expected a share between 0 and 1", value=args.down_to)])
         return EXIT_INPUT
+    if args.budget is not None and not (args.with_candidates and args.budget >= 0):
+        need = "a budget of 0 CNY or more" if args.with_candidates else "--with-candidates with it (without candidates there is nothing to spend a budget on)"
+        _print_problems([Problem("--budget", f"expected {need}", value=args.budget)])
+        return EXIT_INPUT
+    net, out = _load(args, "frontier")
     try:
         fr = frontier.frontier(net, model=args.model, scenario=args.scenario, points=args.points, with_candidates=args.with_candidates,
                                budget=args.budget, compare_rebuilt=args.compare_rebuilt, down_to=args.down_to,
@@ -418,7 +458,6 @@ def cmd_frontier(args) -> int:
     except api.NoPlan as err:
         _print_no_plan(err)
         return err.exit_code
-    out = Path(args.out) if args.out else Path("results") / f"{net.name}-frontier"
     return _finish(args, out, fr.write, fr.summary(), frontier.format_frontier(fr))
 
 

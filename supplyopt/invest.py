@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .data import DataError, Network, Problem, period_index, split_products
+from .validate import _did_you_mean
 
 DEFAULT_DISCOUNT_RATE = 0.08  # social discount rate, China's 建设项目经济评价方法与参数 (3rd ed.)
 DEFAULT_LIFETIME_YEARS = 30.0  # rail track and structures; give lifetime_years for anything else
@@ -350,7 +351,7 @@ def evaluate(network, candidate: str, model=None, scenario=None, **solver) -> Ev
     net = network if isinstance(network, Network) else api.load(network)
     cands = candidate_table(net)
     if candidate not in set(cands["id"]):
-        raise DataError([Problem("candidates.csv", f"unknown candidate; expected one of {', '.join(cands['id'])}", column="id", value=candidate)])
+        raise DataError([Problem("candidates.csv", f"unknown candidate{_did_you_mean(candidate, set(cands['id']))}; expected one of {', '.join(cands['id'])}", column="id", value=candidate)])
     built = requirement_closure(cands, [candidate])
     choice = CandidateChoice(cands, fixed={})
     study = api.Study(with_candidates(net), model=model, extensions=[choice], **solver)

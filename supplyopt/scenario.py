@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .data import DataError, Network, Problem, read_yaml
+from .validate import _did_you_mean, closest
 
 
 @dataclass(frozen=True)
@@ -356,10 +357,13 @@ def _select(net, frame, target, edit, label, where, problems) -> pd.Index | None
             elif isinstance(p, int) and 1 <= p <= net.n_periods:
                 index.append(p - 1)
             else:
-                problems.append(Problem(label, f"unknown period; expected a label ({net.periods[0]} … {net.periods[-1]}) or a position 1–{net.n_periods}", column=f"{where}.periods", value=p))
+                problems.append(Problem(label, f"unknown period{_did_you_mean(str(p), set(net.periods))}; expected a label ({net.periods[0]} … {net.periods[-1]}) or a position 1–{net.n_periods}", column=f"{where}.periods", value=p))
                 return None
         mask &= frame["period"].isin(index)
     if not mask.any():
-        problems.append(Problem(label, f"selects nothing in {TABLE_WORDS[target.table]}; check the values against the data set", column=f"{where}.where", value=edit.get("where")))
+        hints = [f"{col}: did you mean {close!r}?" for col, wanted in (edit.get("where") or {}).items() if not isinstance(wanted, list)
+                 and (close := closest(str(wanted), set(attrs[col].astype(str))))]
+        hint = f" ({'; '.join(hints)})" if hints else ""
+        problems.append(Problem(label, f"selects nothing in {TABLE_WORDS[target.table]}{hint}; check the values against the data set", column=f"{where}.where", value=edit.get("where")))
         return None
     return frame.index[mask.to_numpy()]

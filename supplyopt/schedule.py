@@ -38,6 +38,7 @@ import pandas as pd
 
 from . import api
 from .data import DEFAULT_PRODUCT, Column, DataError, Network, Problem, _read_csv, _to_number
+from .matching import normalise_column
 from .options import Options
 from .results import TOL, Plan
 from .runlog import sha256_file
@@ -132,7 +133,8 @@ def read_snapshot(path: str | Path, net: Network) -> Snapshot:
     file = Path(path)
     label = file.name
     if not file.is_file():
-        raise DataError([Problem(str(path), "snapshot file not found; expected a CSV with columns node, product, stock_t, as_of")])
+        what = "is a folder, not a file" if file.is_dir() else "snapshot file not found"
+        raise DataError([Problem(str(path), f"{what}; expected a CSV with columns node, product, stock_t, as_of")])
     problems: list[Problem] = []
     frame = _read_csv(file, problems)  # the data set's own CSV reader: same encodings, same messages
     if frame is None:
@@ -145,6 +147,8 @@ def read_snapshot(path: str | Path, net: Network) -> Snapshot:
         frame["product"] = ""
     snap = pd.DataFrame({c: frame[c].astype(str).str.strip() for c in SNAPSHOT_COLUMNS})
     snap.insert(0, "row", frame["row"].to_numpy())
+    for column in SNAPSHOT_COLUMNS:  # full-width digits, no-break spaces: read as meant, with a warning, as in the data set
+        snap[column] = normalise_column(snap[column], label, column, snap["row"], problems)
     snap["product"] = snap["product"].where(snap["product"] != "", DEFAULT_PRODUCT)
     snap["stock_t"] = _snapshot_numbers(snap, label, problems)
     snap["as_of"] = _snapshot_dates(snap, label, problems)
@@ -259,6 +263,8 @@ def read_previous(path: str | Path) -> Previous:
         raise DataError(problems)
     try:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        if isinstance(summary, dict) and "schedule" not in summary:  # e.g. the folder of `supplyopt solve`
+            raise DataError([Problem(label, "is a results folder, but not of `supplyopt schedule` (its summary.json has no schedule section); expected the --out folder of last week's schedule run")])
         weeks = [str(w) for w in summary["schedule"]["weeks"]]
         flows = pd.read_csv(folder / "flows.csv", dtype={"link": str, "product": str, "period": str})[["link", "product", "period", "flow_t"]]
     except (ValueError, KeyError, TypeError) as err:

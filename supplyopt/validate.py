@@ -214,12 +214,20 @@ def _references(ds: Dataset) -> list[Problem]:
     return out
 
 
-def _did_you_mean(value: str, allowed: set[str]) -> str:
+def closest(value: str, allowed: set[str]) -> str | None:
+    """The allowed value ``value`` was probably meant to be: the same but for case, the one
+    label it ends (``W50`` for ``2026-W50``), or a close spelling; None if none is close."""
     import difflib
 
     same_case = [a for a in allowed if a.lower() == value.lower()]
-    close = same_case or difflib.get_close_matches(value, sorted(allowed), n=1, cutoff=0.75)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    ending = [a for a in allowed if len(value) >= 2 and a.lower().endswith(("-" + value).lower())]
+    close = same_case or (ending if len(ending) == 1 else []) or difflib.get_close_matches(value, sorted(allowed), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _did_you_mean(value: str, allowed: set[str]) -> str:
+    close = closest(value, allowed)
+    return f" (did you mean '{close}'?)" if close else ""
 
 
 def _links(links: pd.DataFrame, ds: Dataset) -> list[Problem]:
@@ -280,6 +288,20 @@ def _storage(storage: pd.DataFrame, ds: Dataset) -> list[Problem]:
 CANDIDATE_KINDS = ("new_link", "new_storage", "link_capacity", "storage_capacity")
 
 
+def _unlimited_in_some_period(rows: pd.DataFrame, periods: int) -> bool:
+    """Whether a link's or storage node's rows leave its capacity blank (unlimited) in some
+    period. A blank cell in a period row takes the period-less row's value (period -1), so a
+    forecast row that changes only safety_t keeps the capacity; only a blank period-less
+    capacity with some period not given one by its own row is unlimited."""
+    if "period" not in rows:
+        return bool(rows["capacity_t"].isna().any())
+    base = rows[rows["period"] < 0]
+    if len(base) and base["capacity_t"].notna().all():
+        return False
+    given = rows.loc[(rows["period"] >= 0) & rows["capacity_t"].notna(), "period"].nunique()
+    return given < periods
+
+
 def _candidates(cands: pd.DataFrame, ds: Dataset) -> list[Problem]:
     """Investment candidates: each kind names its target, ids referred to exist, numbers
     make sense (docs/data-format.md, candidates.csv)."""
@@ -326,7 +348,7 @@ def _candidates(cands: pd.DataFrame, ds: Dataset) -> list[Problem]:
         elif kind == "link_capacity":
             if r["link"] not in link_ids:
                 bad(row, "link", r["link"], f"unknown link; a link_capacity candidate names a link id from links.csv (or a new_link candidate it requires){_did_you_mean(r['link'], link_ids)}")
-            elif links.loc[links["id"] == r["link"], "capacity_t"].isna().any():
+            elif _unlimited_in_some_period(links[links["id"] == r["link"]], len(ds.periods)):
                 bad(row, "link", r["link"], "this link's capacity is unlimited (blank capacity_t) in some period: raising it changes nothing; expected a link with a finite capacity_t")
         elif kind == "new_storage":
             if r["node"] not in nodes:
@@ -337,7 +359,7 @@ def _candidates(cands: pd.DataFrame, ds: Dataset) -> list[Problem]:
             held = stores[stores["node"] == r["node"]]
             if held.empty:
                 bad(row, "node", r["node"], "no storage at this node in storage.csv; expected a node with storage (or kind new_storage)")
-            elif held["capacity_t"].isna().any():
+            elif _unlimited_in_some_period(held, len(ds.periods)):
                 bad(row, "node", r["node"], "this node's storage is unlimited (blank capacity_t): enlarging it changes nothing; expected a finite capacity_t")
         if kind in ("new_link", "new_storage"):
             for p in split_products(r["products"]):
