@@ -114,7 +114,7 @@ def test_shanxi_snapshot_file_is_valid():
     net = api.load(REPO / "data" / "shanxi")
     from supplyopt.schedule import read_snapshot
 
-    snap = read_snapshot(REPO / "data" / "shanxi-snapshot-2026-W50.csv", slice_periods(net, 1, 6))
+    snap = read_snapshot(REPO / "data" / "shanxi" / "snapshot.csv", slice_periods(net, 1, 6))
     assert len(snap.stocks) == len(net.storage) and not snap.warnings
 
 
@@ -264,7 +264,7 @@ def test_train_size_must_be_positive(trains_case, capsys):
 # --------------------------------------------------------------------------- unattended
 def test_identical_inputs_give_identical_files(tmp_path):
     data = REPO / "data" / "shanxi"
-    args = ["schedule", str(data), "--model", str(REPO / "models" / "default.yaml"), "--snapshot", str(REPO / "data" / "shanxi-snapshot-2026-W50.csv"),
+    args = ["schedule", str(data), "--model", str(REPO / "models" / "default.yaml"), "--snapshot", str(REPO / "data" / "shanxi" / "snapshot.csv"),
             "--start", "2026-W50", "--horizon", "3", "--quiet"]
     for name in ("one", "two"):
         assert main([*args, "--out", str(tmp_path / name)]) == 0
