@@ -214,7 +214,8 @@ def cmd_solve(args) -> int:
         print(summary_json(plan.summary), end="")
     elif not args.quiet:
         print(format_kpis(plan.summary, plan))
-        print(f"\nResults written to {out}/ (summary.json, flows.csv, production.csv, stocks.csv, unmet.csv, prices.csv, nodes.csv, warnings.csv, reserves.csv)")
+        written = ", ".join(sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith(".")))
+        print(f"\nResults written to {out}/ ({written})")
         if args.report:
             print(f"Report written to {out / 'report'}/ (report.html, results.xlsx, charts/)")
     return EXIT_OK
