@@ -148,12 +148,8 @@ def write_results(out_dir: str | Path, plan: Plan, summary: dict, log_lines: lis
     ``extra`` maps further file names to their text (a workflow's own tables)."""
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
-    out_dir = out_dir.absolute()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(out_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
-    try:
-        mark_results(tmp)
+
+    def fill(tmp: Path) -> None:
         for name in TABLE_FILES:
             (tmp / f"{name}.csv").write_text(csv_text(getattr(plan, name)), encoding="utf-8")
             _test_kill_point(f"after-{name}")
@@ -165,28 +161,33 @@ def write_results(out_dir: str | Path, plan: Plan, summary: dict, log_lines: lis
         (tmp / "run.log").write_text("\n".join(log_lines) + "\n", encoding="utf-8")
         for name, text in (extra or {}).items():
             (tmp / name).write_text(text, encoding="utf-8")
-        _test_kill_point("before-rename")
-        replace_dir(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
+
+    return _write_atomically(out_dir.absolute(), fill, "before-rename")
 
 
 def write_folder(out_dir: str | Path, files: dict[str, bytes]) -> Path:
-    """Write ``files`` (relative path -> content) as the folder ``out_dir``, atomically: a
-    temporary folder beside it is filled, then renamed into place (see :func:`replace_dir`)."""
-    out_dir = Path(out_dir)
+    """Write ``files`` (relative path -> content) as the folder ``out_dir``, atomically."""
+
+    def fill(tmp: Path) -> None:
+        for name, content in sorted(files.items()):
+            path = tmp / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+
+    return _write_atomically(Path(out_dir), fill, "report-before-rename")
+
+
+def _write_atomically(out_dir: Path, fill, kill_point: str) -> Path:
+    """A marked results folder at ``out_dir``: ``fill(tmp)`` writes into a hidden temporary
+    folder beside it, which is then renamed into place (:func:`replace_dir`); a crash leaves the
+    previous folder or none, never half."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(out_dir)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
     try:
         mark_results(tmp)
-        for name, content in sorted(files.items()):
-            path = tmp / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
-        _test_kill_point("report-before-rename")
+        fill(tmp)
+        _test_kill_point(kill_point)
         replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
