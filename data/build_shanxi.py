@@ -90,6 +90,11 @@ CITIES = {
 }
 SMALL_EXTRA_COST = {"thermal": 45, "coking": 60}   # small/medium units, lower mechanisation (estimate)
 LARGE_MIN_SHARE = 0.20          # hard minimum output of large Shanxi units (SOURCES.md §2, item 7)
+# Capacity reserve (产能储备, SOURCES.md §2): extra weekly output of large Shanxi units above
+# capacity_t, used only when a scenario calls it up (call_reserve). All three are estimates.
+CAPACITY_RESERVE_SHARE = 0.05   # of the unit's capacity
+CAPACITY_RESERVE_CALLUP = 40    # CNY/t on top of the production cost (overtime, restart)
+CAPACITY_RESERVE_LEAD_WEEKS = 2
 # external through-traffic: node: (Mt/yr, cost CNY/t), estimates (SOURCES.md §2). No minimum
 # output: it stops when its line stops.
 EXTERNAL = {"mine_ext_ordos": (200, 180), "mine_ext_shendong": (280, 170), "mine_ext_mengji": (40, 185)}
@@ -351,12 +356,21 @@ def mine_rows() -> list[dict]:
     return out
 
 
+def reserve_columns(cap: int, size: str, origin: str) -> dict:
+    """Capacity-reserve columns of a period-less supply row (SOURCES.md §2, capacity reserve):
+    large Shanxi units only; t per week, CNY per t, weeks."""
+    if size != "large" or origin != "shanxi":
+        return {"reserve_t": 0, "callup_cny_per_t": "", "lead_weeks": ""}
+    return {"reserve_t": kt(cap * CAPACITY_RESERVE_SHARE), "callup_cny_per_t": CAPACITY_RESERVE_CALLUP,
+            "lead_weeks": CAPACITY_RESERVE_LEAD_WEEKS}
+
+
 def build_supply(weeks) -> list[dict]:
     rows = []
     for node, product, cap, cost, mn, size, origin in mine_rows():
         base = {"node": node, "product": product, "capacity_t": cap, "cost_cny_per_t": cost,
                 "min_t": mn, "period": "", "size_class": size, "origin": origin}
-        rows.append(base)
+        rows.append({**base, **reserve_columns(cap, size, origin)})
         if origin != "shanxi":
             continue
         for (y, w), f in sorted(FESTIVAL_SUPPLY.items()):
@@ -464,7 +478,8 @@ def build(name: str, weeks, span: str, initial_index: int) -> dict[str, str]:
         "network.yaml": network_yaml(name, weeks, DESCRIPTION.format(span=span)),
         "nodes.csv": NODES.strip() + "\n",
         "supply.csv": csv_text(build_supply(weeks), ["node", "product", "capacity_t", "cost_cny_per_t",
-                                                     "min_t", "period", "size_class", "origin"]),
+                                                     "min_t", "period", "size_class", "origin",
+                                                     "reserve_t", "callup_cny_per_t", "lead_weeks"]),
         "links.csv": csv_text(build_links(weeks), ["id", "from", "to", "mode", "capacity_t", "cost_cny_per_t",
                                                    "distance_km", "efficiency", "products", "period", "corridor",
                                                    "link_role"]),
