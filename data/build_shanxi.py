@@ -90,6 +90,11 @@ CITIES = {
 }
 SMALL_EXTRA_COST = {"thermal": 45, "coking": 60}   # small/medium units, lower mechanisation (estimate)
 LARGE_MIN_SHARE = 0.20          # hard minimum output of large Shanxi units (SOURCES.md §2, item 7)
+# Capacity reserve (产能储备, SOURCES.md §2): extra weekly output of large Shanxi units above
+# capacity_t, used only when a scenario calls it up (call_reserve). All three are estimates.
+CAPACITY_RESERVE_SHARE = 0.05   # of the unit's capacity
+CAPACITY_RESERVE_CALLUP = 40    # CNY/t on top of the production cost (overtime, restart)
+CAPACITY_RESERVE_LEAD_WEEKS = 2
 # external through-traffic: node: (Mt/yr, cost CNY/t), estimates (SOURCES.md §2). No minimum
 # output: it stops when its line stops.
 EXTERNAL = {"mine_ext_ordos": (200, 180), "mine_ext_shendong": (280, 170), "mine_ext_mengji": (40, 185)}
@@ -293,9 +298,28 @@ def uhv_capacity_t(link_id: str) -> float:
     return twh * 1e6 * T_RAW_PER_MWH / WEEKS_PER_YEAR
 
 
+# Values of the LINKS literal's last column that are link categories, not named rail lines: they go
+# to `link_role` and leave `corridor` blank, so that a corridor selector or `screen --elements
+# corridors` only ever meets real lines (Daqin, Shuohuang, ...).
+LINK_ROLES = {"siding": "siding", "mine_mouth": "mine_mouth", "truck_feeder": "truck_feeder",
+              "truck_direct": "truck_direct", "coastal shipping": "coastal_shipping",
+              "port loading": "port_loading", "reserve in": "reserve_in", "reserve out": "reserve_out",
+              "coal by wire": "coal_by_wire", "Rizhao port": "port_spur"}
+
+
+def corridor_and_role(row: dict) -> tuple[str, str]:
+    """(corridor, link_role) of a LINKS row: a named line keeps its name and is a `main_line`;
+    a category moves to `link_role`; a link on no line and in no category is `local_rail`."""
+    name = row["corridor"]
+    if name in LINK_ROLES:
+        return "", LINK_ROLES[name]
+    return name, ("main_line" if name else "local_rail")
+
+
 def build_links(weeks) -> list[dict]:
     rows = []
     for r in read_literal(LINKS):
+        corridor, role = corridor_and_role(r)
         if r["tariff"] == "uhv":
             cap = kt(uhv_capacity_t(r["id"]))
             eff = f"{UHV[r['id']][1]:g}"
@@ -305,12 +329,12 @@ def build_links(weeks) -> list[dict]:
         base = {"id": r["id"], "from": r["from"], "to": r["to"], "mode": r["mode"],
                 "capacity_t": cap, "cost_cny_per_t": f"{link_cost(r):.1f}",
                 "distance_km": r["distance_km"], "efficiency": eff, "products": r["products"],
-                "period": "", "corridor": r["corridor"]}
+                "period": "", "corridor": corridor, "link_role": role}
         rows.append(base)
         for (y, w), factor in sorted(MAINTENANCE.get(r["id"], {}).items()):
             if (y, w) in weeks:
                 rows.append({**{k: "" for k in base}, "id": r["id"], "capacity_t": kt(cap * factor),
-                             "period": week_label(y, w), "corridor": r["corridor"]})
+                             "period": week_label(y, w), "corridor": corridor, "link_role": role})
     return rows
 
 
@@ -332,12 +356,21 @@ def mine_rows() -> list[dict]:
     return out
 
 
+def reserve_columns(cap: int, size: str, origin: str) -> dict:
+    """Capacity-reserve columns of a period-less supply row (SOURCES.md §2, capacity reserve):
+    large Shanxi units only; t per week, CNY per t, weeks."""
+    if size != "large" or origin != "shanxi":
+        return {"reserve_t": 0, "callup_cny_per_t": "", "lead_weeks": ""}
+    return {"reserve_t": kt(cap * CAPACITY_RESERVE_SHARE), "callup_cny_per_t": CAPACITY_RESERVE_CALLUP,
+            "lead_weeks": CAPACITY_RESERVE_LEAD_WEEKS}
+
+
 def build_supply(weeks) -> list[dict]:
     rows = []
     for node, product, cap, cost, mn, size, origin in mine_rows():
         base = {"node": node, "product": product, "capacity_t": cap, "cost_cny_per_t": cost,
                 "min_t": mn, "period": "", "size_class": size, "origin": origin}
-        rows.append(base)
+        rows.append({**base, **reserve_columns(cap, size, origin)})
         if origin != "shanxi":
             continue
         for (y, w), f in sorted(FESTIVAL_SUPPLY.items()):
@@ -445,9 +478,11 @@ def build(name: str, weeks, span: str, initial_index: int) -> dict[str, str]:
         "network.yaml": network_yaml(name, weeks, DESCRIPTION.format(span=span)),
         "nodes.csv": NODES.strip() + "\n",
         "supply.csv": csv_text(build_supply(weeks), ["node", "product", "capacity_t", "cost_cny_per_t",
-                                                     "min_t", "period", "size_class", "origin"]),
+                                                     "min_t", "period", "size_class", "origin",
+                                                     "reserve_t", "callup_cny_per_t", "lead_weeks"]),
         "links.csv": csv_text(build_links(weeks), ["id", "from", "to", "mode", "capacity_t", "cost_cny_per_t",
-                                                   "distance_km", "efficiency", "products", "period", "corridor"]),
+                                                   "distance_km", "efficiency", "products", "period", "corridor",
+                                                   "link_role"]),
         "demand.csv": csv_text(build_demand(weeks), ["node", "product", "demand_t", "penalty_cny_per_t",
                                                      "period", "demand_class", "scope"]),
         "storage.csv": csv_text(build_storage(weeks, initial_index),

@@ -296,7 +296,7 @@ def format_kpis(summary: dict, plan: Plan) -> str:
         by = "corridor" if "corridor" in busiest else "link"
         lines += ["", f"Busiest {by}s (tonnes entering ÷ capacity over the horizon; peak week)"]
         for _, r in busiest.iterrows():
-            name = f"{r['corridor']} ({r['link']})" if by == "corridor" else r["link"]
+            name = f"{r['corridor']} ({r['link']})" if by == "corridor" and _named(r["corridor"]) else r["link"]
             lines.append(f"  {name:<44}{r['mode']:<9}{100 * r['mean']:>5.0f} %  peak {100 * r['peak']:>4.0f} % in {r['period']}  {r['flow_t']:>16,.0f} t")
     low = _lowest_cover(plan)
     if len(low):
@@ -325,9 +325,15 @@ def _busiest_links(plan: Plan, n: int = 5) -> pd.DataFrame:
     if link is None or link.empty:
         return pd.DataFrame()
     ranked = link[link["flow_t"] > 0].sort_values(["mean", "link"], ascending=[False, True], kind="stable")
-    if "corridor" in ranked:
-        ranked = ranked.drop_duplicates("corridor")
+    if "corridor" in ranked:  # one row per named corridor; a link on no corridor stands alone
+        named = ranked["corridor"].map(_named)
+        ranked = ranked[~(named & ranked.duplicated("corridor"))]
     return ranked.head(n)
+
+
+def _named(corridor) -> bool:
+    """True for a corridor name, False for a blank cell (a link on no named corridor)."""
+    return isinstance(corridor, str) and corridor.strip() != ""
 
 
 def _lowest_cover(plan: Plan, n: int = 5) -> pd.DataFrame:

@@ -151,3 +151,16 @@ def test_shanxi_terminal_has_no_highs_warnings_but_run_log_keeps_them(tmp_path):
     assert summary["numerics"]["notes"] and not any("badly scaled" in w for w in summary["numerics"]["warnings"])
     prices = pd.read_csv(tmp_path / "s" / "prices.csv")
     assert (prices.loc[prices["kind"] != "delivery", "price_cny_per_t"] != 0).all()
+
+
+def test_busiest_links_keep_links_on_no_corridor_apart():
+    # Two Daqin links (the busier one stands for the corridor) and two links on no named corridor
+    # (blank cell, as data/shanxi leaves sidings and conveyors): each of those is its own row,
+    # not merged into one blank "corridor".
+    from types import SimpleNamespace
+
+    from supplyopt.report import _busiest_links
+    use = pd.DataFrame({"link": ["d1", "d2", "s1", "s2"], "corridor": ["Daqin", "Daqin", np.nan, ""],
+                        "mean": [0.9, 0.8, 0.7, 0.6], "flow_t": [1.0, 1.0, 1.0, 1.0]})
+    ranked = _busiest_links(SimpleNamespace(link_use=use))
+    assert ranked["link"].tolist() == ["d1", "s1", "s2"]

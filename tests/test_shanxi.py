@@ -170,3 +170,48 @@ def test_year_scenarios_apply_to_the_year_data_set(path):
     net = validate(read_dataset(YEAR))
     changed = apply_scenario(net, load_scenario(path))
     assert not (changed.link_periods.equals(net.link_periods) and changed.demand.equals(net.demand))
+
+
+# Link categories that once sat in the corridor column (issue: `screen --elements corridors`
+# treated "siding" or "coastal shipping" as a corridor); written by hand, not read from the script
+LINK_CATEGORIES = {"siding", "mine_mouth", "truck_feeder", "truck_direct", "coastal shipping",
+                   "coastal_shipping", "port loading", "port_loading", "reserve in", "reserve_in",
+                   "reserve out", "reserve_out", "coal by wire", "coal_by_wire"}
+
+
+@pytest.mark.parametrize("folder", [WINTER, YEAR], ids=["winter", "year"])
+def test_corridor_column_names_only_rail_lines(folder):
+    links = pd.read_csv(folder / "links.csv", dtype=str, keep_default_na=False)
+    base = links[links["period"] == ""]
+    named = set(base["corridor"]) - {""}
+    assert not named & LINK_CATEGORIES
+    assert {"Daqin", "Shuohuang", "Wari", "Haoji"} <= named
+    assert (base["link_role"] != "").all()
+    # every sea link is coastal shipping by role and on no corridor
+    sea = base[base["mode"] == "sea"]
+    assert len(sea) and (sea["link_role"] == "coastal_shipping").all() and (sea["corridor"] == "").all()
+
+
+def test_reserve_release_calls_the_capacity_reserve_after_its_lead_time():
+    """scenarios/reserve_release.yaml calls the large units' reserve from 2026-W51; with a
+    2-week lead time (supply.csv lead_weeks) nothing is produced before 2026-W53, and no
+    week's call-up exceeds the unit's reserve_t. Without the call the reserve is never used."""
+    supply = pd.read_csv(WINTER / "supply.csv", dtype={"period": str}, keep_default_na=False)
+    limit = supply[supply["period"] == ""].set_index(["node", "product"])["reserve_t"]
+    assert (supply.loc[supply["period"] == "", "lead_weeks"].replace("", 0).astype(int) <= 2).all()
+    import supplyopt
+    study = supplyopt.Study(WINTER, model=PROFILE)
+    used = {}
+    for name in ("reserve_release", "safety_inspection_north"):
+        plan = study.apply(REPO / f"scenarios/{name}.yaml").solve()
+        assert plan.summary["status"] == "optimal"
+        used[name] = plan
+    calls = used["reserve_release"].reserves
+    assert len(calls) and calls["tonnes_t"].sum() > 0
+    assert set(calls.loc[calls["tonnes_t"] > 0, "period"]) <= {"2026-W53", *(f"2027-W0{w}" for w in range(1, 9))}
+    for r in calls.itertuples():
+        assert r.tonnes_t <= float(limit[(r.node, r.product)]) + 1e-6
+    assert used["safety_inspection_north"].reserves.empty
+    # the reserve removes the inspection's shortfall (≈4.6 Mt at dem_ind_south without it)
+    assert used["safety_inspection_north"].summary["unmet_t"] > 1e6
+    assert used["reserve_release"].summary["unmet_t"] < 1.0
