@@ -23,7 +23,7 @@ from . import __version__
 from .data import ROWS_NOTE, DataError, Problem, read_dataset
 from .options import CHOICES
 from .solve import SolverMissing
-from .validate import check, validate
+from .validate import check
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
 

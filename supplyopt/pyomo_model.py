@@ -146,7 +146,7 @@ def sets(m, net: Network, d: dict, labels: np.ndarray) -> None:
 
 def params(m, net: Network, opt: Options, d: dict, labels: np.ndarray) -> None:
     """Capacities, costs, demand, efficiencies and shares (inf = unlimited)."""
-    s, f, st, dem, links = net.supply, d["flows"], d["stocks"], d["demand"], d["links"].set_index("id")
+    s, st, dem, links = net.supply, d["stocks"], d["demand"], d["links"].set_index("id")
     m.mine_capacity_t = pyo.Param(m.SUPPLY, initialize=_params(s, ["node", "product", "period"], "capacity_t", labels))
     m.mine_min_t = pyo.Param(m.SUPPLY, initialize=_params(s, ["node", "product", "period"], "min_t", labels))
     m.mine_cost_cny_per_t = pyo.Param(m.SUPPLY, initialize=_params(s, ["node", "product", "period"], "cost_cny_per_t", labels))

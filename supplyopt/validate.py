@@ -327,10 +327,10 @@ def _candidates(cands: pd.DataFrame, ds: Dataset) -> list[Problem]:
         if kind == "new_link":
             for col in ("from", "to", "mode"):
                 if r[col] == "":
-                    bad(row, col, "", f"is blank; a new_link candidate needs from, to, mode, distance_km and cost_cny_per_t")
+                    bad(row, col, "", "is blank; a new_link candidate needs from, to, mode, distance_km and cost_cny_per_t")
             for col in ("distance_km", "cost_cny_per_t"):
                 if pd.isna(r[col]):
-                    bad(row, col, "", f"is blank; a new_link candidate needs from, to, mode, distance_km and cost_cny_per_t")
+                    bad(row, col, "", "is blank; a new_link candidate needs from, to, mode, distance_km and cost_cny_per_t")
             for col in ("from", "to"):
                 if r[col] and r[col] not in nodes:
                     bad(row, col, r[col], f"unknown node; expected an id from nodes.csv{_did_you_mean(r[col], nodes)}")

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 import yaml
 
-import supplyopt
 from supplyopt.compare import compare
 
 from conftest import REPO

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import supplyopt
 from supplyopt import bottlenecks, frontier
 
 from conftest import CASES, write_dataset
