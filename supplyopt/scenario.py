@@ -14,6 +14,7 @@ then the including file's own edits, then the next file given.
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,7 +115,9 @@ def load_scenario(path: str | Path, _seen: tuple[str, ...] = ()) -> Scenario:
     label = str(path)
     file = Path(path)
     if not file.is_file():
-        raise DataError([Problem(label, "scenario file not found; expected a YAML file such as scenarios/cold_wave.yaml")])
+        near = difflib.get_close_matches(file.name, [p.name for p in file.parent.glob("*.y*ml")], n=1) if file.parent.is_dir() else []
+        hint = f" (did you mean {str(file.parent / near[0])!r}?)" if near else ""
+        raise DataError([Problem(label, f"scenario file not found{hint}; expected a YAML file such as scenarios/cold_wave.yaml")])
     here = str(file.resolve())
     if here in _seen:
         raise DataError([Problem(label, "includes itself (directly or through another file); remove the cycle", column="include")])

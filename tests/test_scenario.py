@@ -158,3 +158,13 @@ def test_single_value_options_given_twice_are_refused(tmp_path, flag, a, b):
                           cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 2 and f"{flag} given more than once" in proc.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_missing_scenario_file_names_the_close_one(tmp_path):
+    from supplyopt.data import DataError
+    from supplyopt.scenario import load_scenario
+
+    (tmp_path / "cold_wave.yaml").write_text("name: c\nedits: []\n")
+    with pytest.raises(DataError) as err:
+        load_scenario(tmp_path / "cold_wav.yaml")
+    assert "did you mean" in str(err.value.problems[0]) and "cold_wave.yaml" in str(err.value.problems[0])
