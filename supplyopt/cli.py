@@ -78,6 +78,12 @@ class _Once(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
+def _written(out: Path) -> str:
+    """The closing line of a command: the folder and the files it now holds."""
+    files = ", ".join(sorted(p.name + ("/" if p.is_dir() else "") for p in Path(out).iterdir() if not p.name.startswith(".")))
+    return f"\nResults written to {out}/ ({files})"
+
+
 def _check_out(args) -> None:
     """Before any work: an --out that would replace the inputs or a folder this tool did not
     write is refused (exit 2), for every command that writes a folder."""
@@ -214,8 +220,7 @@ def cmd_solve(args) -> int:
         print(summary_json(plan.summary), end="")
     elif not args.quiet:
         print(format_kpis(plan.summary, plan))
-        written = ", ".join(sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith(".")))
-        print(f"\nResults written to {out}/ ({written})")
+        print(_written(out))
         if args.report:
             print(f"Report written to {out / 'report'}/ (report.html, results.xlsx, charts/)")
     return EXIT_OK
@@ -285,7 +290,7 @@ def _unattended(args, default_out: str, work, write, show) -> int:
         print(summary_json(result.summary), end="")
     elif not args.quiet:
         print(show(result))
-        print(f"\nResults written to {out}/")
+        print(_written(out))
     return EXIT_OK
 
 
@@ -391,7 +396,7 @@ def _finish(args, out: Path, write, summary: dict, text: str) -> int:
         print(summary_json(summary), end="")
     elif not args.quiet:
         print(text)
-        print(f"\nResults written to {out}/")
+        print(_written(out))
     return EXIT_OK
 
 
@@ -526,7 +531,7 @@ def cmd_compare(args) -> int:
         print(comparison_json(cmp), end="")
     elif not args.quiet:
         print(format_comparison(cmp))
-        print(f"\nResults written to {out}/ (cases.csv, unmet_by_class_week.csv, shortfalls.csv, warnings.csv, region_gaps.csv, summary.json)")
+        print(_written(out))
     return EXIT_OK
 
 
@@ -563,7 +568,7 @@ def cmd_screen(args) -> int:
         print(summary_json({**result.summary, "top": result.table.head(args.top).to_dict(orient="records")}), end="")
     elif not args.quiet:
         print(format_screen(result, args.top))
-        print(f"\nResults written to {out}/ (screen.csv, hurt.csv, summary.json)")
+        print(_written(out))
     return EXIT_OK
 
 
@@ -593,7 +598,7 @@ def cmd_sweep(args) -> int:
         print(format_comparison(cmp))
         info = cmp.summary["sweep"]
         print(f"\n{info['scenarios']} scenarios on {info['workers']} worker(s) ({info['runner']}) in {info['wall_s']:.1f} s")
-        print(f"Results written to {out}/ (cases.csv, unmet_by_class_week.csv, shortfalls.csv, warnings.csv, region_gaps.csv, summary.json)")
+        print(_written(out).lstrip("\n"))
     return EXIT_OK
 
 
