@@ -210,6 +210,8 @@ class Study:
         warnings = scale_warnings + sol.warnings
         log += [f"{_now()} warning: {w}" for w in warnings]
         log += [f"{_now()} note: {n}" for n in sol.notes]
+        # what was read as meant rather than as written is part of the run's record, also under --quiet
+        log += [f"{_now()} input warning: {w}" for w in self.base.warnings]
         if not sol.has_plan:
             raise _no_plan(net, opt, sol, self._relaxable())
         violations = check_plan(lp, sol.x)
@@ -227,6 +229,7 @@ class Study:
         plan.summary["unmet_by_class_t"] = priority.unmet_by_class(plan.unmet)
         plan.summary["priority"] = {"order": [s["demand_class"] for s in stages], "stages": stages} if stages is not None else None
         plan.summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": warnings, "notes": sol.notes}
+        plan.summary["input_warnings"] = [str(w) for w in self.base.warnings]
         plan.log = log
         plan.warnings = warnings
         return plan

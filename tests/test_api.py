@@ -178,3 +178,21 @@ def test_shanxi_loads_quietly_with_its_snapshot_and_reserve_columns():
     net = supplyopt.load(REPO / "data/shanxi")
     assert net.warnings == []
     assert (REPO / "data/shanxi/snapshot.csv").is_file()
+
+
+def test_input_warnings_are_recorded_even_when_quiet(tmp_path):
+    """A cell read as meant (full-width digits) is a warning; a --quiet run must still keep it
+    in run.log and summary.json, so an unattended run's record shows what was reinterpreted."""
+    import shutil
+
+    data = tmp_path / "transport"
+    shutil.copytree(REPO / "data/examples/transport", data)
+    text = (data / "supply.csv").read_text(encoding="utf-8")
+    (data / "supply.csv").write_text(text.replace("350", "３５０", 1), encoding="utf-8")
+    out = tmp_path / "out"
+    rc = subprocess.run([sys.executable, "-m", "supplyopt", "solve", str(data), "--out", str(out), "--quiet"], cwd=REPO).returncode
+    assert rc == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["objective"] == pytest.approx(153.675)  # read as 350, the optimum is unchanged
+    assert any("３５０" in w for w in summary["input_warnings"])
+    assert "input warning" in (out / "run.log").read_text(encoding="utf-8")
