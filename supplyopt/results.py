@@ -286,8 +286,8 @@ def _at(value: np.ndarray, bound: np.ndarray) -> np.ndarray:
 def _key_text(idx: pd.DataFrame, keys: list[str]) -> pd.Series:
     """An extension row's key as one id (its keys other than product and period)."""
     rest = [k for k in keys if k not in ("product", "period")]
-    if not rest:
-        return pd.Series("", index=idx.index)
+    if not rest or idx.empty:  # agg over no rows gives a frame, not a column
+        return pd.Series("", index=idx.index, dtype=object)
     return idx[rest].astype(str).agg("/".join, axis=1)
 
 

@@ -303,3 +303,15 @@ def test_truck_share_cap_needs_investment():
     assert inv.plan.kpis["mine_truck_share"] <= 0.2 + 1e-9
     small = invest.invest(net, 350_000, max_mine_truck_share=0.2, mip_gap=1e-9, budget_step=0)
     assert small.chosen == ["rail_up"] and small.plan.kpis["unmet_t"] == pytest.approx(75)
+
+
+def test_invest_on_shanxi_runs_end_to_end(tmp_path):
+    """The bundled candidates on the bundled data (a storage-candidate row family with no
+    binding row once crashed the price table). Budget 5e9 CNY: within budget, a plan."""
+    from supplyopt.cli import main
+
+    out = tmp_path / "inv"
+    assert main(["invest", str(REPO / "data" / "shanxi"), "--model", str(REPO / "models" / "default.yaml"), "--budget", "5e9", "--out", str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert 0 < summary["build_cost_cny"] <= 5e9 and summary["chosen"]
+    assert (out / "candidates.csv").is_file()
