@@ -498,7 +498,7 @@ def _add_emergency_commands(sub) -> None:
 
     w = sub.add_parser("sweep", help="many scenarios in parallel (processes or a dask cluster), merged into one compare table")
     _common(w, "results folder (default results/<data set name>-sweep)")
-    w.add_argument("--scenarios", action="append", default=[], metavar="GLOB", help="scenario files, e.g. 'scenarios/*.yaml' (quoted); repeat for more")
+    w.add_argument("--scenarios", action="extend", nargs="+", default=[], metavar="GLOB", help="scenario files or patterns, e.g. 'scenarios/*.yaml' (quoted, or let the shell expand it); repeat for more")
     w.add_argument("--random", type=int, default=0, metavar="N", help="add N seeded random stress scenarios (outages by element and probability)")
     w.add_argument("--seed", type=int, default=0)
     w.add_argument("--probability", type=float, default=0.02, help="chance each link, port and mine is out in a random scenario (default 0.02)")

@@ -170,3 +170,17 @@ def test_schedule_previous_and_snapshot_of_the_wrong_kind(tmp_path, capsys):
     assert main(["schedule", str(WINTER), "--snapshot", str(WINTER), "--out", str(tmp_path / "b")]) == 2
     assert "is a folder, not a file; expected a CSV" in capsys.readouterr().err
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_sweep_takes_a_glob_the_shell_expanded(tmp_path):
+    """`--scenarios scenarios/*.yaml` unquoted reaches the tool as several paths: all are swept."""
+    from supplyopt.cli import main
+
+    data = REPO / "data" / "examples" / "transport"
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("name: a\nedits:\n  - {what: demand, where: {}, scale: 0.5}\n")
+    b.write_text("name: b\nedits:\n  - {what: demand, where: {}, scale: 0.8}\n")
+    out = tmp_path / "sw"
+    assert main(["sweep", str(data), "--scenarios", str(a), str(b), "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    cases = (out / "cases.csv").read_text(encoding="utf-8")
+    assert "\na," in cases and "\nb," in cases
