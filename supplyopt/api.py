@@ -207,6 +207,8 @@ class Study:
                    f"solved ({sol.solver_status}, {sol.iterations} iterations) in {sol.solve_s:.3f} s")
         if getattr(self.engine, "method_reason", None) and not warm:
             log.append(f"{_now()} HiGHS method: {self.engine.method_reason}")
+        if getattr(self.engine, "reform_note", "") and not warm:
+            log.append(f"{_now()} reformulated: {self.engine.reform_note}")
         warnings = scale_warnings + sol.warnings
         log += [f"{_now()} warning: {w}" for w in warnings]
         log += [f"{_now()} note: {n}" for n in sol.notes]
@@ -324,6 +326,7 @@ def _summary(study: Study, lp, sol, plan: Plan, build_s: float, warm: bool) -> d
             "iterations": sol.iterations,
             "objective": sol.objective,
             "warm_start": warm,
+            "safety_rows_eliminated": study.engine.safety_rows_eliminated,
             "mip_gap": sol.mip_gap,
             "dual_bound": sol.dual_bound,
         },

@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from .model import LinearProgram
+from .reformulate import HighsArrays, find_safety_rows, highs_arrays, no_split, plan_back
 from .options import SolverOptions
 from .solution import STATUS_WORDS, Solution, _new_highs, choose_method, highs_option_values
 
@@ -105,21 +106,28 @@ class HighsEngine:
         if not so.log:
             self.h.setOptionValue("output_flag", True)
             self.h.setOptionValue("log_to_console", False)
-        col_lo, col_up, row_lo, row_up = lp.bounds()
         self.scale = tonnage_scale(lp)
-        col_lo, col_up, row_lo, row_up = (b / self.scale for b in (col_lo, col_up, row_lo, row_up))
-        rows, cols, vals = lp.triplets()
-        order = np.lexsort((rows, cols))  # canonical: by column, then row
-        starts = np.searchsorted(cols[order], np.arange(lp.n_cols)).astype(np.int32)
+        self.reformulate = so.reformulate
+        self.split = find_safety_rows(lp) if so.reformulate else no_split(lp)
+        self.held = highs_arrays(lp, self.split)
+        self.reform_note = (f"{self.split.n:,} safety rows and their shortfall columns eliminated exactly before HiGHS (stock split at the safety level; "
+                            "plan, shortfall and safety prices mapped back: supplyopt/reformulate.py)") if self.split.n else ""
+        a = self.held
+        order = np.lexsort((a.rows, a.cols))  # canonical: by column, then row
+        starts = np.searchsorted(a.cols[order], np.arange(lp.n_cols)).astype(np.int32)
         # The array overload of passModel takes numpy buffers without per-element conversion.
         status = self.h.passModel(
-            lp.n_cols, lp.n_rows, len(vals), int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), 0.0,
-            lp.objective() * self.scale, col_lo, col_up, row_lo, row_up,
-            starts, rows[order].astype(np.int32), vals[order], lp.integrality(),
+            lp.n_cols, a.n_rows, len(a.vals), int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), a.offset,
+            a.cost * self.scale, a.col_lo / self.scale, a.col_up / self.scale, a.row_lo / self.scale, a.row_up / self.scale,
+            starts, a.rows[order].astype(np.int32), a.vals[order], lp.integrality(),
         )
         if status == highspy.HighsStatus.kError:
             raise RuntimeError("HiGHS rejected the model (passModel returned an error)")
-        self._pattern = (rows, cols)  # the sparsity pattern, to tell a warm change from a rebuild
+        self._pattern = lp.triplets()[:2]  # the sparsity pattern, to tell a warm change from a rebuild
+
+    @property
+    def safety_rows_eliminated(self) -> int:
+        return self.split.n
 
     def update(self, lp: LinearProgram) -> bool:
         """Take ``lp`` as the new model by changing only bounds, costs and coefficients of the
@@ -132,25 +140,32 @@ class HighsEngine:
         rows, cols, vals = lp.triplets()
         if len(rows) != len(self._pattern[0]) or not (np.array_equal(rows, self._pattern[0]) and np.array_equal(cols, self._pattern[1])):
             return False
-        col_lo, col_up, row_lo, row_up = lp.bounds()
         if tonnage_scale(lp) != self.scale:
             return False
-        _, _, old_vals = old.triplets()
-        for i in np.flatnonzero(vals != old_vals):
-            self.h.changeCoeff(int(rows[i]), int(cols[i]), float(vals[i]))
-        o_col_lo, o_col_up, o_row_lo, o_row_up = old.bounds()
-        hit = np.flatnonzero((col_lo != o_col_lo) | (col_up != o_col_up))
-        if len(hit):
-            self.h.changeColsBounds(len(hit), hit.astype(np.int32), col_lo[hit] / self.scale, col_up[hit] / self.scale)
-        hit = np.flatnonzero((row_lo != o_row_lo) | (row_up != o_row_up))
-        if len(hit):
-            self.h.changeRowsBounds(len(hit), hit.astype(np.int32), row_lo[hit] / self.scale, row_up[hit] / self.scale)
-        c, o_c = lp.objective(), old.objective()
-        hit = np.flatnonzero(c != o_c)
-        if len(hit):
-            self.h.changeColsCost(len(hit), hit.astype(np.int32), c[hit] * self.scale)
+        split = find_safety_rows(lp) if self.reformulate else no_split(lp)
+        if not split.same_shape(self.split):
+            return False
+        self._push(highs_arrays(lp, split))
         self.lp = lp
         return True
+
+    def _push(self, new: HighsArrays) -> None:
+        """Hand HiGHS only what differs between the arrays it holds and ``new``."""
+        old, k = self.held, self.scale
+        for i in np.flatnonzero(new.vals != old.vals):
+            self.h.changeCoeff(int(new.rows[i]), int(new.cols[i]), float(new.vals[i]))
+        hit = np.flatnonzero((new.col_lo != old.col_lo) | (new.col_up != old.col_up))
+        if len(hit):
+            self.h.changeColsBounds(len(hit), hit.astype(np.int32), new.col_lo[hit] / k, new.col_up[hit] / k)
+        hit = np.flatnonzero((new.row_lo != old.row_lo) | (new.row_up != old.row_up))
+        if len(hit):
+            self.h.changeRowsBounds(len(hit), hit.astype(np.int32), new.row_lo[hit] / k, new.row_up[hit] / k)
+        hit = np.flatnonzero(new.cost != old.cost)
+        if len(hit):
+            self.h.changeColsCost(len(hit), hit.astype(np.int32), new.cost[hit] * k)
+        if new.offset != old.offset:
+            self.h.changeObjectiveOffset(new.offset)
+        self.held = new
 
     def solve(self) -> Solution:
         import highspy
@@ -174,8 +189,9 @@ class HighsEngine:
             sol = self.h.getSolution()
             x = np.asarray(sol.col_value, float) * self.scale
             # a MIP has no duals: prices are left blank (NaN), see results._prices
-            row_dual = np.asarray(sol.row_dual, float) / self.scale if sol.dual_valid and not mip else np.full(self.lp.n_rows, np.nan)
+            row_dual = np.asarray(sol.row_dual, float) / self.scale if sol.dual_valid and not mip else np.full(self.held.n_rows, np.nan)
             col_dual = np.asarray(sol.col_dual, float) / self.scale if sol.dual_valid and not mip else np.full(n, np.nan)
+            x, row_dual, col_dual = plan_back(self.lp, self.split, x, row_dual, col_dual)
             objective = float(info.objective_function_value)
         else:
             x, row_dual, col_dual = np.zeros(n), np.full(self.lp.n_rows, np.nan), np.full(n, np.nan)
@@ -223,13 +239,21 @@ class HighsEngine:
         fam = self.lp.variables[family]
         positions = np.asarray(positions, np.int64)
         fam.lower[positions], fam.upper[positions] = lower, upper
-        cols = (fam.start + positions).astype(np.int32)
-        self.h.changeColsBounds(len(cols), cols, fam.lower[positions] / self.scale, fam.upper[positions] / self.scale)
+        cols = fam.start + positions
+        if self.split.n and np.isin(cols, np.concatenate([self.split.stock, self.split.short])).any():
+            self._push(highs_arrays(self.lp, self.split))  # a split stock: both parts move
+            return
+        self.held.col_lo[cols], self.held.col_up[cols] = fam.lower[positions], fam.upper[positions]
+        self.h.changeColsBounds(len(cols), cols.astype(np.int32), fam.lower[positions] / self.scale, fam.upper[positions] / self.scale)
 
     def set_constraint_bounds(self, family: str, positions, lower, upper) -> None:
         """Change bounds (right-hand sides) of some rows of a family."""
         fam = self.lp.constraints[family]
         positions = np.asarray(positions, np.int64)
         fam.lower[positions], fam.upper[positions] = lower, upper
-        rows = (fam.start + positions).astype(np.int32)
-        self.h.changeRowsBounds(len(rows), rows, fam.lower[positions] / self.scale, fam.upper[positions] / self.scale)
+        rows = self.split.row_to_highs[fam.start + positions]
+        if (rows < 0).any():
+            self._push(highs_arrays(self.lp, self.split))  # an eliminated safety row: its stock's parts move
+            return
+        self.held.row_lo[rows], self.held.row_up[rows] = fam.lower[positions], fam.upper[positions]
+        self.h.changeRowsBounds(len(rows), rows.astype(np.int32), fam.lower[positions] / self.scale, fam.upper[positions] / self.scale)

@@ -35,6 +35,7 @@ class SolverOptions:
     method: str = "choose"
     random_seed: int = 0
     log: bool = False
+    reformulate: bool = True  # exact eliminations before HiGHS (reformulate.py); false: the LP as built
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def _checked(raw: dict, cls, label: str, prefix: str, problems: list[Problem], w
                 continue
         elif key == "description":
             value = str(value)
-        elif key == "log":
+        elif key in ("log", "reformulate"):
             if not isinstance(value, bool):
                 bad("expected true or false")
                 continue

@@ -48,6 +48,11 @@ class PyomoEngine:
         self.compile_s = time.perf_counter() - t0
         self.notes = ["the model has integer or binary variables (a MIP): prices (duals) are not defined and are left out"] if self.lp.is_mip else []
         self._highs = HighsEngine(self.lp, opt.solver)
+        self.reform_note = self._highs.reform_note
+
+    @property
+    def safety_rows_eliminated(self) -> int:
+        return self._highs.safety_rows_eliminated
 
     def solve(self) -> Solution:
         sol = self._highs.solve()
