@@ -129,20 +129,23 @@ def worker_supplyopt(data: Path, warm: bool, profile: Path | None = None) -> dic
     return out
 
 
-def worker_raw(data: Path, profile: Path | None = None) -> dict:
+def worker_raw(data: Path, profile: Path | None = None, limit_s: float | None = None) -> dict:
+    """HiGHS's defaults on the independent formulation; ``limit_s`` stops it (then its time
+    is a lower bound and the ratio against it an upper bound)."""
     from baselines import lp_arrays, raw_highspy
 
     t0 = time.perf_counter()
     arrays = lp_arrays(data, profile)
     t1 = time.perf_counter()
-    h = raw_highspy(arrays, HIGHS_OPTIONS)
+    h = raw_highspy(arrays, {**HIGHS_OPTIONS, **({"time_limit": float(limit_s)} if limit_s else {})})
     t2 = time.perf_counter()
     cpu = time.process_time()
     h.run()
     t3 = time.perf_counter()
     info = h.getInfo()
+    status = h.modelStatusToString(h.getModelStatus())
     return {"build_s": t1 - t0, "handoff_s": t2 - t1, "highs_s": t3 - t2, "highs_cpu_s": time.process_time() - cpu, "objective": info.objective_function_value,
-            "iterations": info.simplex_iteration_count, "peak_mib": _peak_mib(), "status": h.modelStatusToString(h.getModelStatus())}
+            "iterations": info.simplex_iteration_count, "peak_mib": _peak_mib(), "status": status, "stopped": status != "Optimal"}
 
 
 def worker_linopy(data: Path, solve: bool, profile: Path | None = None) -> dict:
@@ -190,11 +193,15 @@ def worker_check(data: Path, profile: Path | None = None) -> dict:
     return {"identical_lp": bool(same)}
 
 
-METHODS = {  # the settings compared for `method: choose` (HiGHS option names)
+METHODS = {  # the settings compared for `method: choose` (HiGHS option names), on the LP as HiGHS gets it
     "dual": {"solver": "simplex"},
     "devex": {"solver": "simplex", "simplex_dual_edge_weight_strategy": 1},
     "ipm": {"solver": "ipm", "run_crossover": "on"},
+    # the same, on the LP as built (solver.reformulate: false): what the safety-row elimination saves
+    "dual-built": {"solver": "simplex"},
+    "ipm-built": {"solver": "ipm", "run_crossover": "on"},
 }
+METHOD_TITLES = {"dual": "dual simplex", "devex": "dual + devex", "ipm": "IPM + crossover", "dual-built": "dual simplex, LP as built", "ipm-built": "IPM + crossover, LP as built"}
 
 
 def _supplyopt_lp(data: Path, profile: Path | None):
@@ -208,18 +215,20 @@ def _supplyopt_lp(data: Path, profile: Path | None):
     return net, opt, build_lp(net, opt)
 
 
-def worker_method(data: Path, method: str, profile: Path | None = None) -> dict:
-    """One method on supplyopt's LP, in a process of its own: wall and CPU seconds, peak MiB."""
+def worker_method(data: Path, method: str, profile: Path | None = None, limit_s: float | None = None) -> dict:
+    """One method on supplyopt's LP, in a process of its own: wall and CPU seconds, peak MiB,
+    rows HiGHS was given; stopped at ``limit_s``."""
     from supplyopt.solve import HighsEngine
 
     _, opt, lp = _supplyopt_lp(data, profile)
-    engine = HighsEngine(lp, replace(opt.solver, method="simplex", time_limit_s=900.0))
+    engine = HighsEngine(lp, replace(opt.solver, method="simplex", time_limit_s=limit_s, reformulate=not method.endswith("-built")))
     for key, value in METHODS[method].items():
         engine.h.setOptionValue(key, value)
     t0, c0 = time.perf_counter(), time.process_time()
     sol = engine.solve()
     return {"method": method, "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, "objective": sol.objective,
-            "status": sol.status, "iterations": sol.iterations, "peak_mib": _peak_mib(), "columns": lp.n_cols}
+            "status": sol.status, "stopped": sol.status != "optimal", "iterations": sol.iterations, "peak_mib": _peak_mib(), "columns": lp.n_cols,
+            "highs_rows": engine.held.n_rows, "rows": lp.n_rows}
 
 
 def _outage_cases(lp, x: np.ndarray, k: int):
@@ -253,14 +262,17 @@ def worker_many(data: Path, cases: int, shard: int = 0, shards: int = 1, barrier
             time.sleep(0.01)
     out = {"cases": len(links), "method": engine.method}
     t0, c0 = time.perf_counter(), time.process_time()
-    objectives = []
+    objectives, iterations, highs_s = [], 0, 0.0
     for link in links:
         rows = periods[link]
         change_link_capacity(engine, rows.assign(capacity_t=0.0))
         sol = engine.solve()
         objectives.append(sol.objective if sol.status == "optimal" else np.nan)  # an outage may leave no plan
+        iterations += sol.iterations or 0
+        highs_s += sol.solve_s
         change_link_capacity(engine, rows)
     out["supplyopt_s"], out["supplyopt_cpu_s"] = time.perf_counter() - t0, time.process_time() - c0
+    out["supplyopt_iterations"], out["supplyopt_highs_s"] = iterations, highs_s
     if shards > 1:
         return out
     # raw highspy: the same LP and basis, the same bound changes by column and row number
@@ -270,7 +282,7 @@ def worker_many(data: Path, cases: int, shard: int = 0, shards: int = 1, barrier
     h.setBasis(base_basis)
     cap = lp.constraints["link_capacity"].index
     t0, c0 = time.perf_counter(), time.process_time()
-    raw_objectives = []
+    raw_objectives, raw_iterations = [], 0
     for link in links:
         cols = (flow.start + np.flatnonzero((flow.index["link"] == link).to_numpy())).astype(np.int32)
         single = cols[flow.index["n_products"].to_numpy()[cols - flow.start] == 1]
@@ -283,6 +295,7 @@ def worker_many(data: Path, cases: int, shard: int = 0, shards: int = 1, barrier
         if len(rows):
             h.changeRowsBounds(len(rows), rows, np.full(len(rows), -np.inf), np.zeros(len(rows)))
         h.run()
+        raw_iterations += h.getInfo().simplex_iteration_count
         sol = h.getSolution()
         raw_objectives.append(h.getInfo().objective_function_value if h.getModelStatus() == highspy.HighsModelStatus.kOptimal else np.nan)
         _ = (np.asarray(sol.col_value), np.asarray(sol.row_dual))
@@ -291,6 +304,7 @@ def worker_many(data: Path, cases: int, shard: int = 0, shards: int = 1, barrier
         if len(rows):
             h.changeRowsBounds(len(rows), rows, np.full(len(rows), -np.inf), old_row_up)
     out["raw_s"], out["raw_cpu_s"] = time.perf_counter() - t0, time.process_time() - c0
+    out["raw_iterations"] = raw_iterations
     out["objectives_agree"] = bool(np.allclose(objectives, raw_objectives, rtol=1e-7, atol=1e-6, equal_nan=True))
     out["without_plan"] = int(np.isnan(objectives).sum())
     return out
@@ -320,16 +334,16 @@ def dataset(family: str, size: str, seed: int) -> Path:
     return data
 
 
-def measure(family: str, size: str, seed: int, quick: bool, linopy: bool, methods: list[str]) -> dict:
+def measure(family: str, size: str, seed: int, warm: bool, linopy: bool, methods: list[str], reference_limit: float | None, method_limit: float | None) -> dict:
     data, profile = dataset(family, size, seed), FAMILY_PROFILE[family]
     row = {"family": family, "size": size, "seed": seed}
     row["check"] = _run_worker("check", data, profile)
-    row["supplyopt"] = _run_worker("supplyopt", data, profile, *([] if quick else ["--warm"]))
-    row["raw"] = _run_worker("raw", data, profile)
+    row["supplyopt"] = _run_worker("supplyopt", data, profile, *(["--warm"] if warm else []))
+    row["raw"] = _run_worker("raw", data, profile, *(["--limit", str(reference_limit)] if reference_limit else []))
     if linopy:
         row["linopy"] = _run_worker("linopy", data, profile)
     if methods:
-        row["methods"] = {m: _run_worker("method", data, profile, "--method", m) for m in methods}
+        row["methods"] = {m: _run_worker("method", data, profile, "--method", m, *(["--limit", str(method_limit)] if method_limit else [])) for m in methods}
     return row
 
 
@@ -346,6 +360,27 @@ def measure_many(family: str, size: str, seed: int, cases: int) -> dict:
     return {"family": "shanxi" if size == "shanxi" else family, "size": size, "one": one, "two": two}
 
 
+def measure_fixed(repeats: int) -> dict:
+    """Fixed costs of a tiny solve: the whole CLI on data/examples/transport (median wall
+    seconds of ``repeats`` fresh processes), against Python starting and importing only what
+    any solve needs (pandas, highspy, yaml)."""
+    root = HERE.parent
+
+    def median(cmd: list[str]) -> float:
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, cwd=root, check=True, capture_output=True)
+            times.append(time.perf_counter() - t0)
+        return float(np.median(times))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        solve = median([sys.executable, "-m", "supplyopt", "solve", "data/examples/transport", "--quiet", "--out", str(Path(tmp) / "r")])
+    return {"repeats": repeats, "tiny_solve_s": solve, "python_s": median([sys.executable, "-c", "pass"]),
+            "import_floor_s": median([sys.executable, "-c", "import pandas, highspy, yaml"]),
+            "import_supplyopt_s": median([sys.executable, "-c", "import supplyopt.cli"])}
+
+
 def _rel(a, b) -> float:
     return abs(a - b) / max(1.0, abs(b))
 
@@ -354,7 +389,7 @@ def _g(v, p=2) -> str:
     return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:.{p}f}"
 
 
-def summarise(rows: list[dict], many: list[dict]) -> tuple[list[dict], str]:
+def summarise(rows: list[dict], many: list[dict], fixed: dict | None = None) -> tuple[list[dict], str]:
     flat, md = [], []
     md.append("### End to end against the raw reference (supplyopt with `method: choose`; raw highspy with HiGHS's defaults)\n")
     md.append("| family | size | vars | rows | nnz | method chosen | import | read | validate | build | hand-off | results | write | **overhead** (CPU s) | linopy build+hand-off | overhead ÷ linopy | HiGHS (supplyopt) s / CPU s | HiGHS default (raw) s / CPU s | **end to end ÷ raw HiGHS** (CPU) | warm s (iters) | rebuild+cold s | peak MiB (supplyopt / raw / linopy) | same LP | objectives agree |")
@@ -363,8 +398,12 @@ def summarise(rows: list[dict], many: list[dict]) -> tuple[list[dict], str]:
         s, raw, lin = r["supplyopt"], r["raw"], r.get("linopy")
         lin = None if lin and lin.get("skipped") else lin
         lin_total = lin["build_s"] + lin["handoff_s"] if lin else None
-        objs = [s["objective"]] + ([lin["objective"]] if lin and "objective" in lin else []) + [m["objective"] for m in r.get("methods", {}).values()]
-        agree = max(_rel(o, raw["objective"]) for o in objs) < 1e-7
+        # every finished solve of the same LP must reach the same optimum; a reference stopped
+        # at its time limit has none to compare
+        objs = [s["objective"]] + ([lin["objective"]] if lin and "objective" in lin else []) + [m["objective"] for m in r.get("methods", {}).values() if not m.get("stopped")]
+        stopped = bool(raw.get("stopped"))
+        objs += [] if stopped else [raw["objective"]]
+        agree = max(_rel(o, s["objective"]) for o in objs) < 1e-7
         if "warm_objective" in s:
             agree = agree and _rel(s["warm_objective"], s["cold_objective"]) < 1e-7
         f = {
@@ -374,7 +413,8 @@ def summarise(rows: list[dict], many: list[dict]) -> tuple[list[dict], str]:
             "raw_build_s": raw["build_s"], "raw_handoff_s": raw["handoff_s"], "raw_highs_s": raw["highs_s"], "raw_highs_cpu_s": raw["highs_cpu_s"], "raw_peak_mib": raw["peak_mib"],
             "linopy_build_s": lin["build_s"] if lin else None, "linopy_handoff_s": lin["handoff_s"] if lin else None, "linopy_peak_mib": lin["peak_mib"] if lin else None,
             "overhead_vs_linopy": s["overhead_s"] / lin_total if lin else None,
-            "end_to_end_vs_raw_highs": s["end_to_end_s"] / raw["highs_s"],
+            "raw_stopped_at_limit": stopped,
+            "end_to_end_vs_raw_highs": s["end_to_end_s"] / raw["highs_s"],  # an upper bound where the reference stopped
             "overhead_cpu_s": s.get("overhead_cpu_s"),
             "end_to_end_vs_raw_highs_cpu": (s["overhead_cpu_s"] + s["highs_cpu_s"]) / raw["highs_cpu_s"] if "overhead_cpu_s" in s and raw["highs_cpu_s"] > 0 else None,
             "warm_s": s.get("warm_s"), "warm_iterations": s.get("warm_iterations"), "rebuild_cold_s": s.get("rebuild_cold_s"),
@@ -386,20 +426,29 @@ def summarise(rows: list[dict], many: list[dict]) -> tuple[list[dict], str]:
         md.append(
             f"| {f['family']} | {f['size']} | {f['variables']:,} | {f['constraints']:,} | {f['nonzeros']:,} | {f['method']} | {_g(f['import_s'])} | {_g(f['read_s'])} | {_g(f['validate_s'])} | {_g(f['build_s'])} | "
             f"{_g(f['handoff_s'])} | {_g(f['results_s'])} | {_g(f['write_s'])} | **{_g(f['overhead_s'])}** ({_g(f['overhead_cpu_s'])}) | {_g(lin_total)} | "
-            f"{_g(f['overhead_vs_linopy'])} | {_g(f['highs_s'])} / {_g(f['highs_cpu_s'])} | {_g(f['raw_highs_s'])} / {_g(f['raw_highs_cpu_s'])} | **{_g(f['end_to_end_vs_raw_highs'], 3)}** ({_g(f['end_to_end_vs_raw_highs_cpu'], 3)}) | "
+            f"{_g(f['overhead_vs_linopy'])} | {_g(f['highs_s'])} / {_g(f['highs_cpu_s'])} | {'> ' if stopped else ''}{_g(f['raw_highs_s'])} / {_g(f['raw_highs_cpu_s'])} | **{'< ' if stopped else ''}{_g(f['end_to_end_vs_raw_highs'], 3)}** ({_g(f['end_to_end_vs_raw_highs_cpu'], 3)}) | "
             f"{_g(f['warm_s'])} ({f['warm_iterations'] or '–'}) | {_g(f['rebuild_cold_s'])} | "
             f"{f['peak_mib']:.0f} / {f['raw_peak_mib']:.0f} / {_g(f['linopy_peak_mib'], 0)} | {'yes' if f['identical_lp'] else 'NO'} | {'yes' if agree else 'NO'} |"
         )
+    reasons = sorted({(r["supplyopt"]["method"], r["supplyopt"]["method_reason"].split(":")[0]) for r in rows})
+    if reasons:
+        md.append("\n`method: choose` says why, in `run.log`: " + "; ".join(f"**{m}** — {why}" for m, why in reasons) + " (the rule: below).")
     with_methods = [r for r in rows if "methods" in r]
     if with_methods:
-        md.append("\n### Method by size: HiGHS on supplyopt's LP, each method in its own process (wall s / CPU s, peak MiB)\n")
-        md.append("| family | size | columns | dual simplex | dual + devex | IPM + crossover | fastest (CPU) | `choose` picks |")
-        md.append("|" + "---|" * 8)
+        shown = [m for m in METHODS if any(m in r["methods"] for r in with_methods)]
+        md.append("\n### Method and formulation by size: HiGHS on supplyopt's LP, each in its own process (wall s / CPU s, peak MiB; \"as built\" = `solver.reformulate: false`, safety rows kept)\n")
+        md.append("| family | size | columns | rows given to HiGHS (as built) | " + " | ".join(METHOD_TITLES[m] for m in shown) + " | fastest (CPU) | `choose` picks | safety-row elimination saves (CPU) |")
+        md.append("|" + "---|" * (len(shown) + 7))
         for r in with_methods:
             ms = r["methods"]
-            best = min(ms, key=lambda m: ms[m]["cpu_s"])
-            cells = [f"{_g(ms[m]['wall_s'])} / {_g(ms[m]['cpu_s'])}, {ms[m]['peak_mib']:.0f} MiB" if m in ms else "not run" for m in METHODS]
-            md.append(f"| {r['family']} | {r['size']} | {r['supplyopt']['variables']:,} | {' | '.join(cells)} | {best} | {r['supplyopt']['method']} |")
+            done = {m: v for m, v in ms.items() if not v.get("stopped")}
+            best = min(done, key=lambda m: done[m]["cpu_s"]) if done else "–"
+            cells = [(f"{'> ' if ms[m].get('stopped') else ''}{_g(ms[m]['wall_s'])} / {_g(ms[m]['cpu_s'])}, {ms[m]['peak_mib']:.0f} MiB") if m in ms else "not run" for m in shown]
+            rows_given = next((f"{v['highs_rows']:,} ({v['rows']:,})" for v in ms.values() if "highs_rows" in v), "–")
+            saves = [f"{m.split('-')[0]} {1 - done[m]['cpu_s'] / done[m + '-built']['cpu_s']:.0%}" for m in ("dual", "ipm") if m in done and m + "-built" in done]
+            md.append(f"| {r['family']} | {r['size']} | {r['supplyopt']['variables']:,} | {rows_given} | {' | '.join(cells)} | {best} | {r['supplyopt']['method']} | {', '.join(saves) or '–'} |")
+            for m, v in ms.items():
+                flat[rows.index(r)][f"{m}_stopped"] = bool(v.get("stopped"))
     if many:
         md.append("\n### Many solves: N-1 link outages re-solved warm on one kept model\n")
         md.append("| data | cases (no plan) | method of the first solve | supplyopt s per case (CPU s) | raw highspy s per case (CPU s) | supplyopt ÷ raw, wall (CPU) | warm re-solves per s | 2 workers: re-solves per s | worker scaling | objectives agree |")
@@ -413,6 +462,12 @@ def summarise(rows: list[dict], many: list[dict]) -> tuple[list[dict], str]:
                       f"{per / raw:.2f} ({per_cpu / raw_cpu:.2f}) | {1 / per:.1f} | {rate2:.1f} | {rate2 * per:.2f}× | {'yes' if one['objectives_agree'] else 'NO'} |")
             flat.append({"family": m["family"], "size": m["size"], "many_cases": one["cases"], "many_supplyopt_s_per_case": per, "many_raw_s_per_case": raw,
                          "many_two_workers_per_s": rate2, "many_objectives_agree": one["objectives_agree"]})
+    if fixed:
+        md.append(f"\n### Fixed costs of a tiny solve (median wall s of {fixed['repeats']} fresh processes)\n")
+        md.append("| `supplyopt solve data/examples/transport --quiet` | Python alone | Python + `import pandas, highspy, yaml` (the floor while the pipeline uses pandas) | Python + `import supplyopt.cli` |")
+        md.append("|---|---|---|---|")
+        md.append(f"| **{fixed['tiny_solve_s']:.3f}** | {fixed['python_s']:.3f} | {fixed['import_floor_s']:.3f} | {fixed['import_supplyopt_s']:.3f} |")
+        flat.append({"family": "fixed", "size": "tiny", **{k: v for k, v in fixed.items()}})
     return flat, "\n".join(md) + "\n"
 
 
@@ -449,7 +504,13 @@ def main() -> None:
     p.add_argument("--cases", type=int, default=20, help="N-1 cases per --many size")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true", help="no warm re-solve")
+    p.add_argument("--no-warm-at", nargs="*", default=["national"], help="sizes measured without the warm re-solve and rebuild (default: national)")
     p.add_argument("--no-linopy", action="store_true")
+    p.add_argument("--linopy-up-to", default="medium", help="largest size at which linopy builds the LP (its build takes minutes beyond)")
+    p.add_argument("--reference-limit", type=float, help="stop the raw reference after this many seconds (its time is then a lower bound)")
+    p.add_argument("--method-limit", type=float, default=900.0, help="stop each --methods solve after this many seconds")
+    p.add_argument("--shanxi-cases", type=int, default=60, help="N-1 cases for --many shanxi")
+    p.add_argument("--fixed", type=int, default=0, metavar="N", help="time a tiny CLI solve N times (median) against the import floor")
     p.add_argument("--keep", action="store_true", help="keep rows measured by earlier runs (default: start afresh)")
     p.add_argument("--readme", action="store_true", help="write the figures of all kept rows into benchmarks/README.md")
     p.add_argument("--worker", help=argparse.SUPPRESS)
@@ -461,11 +522,12 @@ def main() -> None:
     p.add_argument("--shard", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--shards", type=int, default=1, help=argparse.SUPPRESS)
     p.add_argument("--barrier", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--limit", type=float, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.worker:
-        fn = {"supplyopt": lambda: worker_supplyopt(a.data, a.warm, a.profile), "raw": lambda: worker_raw(a.data, a.profile),
+        fn = {"supplyopt": lambda: worker_supplyopt(a.data, a.warm, a.profile), "raw": lambda: worker_raw(a.data, a.profile, a.limit),
               "linopy": lambda: worker_linopy(a.data, a.solve, a.profile), "check": lambda: worker_check(a.data, a.profile),
-              "method": lambda: worker_method(a.data, a.method, a.profile),
+              "method": lambda: worker_method(a.data, a.method, a.profile, a.limit),
               "many": lambda: worker_many(a.data, a.cases, a.shard, a.shards, a.barrier, a.profile)}[a.worker]
         print(json.dumps(fn()))
         return
@@ -475,22 +537,35 @@ def main() -> None:
     if not a.keep and not a.readme:
         for f in (HERE / "out" / "rows").glob("*.json"):
             f.unlink()
+    order = ["tiny", "small", "medium", "large", "national"]
     for size in a.sizes:
         for family in a.families:
-            print(f"measuring {family} {size} …", file=sys.stderr, flush=True)
-            _save("size", measure(family, size, a.seed, a.quick, linopy_ok, a.method_names if size in a.methods else []))
+            print(f"{time.strftime('%H:%M:%S')} measuring {family} {size} …", file=sys.stderr, flush=True)
+            linopy = linopy_ok and order.index(size) <= order.index(a.linopy_up_to)
+            _save("size", measure(family, size, a.seed, not a.quick and size not in a.no_warm_at, linopy, a.method_names if size in a.methods else [],
+                                  a.reference_limit, a.method_limit))
     for size in a.many:
         for family in (["network"] if size == "shanxi" else a.families):
-            print(f"measuring warm re-solves, {family} {size} …", file=sys.stderr, flush=True)
-            _save("many", measure_many(family, size, a.seed, a.cases))
-    flat, md = summarise(_rows("size"), _rows("many"))
+            print(f"{time.strftime('%H:%M:%S')} measuring warm re-solves, {family} {size} …", file=sys.stderr, flush=True)
+            _save("many", measure_many(family, size, a.seed, a.shanxi_cases if size == "shanxi" else a.cases))
+    fixed_file = HERE / "out" / "rows" / "fixed.json"
+    if a.fixed:
+        print(f"{time.strftime('%H:%M:%S')} measuring the fixed costs of a tiny solve …", file=sys.stderr, flush=True)
+        fixed_file.parent.mkdir(parents=True, exist_ok=True)
+        fixed_file.write_text(json.dumps(measure_fixed(a.fixed)))
+    flat, md = summarise(_rows("size"), _rows("many"), json.loads(fixed_file.read_text()) if fixed_file.exists() else None)
     import pandas as pd
 
     (HERE / "out").mkdir(exist_ok=True)
     pd.DataFrame(flat).to_csv(HERE / "out" / "results.csv", index=False)
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     load = " ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
-    header = f"Machine: {platform.machine()}, Python {platform.python_version()}, {nproc} cores, load average at the end {load}\n\n"
+    from importlib.metadata import version
+
+    vers = ", ".join(f"{n} {version(n)}" for n in ("highspy", "pandas", "numpy"))
+    command = " ".join(["benchmarks/run.py", *sys.argv[1:]])
+    header = (f"Machine: {platform.machine()}, Python {platform.python_version()}, {nproc} cores, load average at the end {load}; {vers}; "
+              f"made {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by one run of\n\n```sh\n.venv/bin/python {command}\n```\n\n")
     (HERE / "out" / "results.md").write_text(header + md)
     print(header + md)
     if a.readme:

@@ -110,6 +110,8 @@ class HighsEngine:
         self.reformulate = so.reformulate
         self.split = find_safety_rows(lp) if so.reformulate else no_split(lp)
         self.held = highs_arrays(lp, self.split)
+        self._split_cols = np.zeros(lp.n_cols, bool)  # columns whose bounds move both parts of a split stock
+        self._split_cols[np.concatenate([self.split.stock, self.split.short])] = True
         self.reform_note = (f"{self.split.n:,} safety rows and their shortfall columns eliminated exactly before HiGHS (stock split at the safety level; "
                             "plan, shortfall and safety prices mapped back: supplyopt/reformulate.py)") if self.split.n else ""
         a = self.held
@@ -191,7 +193,7 @@ class HighsEngine:
             # a MIP has no duals: prices are left blank (NaN), see results._prices
             row_dual = np.asarray(sol.row_dual, float) / self.scale if sol.dual_valid and not mip else np.full(self.held.n_rows, np.nan)
             col_dual = np.asarray(sol.col_dual, float) / self.scale if sol.dual_valid and not mip else np.full(n, np.nan)
-            x, row_dual, col_dual = plan_back(self.lp, self.split, x, row_dual, col_dual)
+            x, row_dual, col_dual = plan_back(self.split, self.held, x, row_dual, col_dual)
             objective = float(info.objective_function_value)
         else:
             x, row_dual, col_dual = np.zeros(n), np.full(self.lp.n_rows, np.nan), np.full(n, np.nan)
@@ -240,7 +242,7 @@ class HighsEngine:
         positions = np.asarray(positions, np.int64)
         fam.lower[positions], fam.upper[positions] = lower, upper
         cols = fam.start + positions
-        if self.split.n and np.isin(cols, np.concatenate([self.split.stock, self.split.short])).any():
+        if self.split.n and self._split_cols[cols].any():
             self._push(highs_arrays(self.lp, self.split))  # a split stock: both parts move
             return
         self.held.col_lo[cols], self.held.col_up[cols] = fam.lower[positions], fam.upper[positions]

@@ -45,6 +45,9 @@ class HighsArrays:
     vals: np.ndarray
     offset: float
     n_rows: int
+    safety_t: np.ndarray  # S of each eliminated row, the shortfall's upper bound U and its penalty P (the split's order)
+    shortfall_max_t: np.ndarray
+    penalty_cny_per_t: np.ndarray
 
 
 @dataclass
@@ -119,7 +122,8 @@ def highs_arrays(lp: LinearProgram, split: SafetySplit) -> HighsArrays:
     col_lo, col_up, row_lo, row_up = lp.bounds()
     cost = lp.objective()
     if not split.n:
-        return HighsArrays(cost, col_lo, col_up, row_lo, row_up, rows, cols, vals, 0.0, lp.n_rows)
+        empty = np.zeros(0)
+        return HighsArrays(cost, col_lo, col_up, row_lo, row_up, rows, cols, vals, 0.0, lp.n_rows, empty, empty, empty)
     s, u, r = split.stock, split.short, split.row
     S, U, P, h, lo, ub = row_lo[r], col_up[u], cost[u], cost[s], col_lo[s], col_up[s]
     A = np.minimum(S, ub)
@@ -136,10 +140,10 @@ def highs_arrays(lp: LinearProgram, split: SafetySplit) -> HighsArrays:
     vals = np.concatenate([vals, vals[twin]])
     cols = np.concatenate([cols, slot[cols[twin]]])
     kept = split.row_to_highs >= 0
-    return HighsArrays(cost, col_lo, col_up, row_lo[kept], row_up[kept], rows, cols, vals, float(np.dot(P, S)), int(kept.sum()))
+    return HighsArrays(cost, col_lo, col_up, row_lo[kept], row_up[kept], rows, cols, vals, float(np.dot(P, S)), int(kept.sum()), S, U, P)
 
 
-def plan_back(lp: LinearProgram, split: SafetySplit, x: np.ndarray, row_dual: np.ndarray, col_dual: np.ndarray, tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def plan_back(split: SafetySplit, held: HighsArrays, x: np.ndarray, row_dual: np.ndarray, col_dual: np.ndarray, tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """HiGHS's primal values, row duals and reduced costs, in the LP's own columns and rows.
 
     Stock = a + b, shortfall = S − a. The safety row's dual y (CNY per t of safety stock)
@@ -148,15 +152,12 @@ def plan_back(lp: LinearProgram, split: SafetySplit, x: np.ndarray, row_dual: np
     the split's own reduced cost of the part above, clipped to what the shortfall's bound
     allows. Then stock's reduced cost is d_b − y and the shortfall's P − y.
     """
-    full_dual = np.full(lp.n_rows, np.nan)
-    kept = split.row_to_highs >= 0
-    full_dual[kept] = row_dual
     if not split.n:
-        return x, full_dual, col_dual
+        return x, row_dual, col_dual
+    full_dual = np.full(len(split.row_to_highs), np.nan)
+    full_dual[split.row_to_highs >= 0] = row_dual
     s, u, r = split.stock, split.short, split.row
-    col_lo, col_up, row_lo, _ = lp.bounds()
-    cost = lp.objective()
-    S, U, P = row_lo[r], col_up[u], cost[u]
+    S, U, P = held.safety_t, held.shortfall_max_t, held.penalty_cny_per_t
     a, b = x[u], x[s]
     x = x.copy()
     x[s], x[u] = a + b, S - a

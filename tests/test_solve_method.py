@@ -64,9 +64,9 @@ def test_positions_of_changes_keep_their_order_and_repeat_for_every_match():
     changes = pd.DataFrame({"link": ["b", "a"], "period": [1, 0], "capacity_t": [5.0, 7.0]})
     cache: dict = {}
     for _ in range(2):  # the second call uses the cached look-up
-        hit = solve._positions(index, changes, ["link", "period"], cache)
-        assert hit["pos"].tolist() == [3, 0, 1]
-        assert hit["capacity_t"].tolist() == [5.0, 7.0, 7.0]
+        take, pos = solve._positions(index, changes, ["link", "period"], cache)
+        assert pos.tolist() == [3, 0, 1]
+        assert changes["capacity_t"].to_numpy()[take].tolist() == [5.0, 7.0, 7.0]
     with pytest.raises(KeyError, match="'link': 'z'"):
         solve._positions(index, pd.DataFrame({"link": ["z"], "period": [0]}), ["link", "period"], cache)
 
