@@ -97,6 +97,32 @@ def build_plan(net: Network, opt: Options, lp: LinearProgram, sol: Solution) -> 
                 early_warnings=early_warnings(net, opt, unmet, stocks))
 
 
+@dataclass
+class Outcome:
+    """What a screening case needs of a solve, without the full plan tables: ``summary``
+    (``status``, ``objective``, ``unmet_t``, ``co2_t``, as in summary.json), ``unmet`` (as
+    unmet.csv) and the capacity ``prices`` (link and storage, as prices.csv)."""
+
+    summary: dict
+    unmet: pd.DataFrame
+    prices: pd.DataFrame
+
+
+def outcome(net: Network, lp: LinearProgram, sol: Solution) -> Outcome:
+    """The figures of :func:`build_plan` a screen ranks by, computed the same way (a test
+    holds them equal to a full plan's) at a fraction of the cost."""
+    labels = pd.Series(net.periods)
+    unmet = _unmet(lp, sol, labels)
+    flow = lp.variables["flow"]
+    flow_t = values(lp, sol, "flow")
+    co2 = float((flow_t * flow.index["co2_t_per_t"].to_numpy())[flow_t > TOL].sum())
+    parts = [_requirement_prices(lp, sol, req) for req in registry(lp) if req.price in ("link_capacity", "storage_capacity")]
+    prices = pd.concat([p for p in parts if p is not None and len(p)] or [pd.DataFrame(columns=["kind", "id", "product", "period", "price_cny_per_t"])], ignore_index=True)
+    prices = _label(prices[prices["price_cny_per_t"].abs() >= 1e-9].reset_index(drop=True), labels)
+    objective = float(sum(float(np.dot(coefs, sol.x[cols])) for cols, coefs in lp.costs.values()))
+    return Outcome({"status": sol.status, "objective": objective, "unmet_t": float(unmet["unmet_t"].sum()), "co2_t": co2}, unmet, prices)
+
+
 def _label(frame: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
     """Period positions as labels (−1, for a requirement over the whole horizon, as blank)."""
     frame = frame.copy()

@@ -13,8 +13,10 @@ Elements and what "out" means (each a scenario of ordinary edits, ``outage_scena
              (it can neither take nor give coal), which keeps the end-stock rule satisfiable
 
 With ``window=(first, last)`` the element is out only in those weeks. Each case is a warm
-re-solve of one kept model (:class:`~supplyopt.api.Study`); with ``workers > 1`` the cases
-are split among processes, each with its own Study. Ranked by extra unmet tonnes, then
+re-solve of one kept model (:class:`~supplyopt.api.Study`): an outage that only closes links
+holds their flows at 0 on the kept HiGHS model and reads back only what the ranking needs
+(``results.outcome``); a mine outage goes through its scenario. With ``workers > 1`` the
+cases are split among processes, each with its own Study. Ranked by extra unmet tonnes, then
 extra cost; an outage with no plan at all (infeasible: e.g. a mine's minimum output with
 nowhere to go) ranks first, with the reason, and does not stop the screen.
 
@@ -131,15 +133,56 @@ def _reason(err: api.NoPlan) -> str:
     return " | ".join(lines[:4]) or err.message
 
 
+def _closed_flows(study: api.Study, kind: str, element: str, window) -> np.ndarray | None:
+    """Positions in the kept model's flow family of every flow the outage stops, or None
+    where the outage is not a change of flow bounds there (a mine; a priority, extended or
+    Pyomo-extended model)."""
+    from . import priority
+
+    if kind == "mines" or study.extend is not None or study.extensions or priority.active(study.base, study.options):
+        return None
+    if study.scenario is not None or study.engine is None or study.solution is None:
+        study.reset().solve()  # back to the base model (after a case that went through a scenario)
+    flow = study.lp.variables["flow"].index
+    closed = flow["link"].isin(outage_links(study.base, kind, element)).to_numpy()
+    if window:
+        closed = closed & flow["period"].isin([study.base.periods.index(w) for w in window]).to_numpy()
+    return np.flatnonzero(closed)
+
+
+def _solve_outage(study: api.Study, kind: str, element: str, window, cold: bool):
+    """The outage's outcome (``results.Outcome``). Where it only closes links: every flow on
+    them held at 0 on the kept model — the same plans as the scenario's capacity 0, shared
+    links included (Σ flows ≤ 0 with flows ≥ 0 is each flow 0) — a warm re-solve, the bounds
+    put back, and no rebuild or full plan tables. Otherwise, and to explain a case with no
+    plan, through the outage scenario. Raises NoPlan."""
+    from .results import outcome
+    from .solve import check_plan
+
+    closed = None if cold else _closed_flows(study, kind, element, window)
+    if closed is None:
+        runner = api.Study(study.base, model=study.options) if cold else study
+        return runner.apply(outage_scenario(study.base, kind, element, window)).solve()
+    engine, flow = study.engine, study.lp.variables["flow"]
+    lower, upper = flow.lower[closed].copy(), flow.upper[closed].copy()
+    engine.set_variable_bounds("flow", closed, 0.0, 0.0)
+    try:
+        sol = engine.solve()
+        result = outcome(study.base, engine.lp, sol) if sol.has_plan and not check_plan(engine.lp, sol.x) else None
+    finally:
+        engine.set_variable_bounds("flow", closed, lower, upper)
+    if result is None:  # no plan: the scenario path explains why, in planner words
+        return study.apply(outage_scenario(study.base, kind, element, window)).solve()
+    return result
+
+
 def run_case(study: api.Study, base_plan, kind: str, element: str, window=None, cold: bool = False) -> dict:
     """Solve one outage and describe it against the base plan (a flat dict, plus ``hurt``
     rows: node, period, extra_unmet_t)."""
-    sc = outage_scenario(study.base, kind, element, window)
-    runner = api.Study(study.base, model=study.options) if cold else study
     t0 = time.perf_counter()
     row = {"kind": kind, "element": element}
     try:
-        plan = runner.apply(sc).solve()
+        plan = _solve_outage(study, kind, element, window, cold)
     except api.NoPlan as err:
         row.update(status=err.status, seconds=time.perf_counter() - t0, explanation=_reason(err))
         return {**row, "hurt": []}
