@@ -249,7 +249,7 @@ def worker_many(data: Path, cases: int, shard: int = 0, shards: int = 1, barrier
 
     from supplyopt.solve import HighsEngine, change_link_capacity
 
-    _, opt, lp = _supplyopt_lp(data, profile)
+    net, opt, lp = _supplyopt_lp(data, profile)
     engine = HighsEngine(lp, opt.solver)
     base = engine.solve()
     base_basis = engine.h.getBasis()  # raw highspy starts from the same basis: the same pivots
@@ -275,6 +275,16 @@ def worker_many(data: Path, cases: int, shard: int = 0, shards: int = 1, barrier
     out["supplyopt_iterations"], out["supplyopt_highs_s"] = iterations, highs_s
     if shards > 1:
         return out
+    # the workflow's own path: supplyopt.screen.run_case on a Study (ranking figures included)
+    from supplyopt import api
+    from supplyopt import screen as screening
+
+    study = api.Study(net, model=opt)
+    base_plan = study.solve()
+    t0 = time.perf_counter()
+    rows = [screening.run_case(study, base_plan, "links", link) for link in links]
+    out["screen_s"] = time.perf_counter() - t0
+    out["screen_objectives_agree"] = bool(np.allclose([r.get("objective_cny", np.nan) for r in rows], objectives, rtol=1e-7, atol=1e-6, equal_nan=True))
     # raw highspy: the same LP and basis, the same bound changes by column and row number
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -357,7 +367,23 @@ def measure_many(family: str, size: str, seed: int, cases: int) -> dict:
                                    "--shards", "2", "--barrier", barrier] + (["--profile", str(profile)] if profile else []), stdout=subprocess.PIPE, text=True)
                  for i in range(2)]
         two = [json.loads(pr.communicate()[0].strip().splitlines()[-1]) for pr in procs]
-    return {"family": "shanxi" if size == "shanxi" else family, "size": size, "one": one, "two": two}
+    out = {"family": "shanxi" if size == "shanxi" else family, "size": size, "one": one, "two": two}
+    if size == "shanxi":
+        out["screen_cli"] = {w: _screen_cli(data, w) for w in (1, 2)}
+    return out
+
+
+def _screen_cli(data: Path, workers: int) -> dict:
+    """``supplyopt screen DATA --elements links --workers N`` as a user runs it: wall seconds
+    of the whole command, and of its cases (summary.json → timing)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "supplyopt", "screen", str(data), "--elements", "links", "--workers", str(workers), "--quiet", "--out", str(Path(tmp) / "s")],
+                       cwd=HERE.parent, check=True, capture_output=True)
+        wall = time.perf_counter() - t0
+        timing = json.loads((Path(tmp) / "s" / "summary.json").read_text())["timing"]
+        elements = json.loads((Path(tmp) / "s" / "summary.json").read_text())["elements"]
+    return {"wall_s": wall, "cases_wall_s": timing["cases_wall_s"], "elements": elements}
 
 
 def measure_fixed(repeats: int) -> dict:
@@ -451,17 +477,28 @@ def summarise(rows: list[dict], many: list[dict], fixed: dict | None = None) -> 
                 flat[rows.index(r)][f"{m}_stopped"] = bool(v.get("stopped"))
     if many:
         md.append("\n### Many solves: N-1 link outages re-solved warm on one kept model\n")
-        md.append("| data | cases (no plan) | method of the first solve | supplyopt s per case (CPU s) | raw highspy s per case (CPU s) | supplyopt ÷ raw, wall (CPU) | warm re-solves per s | 2 workers: re-solves per s | worker scaling | objectives agree |")
-        md.append("|" + "---|" * 10)
+        md.append("| data | cases (no plan) | method of the first solve | engine: s per case (CPU s) | `screen.run_case`: s per case | raw highspy: s per case (CPU s) | engine ÷ raw, wall (CPU) | screen ÷ raw | simplex iterations, supplyopt / raw | warm re-solves per s | 2 workers: re-solves per s | worker scaling | objectives agree |")
+        md.append("|" + "---|" * 13)
         for m in many:
             one, two = m["one"], m["two"]
             n = max(one["cases"], 1)
             per, raw, per_cpu, raw_cpu = one["supplyopt_s"] / n, one["raw_s"] / n, one["supplyopt_cpu_s"] / n, one["raw_cpu_s"] / n
+            scr = one["screen_s"] / n if "screen_s" in one else None
             rate2 = sum(t["cases"] for t in two) / max(t["supplyopt_s"] for t in two)
-            md.append(f"| {m['family']} {m['size'] if m['size'] != 'shanxi' else ''} | {one['cases']} ({one['without_plan']}) | {one['method']} | {per:.4f} ({per_cpu:.4f}) | {raw:.4f} ({raw_cpu:.4f}) | "
-                      f"{per / raw:.2f} ({per_cpu / raw_cpu:.2f}) | {1 / per:.1f} | {rate2:.1f} | {rate2 * per:.2f}× | {'yes' if one['objectives_agree'] else 'NO'} |")
+            agree = one["objectives_agree"] and one.get("screen_objectives_agree", True)
+            md.append(f"| {m['family']} {m['size'] if m['size'] != 'shanxi' else ''} | {one['cases']} ({one['without_plan']}) | {one['method']} | {per:.4f} ({per_cpu:.4f}) | {_g(scr, 4)} | {raw:.4f} ({raw_cpu:.4f}) | "
+                      f"{per / raw:.2f} ({per_cpu / raw_cpu:.2f}) | {_g(scr / raw if scr else None)} | {one.get('supplyopt_iterations', '–'):,} / {one.get('raw_iterations', '–'):,} | "
+                      f"{1 / per:.1f} | {rate2:.1f} | {rate2 * per:.2f}× | {'yes' if agree else 'NO'} |")
             flat.append({"family": m["family"], "size": m["size"], "many_cases": one["cases"], "many_supplyopt_s_per_case": per, "many_raw_s_per_case": raw,
-                         "many_two_workers_per_s": rate2, "many_objectives_agree": one["objectives_agree"]})
+                         "many_screen_s_per_case": scr, "many_two_workers_per_s": rate2, "many_objectives_agree": agree})
+        cli = [m for m in many if "screen_cli" in m]
+        if cli:
+            md.append("\n**`supplyopt screen DATA --elements links --workers N`** as a user runs it (whole command, and its cases alone; each worker process builds and solves its own base model):\n")
+            md.append("| data | elements | 1 worker: command s (cases s) | 2 workers: command s (cases s) | speed-up, command (cases) |")
+            md.append("|---|---|---|---|---|")
+            for m in cli:
+                a, b = m["screen_cli"]["1"] if "1" in m["screen_cli"] else m["screen_cli"][1], m["screen_cli"]["2"] if "2" in m["screen_cli"] else m["screen_cli"][2]
+                md.append(f"| {m['size']} | {a['elements']} | {a['wall_s']:.2f} ({a['cases_wall_s']:.2f}) | {b['wall_s']:.2f} ({b['cases_wall_s']:.2f}) | {a['wall_s'] / b['wall_s']:.2f}× ({a['cases_wall_s'] / b['cases_wall_s']:.2f}×) |")
     if fixed:
         md.append(f"\n### Fixed costs of a tiny solve (median wall s of {fixed['repeats']} fresh processes)\n")
         md.append("| `supplyopt solve data/examples/transport --quiet` | Python alone | Python + `import pandas, highspy, yaml` (the floor while the pipeline uses pandas) | Python + `import supplyopt.cli` |")

@@ -96,8 +96,20 @@ def outage_scenario(net, kind: str, element: str, window: list[str] | None = Non
 
 
 # --------------------------------------------------------------------------- one case
-def _node_unmet(plan) -> pd.Series:
-    return plan.unmet.groupby(["node", "period"], sort=True)["unmet_t"].sum()
+def _node_unmet(plan) -> dict:
+    """{(node, period): unmet t}, products summed (a dict: a case's hurt is a few lookups)."""
+    out: dict = {}
+    u = plan.unmet
+    for key, v in zip(zip(u["node"].tolist(), u["period"].tolist()), u["unmet_t"].tolist()):
+        out[key] = out.get(key, 0.0) + v
+    return out
+
+
+def _extra_unmet(plan, base_plan) -> dict:
+    """{(node, period): unmet t above the base plan's}, where above TOL_T, in (node, period) order."""
+    base = _node_unmet(base_plan)
+    now = _node_unmet(plan)
+    return {k: v - base.get(k, 0.0) for k, v in sorted(now.items()) if v - base.get(k, 0.0) > TOL_T}
 
 
 def outage_links(net, kind: str, element: str) -> set[str]:
@@ -116,14 +128,14 @@ def _bottlenecks(plan, closed: set[str] = frozenset(), window=None, n: int = N_B
     """The binding capacities worth most per extra tonne in a plan, other than those the
     outage closed, in the outage weeks: 'id P CNY/t (weeks binding)'."""
     p = plan.prices
-    p = p[p["kind"].isin(["link_capacity", "storage_capacity"]) & (p["price_cny_per_t"] > 1e-6) & ~p["id"].isin(closed)]
-    if window:
-        p = p[p["period"].isin(window)]
-    if p.empty:
-        return ""
-    g = p.groupby(["kind", "id"], sort=True).agg(price=("price_cny_per_t", "max"), weeks=("period", "nunique")).reset_index()
-    g = g.sort_values(["price", "id"], ascending=[False, True], kind="stable").head(n)
-    return "; ".join(f"{r.id} {r.price:,.0f} CNY/t ({r.weeks} wk)" for r in g.itertuples())
+    best: dict = {}  # (kind, id) -> [highest price, weeks binding]
+    for kind, eid, period, price in zip(p["kind"].tolist(), p["id"].tolist(), p["period"].tolist(), p["price_cny_per_t"].tolist()):
+        if kind in ("link_capacity", "storage_capacity") and price > 1e-6 and eid not in closed and (not window or period in window):
+            b = best.setdefault((kind, eid), [price, set()])
+            b[0] = max(b[0], price)
+            b[1].add(period)
+    top = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0][1], kv[0][0]))[:n]
+    return "; ".join(f"{eid} {price:,.0f} CNY/t ({len(weeks)} wk)" for (_, eid), (price, weeks) in top)
 
 
 def _reason(err: api.NoPlan) -> str:
@@ -188,10 +200,13 @@ def run_case(study: api.Study, base_plan, kind: str, element: str, window=None, 
         return {**row, "hurt": []}
     seconds = time.perf_counter() - t0
     base_s = base_plan.summary
-    extra = (_node_unmet(plan) - _node_unmet(base_plan).reindex(_node_unmet(plan).index).fillna(0.0))
-    extra = extra[extra > TOL_T]
-    hurt_nodes = extra.groupby(level="node", sort=True).sum().sort_values(ascending=False, kind="stable")
-    weeks = extra.reset_index().groupby("node", sort=True)["period"].agg(lambda s: week_runs(s, study.base.periods))
+    extra = _extra_unmet(plan, base_plan)
+    by_node: dict = {}
+    for (node, week), v in extra.items():
+        by_node.setdefault(node, [0.0, []])
+        by_node[node][0] += v
+        by_node[node][1].append(week)
+    hurt_nodes = sorted(by_node.items(), key=lambda kv: -kv[1][0])  # stable: ties stay in node order
     row.update(
         status=plan.summary["status"],
         objective_cny=plan.summary["objective"],
@@ -199,7 +214,7 @@ def run_case(study: api.Study, base_plan, kind: str, element: str, window=None, 
         delta_unmet_t=plan.summary["unmet_t"] - base_s["unmet_t"],
         delta_cost_cny=plan.summary["objective"] - base_s["objective"],
         delta_co2_t=plan.summary["co2_t"] - base_s["co2_t"],
-        demand_centres_hurt=" ".join(f"{n}:{v:,.0f}t[{weeks[n]}]" for n, v in hurt_nodes.head(5).items()),
+        demand_centres_hurt=" ".join(f"{n}:{v:,.0f}t[{week_runs(weeks, study.base.periods)}]" for n, (v, weeks) in hurt_nodes[:5]),
         bottlenecks=_bottlenecks(plan, outage_links(study.base, kind, element), window),
         seconds=seconds,
         warm=not cold,
