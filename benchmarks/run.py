@@ -201,9 +201,9 @@ METHODS = {  # the settings compared for `method: choose` (HiGHS option names), 
     "dual-built": {"solver": "simplex"},
     "ipm-built": {"solver": "ipm", "run_crossover": "on"},
 }
-METHODS["race"] = {}  # dual and ipm in two processes, the first finished wins (race())
+METHODS["race"] = {}  # supplyopt's own `method: race` (HighsEngine._race_once): devex and IPM on two threads
 METHOD_TITLES = {"dual": "dual simplex", "devex": "dual + devex", "ipm": "IPM + crossover", "dual-built": "dual simplex, LP as built",
-                 "ipm-built": "IPM + crossover, LP as built", "race": "race: dual and IPM on two cores, first wins (wall s, winner, peak MiB of both)"}
+                 "ipm-built": "IPM + crossover, LP as built", "race": "`race`: devex and IPM on two threads (wall s / CPU s of both, peak MiB; who won)"}
 
 
 def _supplyopt_lp(data: Path, profile: Path | None):
@@ -217,56 +217,20 @@ def _supplyopt_lp(data: Path, profile: Path | None):
     return net, opt, build_lp(net, opt)
 
 
-def worker_method(data: Path, method: str, profile: Path | None = None, limit_s: float | None = None, barrier: Path | None = None) -> dict:
+def worker_method(data: Path, method: str, profile: Path | None = None, limit_s: float | None = None) -> dict:
     """One method on supplyopt's LP, in a process of its own: wall and CPU seconds, peak MiB,
     rows HiGHS was given; stopped at ``limit_s``."""
     from supplyopt.solve import HighsEngine
 
     _, opt, lp = _supplyopt_lp(data, profile)
-    engine = HighsEngine(lp, replace(opt.solver, method="simplex", time_limit_s=limit_s, reformulate=not method.endswith("-built")))
+    engine = HighsEngine(lp, replace(opt.solver, method="race" if method == "race" else "simplex", time_limit_s=limit_s, reformulate=not method.endswith("-built")))
     for key, value in METHODS[method].items():
         engine.h.setOptionValue(key, value)
-    if barrier is not None:  # a race: say when this solver starts
-        (barrier / f"start-{method}").write_text(repr(time.time()))
     t0, c0 = time.perf_counter(), time.process_time()
     sol = engine.solve()
     return {"method": method, "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, "objective": sol.objective,
             "status": sol.status, "stopped": sol.status != "optimal", "iterations": sol.iterations, "peak_mib": _peak_mib(), "columns": lp.n_cols,
-            "highs_rows": engine.held.n_rows, "rows": lp.n_rows, "finished_at": time.time()}
-
-
-def race(data: Path, profile: Path | None, limit_s: float | None) -> dict:
-    """Dual simplex and IPM + crossover started together in two processes; the first to
-    finish wins and the other is stopped: the winner's wall seconds from the start of its
-    solve, sharing the two cores with the other, and the two processes' peak memory added
-    (both are resident while racing)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        procs = {m: subprocess.Popen([sys.executable, str(Path(__file__)), "--worker", "method", "--data", str(data), "--method", m, "--barrier", tmp]
-                                     + (["--profile", str(profile)] if profile else []) + (["--limit", str(limit_s)] if limit_s else []),
-                                     stdout=subprocess.PIPE, text=True) for m in ("dual", "ipm")}
-        winner = None
-        while winner is None:
-            time.sleep(0.05)
-            winner = next((m for m, pr in procs.items() if pr.poll() is not None), None)
-        result = json.loads(procs[winner].stdout.read().strip().splitlines()[-1])
-        loser = next(m for m in procs if m != winner)
-        peak_loser = _peak_of(procs[loser].pid)
-        procs[loser].kill()
-        procs[loser].wait()
-        started = float((Path(tmp) / f"start-{winner}").read_text())
-    return {"method": "race", "winner": winner, "wall_s": result["finished_at"] - started, "cpu_s": float("nan"), "objective": result["objective"],
-            "status": result["status"], "stopped": result["stopped"], "peak_mib": result["peak_mib"] + peak_loser, "columns": result["columns"]}
-
-
-def _peak_of(pid: int) -> float:
-    """Peak resident memory of a running process (MiB), from /proc; 0 where unreadable."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+            "highs_rows": engine.held.n_rows, "rows": lp.n_rows, "winner": engine.method_reason.rsplit("; ", 1)[-1] if method == "race" else None}
 
 
 def _outage_cases(lp, x: np.ndarray, k: int):
@@ -290,7 +254,7 @@ def worker_many(data: Path, cases: int, shard: int = 0, shards: int = 1, barrier
     from supplyopt.solve import change_link_capacity
 
     # one kept model (a Study, as screen uses), solved once: both loops below start from it
-    study = api.Study(data, model=profile)
+    study = api.Study(data, model=profile, race=False)  # as screen runs it
     base_plan = study.solve()
     engine, lp, base = study.engine, study.lp, study.solution
     base_basis = engine.h.getBasis()  # raw highspy starts from the same basis: the same pivots
@@ -393,8 +357,7 @@ def measure(family: str, size: str, seed: int, warm: bool, linopy: bool, methods
         for m in methods:
             if m == "dual-built" and row["methods"].get("dual", {}).get("stopped"):
                 continue  # the LP as built is no easier for dual simplex: not run where it already hit the limit
-            row["methods"][m] = race(data, profile, method_limit) if m == "race" else \
-                _run_worker("method", data, profile, "--method", m, *(["--limit", str(method_limit)] if method_limit else []))
+            row["methods"][m] = _run_worker("method", data, profile, "--method", m, *(["--limit", str(method_limit)] if method_limit else []))
     return row
 
 
@@ -510,8 +473,8 @@ def summarise(rows: list[dict], many: list[dict], fixed: dict | None = None) -> 
             ms = r["methods"]
             done = {m: v for m, v in ms.items() if not v.get("stopped") and m != "race"}
             best = min(done, key=lambda m: done[m]["cpu_s"]) if done else "–"
-            cells = [(f"{_g(ms[m]['wall_s'])}, {ms[m]['winner']}, {ms[m]['peak_mib']:.0f} MiB" if m == "race" else
-                      f"{'> ' if ms[m].get('stopped') else ''}{_g(ms[m]['wall_s'])} / {_g(ms[m]['cpu_s'])}, {ms[m]['peak_mib']:.0f} MiB") if m in ms else "not run" for m in shown]
+            cells = [(f"{'> ' if ms[m].get('stopped') else ''}{_g(ms[m]['wall_s'])} / {_g(ms[m]['cpu_s'])}, {ms[m]['peak_mib']:.0f} MiB"
+                      + (f"; {ms[m]['winner']}" if m == "race" and ms[m].get("winner") else "")) if m in ms else "not run" for m in shown]
             rows_given = next((f"{v['highs_rows']:,} ({v['rows']:,})" for v in ms.values() if "highs_rows" in v), "–")
             saves = [f"{m.split('-')[0]} {1 - done[m]['cpu_s'] / done[m + '-built']['cpu_s']:.0%}" for m in ("dual", "ipm") if m in done and m + "-built" in done]
             md.append(f"| {r['family']} | {r['size']} | {r['supplyopt']['variables']:,} | {rows_given} | {' | '.join(cells)} | {best} | {r['supplyopt']['method']} | {', '.join(saves) or '–'} |")
@@ -577,8 +540,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description="supplyopt benchmark")
     p.add_argument("--sizes", nargs="*", default=["tiny", "small", "medium"])
     p.add_argument("--families", nargs="+", default=["network", "realistic"], choices=list(FAMILY_PROFILE))
-    p.add_argument("--methods", nargs="*", default=[], help="sizes at which to compare dual simplex, devex and IPM")
-    p.add_argument("--method-names", nargs="+", default=list(METHODS), choices=list(METHODS), help="which methods --methods compares")
+    p.add_argument("--methods", nargs="*", default=[], help="sizes at which to compare methods: SIZE (the --method-names) or SIZE:m1,m2,…")
+    p.add_argument("--method-names", nargs="+", default=list(METHODS), choices=list(METHODS), help="which methods --methods compares where a size names none")
     p.add_argument("--many", nargs="*", default=[], help="sizes (or shanxi) for the N-1 warm re-solve and worker figures")
     p.add_argument("--many-families", nargs="+", default=["network", "realistic"], choices=list(FAMILY_PROFILE), help="families for --many sizes other than shanxi")
     p.add_argument("--cases", type=int, default=20, help="N-1 cases per --many size")
@@ -607,7 +570,7 @@ def main() -> None:
     if a.worker:
         fn = {"supplyopt": lambda: worker_supplyopt(a.data, a.warm, a.profile), "raw": lambda: worker_raw(a.data, a.profile, a.limit),
               "linopy": lambda: worker_linopy(a.data, a.solve, a.profile), "check": lambda: worker_check(a.data, a.profile),
-              "method": lambda: worker_method(a.data, a.method, a.profile, a.limit, a.barrier),
+              "method": lambda: worker_method(a.data, a.method, a.profile, a.limit),
               "many": lambda: worker_many(a.data, a.cases, a.shard, a.shards, a.barrier, a.profile)}[a.worker]
         print(json.dumps(fn()))
         return
@@ -618,11 +581,15 @@ def main() -> None:
         for f in (HERE / "out" / "rows").glob("*.json"):
             f.unlink()
     order = ["tiny", "small", "medium", "large", "national"]
+    methods_at = {m.partition(":")[0]: (m.partition(":")[2].split(",") if ":" in m else a.method_names) for m in a.methods}
+    unknown = sorted({n for names in methods_at.values() for n in names} - set(METHODS))
+    if unknown:
+        p.error(f"unknown methods {unknown}; expected some of {', '.join(METHODS)}")
     for size in a.sizes:
         for family in a.families:
             print(f"{time.strftime('%H:%M:%S')} measuring {family} {size} …", file=sys.stderr, flush=True)
             linopy = linopy_ok and order.index(size) <= order.index(a.linopy_up_to)
-            _save("size", measure(family, size, a.seed, not a.quick and size not in a.no_warm_at, linopy, a.method_names if size in a.methods else [],
+            _save("size", measure(family, size, a.seed, not a.quick and size not in a.no_warm_at, linopy, methods_at.get(size, []),
                                   a.reference_limit, a.method_limit))
     for size in a.many:
         for family in (["network"] if size == "shanxi" else a.many_families):

@@ -6,6 +6,7 @@ coefficients) and ``set_variable_bounds`` / ``set_constraint_bounds`` make the n
 
 from __future__ import annotations
 
+import atexit
 import os
 import tempfile
 import time
@@ -83,6 +84,16 @@ def split_highs_warnings(lines: list[str], has_plan: bool, max_primal: float, ma
     return other + scaling + [explained], []
 
 
+# The interior point side of ``method: race`` (the kept model runs dual simplex with devex).
+RACE_PARTNER = {"solver": "ipm", "run_crossover": "on", "simplex_dual_edge_weight_strategy": -1}
+
+# Race partners still solving after they lost (an interior point run that had not reached an
+# interrupt check): joined before the interpreter exits, so that HiGHS is never torn down
+# under a running solve.
+_LINGERING: list = []
+atexit.register(lambda: [t.join() for t in _LINGERING])
+
+
 class HighsEngine:
     """The LP passed to HiGHS as column-wise sparse arrays; HiGHS keeps its basis between
     solves, so a re-solve after a bound change starts warm."""
@@ -95,9 +106,11 @@ class HighsEngine:
         self.lp = lp
         self.h = _new_highs()
         # the method of the first solve, and why (choose_method's rule, or the profile's)
-        self.method, self.method_reason = choose_method(lp) if so.method == "choose" else (so.method, f"{so.method}, as the profile or --method asks")
+        self.method, self.method_reason = choose_method(lp, so) if so.method == "choose" else (so.method, f"{so.method}, as the profile or --method asks")
         self._then_simplex = so.method == "choose" and self.method == "ipm"
-        for key, value in highs_option_values(so, lp).items():
+        self._race = self.method == "race" and not lp.is_mip
+        self._options = highs_option_values(so, lp)
+        for key, value in self._options.items():
             self.h.setOptionValue(key, value)
         # HiGHS's own warnings go to a log file we read back (the console stays quiet).
         self._log = tempfile.NamedTemporaryFile(prefix="supplyopt-highs-", suffix=".log", delete=False)
@@ -173,22 +186,22 @@ class HighsEngine:
         import highspy
 
         t0 = time.perf_counter()
-        run_status = self.h.run()
+        h, run_status = self._race_once() if self._race else (self.h, self.h.run())
         solve_s = time.perf_counter() - t0
-        ms = self.h.getModelStatus()
+        ms = h.getModelStatus()
         if self._then_simplex and self.h.getBasis().valid:
             # the chosen IPM ended in crossover's basis: re-solves are warm dual simplex from it
             self.h.setOptionValue("solver", "simplex")
             self._then_simplex = False
-        info = self.h.getInfo()
+        info = h.getInfo()
         feasible = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
-        status = status_word(self.h.modelStatusToString(ms), feasible)
+        status = status_word(h.modelStatusToString(ms), feasible)
         n = self.lp.n_cols
         mip = self.lp.is_mip
         if mip and status == "time_limit" and not feasible:
             status = "no_plan"
         if status in ("optimal", "time_limit") and self.lp.n_cols:
-            sol = self.h.getSolution()
+            sol = h.getSolution()
             x = np.asarray(sol.col_value, float) * self.scale
             # a MIP has no duals: prices are left blank (NaN), see results._prices
             row_dual = np.asarray(sol.row_dual, float) / self.scale if sol.dual_valid and not mip else np.full(self.held.n_rows, np.nan)
@@ -200,7 +213,7 @@ class HighsEngine:
             objective = float("nan") if status != "optimal" else 0.0
         message = STATUS_WORDS[status]
         if status == "error":
-            message += f" (HiGHS status {self.h.modelStatusToString(ms)}, run status {run_status})"
+            message += f" (HiGHS status {h.modelStatusToString(ms)}, run status {run_status})"
         shown, notes = split_highs_warnings(self._highs_warnings(), status in ("optimal", "time_limit"), float(info.max_primal_infeasibility), float(info.max_dual_infeasibility))
         return Solution(
             status=status,
@@ -213,12 +226,64 @@ class HighsEngine:
             iterations=max(int(info.simplex_iteration_count), 0) + max(int(info.ipm_iteration_count), 0) + max(int(info.pdlp_iteration_count), 0),
             solve_s=solve_s,
             engine=self.name,
-            solver_status=self.h.modelStatusToString(ms),
+            solver_status=h.modelStatusToString(ms),
             warnings=shown,
             notes=notes,
             mip_gap=float(info.mip_gap) if mip and status in ("optimal", "time_limit") else None,
             dual_bound=float(info.mip_dual_bound) if mip else None,
         )
+
+    def _race_once(self):
+        """``method: race``: dual simplex (devex) on the kept model and interior point +
+        crossover on a copy, each in its own thread (HiGHS releases Python's lock while it
+        solves). The first to finish optimally wins and the other is interrupted; a side that
+        ends otherwise (stopped, numerical trouble) lets the other finish. The kept model
+        then holds the winner's basis, so re-solves are warm dual simplex with HiGHS's default
+        pricing. Returns (the winning HiGHS object, its run status)."""
+        import threading
+
+        import highspy
+
+        partner = _new_highs()
+        partner.passModel(self.h.getLp())
+        for key, value in self._options.items():
+            partner.setOptionValue(key, value)
+        partner.setOptionValue("output_flag", False)  # one log: the kept model's
+        for key, value in RACE_PARTNER.items():
+            partner.setOptionValue(key, value)
+        sides = {"dual simplex": self.h, "interior point": partner}
+        finished, order, status = threading.Event(), [], {}
+
+        def run(name, h):
+            try:
+                status[name] = h.run()
+            finally:
+                order.append(name)
+                finished.set()
+
+        for h in sides.values():
+            h.HandleUserInterrupt = True
+        threads = {name: threading.Thread(target=run, args=(name, h), daemon=True) for name, h in sides.items()}
+        for t in threads.values():
+            t.start()
+        finished.wait()
+        optimal = sides[order[0]].getModelStatus() == highspy.HighsModelStatus.kOptimal
+        if optimal:
+            for name, h in sides.items():
+                if name != order[0]:
+                    h.cancelSolve()
+        threads["dual simplex"].join()  # the kept model: it stops at its next iteration
+        threads["interior point"].join(None if not optimal or order[0] == "interior point" else 5.0)
+        if threads["interior point"].is_alive():
+            _LINGERING.append(threads["interior point"])  # beyond an interrupt check: it ends on its own, joined at exit
+        winner = order[0] if optimal or sides[order[-1]].getModelStatus() != highspy.HighsModelStatus.kOptimal else order[-1]
+        self.h.HandleUserInterrupt = False
+        self.h.setOptionValue("simplex_dual_edge_weight_strategy", -1)
+        if winner == "interior point" and partner.getBasis().valid:
+            self.h.setBasis(partner.getBasis())  # warm re-solves of the kept model start from crossover's basis
+        self._race = False
+        self.method_reason += f"; {winner} finished first" if winner == order[0] else f"; {order[0]} ended without a plan, {winner} gave it"
+        return sides[winner], status.get(winner)
 
     def _highs_warnings(self) -> list[str]:
         try:

@@ -20,7 +20,7 @@ CHOICES = {
     "end_stock": ("initial", "safety", "free"),
     "engine": ("highs", "pyomo"),
     "presolve": ("choose", "on", "off"),
-    "method": ("choose", "simplex", "ipm", "pdlp"),
+    "method": ("choose", "simplex", "ipm", "race", "pdlp"),
 }
 
 
@@ -36,6 +36,7 @@ class SolverOptions:
     random_seed: int = 0
     log: bool = False
     reformulate: bool = True  # exact eliminations before HiGHS (reformulate.py); false: the LP as built
+    race: bool = True  # method choose may race dual simplex and interior point on two cores; false: interior point alone
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def _checked(raw: dict, cls, label: str, prefix: str, problems: list[Problem], w
                 continue
         elif key == "description":
             value = str(value)
-        elif key in ("log", "reformulate"):
+        elif key in ("log", "reformulate", "race"):
             if not isinstance(value, bool):
                 bad("expected true or false")
                 continue

@@ -260,7 +260,9 @@ def screen(network, model=None, kinds=KINDS, window: str | list[str] | None = No
     list of labels) and rank the outages. ``cold``: solve each case on a fresh model (the
     reference for timing); ``limit``: only the first N elements (for timing runs);
     ``progress(done, total)``: called after each chunk."""
-    study = network if isinstance(network, api.Study) else api.Study(network, model=model, **solver)
+    # no race of two solvers (method: choose): which one wins can change the plan among equally
+    # cheap ones, and the results must be the same in process, with workers or on a cluster
+    study = network if isinstance(network, api.Study) else api.Study(network, model=model, **{"race": False, **solver})
     net, opt = study.base, study.options
     weeks = parse_window(net, window) if isinstance(window, str) or window is None else list(window)
     todo = elements(net, kinds)[:limit]

@@ -153,7 +153,9 @@ def sweep(network, scenarios, model=None, random: int = 0, seed: int = 0, probab
           progress=None, **solver) -> Comparison:
     """The base and every scenario (given, then ``random`` seeded stress scenarios) as one
     :class:`~supplyopt.compare.Comparison`."""
-    study = network if isinstance(network, api.Study) else api.Study(network, model=model, **solver)
+    # no race of two solvers (method: choose): which one wins can change the plan among equally
+    # cheap ones, and the results must be the same in process, with workers or on a cluster
+    study = network if isinstance(network, api.Study) else api.Study(network, model=model, **{"race": False, **solver})
     net, opt = study.base, study.options
     specs = list(scenarios) + random_scenarios(net, random, seed, probability)
     for spec in specs:  # read every file first: a bad one stops the sweep before any solve

@@ -15,14 +15,16 @@ import importlib
 
 solve = importlib.import_module("supplyopt.solve")  # the module (supplyopt.solve is the API function)
 solution = importlib.import_module("supplyopt.solution")  # where the choose rule lives
+highs_engine = importlib.import_module("supplyopt.highs_engine")
 from supplyopt.data import read_dataset
 from supplyopt.model import LinearProgram, build_lp
 from supplyopt.options import SolverOptions, load_options
 from supplyopt.validate import validate
 
 
-def test_choose_rule_by_columns():
+def test_choose_rule_by_columns_and_cores(monkeypatch):
     small, big = LinearProgram("s", n_cols=solve.IPM_FROM_COLUMNS - 1), LinearProgram("b", n_cols=solve.IPM_FROM_COLUMNS)
+    monkeypatch.setattr(solution, "cores", lambda: 1)
     assert solve.choose_method(small)[0] == "simplex"
     assert solve.choose_method(big)[0] == "ipm"
     assert "crossover" in solve.choose_method(big)[1]
@@ -30,11 +32,59 @@ def test_choose_rule_by_columns():
     assert solve.highs_option_values(SolverOptions(), big)["run_crossover"] == "on"
     assert solve.highs_option_values(SolverOptions(method="simplex"), big)["solver"] == "simplex"  # the profile wins
     assert solve.highs_option_values(SolverOptions(), small)["solver"] == "simplex"
+    monkeypatch.setattr(solution, "cores", lambda: 2)
+    assert solve.choose_method(small)[0] == "simplex"
+    assert solve.choose_method(big)[0] == "race"
+    assert solve.choose_method(big, SolverOptions(threads=1))[0] == "ipm"  # one thread asked for: no race
+    assert solve.choose_method(big, SolverOptions(race=False))[0] == "ipm"
+    values = solve.highs_option_values(SolverOptions(), big)
+    assert values["solver"] == "simplex" and values["simplex_dual_edge_weight_strategy"] == 1  # the kept model's side
+
+
+def _race_engine(monkeypatch, **partner):
+    monkeypatch.setattr(solution, "IPM_FROM_COLUMNS", 1)
+    monkeypatch.setattr(solution, "cores", lambda: 2)
+    monkeypatch.setattr(highs_engine, "RACE_PARTNER", {**highs_engine.RACE_PARTNER, **partner})
+    opt = load_options(None)
+    lp = build_lp(validate(read_dataset(REPO / "data/examples/winter")), opt)
+    return solve.HighsEngine(lp, opt.solver), lp, opt
+
+
+@pytest.mark.parametrize("partner", [{}, {"ipm_iteration_limit": 0}, {"solver": "simplex", "simplex_iteration_limit": 0}])
+def test_a_race_gives_the_optimum_and_leaves_a_warm_kept_model(monkeypatch, partner):
+    # as chosen; with an interior point side that stops without a plan (the simplex side must
+    # then give it, not the first to finish); and with a partner that gives up at once
+    eng, lp, opt = _race_engine(monkeypatch, **partner)
+    assert eng.method == "race"
+    first = eng.solve()
+    cold = solve.HighsEngine(build_lp(validate(read_dataset(REPO / "data/examples/winter")), opt), SolverOptions(method="simplex")).solve()
+    assert first.status == "optimal" and first.objective == pytest.approx(cold.objective, rel=1e-9)
+    assert solve.check_plan(lp, first.x) == []
+    assert "finished first" in eng.method_reason or "gave it" in eng.method_reason
+    if partner:
+        assert "dual simplex" in eng.method_reason.split(";")[-1]
+    assert eng.h.getOptionValue("simplex_dual_edge_weight_strategy")[1] == -1  # re-solves: HiGHS's default pricing
+    solve.change_link_capacity(eng, pd.DataFrame({"link": ["station_plant"], "period": [1], "capacity_t": [1000.0]}))
+    warm = eng.solve()
+    rebuilt = solve.HighsEngine(eng.lp, SolverOptions(method="simplex")).solve()
+    assert warm.objective == pytest.approx(rebuilt.objective, rel=1e-9)
+    assert warm.iterations < rebuilt.iterations
+
+
+def test_a_race_won_by_interior_point_hands_its_basis_to_the_kept_model(monkeypatch):
+    eng, lp, opt = _race_engine(monkeypatch)
+    eng.h.setOptionValue("simplex_iteration_limit", 0)  # the simplex side cannot finish
+    first = eng.solve()
+    assert first.status == "optimal" and "interior point" in eng.method_reason.split(";")[-1]
+    eng.h.setOptionValue("simplex_iteration_limit", 1_000_000)
+    again = eng.solve()  # from the interior point's basis: nothing left to do
+    assert again.objective == pytest.approx(first.objective, rel=1e-9) and again.iterations == 0
 
 
 def test_chosen_ipm_gives_the_exact_vertex_plan_and_duals(monkeypatch):
     # GAMS trnsport: z = 153.675; demand marginals 0.225, 0.153, 0.126 (published optimum)
     monkeypatch.setattr(solution, "IPM_FROM_COLUMNS", 1)
+    monkeypatch.setattr(solution, "cores", lambda: 1)  # one core: interior point alone, no race
     _, lp, sol, plan = solve_path(REPO / "data/examples/transport")
     assert sol.iterations is not None
     assert plan.kpis["objective"] == pytest.approx(153.675, abs=1e-9)
@@ -45,6 +95,7 @@ def test_chosen_ipm_gives_the_exact_vertex_plan_and_duals(monkeypatch):
 
 def test_chosen_ipm_then_warm_simplex_matches_a_cold_solve(monkeypatch):
     monkeypatch.setattr(solution, "IPM_FROM_COLUMNS", 1)
+    monkeypatch.setattr(solution, "cores", lambda: 1)  # one core: interior point alone, no race
     opt = load_options(None)
     lp = build_lp(validate(read_dataset(REPO / "data/examples/winter")), opt)
     eng = solve.HighsEngine(lp, opt.solver)
