@@ -266,7 +266,14 @@ class HighsEngine:
         threads = {name: threading.Thread(target=run, args=(name, h), daemon=True) for name, h in sides.items()}
         for t in threads.values():
             t.start()
-        finished.wait()
+        try:
+            finished.wait()
+        except BaseException:  # Ctrl-C: stop both solves before leaving, so no solve outlives the run
+            for h in sides.values():
+                h.cancelSolve()
+            for t in threads.values():
+                t.join()
+            raise
         optimal = sides[order[0]].getModelStatus() == highspy.HighsModelStatus.kOptimal
         if optimal:
             for name, h in sides.items():
