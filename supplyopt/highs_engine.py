@@ -110,6 +110,7 @@ class HighsEngine:
         self._then_simplex = so.method == "choose" and self.method == "ipm"
         self._race = self.method == "race" and not lp.is_mip
         self._options = highs_option_values(so, lp)
+        self._threads_set = False
         for key, value in self._options.items():
             self.h.setOptionValue(key, value)
         # HiGHS's own warnings go to a log file we read back (the console stays quiet).
@@ -185,6 +186,11 @@ class HighsEngine:
     def solve(self) -> Solution:
         import highspy
 
+        if "threads" in self._options and not self._threads_set:
+            # HiGHS keeps one thread pool per process, sized by the first solve; a solve that
+            # asks for another size fails ("Not Set") unless the pool is made anew
+            highspy.Highs.resetGlobalScheduler(True)
+            self._threads_set = True
         t0 = time.perf_counter()
         h, run_status = self._race_once() if self._race else (self.h, self.h.run())
         solve_s = time.perf_counter() - t0

@@ -146,3 +146,14 @@ def test_reachability_search_matches_a_hand_traced_graph():
     assert _reachable(succ, {"b", "d"}) == {"a", "b", "c", "d", "e"}
     assert _reachable(succ, set()) == set()
     assert np.all([n in _reachable(succ, {"c"}) for n in "abc"])
+
+
+def test_a_thread_count_other_than_the_first_solves_still_solves():
+    # HiGHS sizes one thread pool per process at its first solve; asking for another size
+    # later used to fail with "the solver failed (HiGHS status Not Set)"
+    import supplyopt
+
+    net = supplyopt.load(REPO / "data/examples/transport")
+    first = supplyopt.solve(net).summary["objective"]
+    for threads in (1, 2, None):
+        assert supplyopt.solve(net, threads=threads).summary["objective"] == pytest.approx(first, rel=1e-12)
