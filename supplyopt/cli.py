@@ -520,18 +520,24 @@ def _study(args):
 
 
 def cmd_compare(args) -> int:
-    from .compare import comparison_json, format_comparison, run_cases, tabulate
+    from .compare import run_cases, tabulate
 
     study = _study(args)
     cases = run_cases(study, args.scenario, warm=not args.cold)
-    cmp = tabulate(study.base, study.options, cases, profile=args.model)
-    out = Path(args.out) if args.out else Path("results") / f"{study.base.name}-compare"
+    return _write_comparison(args, tabulate(study.base, study.options, cases, profile=args.model), f"{study.base.name}-compare")
+
+
+def _write_comparison(args, cmp, default_out: str, footer: str = "") -> int:
+    """Write a compare or sweep result and print it (JSON, the table, or nothing)."""
+    from .compare import comparison_json, format_comparison
+
+    out = Path(args.out) if args.out else Path("results") / default_out
     cmp.write(out)
     if args.json:
         print(comparison_json(cmp), end="")
     elif not args.quiet:
         print(format_comparison(cmp))
-        print(_written(out))
+        print(footer + _written(out))
     return EXIT_OK
 
 
@@ -575,7 +581,6 @@ def cmd_screen(args) -> int:
 def cmd_sweep(args) -> int:
     import glob
 
-    from .compare import comparison_json, format_comparison
     from .sweep import sweep
 
     if args.workers < 1:
@@ -590,16 +595,8 @@ def cmd_sweep(args) -> int:
         raise DataError([Problem("--scenarios", "nothing to sweep; give --scenarios GLOB and/or --random N")])
     study = _study(args)
     cmp = sweep(study, files, random=args.random, seed=args.seed, probability=args.probability, workers=args.workers, dask=args.dask, progress=_progress(args))
-    out = Path(args.out) if args.out else Path("results") / f"{study.base.name}-sweep"
-    cmp.write(out)
-    if args.json:
-        print(comparison_json(cmp), end="")
-    elif not args.quiet:
-        print(format_comparison(cmp))
-        info = cmp.summary["sweep"]
-        print(f"\n{info['scenarios']} scenarios on {info['workers']} worker(s) ({info['runner']}) in {info['wall_s']:.1f} s")
-        print(_written(out).lstrip("\n"))
-    return EXIT_OK
+    info = cmp.summary["sweep"]
+    return _write_comparison(args, cmp, f"{study.base.name}-sweep", f"\n{info['scenarios']} scenarios on {info['workers']} worker(s) ({info['runner']}) in {info['wall_s']:.1f} s")
 
 
 if __name__ == "__main__":

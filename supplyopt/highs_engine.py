@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from .model import LinearProgram
-from .reformulate import HighsArrays, find_safety_rows, highs_arrays, no_split, plan_back
+from .reformulate import HighsArrays, as_built, find_safety_rows, highs_arrays, no_split, plan_back
 from .options import SolverOptions
 from .solution import STATUS_WORDS, Solution, _new_highs, choose_method, highs_option_values
 
@@ -46,14 +46,14 @@ def status_word(highs_status: str, feasible: bool) -> str:
     return "error"
 
 
-def tonnage_scale(lp: LinearProgram) -> float:
+def tonnage_scale(lp: LinearProgram, built: HighsArrays) -> float:
     """1000 when tonnages beyond 1e9 t per period are passed in kilotonnes (costs per kt), so
     that HiGHS's absolute tolerances stay meaningful (results are scaled back); else 1. A MIP
     is never scaled: dividing an integer or binary column by 1000 would change what its whole
     numbers mean (a binary would become 0 … 0.001)."""
     if lp.is_mip:
         return 1.0
-    col_lo, col_up, row_lo, row_up = lp.bounds()
+    col_up, row_up = built.col_up, built.row_up
     finite = np.concatenate([col_up[np.isfinite(col_up)], row_up[np.isfinite(row_up)]])
     return 1000.0 if len(finite) and np.abs(finite).max() > BIG_TONNES else 1.0
 
@@ -120,10 +120,11 @@ class HighsEngine:
         if not so.log:
             self.h.setOptionValue("output_flag", True)
             self.h.setOptionValue("log_to_console", False)
-        self.scale = tonnage_scale(lp)
+        built = as_built(lp)
+        self.scale = tonnage_scale(lp, built)
         self.reformulate = so.reformulate
-        self.split = find_safety_rows(lp) if so.reformulate else no_split(lp)
-        self.held = highs_arrays(lp, self.split)
+        self.split = find_safety_rows(lp, built) if so.reformulate else no_split(lp)
+        self.held = highs_arrays(built, self.split)
         self._split_cols = np.zeros(lp.n_cols, bool)  # columns whose bounds move both parts of a split stock
         self._split_cols[np.concatenate([self.split.stock, self.split.short])] = True
         self.reform_note = (f"{self.split.n:,} safety rows and their shortfall columns eliminated exactly before HiGHS (stock split at the safety level; "
@@ -139,7 +140,7 @@ class HighsEngine:
         )
         if status == highspy.HighsStatus.kError:
             raise RuntimeError("HiGHS rejected the model (passModel returned an error)")
-        self._pattern = lp.triplets()[:2]  # the sparsity pattern, to tell a warm change from a rebuild
+        self._pattern = (built.rows, built.cols)  # the sparsity pattern, to tell a warm change from a rebuild
 
     @property
     def safety_rows_eliminated(self) -> int:
@@ -153,15 +154,15 @@ class HighsEngine:
         old = self.lp
         if (lp.n_cols, lp.n_rows) != (old.n_cols, old.n_rows) or not np.array_equal(lp.integrality(), old.integrality()):
             return False
-        rows, cols, vals = lp.triplets()
-        if len(rows) != len(self._pattern[0]) or not (np.array_equal(rows, self._pattern[0]) and np.array_equal(cols, self._pattern[1])):
+        built = as_built(lp)
+        if len(built.rows) != len(self._pattern[0]) or not (np.array_equal(built.rows, self._pattern[0]) and np.array_equal(built.cols, self._pattern[1])):
             return False
-        if tonnage_scale(lp) != self.scale:
+        if tonnage_scale(lp, built) != self.scale:
             return False
-        split = find_safety_rows(lp) if self.reformulate else no_split(lp)
+        split = find_safety_rows(lp, built) if self.reformulate else no_split(lp)
         if not split.same_shape(self.split):
             return False
-        self._push(highs_arrays(lp, split))
+        self._push(highs_arrays(built, split))
         self.lp = lp
         return True
 
@@ -321,7 +322,7 @@ class HighsEngine:
         fam.lower[positions], fam.upper[positions] = lower, upper
         cols = fam.start + positions
         if self.split.n and self._split_cols[cols].any():
-            self._push(highs_arrays(self.lp, self.split))  # a split stock: both parts move
+            self._push(highs_arrays(as_built(self.lp), self.split))  # a split stock: both parts move
             return
         self.held.col_lo[cols], self.held.col_up[cols] = fam.lower[positions], fam.upper[positions]
         self.h.changeColsBounds(len(cols), cols.astype(np.int32), fam.lower[positions] / self.scale, fam.upper[positions] / self.scale)
@@ -333,7 +334,7 @@ class HighsEngine:
         fam.lower[positions], fam.upper[positions] = lower, upper
         rows = self.split.row_to_highs[fam.start + positions]
         if (rows < 0).any():
-            self._push(highs_arrays(self.lp, self.split))  # an eliminated safety row: its stock's parts move
+            self._push(highs_arrays(as_built(self.lp), self.split))  # an eliminated safety row: its stock's parts move
             return
         self.held.row_lo[rows], self.held.row_up[rows] = fam.lower[positions], fam.upper[positions]
         self.h.changeRowsBounds(len(rows), rows.astype(np.int32), fam.lower[positions] / self.scale, fam.upper[positions] / self.scale)

@@ -75,16 +75,23 @@ def no_split(lp: LinearProgram) -> SafetySplit:
     return SafetySplit(empty, empty, empty, np.arange(lp.n_rows))
 
 
-def find_safety_rows(lp: LinearProgram) -> SafetySplit:
-    """The safety rows the split removes exactly (none in a MIP)."""
+def as_built(lp: LinearProgram) -> HighsArrays:
+    """The LP's arrays with nothing eliminated (computed once per model handed to HiGHS)."""
+    rows, cols, vals = lp.triplets()
+    col_lo, col_up, row_lo, row_up = lp.bounds()
+    empty = np.zeros(0)
+    return HighsArrays(lp.objective(), col_lo, col_up, row_lo, row_up, rows, cols, vals, 0.0, lp.n_rows, empty, empty, empty)
+
+
+def find_safety_rows(lp: LinearProgram, built: HighsArrays) -> SafetySplit:
+    """The safety rows the split removes exactly (none in a MIP); ``built``: ``as_built(lp)``."""
     n_rows = lp.n_rows
     none = no_split(lp)
     con = lp.constraints.get("safety_stock")
     if con is None or not con.size or lp.is_mip:
         return none
-    rows, cols, vals = lp.triplets()
-    col_lo, _, row_lo, row_up = lp.bounds()
-    cost = lp.objective()
+    rows, cols = built.rows, built.cols
+    col_lo, row_lo, row_up, cost = built.col_lo, built.row_lo, built.row_up, built.cost
     per_row = np.bincount(rows, minlength=n_rows)
     per_col = np.bincount(cols, minlength=lp.n_cols)
     # the family's nonzeros, two per row: the stock first and the shortfall second (model.safety_stock)
@@ -116,14 +123,12 @@ def find_safety_rows(lp: LinearProgram) -> SafetySplit:
     return SafetySplit(row, stock, short, row_to_highs)
 
 
-def highs_arrays(lp: LinearProgram, split: SafetySplit) -> HighsArrays:
-    """The arrays HiGHS solves: ``lp`` with ``split``'s rows eliminated."""
-    rows, cols, vals = lp.triplets()
-    col_lo, col_up, row_lo, row_up = lp.bounds()
-    cost = lp.objective()
+def highs_arrays(built: HighsArrays, split: SafetySplit) -> HighsArrays:
+    """The arrays HiGHS solves: the LP as built (``as_built``) with ``split``'s rows eliminated."""
     if not split.n:
-        empty = np.zeros(0)
-        return HighsArrays(cost, col_lo, col_up, row_lo, row_up, rows, cols, vals, 0.0, lp.n_rows, empty, empty, empty)
+        return built
+    rows, cols, vals = built.rows, built.cols, built.vals
+    col_lo, col_up, row_lo, row_up, cost = built.col_lo, built.col_up, built.row_lo, built.row_up, built.cost
     s, u, r = split.stock, split.short, split.row
     S, U, P, h, lo, ub = row_lo[r], col_up[u], cost[u], cost[s], col_lo[s], col_up[s]
     A = np.minimum(S, ub)
@@ -133,7 +138,7 @@ def highs_arrays(lp: LinearProgram, split: SafetySplit) -> HighsArrays:
     keep = split.row_to_highs[rows] >= 0
     rows, cols, vals = split.row_to_highs[rows[keep]], cols[keep], vals[keep]
     # the part up to the safety level carries the stock's coefficients in every other row
-    slot = np.full(lp.n_cols, -1, np.int64)
+    slot = np.full(len(cost), -1, np.int64)
     slot[s] = u
     twin = slot[cols] >= 0
     rows = np.concatenate([rows, rows[twin]])

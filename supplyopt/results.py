@@ -116,11 +116,14 @@ def outcome(net: Network, lp: LinearProgram, sol: Solution) -> Outcome:
     flow = lp.variables["flow"]
     flow_t = values(lp, sol, "flow")
     co2 = float((flow_t * flow.index["co2_t_per_t"].to_numpy())[flow_t > TOL].sum())
-    parts = [_requirement_prices(lp, sol, req) for req in registry(lp) if req.price in ("link_capacity", "storage_capacity")]
-    prices = pd.concat([p for p in parts if p is not None and len(p)] or [pd.DataFrame(columns=["kind", "id", "product", "period", "price_cny_per_t"])], ignore_index=True)
-    prices = _label(prices[prices["price_cny_per_t"].abs() >= 1e-9].reset_index(drop=True), labels)
-    objective = float(sum(float(np.dot(coefs, sol.x[cols])) for cols, coefs in lp.costs.values()))
+    prices = _prices(lp, sol, labels, kinds=("link_capacity", "storage_capacity"))
+    objective = float(sum(_cost_parts(lp, sol).values()))
     return Outcome({"status": sol.status, "objective": objective, "unmet_t": float(unmet["unmet_t"].sum()), "co2_t": co2}, unmet, prices)
+
+
+def _cost_parts(lp: LinearProgram, sol: Solution) -> dict:
+    """CNY of every named cost part of the plan."""
+    return {name: float(np.dot(coefs, sol.x[cols])) for name, (cols, coefs) in lp.costs.items()}
 
 
 def _label(frame: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
@@ -250,16 +253,18 @@ def _stocks(net: Network, opt: Options, lp: LinearProgram, sol: Solution, labels
     return _label(out, labels)
 
 
-def _prices(lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
+def _prices(lp: LinearProgram, sol: Solution, labels: pd.Series, kinds: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Shadow prices (CNY per t, or per unit of an extension's row) of every priced
     requirement in ``requirements.registry``: binding capacities (CNY saved per extra tonne),
     the delivered cost of one more tonne at each demand node and period, and every constraint
     an extension added (under its own name). HiGHS duals are ∂cost/∂bound, so a binding upper
-    bound has a dual ≤ 0 and one more unit of it saves −dual. None for a MIP (no duals)."""
+    bound has a dual ≤ 0 and one more unit of it saves −dual. None for a MIP (no duals).
+    ``kinds``: only these price kinds (all when None)."""
     columns = ["kind", "id", "product", "period", "price_cny_per_t"]
     if np.isnan(sol.col_dual).all() and np.isnan(sol.row_dual).all():
         return pd.DataFrame(columns=columns)
-    parts = [part for req in registry(lp) if req.price for part in [_requirement_prices(lp, sol, req)] if part is not None and len(part)]
+    priced = [req for req in registry(lp) if req.price and (kinds is None or req.price in kinds)]
+    parts = [part for req in priced for part in [_requirement_prices(lp, sol, req)] if part is not None and len(part)]
     if not parts:
         return pd.DataFrame(columns=columns)
     out = pd.concat(parts, ignore_index=True)[columns]
@@ -322,7 +327,7 @@ def _share(part: float, whole: float) -> float | None:
 
 
 def _kpis(net, lp, sol, flows, production, unmet, stocks) -> dict:
-    costs = {name: float(np.dot(coefs, sol.x[cols])) for name, (cols, coefs) in lp.costs.items()}
+    costs = _cost_parts(lp, sol)
     # the standard parts always (0 when absent), then any part an extension added
     costs = {**{name: costs.get(name, 0.0) for name in COST_COMPONENTS}, **costs}
     tkm = float(flows["tkm"].sum())

@@ -145,16 +145,16 @@ def _reason(err: api.NoPlan) -> str:
     return " | ".join(lines[:4]) or err.message
 
 
-def _closed_flows(study: api.Study, kind: str, element: str, window) -> np.ndarray | None:
-    """Positions in the kept model's flow family of every flow the outage stops, or None
-    where the outage is not a change of flow bounds there (a mine; a priority, extended or
-    Pyomo-extended model)."""
+def _by_flow_bounds(study: api.Study, kind: str) -> bool:
+    """Whether this kind of outage is a change of flow bounds on the kept model (not a mine;
+    not a priority, extended or Pyomo-extended model)."""
     from . import priority
 
-    if kind == "mines" or study.extend is not None or study.extensions or priority.active(study.base, study.options):
-        return None
-    if study.scenario is not None or study.engine is None or study.solution is None:
-        study.reset().solve()  # back to the base model (after a case that went through a scenario)
+    return kind != "mines" and study.extend is None and not study.extensions and not priority.active(study.base, study.options)
+
+
+def _closed_flows(study: api.Study, kind: str, element: str, window) -> np.ndarray:
+    """Positions in the kept model's flow family of every flow the outage stops."""
     flow = study.lp.variables["flow"].index
     closed = flow["link"].isin(outage_links(study.base, kind, element)).to_numpy()
     if window:
@@ -171,10 +171,12 @@ def _solve_outage(study: api.Study, kind: str, element: str, window, cold: bool)
     from .results import outcome
     from .solve import check_plan
 
-    closed = None if cold else _closed_flows(study, kind, element, window)
-    if closed is None:
+    if cold or not _by_flow_bounds(study, kind):
         runner = api.Study(study.base, model=study.options) if cold else study
         return runner.apply(outage_scenario(study.base, kind, element, window)).solve()
+    if study.scenario is not None or study.engine is None or study.solution is None:
+        study.reset().solve()  # the flow bounds below act on the base model (after a case that went through a scenario)
+    closed = _closed_flows(study, kind, element, window)
     engine, flow = study.engine, study.lp.variables["flow"]
     lower, upper = flow.lower[closed].copy(), flow.upper[closed].copy()
     engine.set_variable_bounds("flow", closed, 0.0, 0.0)
