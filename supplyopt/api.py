@@ -85,6 +85,17 @@ def _override(opt: Options, overrides: dict) -> Options:
     return dataclasses.replace(opt, solver=solver, **{k: v for k, v in overrides.items() if k in model_keys})
 
 
+def dataset_record(net) -> dict:
+    """summary.json's record of the data set read: its name, folder and every file's SHA-256."""
+    return {"name": net.name, "path": getattr(net, "source", ""), "files_sha256": dict(net.file_hashes)}
+
+
+def input_warnings(net) -> list[str]:
+    """What was read as meant rather than as written (full-width digits, files not read …):
+    part of every run's record, so that a --quiet or unattended run keeps it."""
+    return [str(w) for w in net.warnings]
+
+
 def scenario(spec) -> Scenario | None:
     """A scenario from a path, a :class:`Scenario`, a dict (the YAML's content), or a list of
     these applied in order; None for none."""
@@ -231,7 +242,7 @@ class Study:
         plan.summary["unmet_by_class_t"] = priority.unmet_by_class(plan.unmet)
         plan.summary["priority"] = {"order": [s["demand_class"] for s in stages], "stages": stages} if stages is not None else None
         plan.summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": warnings, "notes": sol.notes}
-        plan.summary["input_warnings"] = [str(w) for w in self.base.warnings]
+        plan.summary["input_warnings"] = input_warnings(self.base)
         plan.log = log
         plan.warnings = warnings
         return plan
@@ -306,7 +317,7 @@ def _summary(study: Study, lp, sol, plan: Plan, build_s: float, warm: bool) -> d
             "*_share*": "share 0–1",
             "co2_t": "tonnes of CO2 (tank-to-wheel, see modes)",
         },
-        "dataset": {"name": net.name, "path": getattr(study.base, "source", ""), "files_sha256": dict(study.base.file_hashes)},
+        "dataset": {**dataset_record(study.base), "name": net.name},
         "periods": {"count": net.n_periods, "days": net.period_days, "first": net.periods[0], "last": net.periods[-1]},
         "profile": {"path": study.profile_path, "sha256": _sha256(study.profile_path)},
         "scenario": study.scenario.record() if study.scenario else no_scenario_record(),

@@ -39,6 +39,7 @@ class Screen:
     def summary(self) -> dict:
         top = self.table.head(10)
         return {
+            **self.plan.inputs(),
             "objective": self.plan.kpis["objective"],
             "horizon_days": self.horizon_days,
             "binding_capacities": int(len(self.table)),

@@ -175,7 +175,8 @@ def tabulate(net, opt, cases: list[Case], profile: str | None = None) -> Compari
         frame[col] = frame[col].astype(float).fillna(0.0) if col.startswith("unmet_") and col != "unmet_t" else frame[col]
         frame[f"delta_{col}"] = frame[col].astype(float) - (float(base_k[col]) if base_k.get(col) is not None else np.nan)
     summary = {
-        "dataset": {"name": net.name, "path": getattr(net, "source", ""), "files_sha256": dict(net.file_hashes)},
+        "dataset": api.dataset_record(net),
+        "input_warnings": api.input_warnings(net),
         "profile": profile,
         "currency": net.currency,
         "cases": [_case_summary(c) for c in cases],

@@ -46,10 +46,12 @@ class Frontier:
     timing: dict = field(default_factory=dict)
     lowest_given: bool = False  # the last cap was given (down_to), not searched
     measure: str = "mine"
+    inputs: dict = field(default_factory=dict)  # the data set read and its input warnings (api.dataset_record)
 
     def summary(self) -> dict:
         k = self.table.iloc[self.knee]
         return {
+            **self.inputs,
             "points": int(len(self.table)),
             "measure": MEASURES[self.measure][1],
             "unconstrained_share": self.unconstrained_share,
@@ -180,7 +182,8 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
             diffs.append(abs(fresh.solve().kpis["objective"] - obj) / max(abs(obj), 1.0))
         timing |= {"points_rebuilt_s": time.perf_counter() - t, "largest_relative_difference": float(max(diffs))}
     knee = knee_index(table["cap"].to_numpy(), table["objective_cny"].to_numpy())
-    return Frontier(table, knee, float(high), float(low), with_candidates, timing, down_to is not None, measure)
+    inputs = {"dataset": api.dataset_record(study.base), "input_warnings": api.input_warnings(study.base)}
+    return Frontier(table, knee, float(high), float(low), with_candidates, timing, down_to is not None, measure, inputs)
 
 
 def _point(cap: float, plan, study, kpi: str) -> dict:

@@ -322,6 +322,7 @@ class Evaluation:
     def summary(self) -> dict:
         t = self.table.set_index("metric")
         return {
+            **self.without.inputs(),
             "candidate": self.candidate,
             "built": self.built,
             "economics": self.economics,
@@ -448,6 +449,7 @@ class Investment:
     def summary(self) -> dict:
         t = self.table.set_index("metric") if self.table is not None else None
         return {
+            **self.plan.inputs(),
             "budget_cny": self.budget,
             "chosen": self.chosen,
             "build_cost_cny": float(self.candidates.loc[self.candidates["chosen"], "build_cost_cny"].sum()),

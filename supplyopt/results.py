@@ -65,6 +65,11 @@ class Plan:
         if self.nodes is None:
             self.nodes = pd.DataFrame(columns=list(NODE_COLUMNS))
 
+    def inputs(self) -> dict:
+        """The data set read and what was read as meant rather than as written (summary.json's
+        ``dataset`` and ``input_warnings``), for a workflow's own summary."""
+        return {k: self.summary[k] for k in ("dataset", "input_warnings") if k in self.summary}
+
     def write(self, out_dir: str | Path) -> Path:
         """Write summary.json, the CSV tables and run.log into ``out_dir``, atomically."""
         from .report import write_results

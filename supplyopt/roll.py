@@ -137,6 +137,7 @@ def _roll_result(span, opt, full_plan, full_costs, committed, rolled_costs, runs
     trajectory = pd.concat([stock_trajectory(_only_week(p, w), w) for p, _, w in committed], ignore_index=True)
     summary = {
         "dataset": full_plan.summary["dataset"],
+        "input_warnings": full_plan.summary["input_warnings"],
         "weeks": labels,
         "horizon_weeks": horizon,
         "trainloads": trainloads,

@@ -314,7 +314,8 @@ def _rank(net, study, base, rows, weeks, workers, base_s, wall, cold) -> Screen:
     hurt["_w"] = hurt["period"].map({p: i for i, p in enumerate(net.periods)})
     hurt = hurt.sort_values(["_r", "_w", "node"], kind="stable").drop(columns=["_r", "_w"]).reset_index(drop=True)
     summary = {
-        "dataset": {"name": net.name, "path": getattr(net, "source", ""), "files_sha256": dict(net.file_hashes)},
+        "dataset": api.dataset_record(net),
+        "input_warnings": api.input_warnings(net),
         "profile": study.profile_path,
         "window": weeks or "whole horizon",
         "elements": int(len(table)),

@@ -184,3 +184,24 @@ def test_sweep_takes_a_glob_the_shell_expanded(tmp_path):
     assert main(["sweep", str(data), "--scenarios", str(a), str(b), "--workers", "1", "--out", str(out), "--quiet"]) == 0
     cases = (out / "cases.csv").read_text(encoding="utf-8")
     assert "\na," in cases and "\nb," in cases
+
+
+@pytest.mark.parametrize("command", [["compare", "--scenario", str(REPO / "scenarios/cold_wave.yaml")], ["screen", "--elements", "ports"], ["bottlenecks"]])
+def test_workflow_summaries_keep_what_was_read_as_meant(tmp_path, command):
+    # a full-width capacity is read as meant with a warning; a --quiet workflow run must
+    # still record it (summary.json input_warnings), not only print it
+    data = tmp_path / "shanxi"
+    shutil.copytree(REPO / "data/shanxi", data)
+    lines = (data / "supply.csv").read_text(encoding="utf-8").split("\n")
+    col = lines[0].split(",").index("capacity_t")
+    row = lines[1].split(",")
+    row[col] = row[col].translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    lines[1] = ",".join(row)
+    (data / "supply.csv").write_text("\n".join(lines), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main([command[0], str(data), *command[1:], "--quiet", "--out", str(out)]) == 0
+    import json
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert any("full-width" in w for w in summary["input_warnings"])
+    assert summary["dataset"]["files_sha256"]
