@@ -24,10 +24,12 @@ import hashlib
 import time
 from pathlib import Path
 
-from . import __version__, priority, reserves
+from . import __version__, foresight, priority, reserves
 from .data import DataError, Network, Problem, read_dataset
+from .model import build_lp
 from .options import Options, load_options
-from .results import Plan
+from .results import Plan, build_plan, end_of_horizon, end_rule_warnings, end_stock_table
+from .solve import check_plan, make_engine, scaling_report
 from .scenario import Scenario, apply_scenario, combine_scenarios, load_scenario
 from .validate import validate
 
@@ -178,14 +180,86 @@ class Study:
         return self.apply(None)
 
     def solve(self) -> Plan:
-        """Solve the current network; a :class:`Plan`, or :class:`NoPlan` with the reason."""
-        from .model import build_lp
-        from .results import build_plan
-        from .solve import check_plan, make_engine, scaling_report
+        """Solve the current network; a :class:`Plan`, or :class:`NoPlan` with the reason.
 
+        Under ``foresight: surprise`` (the default) a scenario's edits are unknown until their
+        ``known_from`` period: the base plan's decisions stand until then and the plan is
+        re-optimised from each such period on (``foresight.py``)."""
         started = dt.datetime.now(dt.timezone.utc)
         net, opt = self.network, self.options
         log = [f"{_stamp(started)} supplyopt {__version__} solving {net.name}" + (f" under scenario {self.scenario.name}" if self.scenario else "")]
+        timing = foresight.timings(self.base, self.scenario) if self.scenario else []
+        known = sorted({t.known for t in timing})
+        replans: list[dict] = []
+        fixes = ()
+        if opt.foresight == "surprise" and known and known[-1] > 0:
+            previous = self._base_solution(log) if known[0] > 0 else None
+            for k in known:
+                part = foresight.known_by(self.scenario, timing, k)
+                stage_net = apply_scenario(self.base, part) if part else self.base
+                last = k == known[-1]
+                if previous is not None:
+                    log.append(f"{_now()} surprise: decisions before {net.periods[k]} are the {'base plan' if not replans else 're-plan from ' + replans[-1]['from']}'s; "
+                               f"re-planning from {net.periods[k]} with {len(part.edits) if part else 0} edit(s) known")
+                if last:
+                    net = stage_net
+                    fixes = (previous, k) if previous is not None else ()
+                    if previous is not None:
+                        replans.append({"from": net.periods[k], "edits_known": len(part.edits) if part else 0})
+                    break
+                lp, sol = self._optimise(stage_net, log, (previous, k) if previous is not None else ())[:2]
+                if previous is not None:
+                    replans.append({"from": net.periods[k], "edits_known": len(part.edits) if part else 0, "objective": sol.objective})
+                previous = (lp, sol.x)
+        lp, sol, warm, build_s, stages, scale_warnings, ranges = self._optimise(net, log, fixes)
+        if self.scenario is None:
+            self._base_cache = (self.options, lp, sol.x.copy())
+        violations = check_plan(lp, sol.x)
+        if violations:
+            raise NoPlan(
+                "numerical",
+                "the solver's plan does not hold up (numerical trouble). It breaks:",
+                violations[:10],
+                "Try --method ipm, or check the units of very large or very small numbers in the data.",
+            )
+        warnings = scale_warnings + sol.warnings + end_rule_warnings(net, opt, lp, sol)
+        log += [f"{_now()} warning: {w}" for w in warnings[len(scale_warnings) + len(sol.warnings):]]
+        plan = build_plan(net, opt, lp, sol)
+        plan.reserves = reserves.reserve_table(net, lp, sol)
+        plan.end_stock = end_stock_table(net, opt, lp, sol)
+        plan.summary = _summary(self, net, lp, sol, plan, build_s, warm)
+        plan.summary["reserves_t"] = {k: float(v) for k, v in plan.reserves.groupby("kind", sort=True)["tonnes_t"].sum().items()}
+        plan.summary["unmet_by_class_t"] = priority.unmet_by_class(plan.unmet)
+        plan.summary["priority"] = {"order": [s["demand_class"] for s in stages], "stages": stages} if stages is not None else None
+        plan.summary["end_of_horizon"] = end_of_horizon(opt, plan.end_stock)
+        plan.summary["foresight"] = foresight.record(opt.foresight, self.base, timing, replans)
+        plan.summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": warnings, "notes": sol.notes}
+        plan.summary["input_warnings"] = input_warnings(self.base)
+        log.append(f"{_now()} {foresight.describe(plan.summary['foresight'])}")
+        # what was read as meant rather than as written is part of the run's record, also under --quiet
+        log += [f"{_now()} input warning: {w}" for w in self.base.warnings]
+        log.append(f"{_now()} end of horizon: {opt.end_rule_words}")
+        plan.log = log
+        plan.warnings = warnings
+        return plan
+
+    def _base_solution(self, log: list[str]):
+        """(LP, plan values) of the base network under this study's options: solved once and
+        kept, the plan every surprise starts from."""
+        held = getattr(self, "_base_cache", None)
+        if held is not None and held[0] is self.options:
+            return held[1], held[2]
+        log.append(f"{_now()} surprise: solving the base plan (no scenario), which stands until an edit becomes known")
+        lp, sol = self._optimise(self.base, log, ())[:2]
+        self._base_cache = (self.options, lp, sol.x.copy())
+        return lp, sol.x
+
+    def _optimise(self, net: Network, log: list[str], fixes=()):
+        """Build the model of ``net``, hold the decisions ``fixes`` = (previous (LP, values),
+        period) took before that period, and solve it on the kept engine (warm where only
+        bounds, costs or coefficients changed). Returns (lp, solution, warm, build seconds,
+        priority stages, scaling warnings, ranges); raises :class:`NoPlan`."""
+        opt = self.options
         t0 = time.perf_counter()
         lp = build_lp(net, opt)
         pyomo = opt.engine == "pyomo" or self.extend is not None
@@ -196,6 +270,9 @@ class Study:
         if not pyomo:
             for ext in lp_extensions:
                 ext(lp, net, opt)
+        fixed = foresight.fixings(lp, fixes[0][0], fixes[0][1], fixes[1]) if fixes else []
+        if not pyomo:
+            foresight.fix_in_lp(lp, fixed)
         warm = self.engine is not None and self.engine.update(lp)
         if warm:
             self.stats["warm"] += 1
@@ -203,6 +280,9 @@ class Study:
             self.engine = make_engine(lp, opt, net.periods, net=net, extend=self.extend, lp_extensions=lp_extensions if pyomo else ())
             self.stats["builds"] += 1
             lp = self.engine.lp  # the Pyomo engine's compiled model, with whatever it added
+            if pyomo and fixes:
+                fixed = foresight.fixings(lp, fixes[0][0], fixes[0][1], fixes[1])
+                foresight.fix_in_engine(self.engine, fixed)
         ranges, scale_warnings = scaling_report(lp)
         self.lp = lp
         build_s = time.perf_counter() - t0
@@ -215,46 +295,41 @@ class Study:
         how = "changed the kept model (warm start)" if warm else "built"
         parts = f" (Pyomo model {self.engine.build_s:.3f} s, compiled in {self.engine.compile_s:.3f} s)" if hasattr(self.engine, "compile_s") and not warm else ""
         log.append(f"{_now()} {how} [{sol.engine} engine]: {lp.n_cols} variables, {lp.n_rows} constraints in {build_s:.3f} s{parts}; "
-                   f"solved ({sol.solver_status}, {sol.iterations} iterations) in {sol.solve_s:.3f} s")
+                   f"solved ({sol.solver_status}, {sol.iterations} iterations) in {sol.solve_s:.3f} s"
+                   + (f"; {sum(len(f[1]) for f in fixed):,} decisions before {net.periods[fixes[1]]} held at the earlier plan's" if fixes else ""))
         if getattr(self.engine, "method_reason", None) and not warm:
             log.append(f"{_now()} HiGHS method: {self.engine.method_reason}")
         if getattr(self.engine, "reform_note", "") and not warm:
             log.append(f"{_now()} reformulated: {self.engine.reform_note}")
-        warnings = scale_warnings + sol.warnings
-        log += [f"{_now()} warning: {w}" for w in warnings]
+        log += [f"{_now()} warning: {w}" for w in scale_warnings + sol.warnings]
         log += [f"{_now()} note: {n}" for n in sol.notes]
-        # what was read as meant rather than as written is part of the run's record, also under --quiet
-        log += [f"{_now()} input warning: {w}" for w in self.base.warnings]
         if not sol.has_plan:
-            raise _no_plan(net, opt, sol, self._relaxable())
-        violations = check_plan(lp, sol.x)
-        if violations:
-            raise NoPlan(
-                "numerical",
-                "the solver's plan does not hold up (numerical trouble). It breaks:",
-                violations[:10],
-                "Try --method ipm, or check the units of very large or very small numbers in the data.",
-            )
-        plan = build_plan(net, opt, lp, sol)
-        plan.reserves = reserves.reserve_table(net, lp, sol)
-        plan.summary = _summary(self, lp, sol, plan, build_s, warm)
-        plan.summary["reserves_t"] = {k: float(v) for k, v in plan.reserves.groupby("kind", sort=True)["tonnes_t"].sum().items()}
-        plan.summary["unmet_by_class_t"] = priority.unmet_by_class(plan.unmet)
-        plan.summary["priority"] = {"order": [s["demand_class"] for s in stages], "stages": stages} if stages is not None else None
-        plan.summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": warnings, "notes": sol.notes}
-        plan.summary["input_warnings"] = input_warnings(self.base)
-        plan.log = log
-        plan.warnings = warnings
-        return plan
+            err = _no_plan(net, opt, sol, self._relaxable(fixes))
+            if fixes:
+                err.explanation.insert(0, f"(foresight: surprise — the decisions before {net.periods[fixes[1]]} were already taken by the plan made without this scenario's "
+                                          "later edits; --foresight perfect shows whether knowing earlier would have helped)")
+            raise err
+        return lp, sol, warm, build_s, stages, scale_warnings, ranges
 
+    def _relaxable(self, fixes=()):
+        """The model explain.py relaxes: build_lp (with the extensions), or the extended Pyomo
+        model compiled; under a surprise re-plan, with the decisions already taken held."""
+        extend, extensions = self.extend, [*self.extensions, reserves.reserve_families, priority.priority_rows]
 
-    def _relaxable(self):
-        """The model explain.py relaxes: build_lp, or the extended Pyomo model compiled."""
-        if self.extend is None:
-            return None
-        from .pyomo_engine import compiled_lp
+        def build(net, opt):
+            if extend is not None:
+                from .pyomo_engine import compiled_lp
 
-        return lambda net, opt: compiled_lp(net, opt, self.extend)
+                lp = compiled_lp(net, opt, extend)
+            else:
+                lp = build_lp(net, opt)
+                for ext in extensions:
+                    ext(lp, net, opt)
+            if fixes:
+                foresight.fix_in_lp(lp, foresight.fixings(lp, fixes[0][0], fixes[0][1], fixes[1]))
+            return lp
+
+        return build if (fixes or extend is not None) else None
 
 
 def _no_plan(net: Network, opt: Options, sol, build=None) -> NoPlan:
@@ -283,12 +358,12 @@ def _sha256(path: str | None) -> str | None:
         return None
 
 
-def _summary(study: Study, lp, sol, plan: Plan, build_s: float, warm: bool) -> dict:
+def _summary(study: Study, net: Network, lp, sol, plan: Plan, build_s: float, warm: bool) -> dict:
     """summary.json's content: headline figures, then everything needed to reproduce the run."""
     from .report import versions
     from .requirements import summary as requirement_summary
 
-    net, opt, k = study.network, study.options, plan.kpis
+    opt, k = study.options, plan.kpis
     from .scenario import no_scenario_record
 
     return {
@@ -304,6 +379,7 @@ def _summary(study: Study, lp, sol, plan: Plan, build_s: float, warm: bool) -> d
         "production_t": k["production_t"],
         "end_stock_t": k["end_stock_t"],
         "safety_shortfall_t": k["safety_shortfall_t"],
+        "end_deficit_t": k["end_deficit_t"],
         "tkm": k["tkm"],
         "truck_share_tkm": k["truck_share_tkm"],
         "mine_truck_share": k["mine_truck_share"],

@@ -97,6 +97,33 @@ def _check_out(args) -> None:
     check_out_dir(out, [p for p in inputs if isinstance(p, str)])
 
 
+def _penalty(text: str):
+    """--end-stock-penalty: CNY per t (a number ≥ 0) or ``hard``."""
+    if text.strip().lower() == "hard":
+        return "hard"
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected CNY per t (a number ≥ 0) or hard, not {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected CNY per t (a number ≥ 0) or hard, not {text!r}")
+    return value
+
+
+def _assumption_args(p) -> None:
+    """The assumptions that decide an emergency answer, overridable per run (the profile holds
+    the defaults; summary.json records what was used)."""
+    p.add_argument("--foresight", action=_Once, choices=CHOICES["foresight"],
+                   help="surprise (default): a scenario's edits are unknown until their known_from period, the base plan stands until then; perfect: known from the start")
+    p.add_argument("--end-stock", action=_Once, dest="end_stock", choices=CHOICES["end_stock"], help="end-of-horizon target: initial (default), safety or free")
+    p.add_argument("--end-stock-penalty", action=_Once, dest="end_stock_penalty_cny_per_t", type=_penalty, metavar="CNY|hard",
+                   help="CNY per t the horizon ends below its target (default 1000), or hard: the target must be met")
+
+
+def _assumptions(args) -> dict:
+    return {k: getattr(args, k, None) for k in ("foresight", "end_stock", "end_stock_penalty_cny_per_t")}
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="supplyopt", description="Coal supply and stockpile planning (LP, HiGHS).")
     p.add_argument("--version", action="version", version=f"supplyopt {__version__}")
@@ -119,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--presolve", action=_Once, choices=CHOICES["presolve"])
     s.add_argument("--method", action=_Once, choices=CHOICES["method"], help="HiGHS algorithm (default choose: dual simplex below 40,000 columns, else a race of dual simplex and interior point on two cores; docs/profiles.md)")
     s.add_argument("--mip-gap", action=_Once, type=float, dest="mip_gap")
+    _assumption_args(s)
     s.add_argument("--quiet", action="store_true", help="print nothing on success")
     s.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the KPI table")
     s.add_argument("--report", action="store_true", help="also write a report (HTML, Excel, charts) into OUT/report/")
@@ -192,7 +220,8 @@ def cmd_solve(args) -> int:
     from . import api
     from .report import check_out_dir, format_kpis, summary_json
 
-    opt = api.options(args.model, engine=args.engine, time_limit_s=args.time_limit_s, threads=args.threads, presolve=args.presolve, method=args.method, mip_gap=args.mip_gap)
+    opt = api.options(args.model, engine=args.engine, time_limit_s=args.time_limit_s, threads=args.threads, presolve=args.presolve, method=args.method, mip_gap=args.mip_gap,
+                      **_assumptions(args))
     net = api.load(args.dataset)
     out = Path(args.out) if args.out else Path("results") / net.name
     check_out_dir(out, [args.dataset, args.model, *(args.scenario or [])])
@@ -475,6 +504,7 @@ def _common(p, out_help: str) -> None:
     p.add_argument("--out", help=out_help)
     p.add_argument("--time-limit", type=float, dest="time_limit_s", metavar="SECONDS")
     p.add_argument("--threads", type=int)
+    _assumption_args(p)
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of the table")
 
@@ -510,7 +540,7 @@ def _add_emergency_commands(sub) -> None:
 def _study(args):
     from . import api
 
-    opt = api.options(args.model, time_limit_s=args.time_limit_s, threads=args.threads)
+    opt = api.options(args.model, time_limit_s=args.time_limit_s, threads=args.threads, **_assumptions(args))
     net = api.load(args.dataset)
     if net.warnings and not args.quiet:
         _print_problems(net.warnings)

@@ -171,11 +171,13 @@ def build_lp(net: Network, opt: Options) -> LinearProgram:
     stock = stock_variables(lp, net, opt)
     unmet = unmet_variables(lp, net, opt)
     shortfall = safety_shortfall_variables(lp, net, opt)
+    end_shortfall = end_shortfall_variables(lp, stock, opt)
 
     node_balance(lp, net, production, flow, stock, unmet)
     link_capacity(lp, flow)
     storage_capacity(lp, net, stock)
     safety_stock(lp, stock, shortfall)
+    end_stock_target(lp, stock, end_shortfall)
     max_truck_share_tkm(lp, flow, opt)
     max_mine_truck_share(lp, net, production, flow, opt)
 
@@ -184,12 +186,13 @@ def build_lp(net: Network, opt: Options) -> LinearProgram:
     lp.add_cost("holding", stock.cols, stock.index["holding_cny_per_t"])
     lp.add_cost("unmet_penalty", unmet.cols, unmet.index["penalty_cny_per_t"])
     lp.add_cost("safety_penalty", shortfall.cols, np.full(shortfall.size, opt.safety_penalty_cny_per_t))
+    lp.add_cost("end_stock_penalty", end_shortfall.cols, np.full(end_shortfall.size, opt.end_stock_penalty_cny_per_t or 0.0))
     lp.add_cost("truck_penalty", flow.cols, opt.truck_penalty_cny_per_tkm * flow.index["truck_tkm_per_t"])
     lp.add_cost("carbon", flow.cols, opt.carbon_price_cny_per_t_co2 * flow.index["co2_t_per_t"])
     return lp
 
 
-COST_COMPONENTS = ("production", "transport", "holding", "unmet_penalty", "safety_penalty", "truck_penalty", "carbon")
+COST_COMPONENTS = ("production", "transport", "holding", "unmet_penalty", "safety_penalty", "end_stock_penalty", "truck_penalty", "carbon")
 
 
 # --------------------------------------------------------------------------- variables
@@ -232,10 +235,29 @@ def stock_variables(lp: LinearProgram, net: Network, opt: Options) -> VariableFa
     index = index.sort_values(["node", "product", "period"], kind="stable").reset_index(drop=True)
     index["n_products"] = index.groupby(["node", "period"])["product"].transform("size")
     upper = np.where(index["n_products"] == 1, index["capacity_t"].fillna(INF), INF)
-    last = (index["period"] == net.n_periods - 1).to_numpy()
-    end_rule = {"initial": index["initial_t"], "safety": index["safety_t"], "free": pd.Series(0.0, index=index.index)}[opt.end_stock]
-    index["end_min_t"] = np.where(last, index["end_t"].fillna(end_rule), 0.0)
+    index["end_target_t"] = end_targets(index, net, opt)
+    hard = opt.end_stock_penalty_cny_per_t is None
+    index["end_min_t"] = index["end_target_t"] if hard else 0.0
     return lp.add_variables("stock", "tonnes in stock at the end of a period", ["node", "product", "period"], index, index["end_min_t"], upper)
+
+
+def end_targets(stocks: pd.DataFrame, net: Network, opt: Options) -> np.ndarray:
+    """The end-of-horizon target (t) of each stock row: in the last period ``end_t`` where the
+    data or a scenario gives one, else the profile's ``end_stock`` rule (initial_t, safety_t
+    or 0); 0 in every other period."""
+    last = (stocks["period"] == net.n_periods - 1).to_numpy()
+    rule = {"initial": stocks["initial_t"], "safety": stocks["safety_t"], "free": pd.Series(0.0, index=stocks.index)}[opt.end_stock]
+    return np.where(last, stocks["end_t"].fillna(rule), 0.0)
+
+
+def end_shortfall_variables(lp: LinearProgram, stock: VariableFamily, opt: Options) -> VariableFamily:
+    """end_shortfall[node, product, period] (t the last period's stock ends below its target):
+    0 ≤ end_shortfall ≤ target, costing ``end_stock_penalty_cny_per_t`` each. Only where the
+    target is soft and above 0 (a hard target is the stock's lower bound instead)."""
+    si = stock.index
+    soft = opt.end_stock_penalty_cny_per_t is not None
+    index = si.loc[(si["end_target_t"] > 0) & soft, ["node", "product", "period", "end_target_t"]].reset_index(drop=True) if soft else si.iloc[0:0][["node", "product", "period", "end_target_t"]]
+    return lp.add_variables("end_shortfall", "tonnes the stock ends the horizon below its end target", ["node", "product", "period"], index, 0.0, index["end_target_t"])
 
 
 def unmet_variables(lp: LinearProgram, net: Network, opt: Options) -> VariableFamily:
@@ -335,6 +357,18 @@ def safety_stock(lp: LinearProgram, stock: VariableFamily, shortfall: VariableFa
     cols = np.concatenate([stock.cols[where], shortfall.cols])
     index = shortfall.index[keys + ["safety_t"]]
     return lp.add_constraints("safety_stock", "stock plus shortfall reaches the safety stock (t)", keys, index, rows, cols, np.ones(2 * n), index["safety_t"], INF)
+
+
+def end_stock_target(lp: LinearProgram, stock: VariableFamily, end_shortfall: VariableFamily) -> ConstraintFamily:
+    """stock[node, product, last period] + end_shortfall[…] ≥ end_target_t where the end
+    target is soft: the end rule's deficit is its own figure, never unmet demand."""
+    keys = ["node", "product", "period"]
+    where = end_shortfall.index[keys].merge(stock.index[keys].assign(_pos=np.arange(stock.size)), on=keys, how="left")["_pos"].to_numpy(np.int64)
+    n = end_shortfall.size
+    rows = np.concatenate([np.arange(n), np.arange(n)])
+    cols = np.concatenate([stock.cols[where], end_shortfall.cols])
+    index = end_shortfall.index[keys + ["end_target_t"]]
+    return lp.add_constraints("end_stock_target", "stock plus end shortfall reaches the end-of-horizon target (t)", keys, index, rows, cols, np.ones(2 * n), index["end_target_t"], INF)
 
 
 def max_truck_share_tkm(lp: LinearProgram, flow: VariableFamily, opt: Options) -> ConstraintFamily | None:

@@ -21,6 +21,17 @@ CHOICES = {
     "engine": ("highs", "pyomo"),
     "presolve": ("choose", "on", "off"),
     "method": ("choose", "simplex", "ipm", "race", "pdlp"),
+    "foresight": ("surprise", "perfect"),
+}
+
+# Days of cover at demand centres, [red, amber] per demand class: red below the first, amber
+# below the second (docs/profiles.md gives the sources). Classes not listed use
+# cover_red_days / cover_amber_days.
+DEFAULT_COVER_DAYS = {
+    "power": (7.0, 12.0),  # NDRC peak-season minimum 7 days (Sep 2021); rail tracking bands <7 / <12 days (2021)
+    "residential_heating": (7.0, 12.0),  # heating plants are held to the power-plant lines
+    "industry": (5.0, 10.0),  # estimate: coking and steel plants run leaner yards than power plants
+    "export": (0.0, 0.0),  # port yards for export: only a shortage is red
 }
 
 
@@ -47,13 +58,17 @@ class Options:
     unmet_penalty_cny_per_t: float = 10_000.0  # where demand.csv leaves penalty blank
     safety_penalty_cny_per_t: float = 500.0  # per tonne below safety stock, per period
     safety_stock: str = "soft"  # soft: shortfall penalised; hard: must be met
-    end_stock: str = "initial"  # stock at the end of the horizon ≥ initial | safety | free
+    end_stock: str = "initial"  # the end-of-horizon target: initial | safety | free
+    # CNY per t the last period's stock ends below its target; None: the target is hard (must be met)
+    end_stock_penalty_cny_per_t: float | None = 1_000.0
+    foresight: str = "surprise"  # surprise: a scenario's edits are unknown until known_from; perfect: known from the start
     truck_penalty_cny_per_tkm: float = 0.0
     carbon_price_cny_per_t_co2: float = 0.0
     max_truck_share_tkm: float | None = None  # truck t·km ≤ share × all t·km
     max_mine_truck_share: float | None = None  # truck tonnes leaving mines ≤ share × output
     cover_red_days: float = 7.0  # days of cover below which a stock is flagged red
-    cover_amber_days: float = 15.0
+    cover_amber_days: float = 12.0
+    cover_days_by_class: dict = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_COVER_DAYS.items()})
     change_penalty_cny_per_t: float = 1.0  # schedule --previous: per tonne changed against the last plan's look-ahead
     demand_priority: str | tuple[str, ...] | None = None  # None: off; "default" or classes, highest first (priority.py)
     engine: str = "highs"  # highs: arrays straight to HiGHS; pyomo: Pyomo's persistent HiGHS
@@ -62,8 +77,40 @@ class Options:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    def cover_days(self, demand_class: str | None) -> tuple[float, float]:
+        """(red, amber) days of cover for a demand class (the profile's fallback lines for a
+        class it does not list, or none)."""
+        red, amber = (self.cover_days_by_class or {}).get(demand_class or "", (self.cover_red_days, self.cover_amber_days))
+        return float(red), float(amber)
+
+    @property
+    def end_rule_words(self) -> str:
+        """The end-of-horizon rule in planner words, for the terminal, logs and reports."""
+        target = {"initial": "the initial stock", "safety": "the safety stock", "free": "no target"}[self.end_stock]
+        if self.end_stock == "free":
+            return "end stock free (no target)"
+        if self.end_stock_penalty_cny_per_t is None:
+            return f"end stock ≥ {target} (hard: must be met)"
+        return f"end stock ≥ {target} (soft: each tonne below costs {self.end_stock_penalty_cny_per_t:,.0f} CNY)"
+
 
 _SHARES = ("max_truck_share_tkm", "max_mine_truck_share")
+_NULLABLE = ("end_stock_penalty_cny_per_t",)  # null: the end-of-horizon target is hard
+
+
+def _cover_days(value, bad) -> dict | None:
+    """``{class: [red, amber]}`` with 0 ≤ red ≤ amber days; None (after ``bad``) otherwise."""
+    if not isinstance(value, dict):
+        bad("expected a mapping of demand class to [red, amber] days, e.g. {power: [7, 12]}")
+        return None
+    out = {}
+    for cls, pair in value.items():
+        ok = isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 for v in pair)
+        if not ok or pair[0] > pair[1]:
+            bad(f"class {cls}: expected [red, amber] days, two numbers with 0 ≤ red ≤ amber (e.g. [7, 12])")
+            return None
+        out[str(cls)] = [float(pair[0]), float(pair[1])]
+    return out
 
 
 def load_options(path: str | Path | None = None, **overrides) -> Options:
@@ -137,16 +184,22 @@ def _checked(raw: dict, cls, label: str, prefix: str, problems: list[Problem], w
                 continue
         elif key == "description":
             value = str(value)
+        elif key in _NULLABLE and (value is None or value == "hard"):
+            value = None
+        elif key == "cover_days_by_class":
+            value = _cover_days(value, bad)
+            if value is None:
+                continue
         elif key in ("log", "reformulate", "race"):
             if not isinstance(value, bool):
                 bad("expected true or false")
                 continue
         elif value is None:
-            if default is not None:
+            if default is not None and key not in _NULLABLE:
                 bad("expected a number")
                 continue
         elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            bad("expected a finite number ≥ 0")
+            bad("expected a finite number ≥ 0" + (" (CNY per t), or hard for a target that must be met" if key in _NULLABLE else ""))
             continue
         elif key in _SHARES and value > 1:
             bad("expected a share between 0 and 1 (0.3 for 30 %)")

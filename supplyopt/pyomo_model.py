@@ -25,7 +25,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from .data import DataError, Network, Problem
-from .model import INF, LinearProgram
+from .model import INF, LinearProgram, end_targets
 from .options import Options
 
 # Key names for the columns of a component's index, by the set it is indexed over.
@@ -36,12 +36,13 @@ FAMILY_SETS = {
     "STOCKS": ["node", "product", "period"],
     "DEMAND": ["node", "product", "period"],
     "SAFETY": ["node", "product", "period"],
+    "END": ["node", "product", "period"],
     "BALANCE": ["node", "product", "period"],
     "LINK_PERIODS": ["link", "period"],
     "SHARED_LINKS": ["link", "period"],
     "SHARED_STORES": ["node", "period"],
 }
-STANDARD_COSTS = ("production", "transport", "holding", "unmet_penalty", "safety_penalty", "truck_penalty", "carbon")
+STANDARD_COSTS = ("production", "transport", "holding", "unmet_penalty", "safety_penalty", "end_stock_penalty", "truck_penalty", "carbon")
 
 
 # --------------------------------------------------------------------------- data
@@ -66,8 +67,8 @@ def model_data(net: Network, opt: Options) -> dict:
     stocks = net.storage_periods.merge(net.storage, on=["node", "product"]).merge(net.storage_capacity, on=["node", "period"], how="left")
     stocks["capacity_t"] = stocks["capacity_t"].fillna(INF)
     stocks["n_products"] = stocks.groupby(["node", "period"])["product"].transform("size")
-    end_rule = {"initial": stocks["initial_t"], "safety": stocks["safety_t"], "free": pd.Series(0.0, index=stocks.index)}[opt.end_stock]
-    stocks["end_min_t"] = np.where(stocks["period"] == T - 1, stocks["end_t"].fillna(end_rule), 0.0)
+    stocks["end_target_t"] = end_targets(stocks, net, opt)
+    stocks["end_min_t"] = stocks["end_target_t"] if opt.end_stock_penalty_cny_per_t is None else 0.0
     demand = net.demand.assign(penalty_cny_per_t=net.demand["penalty_cny_per_t"].fillna(opt.unmet_penalty_cny_per_t))
     shared_links = flows[(flows["n_products"] > 1) & np.isfinite(flows["capacity_t"])].drop_duplicates(["link", "period"])
     shared_stores = stocks[(stocks["n_products"] > 1) & np.isfinite(stocks["capacity_t"])].drop_duplicates(["node", "period"])
@@ -107,6 +108,7 @@ def build_model(net: Network, opt: Options) -> pyo.ConcreteModel:
     m.link_capacity = pyo.Constraint(m.SHARED_LINKS, rule=link_capacity)
     m.storage_capacity = pyo.Constraint(m.SHARED_STORES, rule=storage_capacity)
     m.safety_stock = pyo.Constraint(m.SAFETY, rule=safety_stock)
+    m.end_stock_target = pyo.Constraint(m.END, rule=end_stock_target)
     if opt.max_truck_share_tkm is not None:
         m.max_truck_share_tkm = pyo.Constraint(rule=max_truck_share_tkm)
     if opt.max_mine_truck_share is not None:
@@ -132,6 +134,8 @@ def sets(m, net: Network, d: dict, labels: np.ndarray) -> None:
     m.DEMAND = pyo.Set(dimen=3, initialize=_tuples(d["demand"], ["node", "product", "period"], labels), ordered=True)
     safety = d["stocks"][d["stocks"]["safety_t"] > 0]
     m.SAFETY = pyo.Set(dimen=3, initialize=_tuples(safety, ["node", "product", "period"], labels), ordered=True)
+    soft_end = d["stocks"][(d["stocks"]["end_target_t"] > 0) & (d["stocks"]["end_min_t"] == 0)]
+    m.END = pyo.Set(dimen=3, initialize=_tuples(soft_end, ["node", "product", "period"], labels), ordered=True)
     m.BALANCE = pyo.Set(dimen=3, initialize=_tuples(d["touch"], ["node", "product", "period"], labels), ordered=True)
     m.SHARED_LINKS = pyo.Set(dimen=2, initialize=_tuples(d["shared_links"], ["link", "period"], labels), ordered=True)
     m.SHARED_STORES = pyo.Set(dimen=2, initialize=_tuples(d["shared_stores"], ["node", "period"], labels), ordered=True)
@@ -162,6 +166,8 @@ def params(m, net: Network, opt: Options, d: dict, labels: np.ndarray) -> None:
     m.penalty_cny_per_t = pyo.Param(m.DEMAND, initialize=_params(dem, ["node", "product", "period"], "penalty_cny_per_t", labels))
     m.initial_t = pyo.Param(m.STORES, m.PRODUCTS, default=0.0, initialize={(n, p): v for n, p, v in zip(net.storage["node"], net.storage["product"], net.storage["initial_t"].astype(float))})
     m.end_min_t = pyo.Param(m.STOCKS, initialize=_params(st, ["node", "product", "period"], "end_min_t", labels))
+    m.end_target_t = pyo.Param(m.STOCKS, initialize=_params(st, ["node", "product", "period"], "end_target_t", labels))
+    m.end_stock_penalty_cny_per_t = pyo.Param(initialize=opt.end_stock_penalty_cny_per_t or 0.0)
     m.storage_capacity_t = pyo.Param(m.STOCKS, initialize=_params(st, ["node", "product", "period"], "capacity_t", labels))
     m.store_products = pyo.Param(m.STOCKS, initialize=_params(st, ["node", "product", "period"], "n_products", labels))
     m.safety_t = pyo.Param(m.STOCKS, initialize=_params(st, ["node", "product", "period"], "safety_t", labels))
@@ -186,6 +192,7 @@ def variables(m, opt: Options) -> None:
     m.stock = pyo.Var(m.STOCKS, bounds=lambda m, n, p, t: (m.end_min_t[n, p, t], _finite(m.storage_capacity_t[n, p, t]) if m.store_products[n, p, t] == 1 else None))
     m.unmet = pyo.Var(m.DEMAND, bounds=lambda m, n, p, t: (0.0, m.demand_t[n, p, t]))
     m.safety_shortfall = pyo.Var(m.SAFETY, bounds=lambda m, n, p, t: (0.0, 0.0 if m.hard_safety else m.safety_t[n, p, t]))
+    m.end_shortfall = pyo.Var(m.END, bounds=lambda m, n, p, t: (0.0, m.end_target_t[n, p, t]))
 
 
 # --------------------------------------------------------------------------- constraint rules
@@ -219,6 +226,11 @@ def safety_stock(m, n, p, t):
     return m.stock[n, p, t] + m.safety_shortfall[n, p, t] >= m.safety_t[n, p, t]
 
 
+def end_stock_target(m, n, p, t):
+    """stock + end_shortfall ≥ end_target_t in the last period, where the end target is soft."""
+    return m.stock[n, p, t] + m.end_shortfall[n, p, t] >= m.end_target_t[n, p, t]
+
+
 def max_truck_share_tkm(m):
     """Σ (truck[l] − share) · distance_km[l] · flow ≤ 0: truck t·km ≤ share × all t·km."""
     return sum((m.truck[l] - m.truck_share_tkm_cap) * m.distance_km[l] * m.flow[l, p, t] for l, p, t in m.FLOWS) <= 0
@@ -239,6 +251,7 @@ def costs(m) -> None:
     add_cost(m, "holding", sum(m.holding_cny_per_t[k] * m.stock[k] for k in m.STOCKS))
     add_cost(m, "unmet_penalty", sum(m.penalty_cny_per_t[k] * m.unmet[k] for k in m.DEMAND))
     add_cost(m, "safety_penalty", sum(m.safety_penalty_cny_per_t * m.safety_shortfall[k] for k in m.SAFETY))
+    add_cost(m, "end_stock_penalty", sum(m.end_stock_penalty_cny_per_t * m.end_shortfall[k] for k in m.END))
     add_cost(m, "truck_penalty", sum(m.truck_penalty_cny_per_tkm * m.distance_km[l] * m.flow[l, p, t] for l, p, t in m.FLOWS if m.truck[l]))
     add_cost(m, "carbon", sum(m.carbon_price_cny_per_t_co2 * m.distance_km[l] * m.co2_kg_per_tkm[l] / 1000.0 * m.flow[l, p, t] for l, p, t in m.FLOWS))
 

@@ -31,6 +31,7 @@ import pandas as pd
 
 from . import __version__
 from .data import DataError, Problem
+from .foresight import describe as describe_foresight
 from .results import Plan
 
 TABLE_FILES = ("flows", "production", "stocks", "unmet", "prices", "nodes")
@@ -155,6 +156,8 @@ def write_results(out_dir: str | Path, plan: Plan, summary: dict, log_lines: lis
             _test_kill_point(f"after-{name}")
         if plan.reserves is not None and len(plan.reserves):  # only where a scenario calls reserves up
             (tmp / "reserves.csv").write_text(csv_text(plan.reserves), encoding="utf-8")
+        if plan.end_stock is not None:  # the end-of-horizon rule: target, reached, deficit by node
+            (tmp / "end_stock.csv").write_text(csv_text(plan.end_stock), encoding="utf-8")
         if plan.early_warnings is not None:  # the planner's warning list (warning.py)
             (tmp / "warnings.csv").write_text(csv_text(plan.early_warnings), encoding="utf-8")
         (tmp / "summary.json").write_text(summary_json(summary), encoding="utf-8")
@@ -268,6 +271,8 @@ def format_kpis(summary: dict, plan: Plan) -> str:
         f"supplyopt — {summary['dataset']['name']}: {summary['periods']['count']} periods of {summary['periods']['days']:g} days "
         f"({summary['periods']['first']} … {summary['periods']['last']})",
         f"Status: {summary['status_message']}",
+        *([describe_foresight(summary["foresight"])] if summary.get("foresight") else []),
+        *([f"End of horizon: {summary['end_of_horizon']['rule']}"] if summary.get("end_of_horizon") else []),
         "",
         f"Cost by component ({cur})",
     ]
@@ -283,6 +288,7 @@ def format_kpis(summary: dict, plan: Plan) -> str:
         f"  {'unmet':<18}{_t(k['unmet_t']):>20} t",
         *[f"    {cls:<20}{_t(v):>16} t" for cls, v in (k.get("unmet_by_class_t") or {}).items()],
         f"  {'produced':<18}{_t(k['production_t']):>20} t",
+        *_end_lines(k),
         "",
         "Transport",
         f"  {'tonne-km':<18}{_t(k['tkm']):>20} t·km",
@@ -315,6 +321,18 @@ def format_kpis(summary: dict, plan: Plan) -> str:
         for (node, product), v in top.items():
             lines.append(f"  {node:<28}{product:<10}{v:>14,.0f} t")
     return "\n".join(lines)
+
+
+def _end_lines(k: dict) -> list[str]:
+    """The end-of-horizon rule's figures: target, reached, and the deficit it leaves (its own
+    figure, not unmet demand)."""
+    e = k.get("end_of_horizon")
+    if not e or not e["target_t"]:
+        return []
+    lines = [f"  {'end stock':<18}{_t(e['end_stock_t']):>20} t  (target {_t(e['target_t'])} t)"]
+    if e["deficit_t"] > 0.5:
+        lines.append(f"  {'end-stock deficit':<18}{_t(e['deficit_t']):>20} t  at {len(e['nodes_below_target'])} stock(s), {e['deficit_cost_cny']:,.0f} CNY: the end rule's, not unmet demand (end_stock.csv)")
+    return lines
 
 
 def _busiest_links(plan: Plan, n: int = 5) -> pd.DataFrame:

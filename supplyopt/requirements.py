@@ -61,6 +61,12 @@ def _one_product(lp, fam):
     return (fam.index["n_products"].to_numpy() == 1) & np.isfinite(fam.upper)
 
 
+def _hard_end(lp, fam):
+    """Stock columns whose lower bound is a hard end-of-horizon target (the last period's)."""
+    last = fam.index["period"].to_numpy() == fam.index["period"].max() if fam.size else np.zeros(0, bool)
+    return (fam.lower > 0) & last
+
+
 def _demand_rows(lp, fam):
     keys = ["node", "product", "period"]
     demand = lp.variables["unmet"].index[keys].drop_duplicates()
@@ -82,8 +88,10 @@ REQUIREMENTS: tuple[Requirement, ...] = (
                 applies=_one_product, price="storage_capacity", price_id="node"),
     Requirement("storage_capacity_shared", "storage_capacity", "row", "stock of all products at a shared store fits its capacity (a row)",
                 price="storage_capacity", price_id="node"),
-    Requirement("end_stock", "stock", "lower", "stock at the end of the horizon reaches the end level (end_t, or the profile's end_stock rule)",
-                hard=True, applies=lambda lp, f: f.lower > 0),
+    Requirement("end_stock", "stock", "lower", "stock at the end of the horizon reaches the end level (end_t, or the profile's end_stock rule) — a hard end rule (end_stock_penalty_cny_per_t: hard)",
+                hard=True, applies=_hard_end, price="end_stock", price_id="node", sign=1.0),
+    Requirement("end_stock_target", "end_stock_target", "row", "stock at the end of the horizon reaches its target, or the tonnes below cost end_stock_penalty_cny_per_t (a soft end rule)",
+                price="end_stock", price_id="node", sign=1.0),
     Requirement("unmet_at_most_demand", "unmet", "upper", "unmet demand never exceeds the demand itself"),
     Requirement("safety_stock", "safety_stock", "row", "stock plus shortfall reaches the safety stock (a soft requirement: each tonne short costs safety_penalty_cny_per_t)",
                 price="safety_stock", price_id="node", sign=1.0),

@@ -21,6 +21,11 @@ Tables (one row per key; units in the column names):
               peak utilisation and its period
   nodes       id, name, kind, region, lon, lat — the data set's nodes, so that a report
               (maps, groupings by kind and region) needs only the results folder
+  end_stock   node, product, period, rule, target_t, end_stock_t, deficit_t,
+              penalty_cny_per_t, deficit_cost_cny, price_cny_per_t — the end-of-horizon rule
+              at every stock with a target: what the horizon must end with, what it ends with,
+              and the deficit (its own figure, never unmet demand); price_cny_per_t is what one
+              more tonne of target would cost
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ class Plan:
     nodes: pd.DataFrame | None = None  # id, name, kind, region, lon, lat (written as nodes.csv)
     reserves: pd.DataFrame | None = None  # reserves.csv: reserves called up / released (reserves.py)
     early_warnings: pd.DataFrame | None = None  # warnings.csv: planner alerts by severity and week (warning.py)
+    end_stock: pd.DataFrame | None = None  # end_stock.csv: the end-of-horizon rule, target, reached and deficit by node
 
     def __post_init__(self):
         if self.nodes is None:
@@ -355,4 +361,88 @@ def _kpis(net, lp, sol, flows, production, unmet, stocks) -> dict:
         "co2_t": float(flows["co2_t"].sum()),
         "end_stock_t": float(stocks.loc[stocks["period"] == net.periods[-1], "stock_t"].sum()) if len(stocks) else 0.0,
         "safety_shortfall_t": float(stocks["safety_shortfall_t"].sum()) if len(stocks) else 0.0,
+        "end_deficit_t": float(values(lp, sol, "end_shortfall").sum()) if "end_shortfall" in lp.variables else 0.0,
     }
+
+
+# --------------------------------------------------------------------------- end of horizon
+END_COLUMNS = ["node", "product", "period", "rule", "target_t", "end_stock_t", "deficit_t", "penalty_cny_per_t", "deficit_cost_cny", "price_cny_per_t"]
+
+
+def end_stock_table(net: Network, opt: Options, lp: LinearProgram, sol: Solution) -> pd.DataFrame:
+    """The end-of-horizon rule at every stock with a target above 0 (columns ``END_COLUMNS``):
+    the target, the stock reached, the deficit (soft rule: t below the target, at the penalty;
+    hard rule: 0, the target is a bound) and the shadow price of one more tonne of target."""
+    stock = lp.variables["stock"]
+    si = stock.index
+    if "end_target_t" not in si:
+        return pd.DataFrame(columns=END_COLUMNS)
+    at = np.flatnonzero(si["end_target_t"].to_numpy(float) > 0)
+    x = values(lp, sol, "stock")[at]
+    out = si.iloc[at][["node", "product", "period", "end_target_t"]].rename(columns={"end_target_t": "target_t"}).reset_index(drop=True)
+    out["end_stock_t"] = x
+    soft = opt.end_stock_penalty_cny_per_t is not None
+    out["rule"] = f"{opt.end_stock} ({'soft' if soft else 'hard'})"
+    out["deficit_t"] = 0.0
+    out["price_cny_per_t"] = np.nan
+    keys = ["node", "product", "period"]
+    if soft and "end_shortfall" in lp.variables and lp.variables["end_shortfall"].size:
+        fam = lp.variables["end_shortfall"]
+        short = fam.index[keys].assign(deficit_t=values(lp, sol, "end_shortfall"))
+        con = lp.constraints.get("end_stock_target")
+        if con is not None and con.size:
+            short["price_cny_per_t"] = sol.row_dual[con.start : con.start + con.size]
+        out = out.drop(columns=["deficit_t", "price_cny_per_t"]).merge(short, on=keys, how="left").fillna({"deficit_t": 0.0})
+    elif not soft:
+        out["price_cny_per_t"] = sol.col_dual[stock.start + at]
+    out["penalty_cny_per_t"] = opt.end_stock_penalty_cny_per_t if soft else np.nan
+    out["deficit_cost_cny"] = out["deficit_t"] * (opt.end_stock_penalty_cny_per_t or 0.0)
+    out["price_cny_per_t"] = np.where(np.abs(out["price_cny_per_t"]) < PRICE_TOL, 0.0, out["price_cny_per_t"])
+    out = _label(out[END_COLUMNS], pd.Series(net.periods))
+    return out.sort_values(["deficit_t", "node", "product"], ascending=[False, True, True], kind="stable").reset_index(drop=True)
+
+
+def end_of_horizon(opt: Options, table: pd.DataFrame) -> dict:
+    """summary.json's ``end_of_horizon``: the rule in force and its totals (t, CNY)."""
+    return {
+        "rule": opt.end_rule_words,
+        "end_stock": opt.end_stock,
+        "enforcement": "hard" if opt.end_stock_penalty_cny_per_t is None else "soft",
+        "penalty_cny_per_t": opt.end_stock_penalty_cny_per_t,
+        "target_t": float(table["target_t"].sum()) if len(table) else 0.0,
+        "end_stock_t": float(table["end_stock_t"].sum()) if len(table) else 0.0,
+        "deficit_t": float(table["deficit_t"].sum()) if len(table) else 0.0,
+        "deficit_cost_cny": float(table["deficit_cost_cny"].sum()) if len(table) else 0.0,
+        "nodes_below_target": sorted(set(table.loc[table["deficit_t"] > 0.5, "node"])) if len(table) else [],
+        "note": "the end rule's deficit is its own figure, never counted as unmet demand",
+    }
+
+
+def end_rule_warnings(net: Network, opt: Options, lp: LinearProgram, sol: Solution) -> list[str]:
+    """Where the end rule, not the event, may decide the answer: a soft penalty at or above a
+    demand's unmet penalty (rebuilding stock would be worth leaving that demand short), or a
+    hard target whose shadow price reaches the unmet penalty while demand goes short."""
+    unmet = lp.variables["unmet"]
+    if not unmet.size:
+        return []
+    lowest = float(unmet.index["penalty_cny_per_t"].min())
+    short_t = float(values(lp, sol, "unmet").sum())
+    pen = opt.end_stock_penalty_cny_per_t
+    if pen is not None:
+        if pen >= lowest and "end_shortfall" in lp.variables and lp.variables["end_shortfall"].size:
+            return [f"end_stock_penalty_cny_per_t ({pen:,.0f} CNY/t) is not below the lowest unmet penalty in the data ({lowest:,.0f} CNY/t): "
+                    "the plan may leave that demand short to rebuild end stock; set it lower (docs/emergency.md, End of horizon)"]
+        return []
+    stock = lp.variables["stock"]
+    si = stock.index
+    if "end_target_t" not in si or short_t <= 0.5 or np.isnan(sol.col_dual).all():
+        return []
+    at = np.flatnonzero(si["end_target_t"].to_numpy(float) > 0)
+    price = sol.col_dual[stock.start + at]
+    holding = at[price >= lowest - 1e-6]
+    if not len(holding):
+        return []
+    nodes = ", ".join(sorted(set(si["node"].iloc[holding]))[:5])
+    return [f"the hard end-of-horizon rule ({opt.end_stock}) is worth at least the unmet penalty ({lowest:,.0f} CNY/t) at {len(holding)} stock(s) ({nodes}) while "
+            f"{short_t:,.0f} t of demand goes short: some of that shortfall is coal held back to meet the end rule, not the event's doing. A soft end rule "
+            "(end_stock_penalty_cny_per_t) reports it as end-stock deficit instead (end_stock.csv)"]

@@ -149,8 +149,11 @@ def load_scenario(path: str | Path, _seen: tuple[str, ...] = ()) -> Scenario:
             problems.append(Problem(label, "expected a mapping with what, where, periods and scale or set", column=where))
             continue
         for key in edit:
-            if key not in ("what", "where", "periods", "scale", "set"):
-                problems.append(Problem(label, "unknown key; expected what, where, periods, scale, set", column=f"{where}.{key}"))
+            if key not in ("what", "where", "periods", "scale", "set", "known_from"):
+                problems.append(Problem(label, "unknown key; expected what, where, periods, scale, set, known_from", column=f"{where}.{key}"))
+        known = edit.get("known_from")
+        if "known_from" in edit and (isinstance(known, bool) or not isinstance(known, (str, int)) or (isinstance(known, str) and not known.strip())):
+            problems.append(Problem(label, "expected the period the plan learns of this edit: a period label (2026-W50) or a position from 1", column=f"{where}.known_from", value=known))
         if edit.get("what") not in EDITS:
             problems.append(Problem(label, f"expected one of {', '.join(EDITS)}", column=f"{where}.what", value=edit.get("what")))
         if ("scale" in edit) == ("set" in edit) and edit.get("what") != "close_node":
@@ -325,6 +328,16 @@ def _attributes(net: Network, frame: pd.DataFrame, target: Target) -> pd.DataFra
         attrs["id"] = attrs["node"]
     attrs.index = frame.index
     return attrs
+
+
+def period_position(net, p) -> int | None:
+    """A period given as a label (``2026-W50``) or a position from 1, as its position from 0;
+    None if it is neither."""
+    if str(p) in net.periods:
+        return net.periods.index(str(p))
+    if isinstance(p, int) and not isinstance(p, bool) and 1 <= p <= net.n_periods:
+        return p - 1
+    return None
 
 
 def _select(net, frame, target, edit, label, where, problems) -> pd.Index | None:
