@@ -24,11 +24,16 @@ import yaml
 SAFETY_PENALTY = 500.0
 
 
+END_PENALTY = 1_000.0  # CNY per t below the end target: supplyopt's default (options.py)
+
+
 def _profile(path: Path | None) -> dict:
     """The few profile values this LP uses (defaults: pure cost minimisation)."""
     raw = yaml.safe_load(Path(path).read_text()) if path else {}
     return {"safety": float(raw.get("safety_penalty_cny_per_t", SAFETY_PENALTY)), "unmet": float(raw.get("unmet_penalty_cny_per_t", 10_000.0)),
-            "truck_tkm": float(raw.get("truck_penalty_cny_per_tkm", 0.0)), "mine_truck_share": raw.get("max_mine_truck_share")}
+            "truck_tkm": float(raw.get("truck_penalty_cny_per_tkm", 0.0)), "mine_truck_share": raw.get("max_mine_truck_share"),
+            # the end-of-horizon target (initial stock): soft at this penalty, or hard (None)
+            "end_penalty": None if raw.get("end_stock_penalty_cny_per_t", END_PENALTY) in (None, "hard") else float(raw.get("end_stock_penalty_cny_per_t", END_PENALTY))}
 
 
 def _tables(folder: Path):
@@ -80,18 +85,21 @@ def lp_arrays(folder: Path, profile: Path | None = None) -> dict:
     sto["n_products"] = sto.groupby(["node", "period"])["product"].transform("size")
     sto["capacity_t"] = sto["capacity_t"].fillna(np.inf)
     sf = sto[sto["safety_t"] > 0]
-    blocks = [("production", len(sup)), ("flow", len(lk)), ("stock", len(sto)), ("unmet", len(dem)), ("shortfall", len(sf))]
+    last = sto["period"] == T - 1
+    soft_end = prof["end_penalty"] is not None
+    target = np.where(last, sto["initial_t"].fillna(0), 0.0)
+    es = sto[(target > 0) & soft_end]  # soft end target: stock + end shortfall ≥ initial in the last period
+    blocks = [("production", len(sup)), ("flow", len(lk)), ("stock", len(sto)), ("unmet", len(dem)), ("shortfall", len(sf)), ("end_shortfall", len(es))]
     start, n = {}, 0
     for name, size in blocks:
         start[name], n = n, n + size
     col = lambda name, k: start[name] + np.arange(k)  # noqa: E731
     truck = (lk["mode"] == "truck").to_numpy()  # built-in modes; the generator writes no modes.csv
     c = np.concatenate([sup["cost_cny_per_t"], lk["cost_cny_per_t"] + prof["truck_tkm"] * np.where(truck, lk["distance_km"], 0.0), sto["holding_cny_per_t"],
-                        dem["penalty_cny_per_t"].fillna(prof["unmet"]), np.full(len(sf), prof["safety"])])
-    last = sto["period"] == T - 1
-    lo = np.concatenate([sup["min_t"].fillna(0), np.zeros(len(lk)), np.where(last, sto["initial_t"].fillna(0), 0), np.zeros(len(dem)), np.zeros(len(sf))])
+                        dem["penalty_cny_per_t"].fillna(prof["unmet"]), np.full(len(sf), prof["safety"]), np.full(len(es), prof["end_penalty"] or 0.0)])
+    lo = np.concatenate([sup["min_t"].fillna(0), np.zeros(len(lk)), 0.0 * target if soft_end else target, np.zeros(len(dem)), np.zeros(len(sf)), np.zeros(len(es))])
     up = np.concatenate([sup["capacity_t"].fillna(np.inf), np.where(lk["n_products"] == 1, lk["capacity_t"], np.inf),
-                         np.where(sto["n_products"] == 1, sto["capacity_t"], np.inf), dem["demand_t"], sf["safety_t"]])
+                         np.where(sto["n_products"] == 1, sto["capacity_t"], np.inf), dem["demand_t"], sf["safety_t"], es["initial_t"]])
 
     code = lambda node, product, t: (pd.Series(node).map(node_code).to_numpy() * P + pd.Series(product).map(prod_code).to_numpy()) * T + np.asarray(t)  # noqa: E731
     eff = lk["efficiency"].astype(float).fillna(1.0).to_numpy()
@@ -133,6 +141,12 @@ def lp_arrays(folder: Path, profile: Path | None = None) -> dict:
     v_parts += [np.ones(len(sf)), np.ones(len(sf))]
     lo_parts.append(sf["safety_t"].to_numpy()); up_parts.append(np.full(len(sf), np.inf))
     nrow += len(sf)
+    end_pos = np.flatnonzero((target > 0) & soft_end)
+    r_parts += [nrow + np.arange(len(es)), nrow + np.arange(len(es))]
+    k_parts += [start["stock"] + end_pos, col("end_shortfall", len(es))]
+    v_parts += [np.ones(len(es)), np.ones(len(es))]
+    lo_parts.append(es["initial_t"].to_numpy(float)); up_parts.append(np.full(len(es), np.inf))
+    nrow += len(es)
     if prof["mine_truck_share"] is not None:  # truck tonnes leaving mines ≤ share × all output, over the horizon
         from_mine = truck & lk["from"].isin(set(sup["node"])).to_numpy()
         r_parts.append(np.full(from_mine.sum() + len(sup), nrow)); k_parts += [start["flow"] + np.flatnonzero(from_mine), col("production", len(sup))]

@@ -83,13 +83,15 @@ def run_cases(study: api.Study, scenarios, warm: bool = True) -> list[Case]:
         sc = api.scenario(spec)
         name = "base" if sc is None else sc.name
         runner = study if warm else api.Study(study.base, model=study.options, extensions=study.extensions)
-        before = runner.stats["warm"]
+        builds = runner.stats["builds"]
         t0 = time.perf_counter()
         try:
             plan, error = runner.apply(sc).solve(), None
         except api.NoPlan as err:
             plan, error = None, err
-        cases.append(Case(_unique(name, cases), plan, error, time.perf_counter() - t0, runner.stats["warm"] > before, list(sc.paths) if sc else [], sc.description if sc else ""))
+        # warm: no model was built for this case (every solve of it, re-plans included, changed the kept one)
+        cases.append(Case(_unique(name, cases), plan, error, time.perf_counter() - t0, runner.stats["builds"] == builds and runner.stats["warm"] > 0,
+                          list(sc.paths) if sc else [], sc.description if sc else ""))
     study.reset()
     return cases
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import api
+from . import api, foresight
 from .data import DataError, Problem
 from .warning import week_runs
 
@@ -177,14 +177,21 @@ def _solve_outage(study: api.Study, kind: str, element: str, window, cold: bool)
     if study.scenario is not None or study.engine is None or study.solution is None:
         study.reset().solve()  # the flow bounds below act on the base model (after a case that went through a scenario)
     closed = _closed_flows(study, kind, element, window)
-    engine, flow = study.engine, study.lp.variables["flow"]
-    lower, upper = flow.lower[closed].copy(), flow.upper[closed].copy()
+    engine, lp = study.engine, study.lp
+    # surprise: an outage in a window is unknown until the window opens; the base plan's
+    # decisions before it stand (foresight.py), held here on the kept model like the outage
+    start = study.base.periods.index(window[0]) if window else 0
+    fixes = foresight.fixings(lp, lp, study.solution.x, start) if study.options.foresight == "surprise" and start > 0 else []
+    held = [(name, pos, lp.variables[name].lower[pos].copy(), lp.variables[name].upper[pos].copy()) for name, pos, _ in fixes]
+    held.append(("flow", closed, lp.variables["flow"].lower[closed].copy(), lp.variables["flow"].upper[closed].copy()))
+    foresight.fix_in_engine(engine, fixes)
     engine.set_variable_bounds("flow", closed, 0.0, 0.0)
     try:
         sol = engine.solve()
         result = outcome(study.base, engine.lp, sol) if sol.has_plan and not check_plan(engine.lp, sol.x) else None
     finally:
-        engine.set_variable_bounds("flow", closed, lower, upper)
+        for name, pos, lower, upper in reversed(held):
+            engine.set_variable_bounds(name, pos, lower, upper)
     if result is None:  # no plan: the scenario path explains why, in planner words
         return study.apply(outage_scenario(study.base, kind, element, window)).solve()
     return result

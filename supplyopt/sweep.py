@@ -64,13 +64,13 @@ def _solve_chunk(network, opt, specs: list) -> list[tuple]:
     out = []
     for spec in specs:
         sc = api.scenario(spec)
-        before = study.stats["warm"]
+        builds = study.stats["builds"]
         t0 = time.perf_counter()
         try:
             plan, err = study.apply(sc).solve(), None
         except api.NoPlan as e:
             plan, err = None, (e.status, e.message, list(e.explanation), e.hint)
-        out.append((sc.name, plan, err, time.perf_counter() - t0, study.stats["warm"] > before, list(sc.paths), sc.description))
+        out.append((sc.name, plan, err, time.perf_counter() - t0, study.stats["builds"] == builds and study.stats["warm"] > 0, list(sc.paths), sc.description))
     return out
 
 

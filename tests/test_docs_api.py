@@ -19,5 +19,5 @@ def test_api_examples_run(capsys):
     finally:
         os.chdir(here)
     out = capsys.readouterr().out
-    assert "CNY" in out and "unmet" in out and "'warm': 2" in out
+    assert "CNY" in out and "unmet" in out and "'warm': 3" in out
     assert "infeasible 3" in out and "minimum output" in out

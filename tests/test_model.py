@@ -287,10 +287,16 @@ def test_end_stock_out_of_reach_is_explained(tmp_dataset):
         "demand": [{"node": "d", "demand_t": 50}],
         "storage": [{"node": "s", "capacity_t": 100, "initial_t": 100, "period": ""}, {"node": "s", "capacity_t": 60, "period": "P3"}],
     })
-    net, _, sol, _ = solve_path(path)
+    net, _, sol, _ = solve_path(path, end_stock_penalty_cny_per_t="hard")
     assert sol.status == "infeasible"
-    lines = explain_infeasible(net, load_options(None))
+    lines = explain_infeasible(net, load_options(None, end_stock_penalty_cny_per_t="hard"))
     assert lines == ["This requirement cannot be met:", "- end-of-horizon stock of coal at s in P3 cannot reach 100 t: short by 40 t"]
+    # the soft end rule (the default) has a plan: demand (150 t) is worth more than end stock
+    # (10,000 > 1,000 CNY/t), so the 100 t in store and the mine's 30 t serve it, 20 t go
+    # short, and the store ends 100 t below its target: end-stock deficit, not unmet demand
+    _, lp, sol, plan = solve_path(path)
+    assert sol.status == "optimal" and plan.kpis["end_deficit_t"] == pytest.approx(100) and plan.kpis["unmet_t"] == pytest.approx(20)
+    assert plan.kpis["costs"]["end_stock_penalty"] == pytest.approx(100_000)
 
 
 def test_stock_with_nowhere_to_go_is_explained(tmp_dataset):

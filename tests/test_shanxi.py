@@ -212,6 +212,8 @@ def test_reserve_release_calls_the_capacity_reserve_after_its_lead_time():
     for r in calls.itertuples():
         assert r.tonnes_t <= float(limit[(r.node, r.product)]) + 1e-6
     assert used["safety_inspection_north"].reserves.empty
-    # the reserve removes the inspection's shortfall (≈4.6 Mt at dem_ind_south without it)
-    assert used["safety_inspection_north"].summary["unmet_t"] > 1e6
-    assert used["reserve_release"].summary["unmet_t"] < 1.0
+    # the inspection, a surprise, leaves stocks 7.8 Mt below their end target (end-stock
+    # deficit, the soft end rule's own figure); the reserve refills nearly all of it
+    inspected, released = (used[n].summary for n in ("safety_inspection_north", "reserve_release"))
+    assert inspected["end_of_horizon"]["deficit_t"] > 5e6 and inspected["unmet_t"] < 1.0
+    assert released["end_of_horizon"]["deficit_t"] < 0.1 * inspected["end_of_horizon"]["deficit_t"] and released["unmet_t"] < 1.0
