@@ -226,31 +226,56 @@ def _period_ticks(axes, periods: list[str]) -> None:
         ax.set_xticklabels(periods[::step], rotation=45, ha="right", fontsize=7)
 
 
+def cover_grid(run) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(days, status) by demand centre and period: the lowest product's days of cover
+    ((stock − tonnes short) ÷ daily need) and its status; a centre without a stockpile is
+    red in a week it goes short (−days of demand missed) and blank otherwise. Centres most at
+    risk first."""
+    from .reporting import node_kinds
+
+    stocks, unmet = run.tables["stocks"], run.tables["unmet"]
+    kinds = node_kinds(run)
+    centres = set(unmet["node"]) | {n for n, k in kinds.items() if k == "demand"}
+    s = stocks[stocks["node"].isin(centres) & stocks["days_of_cover"].notna()]
+    if "cover_status" in s:
+        s = s[s["cover_status"] != ""]
+    rank = {"red": 0, "amber": 1, "ok": 2}
+    rows = s[["node", "period", "days_of_cover"]].assign(_r=s["cover_status"].map(rank) if "cover_status" in s else 2)
+    stocked = set(stocks["node"])
+    u = unmet[~unmet["node"].isin(stocked)].groupby(["node", "period"], sort=False)[["unmet_t", "demand_t"]].sum().reset_index()
+    u = u[u["unmet_t"] > 0.5]
+    days = run.summary.get("periods", {}).get("days", 7) or 7
+    rows = pd.concat([rows, pd.DataFrame({"node": u["node"], "period": u["period"], "days_of_cover": -u["unmet_t"] / (u["demand_t"] / days), "_r": 0})], ignore_index=True)
+    if rows.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    worst = rows.sort_values(["_r", "days_of_cover"], kind="stable").drop_duplicates(["node", "period"])
+    grid = worst.pivot(index="node", columns="period", values="days_of_cover").reindex(columns=run.periods)
+    status = worst.pivot(index="node", columns="period", values="_r").reindex(columns=run.periods)
+    order = pd.DataFrame({"r": status.min(axis=1), "d": grid.min(axis=1)}).sort_values(["r", "d"], kind="stable").index
+    return grid.loc[order], status.loc[order]
+
+
 def cover_heatmap(figs: Figures, run) -> Chart:
-    """Days of cover (stock ÷ daily need) by demand centre and period, coloured red / amber /
-    ok by the run profile's thresholds (lowest product where a centre holds several)."""
-    from .reporting import node_kinds, node_names
+    """Days of cover by demand centre and period, coloured by each centre's status (red /
+    amber / ok by the lines of its demand class; red in any week it goes short)."""
+    from .reporting import node_names
 
     file = f"cover_{_slug(run.label)}.png"
     title = f"{figs.t('cover_title')} — {run.label}"
-    stocks = run.tables["stocks"]
-    kinds, names = node_kinds(run), node_names(run)
-    demand_nodes = set(run.tables["unmet"]["node"]) if not kinds else {n for n, k in kinds.items() if k == "demand"} | set(run.tables["unmet"]["node"])
-    s = stocks[stocks["node"].isin(demand_nodes) & stocks["days_of_cover"].notna()]
-    if s.empty:
+    grid, status = cover_grid(run)
+    if grid.empty:
         return Chart(file, title, None, figs.t("no_cover"))
-    opts = run.summary.get("options", {})
-    red, amber = float(opts.get("cover_red_days", 7.0)), float(opts.get("cover_amber_days", 15.0))
+    names = node_names(run)
+    lines = (run.summary.get("options", {}).get("cover_days_by_class") or {}).get("power") or [7.0, 12.0]
+    red, amber = float(lines[0]), float(lines[1])
     periods = run.periods
-    grid = s.groupby(["node", "period"])["days_of_cover"].min().unstack("period").reindex(columns=periods)
-    grid = grid.loc[grid.min(axis=1).sort_values(kind="stable").index]  # most at risk on top
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
-    top = max(amber * 2, float(np.nanmax(grid.to_numpy())) + 1)
-    norm = BoundaryNorm([0, red, amber, top], 3)
+    # colour by status (0 red, 1 amber, 2 ok): each class has its own lines
+    norm = BoundaryNorm([-0.5, 0.5, 1.5, 2.5], 3)
     fig = figs.new(1.6 + 0.55 * len(periods) + 2.2, 1.2 + 0.28 * len(grid))
     ax = fig.subplots()
-    im = ax.imshow(np.ma.masked_invalid(grid.to_numpy(float)), cmap=ListedColormap(COVER_COLOURS), norm=norm, aspect="auto")
+    im = ax.imshow(np.ma.masked_invalid(status.to_numpy(float)), cmap=ListedColormap(COVER_COLOURS), norm=norm, aspect="auto")
     for (i, j), v in np.ndenumerate(grid.to_numpy(float)):
         if np.isfinite(v):
             ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6.5)
@@ -258,8 +283,8 @@ def cover_heatmap(figs: Figures, run) -> Chart:
     ax.set_yticklabels([wrap(names.get(n, n), 56) for n in grid.index], fontsize=7)
     ax.set_xticks(np.arange(len(periods)))
     ax.set_xticklabels(periods, rotation=45, ha="right", fontsize=7)
-    bar = fig.colorbar(im, ax=ax, ticks=[0, red, amber, top], fraction=0.04)
-    bar.set_label(figs.t("days"))
+    bar = fig.colorbar(im, ax=ax, ticks=[0, 1, 2], fraction=0.04)
+    bar.ax.set_yticklabels(["red", "amber", "ok"])
     ax.set_title(f"{title}\n{figs.t('cover_legend', red=red, amber=amber)}", fontsize=9)
     return Chart(file, title, figs.png(fig))
 

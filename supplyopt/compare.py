@@ -126,7 +126,8 @@ def kpis(net, plan) -> dict:
     out["truck_share_tkm"] = s["truck_share_tkm"]
     out["co2_t"] = s["co2_t"]
     st = plan.stocks
-    cover = st.dropna(subset=["days_of_cover"]).sort_values(["days_of_cover", "node", "period"], kind="stable")
+    centres = st[st["cover_status"] != ""] if "cover_status" in st else st
+    cover = centres.dropna(subset=["days_of_cover"]).sort_values(["days_of_cover", "node", "period"], kind="stable")
     out["lowest_days_of_cover"] = float(cover["days_of_cover"].iloc[0]) if len(cover) else None
     out["lowest_cover_node"] = str(cover["node"].iloc[0]) if len(cover) else ""
     out["lowest_cover_period"] = str(cover["period"].iloc[0]) if len(cover) else ""

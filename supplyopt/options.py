@@ -30,7 +30,7 @@ CHOICES = {
 DEFAULT_COVER_DAYS = {
     "power": (7.0, 12.0),  # NDRC peak-season minimum 7 days (Sep 2021); rail tracking bands <7 / <12 days (2021)
     "residential_heating": (7.0, 12.0),  # heating plants are held to the power-plant lines
-    "industry": (5.0, 10.0),  # estimate: coking and steel plants run leaner yards than power plants
+    "industry": (3.0, 7.0),  # estimate: coking and steel works run lean yards of about a week; amber below a week, red below 3 days
     "export": (0.0, 0.0),  # port yards for export: only a shortage is red
 }
 

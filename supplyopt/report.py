@@ -306,7 +306,7 @@ def format_kpis(summary: dict, plan: Plan) -> str:
             lines.append(f"  {name:<44}{r['mode']:<9}{100 * r['mean']:>5.0f} %  peak {100 * r['peak']:>4.0f} % in {r['period']}  {r['flow_t']:>16,.0f} t")
     low = _lowest_cover(plan)
     if len(low):
-        lines += ["", "Lowest days of cover (stock ÷ daily need)"]
+        lines += ["", "Lowest days of cover at demand centres ((stock − tonnes short) ÷ daily need; lines by demand class)"]
         for _, r in low.iterrows():
             lines.append(f"  {r['node']:<28}{r['product']:<10}{r['days_of_cover']:>7.1f} d  {r['period']}  {r['cover_status']}")
     w = plan.early_warnings
@@ -355,7 +355,10 @@ def _named(corridor) -> bool:
 
 
 def _lowest_cover(plan: Plan, n: int = 5) -> pd.DataFrame:
+    """The demand centres with the least cover (the stocks that carry a cover status)."""
     s = plan.stocks.dropna(subset=["days_of_cover"])
+    if "cover_status" in s:
+        s = s[s["cover_status"] != ""]
     if s.empty:
         return s
     low = s.sort_values(["days_of_cover", "node"], kind="stable").drop_duplicates(["node", "product"])

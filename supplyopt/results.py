@@ -6,7 +6,9 @@ Tables (one row per key; units in the column names):
               columns; links with flow only)
   production  mine, product, period, production_t, min_t, capacity_t, utilisation, cost_cny
   stocks      node, product, period, stock_t, capacity_t, safety_t, safety_shortfall_t,
-              days_of_cover, cover_status
+              days_of_cover, cover_status, cover_red_days, cover_amber_days, went_short_t
+              (the last three at demand centres: the lines of the centre's demand class, and
+              the tonnes it went short in the period, which count against its cover)
   unmet       node, product, period, demand_t, delivered_t, unmet_t, penalty_cny_per_t
   prices      kind, id, product, period, price_cny_per_t — shadow prices of every priced
               requirement in requirements.py: binding link and storage capacities (CNY saved
@@ -232,10 +234,18 @@ def _unmet(lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
     return _label(out, labels)
 
 
-def _stocks(net: Network, opt: Options, lp: LinearProgram, sol: Solution, labels: pd.Series, flows: pd.DataFrame) -> pd.DataFrame:
-    """End-of-period stock with days of cover: stock ÷ daily need, where the daily need at a
-    demand centre is the next period's demand (the same period's in the last one) and
-    elsewhere the node's average daily departures over the horizon."""
+def _stocks(net: Network, opt: Options, lp: LinearProgram, sol: Solution, labels: pd.Series, flows: pd.DataFrame, unmet: pd.DataFrame | None = None) -> pd.DataFrame:
+    """End-of-period stock with days of cover.
+
+    At a demand centre, cover counts what the centre has and receives against its demand:
+    (stock at the end of the period − tonnes it went short in the period) ÷ daily need, the
+    daily need being the next period's demand (the same period's in the last one). A centre
+    short in a week has negative cover that week — it is red, whatever its stock did before.
+    Its status follows the profile's lines for its demand class (``cover_days_by_class``:
+    red below the first, amber below the second; ``cover_red_days`` / ``cover_amber_days``
+    for a class not listed). Elsewhere (ports, reserve bases, hubs) cover is stock ÷ the
+    node's average daily departures, shown but not flagged: the official lines are for
+    consumers' yards, and those stocks are watched through their safety stock."""
     fam = lp.variables["stock"]
     si = fam.index
     stock_t = values(lp, sol, "stock")
@@ -249,18 +259,32 @@ def _stocks(net: Network, opt: Options, lp: LinearProgram, sol: Solution, labels
     out = out.merge(short, on=["node", "product", "period"], how="left").fillna({"safety_shortfall_t": 0.0})
 
     T = net.n_periods
-    dem = net.demand[["node", "product", "period", "demand_t"]]
+    keys = ["node", "product", "period"]
+    dem = net.demand[keys + ["demand_t"]]
     nxt = dem.assign(period=dem["period"] - 1)
     last = dem[dem["period"] == T - 1]
     need = pd.concat([nxt[nxt["period"] >= 0], last]).rename(columns={"demand_t": "need_t"})
-    out = out.merge(need, on=["node", "product", "period"], how="left")
+    out = out.merge(need, on=keys, how="left")
+    centre = out.merge(dem[keys].drop_duplicates().assign(_centre=True), on=keys, how="left")["_centre"].fillna(False).to_numpy(bool)
+    u = lp.variables["unmet"]
+    went_short = u.index[keys].assign(short_t=values(lp, sol, "unmet"))
+    out["short_t"] = out[keys].merge(went_short, on=keys, how="left")["short_t"].fillna(0.0).to_numpy()
+    classes = net.demand.drop_duplicates(["node", "product"]).set_index(["node", "product"])["demand_class"] if "demand_class" in net.demand else None
     departures = flows.groupby([flows["from"].rename("node"), flows["product"]])["flow_t"].sum() / T
     out = out.merge(departures.rename("avg_out_t").reset_index(), on=["node", "product"], how="left")
-    daily = out["need_t"].where(out["need_t"].notna(), out["avg_out_t"]) / net.period_days
-    out["days_of_cover"] = np.where(daily > TOL, out["stock_t"] / daily.where(daily > TOL, 1.0), np.nan)
-    status = np.select([out["days_of_cover"] < opt.cover_red_days, out["days_of_cover"] < opt.cover_amber_days], ["red", "amber"], "ok")
-    out["cover_status"] = np.where(out["days_of_cover"].isna(), "", status)
-    out = out.drop(columns=["need_t", "avg_out_t"])
+    daily = np.where(centre, out["need_t"], out["avg_out_t"]) / net.period_days
+    held = np.where(centre, out["stock_t"] - out["short_t"], out["stock_t"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["days_of_cover"] = np.where(daily > TOL, held / np.where(daily > TOL, daily, 1.0), np.nan)
+    cls = [classes.get((n, p)) if classes is not None else None for n, p in zip(out["node"], out["product"])]
+    lines = np.array([opt.cover_days(c if isinstance(c, str) and c else None) for c in cls]).reshape(-1, 2)
+    d = out["days_of_cover"].to_numpy()
+    status = np.select([(out["short_t"] > 0.5).to_numpy() | (d < lines[:, 0]), d < lines[:, 1]], ["red", "amber"], "ok")
+    out["cover_status"] = np.where(centre & ~np.isnan(d), status, np.where(centre & (out["short_t"] > 0.5).to_numpy(), "red", ""))
+    out["cover_red_days"] = np.where(centre, lines[:, 0], np.nan)
+    out["cover_amber_days"] = np.where(centre, lines[:, 1], np.nan)
+    out["went_short_t"] = np.where(centre, out["short_t"], np.nan)
+    out = out.drop(columns=["need_t", "avg_out_t", "short_t"])
     return _label(out, labels)
 
 

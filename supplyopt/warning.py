@@ -3,8 +3,10 @@
 From a solved plan's tables (no solver access), three kinds of warning per node and week:
 
   unmet   red    a demand centre gets less than its demand (tonnes short, share of demand)
-  cover   red    days of cover (stock ÷ daily need) below ``cover_red_days`` (profile)
-          amber  days of cover below ``cover_amber_days``
+  cover   red    at a demand centre, days of cover — (stock − tonnes short in the week) ÷
+                 daily need — below the red line of its demand class (profile
+                 ``cover_days_by_class``), or any shortfall in the week
+          amber  below the amber line
   safety  amber  a stockpile ends the week below its safety stock
 
 and the supply–demand gap by region and week (demand, delivered, short, produced in the region).
@@ -54,14 +56,18 @@ def _unmet_warnings(unmet: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cover_warnings(stocks: pd.DataFrame, opt) -> pd.DataFrame:
+    """Red or amber cover at demand centres (results._stocks: stock less what the centre went
+    short, against its daily need; the lines of its demand class)."""
     s = stocks[stocks["cover_status"].isin(["red", "amber"])] if "cover_status" in stocks else stocks.iloc[0:0]
+    if "went_short_t" in s:  # a centre that went short has its red unmet warning for that week already
+        s = s[~(s["went_short_t"].fillna(0.0) > TOL_T)]
     if s.empty:
         return pd.DataFrame(columns=WARNING_COLUMNS)
-    limit = np.where(s["cover_status"] == "red", opt.cover_red_days, opt.cover_amber_days)
-    msg = [
-        f"{n} {p} stock covers {d:.1f} days at the end of {w} ({'below the red line of' if st == 'red' else 'below the amber line of'} {lim:g} days)"
-        for n, p, d, w, st, lim in zip(s["node"], s["product"], s["days_of_cover"], s["period"], s["cover_status"], limit)
-    ]
+    red = s["cover_red_days"] if "cover_red_days" in s else pd.Series(opt.cover_red_days, index=s.index)
+    amber = s["cover_amber_days"] if "cover_amber_days" in s else pd.Series(opt.cover_amber_days, index=s.index)
+    msg = []
+    for n, p, d, w, st, r, a in zip(s["node"], s["product"], s["days_of_cover"], s["period"], s["cover_status"], red, amber):
+        msg.append(f"{n} {p} stock covers {d:.1f} days at the end of {w} (below the {st} line of {r if st == 'red' else a:g} days)")
     return pd.DataFrame({"severity": s["cover_status"].to_numpy(), "period": s["period"], "node": s["node"], "product": s["product"], "kind": "cover",
                          "value": s["days_of_cover"].to_numpy(), "unit": "days", "message": msg})
 
