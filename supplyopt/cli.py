@@ -120,6 +120,17 @@ def _assumption_args(p) -> None:
                    help="CNY per t the horizon ends below its target (default 1000), or hard: the target must be met")
 
 
+def _weeks(text: str) -> list[int]:
+    """--warning-weeks: whole numbers of weeks ≥ 0, comma-separated, each once."""
+    try:
+        weeks = [int(w) for w in text.split(",") if w.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole numbers of weeks ≥ 0 separated by commas (e.g. 0,1,2,4), not {text!r}") from None
+    if not weeks or min(weeks) < 0 or len(set(weeks)) != len(weeks):
+        raise argparse.ArgumentTypeError(f"expected distinct whole numbers of weeks ≥ 0 separated by commas (e.g. 0,1,2,4), not {text!r}")
+    return sorted(weeks)
+
+
 def _assumptions(args) -> dict:
     return {k: getattr(args, k, None) for k in ("foresight", "end_stock", "end_stock_penalty_cny_per_t")}
 
@@ -514,6 +525,8 @@ def _add_emergency_commands(sub) -> None:
     _common(c, "results folder (default results/<data set name>-compare)")
     c.add_argument("--scenario", action="append", default=[], help="scenario YAML; repeat for several cases (each compared with the base)")
     c.add_argument("--cold", action="store_true", help="solve every case on a fresh model instead of warm re-solves")
+    c.add_argument("--warning-weeks", dest="warning_weeks", type=_weeks, metavar="W,W,…",
+                   help="also solve each scenario as a surprise known this many weeks earlier (e.g. 0,1,2,4), and with perfect foresight: what warning is worth (warning_value.csv)")
     c.set_defaults(func=cmd_compare)
 
     s = sub.add_parser("screen", help="N-1 screening: take each element out in turn and rank the outages")
@@ -550,11 +563,17 @@ def _study(args):
 
 
 def cmd_compare(args) -> int:
-    from .compare import run_cases, tabulate
+    from .compare import run_cases, tabulate, warning_value
 
     study = _study(args)
+    if args.warning_weeks and not args.scenario:
+        raise DataError([Problem("--warning-weeks", "needs at least one --scenario: warning is about a scenario's events", value=",".join(map(str, args.warning_weeks)))])
     cases = run_cases(study, args.scenario, warm=not args.cold)
-    return _write_comparison(args, tabulate(study.base, study.options, cases, profile=args.model), f"{study.base.name}-compare")
+    cmp = tabulate(study.base, study.options, cases, profile=args.model)
+    if args.warning_weeks:
+        cmp.warning_value = warning_value(study, args.scenario, args.warning_weeks)
+        cmp.summary["warning_weeks"] = args.warning_weeks
+    return _write_comparison(args, cmp, f"{study.base.name}-compare")
 
 
 def _write_comparison(args, cmp, default_out: str, footer: str = "") -> int:

@@ -22,6 +22,7 @@ Tables written (units in the column names; deltas are case − base):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import api
+from . import api, foresight
 from .warning import WARNING_COLUMNS, region_gaps, week_runs
 
 TOL_T = 0.5  # tonnes: smaller unmet is solver noise
@@ -62,12 +63,14 @@ class Comparison:
     warnings: pd.DataFrame
     region_gaps: pd.DataFrame
     summary: dict
+    warning_value: pd.DataFrame | None = None  # --warning-weeks: each scenario with 0, 1, 2 … weeks of warning, and perfect
 
     def write(self, out_dir: str | Path) -> Path:
         """Write the tables and summary.json into ``out_dir``, atomically."""
         from .report import csv_text, summary_json
 
-        files = {f"{name}.csv": csv_text(getattr(self, name)) for name in ("cases", "unmet_by_class_week", "shortfalls", "warnings", "region_gaps")}
+        names = ["cases", "unmet_by_class_week", "shortfalls", "warnings", "region_gaps"] + (["warning_value"] if self.warning_value is not None else [])
+        files = {f"{name}.csv": csv_text(getattr(self, name)) for name in names}
         files["summary.json"] = summary_json(self.summary)
         return write_folder(out_dir, files)
 
@@ -106,12 +109,56 @@ def _unique(name: str, cases: list[Case]) -> str:
     return f"{name} #{i}"
 
 
-def compare(network, scenarios, model=None, warm: bool = True, **solver) -> Comparison:
-    """Solve the base and each scenario and tabulate the differences (see module doc)."""
+def compare(network, scenarios, model=None, warm: bool = True, warning_weeks=None, **solver) -> Comparison:
+    """Solve the base and each scenario and tabulate the differences (see module doc).
+    ``warning_weeks`` (e.g. ``[0, 1, 2, 4]``): also solve each scenario as a surprise known
+    that many weeks earlier, and with perfect foresight (:func:`warning_value`)."""
     study = network if isinstance(network, api.Study) else api.Study(network, model=model, **solver)
     if not isinstance(network, api.Study) and isinstance(model, (str, Path)):
         study.profile_path = str(model)
-    return tabulate(study.base, study.options, run_cases(study, scenarios, warm=warm), profile=study.profile_path)
+    cmp = tabulate(study.base, study.options, run_cases(study, scenarios, warm=warm), profile=study.profile_path)
+    if warning_weeks:
+        cmp.warning_value = warning_value(study, scenarios, warning_weeks)
+        cmp.summary["warning_weeks"] = [int(w) for w in warning_weeks]
+    return cmp
+
+
+def warning_value(study: api.Study, scenarios, weeks) -> pd.DataFrame:
+    """What early warning is worth: every scenario solved as a surprise known ``w`` weeks
+    before its edits' ``known_from`` (for each ``w`` in ``weeks``; at the first week at the
+    earliest), and with perfect foresight. One row each: unmet by class, end-stock deficit,
+    cost, and ``value_cny`` — the cost saved against no warning (``w`` = 0)."""
+    opt = study.options
+    modes = [("surprise", int(w)) for w in weeks] + [("perfect", None)]
+    rows = []
+    try:
+        for spec in scenarios:
+            sc = api.scenario(spec)
+            for mode, w in modes:
+                study.options = dataclasses.replace(opt, foresight=mode) if opt.foresight != mode else opt
+                case = sc if mode == "perfect" else foresight.with_warning(sc, study.base, w)
+                label = "perfect foresight" if mode == "perfect" else ("surprise (no warning)" if w == 0 else f"{w} week(s) of warning")
+                row = {"case": sc.name, "foresight": label, "warning_weeks": w}
+                try:
+                    plan = study.apply(case).solve()
+                except api.NoPlan as err:
+                    rows.append({**row, "status": err.status})
+                    continue
+                k = kpis(study.base, plan)
+                row.update(status=plan.summary["status"], objective_cny=k["objective_cny"], unmet_t=k["unmet_t"],
+                           **{c: v for c, v in k.items() if c.startswith("unmet_") and c != "unmet_t"}, end_deficit_t=k["end_deficit_t"])
+                rows.append(row)
+    finally:
+        study.options = opt
+        study.reset()
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    for c in [c for c in out.columns if c.startswith("unmet_")]:
+        out[c] = out[c].astype(float).fillna(0.0) if c != "unmet_t" else out[c]
+    none = out[out["warning_weeks"] == 0].set_index("case")["objective_cny"] if "objective_cny" in out else pd.Series(dtype=float)
+    out["value_cny"] = out["case"].map(none) - out["objective_cny"] if "objective_cny" in out else np.nan
+    return out
 
 
 # --------------------------------------------------------------------------- KPIs
@@ -121,6 +168,7 @@ def kpis(net, plan) -> dict:
     out = {"objective_cny": s["objective"]}
     out.update({f"cost_{k}_cny": v for k, v in s["costs"].items()})
     out.update({k: s[k] for k in ("demand_t", "delivered_t", "unmet_t", "production_t", "safety_shortfall_t", "end_stock_t")})
+    out["end_deficit_t"] = s.get("end_deficit_t", 0.0)
     for cls, v in unmet_by_class(plan).items():
         out[f"unmet_{cls}_t"] = v
     out["truck_share_tkm"] = s["truck_share_tkm"]
@@ -182,6 +230,8 @@ def tabulate(net, opt, cases: list[Case], profile: str | None = None) -> Compari
         "input_warnings": api.input_warnings(net),
         "profile": profile,
         "currency": net.currency,
+        "foresight": opt.foresight,
+        "end_of_horizon": opt.end_rule_words,
         "cases": [_case_summary(c) for c in cases],
         "units": {"*_cny": net.currency, "*_t": "tonnes over the horizon", "days": "days of cover", "delta_*": "case − base"},
     }
@@ -194,6 +244,8 @@ def _case_summary(c: Case) -> dict:
     if c.plan is not None:
         out["objective"] = c.plan.summary["objective"]
         out["unmet_t"] = c.plan.summary["unmet_t"]
+        out["end_deficit_t"] = c.plan.summary.get("end_deficit_t", 0.0)
+        out["foresight"] = c.plan.summary.get("foresight")
     else:
         out["message"] = c.error.message
         out["explanation"] = [line.strip() for line in c.error.explanation]
@@ -294,14 +346,17 @@ def format_comparison(cmp: Comparison, top: int = 5) -> str:
     """The table a planner reads in the terminal: one row per case, then the demand centres
     that each case leaves shorter than the base, then the first warnings."""
     cur = cmp.network.currency
-    lines = [f"{'case':<30}{'status':<12}{'Δ cost (' + cur + ')':>18}{'unmet t':>14}{'Δ unmet t':>14}{'truck %':>9}{'Δ CO2 t':>12}{'min cover d':>13}{'red':>5}"]
+    s = cmp.summary
+    lines = [f"Foresight: {s.get('foresight')} ({'each scenario a surprise until its edits are known' if s.get('foresight') == 'surprise' else 'each scenario known from the first week'}); "
+             f"end of horizon: {s.get('end_of_horizon')}", "",
+             f"{'case':<30}{'status':<12}{'Δ cost (' + cur + ')':>18}{'unmet t':>14}{'Δ unmet t':>14}{'end deficit t':>15}{'truck %':>9}{'Δ CO2 t':>12}{'min cover d':>13}{'red':>5}"]
     for _, r in cmp.cases.iterrows():
         if r["status"] not in ("optimal", "time_limit"):
             lines.append(f"{str(r['case'])[:29]:<30}{r['status']:<12}  no plan — see summary.json")
             continue
         cover = r.get("lowest_days_of_cover")
         lines.append(
-            f"{str(r['case'])[:29]:<30}{r['status']:<12}{_signed(r['delta_objective_cny']):>18}{r['unmet_t']:>14,.0f}{_signed(r['delta_unmet_t']):>14}"
+            f"{str(r['case'])[:29]:<30}{r['status']:<12}{_signed(r['delta_objective_cny']):>18}{r['unmet_t']:>14,.0f}{_signed(r['delta_unmet_t']):>14}{r['end_deficit_t']:>15,.0f}"
             f"{'–' if pd.isna(r['truck_share_tkm']) else format(100 * r['truck_share_tkm'], '.1f'):>9}{_signed(r['delta_co2_t']):>12}"
             f"{'–' if pd.isna(cover) else format(cover, '.1f'):>13}{int(r['red_warnings']):>5}"
         )
@@ -318,6 +373,14 @@ def format_comparison(cmp: Comparison, top: int = 5) -> str:
         for case, g in worse.groupby("case", sort=False):
             for _, r in g.sort_values("delta_unmet_t", ascending=False, kind="stable").head(top).iterrows():
                 lines.append(f"  {str(case)[:24]:<26}{r['node']:<26}{_signed(r['delta_unmet_t']):>14}  {r['weeks']}")
+    if cmp.warning_value is not None and len(cmp.warning_value):
+        lines += ["", f"What early warning is worth (value: {cur} saved against no warning)"]
+        lines.append(f"{'case':<30}{'foresight':<26}{'unmet t':>14}{'end deficit t':>15}{'cost (' + cur + ')':>22}{'value (' + cur + ')':>20}")
+        for r in cmp.warning_value.to_dict("records"):
+            if r.get("status") not in ("optimal", "time_limit"):
+                lines.append(f"{str(r['case'])[:29]:<30}{r['foresight']:<26}  no plan ({r.get('status')})")
+                continue
+            lines.append(f"{str(r['case'])[:29]:<30}{r['foresight']:<26}{r['unmet_t']:>14,.0f}{r['end_deficit_t']:>15,.0f}{r['objective_cny']:>22,.0f}{_signed(r['value_cny']):>20}")
     for c in cmp.summary["cases"]:
         if c["status"] not in ("optimal", "time_limit"):
             lines += ["", f"{c['case']}: {c['message']}", *[f"  {e}" for e in c["explanation"][:6]]]

@@ -61,16 +61,16 @@ def priority_rows(lp, net, opt) -> None:
     fix it). Added only when priority is on and the data set has demand classes."""
     if not active(net, opt):
         return
-    order = _order(net, opt)
+    classes = order(net, opt)
     unmet = lp.variables["unmet"]
     cls = class_of(unmet.index)
-    rank = {c: i for i, c in enumerate(order)}
-    rows = cls.map(lambda c: rank.get(c, len(order) - 1)).to_numpy(np.int64)
-    index = pd.DataFrame({"demand_class": list(order)})
+    rank = {c: i for i, c in enumerate(classes)}
+    rows = cls.map(lambda c: rank.get(c, len(classes) - 1)).to_numpy(np.int64)
+    index = pd.DataFrame({"demand_class": list(classes)})
     lp.add_constraints(FAMILY, "unmet tonnes of a priority class at most its best (t)", ["demand_class"], index, rows, unmet.cols, np.ones(unmet.size), -np.inf, np.inf)
 
 
-def _order(net, opt) -> list[str]:
+def order(net, opt) -> list[str]:
     """The classes present in the data, highest first; ``other`` last for the unlisted."""
     listed = list(classes(opt))
     present = set(class_of(net.demand))

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import api, foresight
+from . import api, foresight, priority
 from .data import DataError, Problem
 from .warning import week_runs
 
@@ -229,8 +229,19 @@ def run_case(study: api.Study, base_plan, kind: str, element: str, window=None, 
         warm=not cold,
         explanation="",
     )
+    for cls, v in _class_unmet(plan).items():
+        row[f"delta_unmet_{cls}_t"] = v - _class_unmet(base_plan).get(cls, 0.0)
     hurt = [{"kind": kind, "element": element, "node": n, "period": w, "extra_unmet_t": float(v)} for (n, w), v in extra.items()]
     return {**row, "hurt": hurt}
+
+
+def _class_unmet(plan) -> dict:
+    """{demand class: unmet t over the horizon} (nothing without a demand_class column)."""
+    u = plan.unmet
+    if "demand_class" not in u:
+        return {}
+    cls = u["demand_class"].fillna("").astype(str).replace("", "unclassified")
+    return {k: float(v) for k, v in u["unmet_t"].groupby(cls, sort=True).sum().items()}
 
 
 # --------------------------------------------------------------------------- the screen
@@ -311,8 +322,20 @@ def _rank(net, study, base, rows, weeks, workers, base_s, wall, cold) -> Screen:
     seconds = table["seconds"].astype(float)
     no_plan = table["status"].isin(["optimal", "time_limit"]) == False  # noqa: E712 (Series comparison)
     table["_np"] = (~no_plan).astype(int)
-    table = table.sort_values(["_np", "delta_unmet_t", "delta_cost_cny", "kind", "element"], ascending=[True, False, False, True, True], kind="stable", na_position="first")
+    classes = ranking_classes(net, study.options, table)
+    per_class = [f"delta_unmet_{c}_t" for c in classes]
+    if "other" in classes and "delta_unmet_other_t" not in table:  # classes the priority list leaves out, together
+        rest = [c for c in table.columns if c.startswith("delta_unmet_") and c != "delta_unmet_t" and c[len("delta_unmet_"):-2] not in classes]
+        table["delta_unmet_other_t"] = table[rest].astype(float).fillna(0.0).sum(axis=1) if rest else 0.0
+    for c in per_class:
+        table[c] = table[c].astype(float).fillna(0.0).where(~no_plan, np.nan) if c in table else np.where(no_plan, np.nan, 0.0)
+    table["effect"] = _effect(table, no_plan, classes)
+    # priority first: the highest class's extra unmet, then the next, …, then cost; without a
+    # priority profile, total extra unmet tonnes, then cost
+    order = per_class if priority.active(net, study.options) else ["delta_unmet_t"]
+    table = table.sort_values(["_np", *order, "delta_cost_cny", "kind", "element"], ascending=[True, *[False] * len(order), False, True, True], kind="stable", na_position="first")
     table["rank"] = np.arange(1, len(table) + 1)
+    cols = cols[:5] + per_class + ["effect"] + cols[5:]
     table = table[cols].reset_index(drop=True)
     for c in ("demand_centres_hurt", "bottlenecks", "explanation"):
         table[c] = table[c].fillna("")
@@ -324,6 +347,10 @@ def _rank(net, study, base, rows, weeks, workers, base_s, wall, cold) -> Screen:
         "dataset": api.dataset_record(net),
         "input_warnings": api.input_warnings(net),
         "profile": study.profile_path,
+        "ranking": (f"priority first: extra unmet of {', then '.join(classes)}, then extra cost" if priority.active(net, study.options)
+                    else "extra unmet tonnes (all classes), then extra cost"),
+        "foresight": study.options.foresight if weeks and weeks[0] != net.periods[0] else "no difference (outages from the first week are known from the start)",
+        "end_of_horizon": study.options.end_rule_words,
         "window": weeks or "whole horizon",
         "elements": int(len(table)),
         "by_kind": {k: int(v) for k, v in table["kind"].value_counts().sort_index().items()},
@@ -342,6 +369,33 @@ def _rank(net, study, base, rows, weeks, workers, base_s, wall, cold) -> Screen:
     return Screen(net, table, hurt, summary)
 
 
+def ranking_classes(net, opt, table: pd.DataFrame | None = None) -> list[str]:
+    """Demand classes in ranking order: the priority order where a priority profile is on
+    (``other`` for classes it does not list), else the classes of the data, by name."""
+    if "demand_class" not in net.demand:
+        return []
+    if priority.active(net, opt):
+        return priority.order(net, opt)
+    return sorted(set(priority.class_of(net.demand)))
+
+
+def _effect(table: pd.DataFrame, no_plan: pd.Series, classes: list[str]) -> list[str]:
+    """In words: no plan, which classes it leaves short, cost only, or nothing."""
+    out = []
+    for row, none in zip(table.to_dict("records"), no_plan.tolist()):
+        if none:
+            out.append("no plan")
+            continue
+        short = [c for c in classes if row.get(f"delta_unmet_{c}_t", 0.0) > TOL_T]
+        if short or row["delta_unmet_t"] > TOL_T:
+            out.append("leaves " + (", ".join(short) if short else "demand") + " short")
+        elif abs(row["delta_cost_cny"]) > 0.5:
+            out.append("cost only")
+        else:
+            out.append("none")
+    return out
+
+
 def format_screen(result: Screen, top: int = 20) -> str:
     """The ranked outages a planner reads in the terminal."""
     s = result.summary
@@ -350,14 +404,19 @@ def format_screen(result: Screen, top: int = 20) -> str:
         f"N-1 screen of {s['elements']} elements ({', '.join(f'{v} {k}' for k, v in s['by_kind'].items())}), "
         f"out {'in ' + s['window'][0] + ' … ' + s['window'][-1] if isinstance(s['window'], list) else 'for the whole horizon'}; "
         f"{s['with_extra_unmet']} leave demand short, {s['no_plan']} leave no plan",
-        f"{'#':>3}  {'element':<44}{'Δ unmet t':>14}{'Δ cost ' + cur:>18}  demand centres hurt / capacity worth most",
+        f"Ranked by {s['ranking']}; {s['end_of_horizon']}",
+        f"{'#':>3}  {'element':<44}{'Δ unmet t':>14}{'Δ cost ' + cur:>18}  {'effect':<34}demand centres hurt / capacity worth most",
     ]
+    per_class = [c for c in result.table.columns if c.startswith("delta_unmet_") and c != "delta_unmet_t"]
     for r in result.table.head(top).itertuples():
         name = f"{r.kind[:-1] if r.kind != 'storage' else r.kind} {r.element}"[:43]
         if r.status not in ("optimal", "time_limit"):
             lines.append(f"{r.rank:>3}  {name:<44}{'no plan':>14}{r.status:>18}  {r.explanation[:110]}")
             continue
-        lines.append(f"{r.rank:>3}  {name:<44}{r.delta_unmet_t:>14,.0f}{r.delta_cost_cny:>18,.0f}  {r.demand_centres_hurt[:110]}")
+        lines.append(f"{r.rank:>3}  {name:<44}{r.delta_unmet_t:>14,.0f}{r.delta_cost_cny:>18,.0f}  {r.effect[:33]:<34}{r.demand_centres_hurt[:110]}")
+        by_class = [f"{c[len('delta_unmet_'):-2]} {getattr(r, c):+,.0f} t" for c in per_class if abs(getattr(r, c)) > TOL_T]
+        if by_class:
+            lines.append(f"{'':>5}{'':<44}{'':>32}  unmet by class: {'; '.join(by_class)}")
         if r.bottlenecks:
             lines.append(f"{'':>5}{'':<44}{'':>32}  spare capacity worth most: {r.bottlenecks}")
     t = s["timing"]
