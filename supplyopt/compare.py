@@ -138,7 +138,8 @@ def warning_value(study: api.Study, scenarios, weeks) -> pd.DataFrame:
                 study.options = dataclasses.replace(opt, foresight=mode) if opt.foresight != mode else opt
                 case = sc if mode == "perfect" else foresight.with_warning(sc, study.base, w)
                 label = "perfect foresight" if mode == "perfect" else ("surprise (no warning)" if w == 0 else f"{w} week(s) of warning")
-                row = {"case": sc.name, "foresight": label, "warning_weeks": w}
+                known = min(t.known for t in foresight.timings(study.base, case)) if case.edits else 0
+                row = {"case": sc.name, "foresight": label, "warning_weeks": w, "known_from": study.base.periods[0 if mode == "perfect" else known]}
                 try:
                     plan = study.apply(case).solve()
                 except api.NoPlan as err:
@@ -375,12 +376,12 @@ def format_comparison(cmp: Comparison, top: int = 5) -> str:
                 lines.append(f"  {str(case)[:24]:<26}{r['node']:<26}{_signed(r['delta_unmet_t']):>14}  {r['weeks']}")
     if cmp.warning_value is not None and len(cmp.warning_value):
         lines += ["", f"What early warning is worth (value: {cur} saved against no warning)"]
-        lines.append(f"{'case':<30}{'foresight':<26}{'unmet t':>14}{'end deficit t':>15}{'cost (' + cur + ')':>22}{'value (' + cur + ')':>20}")
+        lines.append(f"{'case':<30}{'foresight':<26}{'known from':<12}{'unmet t':>14}{'end deficit t':>15}{'cost (' + cur + ')':>22}{'value (' + cur + ')':>20}")
         for r in cmp.warning_value.to_dict("records"):
             if r.get("status") not in ("optimal", "time_limit"):
-                lines.append(f"{str(r['case'])[:29]:<30}{r['foresight']:<26}  no plan ({r.get('status')})")
+                lines.append(f"{str(r['case'])[:29]:<30}{r['foresight']:<26}{r['known_from']:<12}  no plan ({r.get('status')})")
                 continue
-            lines.append(f"{str(r['case'])[:29]:<30}{r['foresight']:<26}{r['unmet_t']:>14,.0f}{r['end_deficit_t']:>15,.0f}{r['objective_cny']:>22,.0f}{_signed(r['value_cny']):>20}")
+            lines.append(f"{str(r['case'])[:29]:<30}{r['foresight']:<26}{r['known_from']:<12}{r['unmet_t']:>14,.0f}{r['end_deficit_t']:>15,.0f}{r['objective_cny']:>22,.0f}{_signed(r['value_cny']):>20}")
     for c in cmp.summary["cases"]:
         if c["status"] not in ("optimal", "time_limit"):
             lines += ["", f"{c['case']}: {c['message']}", *[f"  {e}" for e in c["explanation"][:6]]]

@@ -113,7 +113,7 @@ def build_plan(net: Network, opt: Options, lp: LinearProgram, sol: Solution) -> 
 @dataclass
 class Outcome:
     """What a screening case needs of a solve, without the full plan tables: ``summary``
-    (``status``, ``objective``, ``unmet_t``, ``co2_t``, as in summary.json), ``unmet`` (as
+    (``status``, ``objective``, ``unmet_t``, ``co2_t``, ``end_deficit_t``, as in summary.json), ``unmet`` (as
     unmet.csv) and the capacity ``prices`` (link and storage, as prices.csv)."""
 
     summary: dict
@@ -131,7 +131,8 @@ def outcome(net: Network, lp: LinearProgram, sol: Solution) -> Outcome:
     co2 = float((flow_t * flow.index["co2_t_per_t"].to_numpy())[flow_t > TOL].sum())
     prices = _prices(lp, sol, labels, kinds=("link_capacity", "storage_capacity"))
     objective = float(sum(_cost_parts(lp, sol).values()))
-    return Outcome({"status": sol.status, "objective": objective, "unmet_t": float(unmet["unmet_t"].sum()), "co2_t": co2}, unmet, prices)
+    end_deficit = float(values(lp, sol, "end_shortfall").sum()) if "end_shortfall" in lp.variables else 0.0
+    return Outcome({"status": sol.status, "objective": objective, "unmet_t": float(unmet["unmet_t"].sum()), "co2_t": co2, "end_deficit_t": end_deficit}, unmet, prices)
 
 
 def _cost_parts(lp: LinearProgram, sol: Solution) -> dict:

@@ -223,6 +223,7 @@ def run_case(study: api.Study, base_plan, kind: str, element: str, window=None, 
         delta_unmet_t=plan.summary["unmet_t"] - base_s["unmet_t"],
         delta_cost_cny=plan.summary["objective"] - base_s["objective"],
         delta_co2_t=plan.summary["co2_t"] - base_s["co2_t"],
+        delta_end_deficit_t=plan.summary.get("end_deficit_t", 0.0) - base_s.get("end_deficit_t", 0.0),
         demand_centres_hurt=" ".join(f"{n}:{v:,.0f}t[{week_runs(weeks, study.base.periods)}]" for n, (v, weeks) in hurt_nodes[:5]),
         bottlenecks=_bottlenecks(plan, outage_links(study.base, kind, element), window),
         seconds=seconds,
@@ -312,7 +313,7 @@ def screen(network, model=None, kinds=KINDS, window: str | list[str] | None = No
 
 def _rank(net, study, base, rows, weeks, workers, base_s, wall, cold) -> Screen:
     hurt = pd.DataFrame([h for r in rows for h in r["hurt"]], columns=["kind", "element", "node", "period", "extra_unmet_t"])
-    cols = ["rank", "kind", "element", "status", "delta_unmet_t", "delta_cost_cny", "delta_co2_t", "unmet_t", "objective_cny", "demand_centres_hurt", "bottlenecks", "explanation"]
+    cols = ["rank", "kind", "element", "status", "delta_unmet_t", "delta_cost_cny", "delta_end_deficit_t", "delta_co2_t", "unmet_t", "objective_cny", "demand_centres_hurt", "bottlenecks", "explanation"]
     table = pd.DataFrame([{k: v for k, v in r.items() if k != "hurt"} for r in rows])
     if table.empty:
         table = pd.DataFrame(columns=cols + ["seconds"])
@@ -349,7 +350,8 @@ def _rank(net, study, base, rows, weeks, workers, base_s, wall, cold) -> Screen:
         "profile": study.profile_path,
         "ranking": (f"priority first: extra unmet of {', then '.join(classes)}, then extra cost" if priority.active(net, study.options)
                     else "extra unmet tonnes (all classes), then extra cost"),
-        "foresight": study.options.foresight if weeks and weeks[0] != net.periods[0] else "no difference (outages from the first week are known from the start)",
+        "foresight": (f"{study.options.foresight}" + (" (the base plan stands until the window opens)" if study.options.foresight == "surprise" else " (the plan knows of the outage from the first week)"))
+                     if weeks and weeks[0] != net.periods[0] else "surprise and perfect alike (an outage from the first week is known from the start)",
         "end_of_horizon": study.options.end_rule_words,
         "window": weeks or "whole horizon",
         "elements": int(len(table)),
@@ -380,7 +382,8 @@ def ranking_classes(net, opt, table: pd.DataFrame | None = None) -> list[str]:
 
 
 def _effect(table: pd.DataFrame, no_plan: pd.Series, classes: list[str]) -> list[str]:
-    """In words: no plan, which classes it leaves short, cost only, or nothing."""
+    """In words: no plan, which classes it leaves short, cost and end-stock deficit (stocks end
+    below their target: the soft end rule's figure), cost only, or nothing."""
     out = []
     for row, none in zip(table.to_dict("records"), no_plan.tolist()):
         if none:
@@ -389,6 +392,8 @@ def _effect(table: pd.DataFrame, no_plan: pd.Series, classes: list[str]) -> list
         short = [c for c in classes if row.get(f"delta_unmet_{c}_t", 0.0) > TOL_T]
         if short or row["delta_unmet_t"] > TOL_T:
             out.append("leaves " + (", ".join(short) if short else "demand") + " short")
+        elif row.get("delta_end_deficit_t", 0.0) > TOL_T:
+            out.append("cost and end-stock deficit")
         elif abs(row["delta_cost_cny"]) > 0.5:
             out.append("cost only")
         else:
@@ -404,7 +409,7 @@ def format_screen(result: Screen, top: int = 20) -> str:
         f"N-1 screen of {s['elements']} elements ({', '.join(f'{v} {k}' for k, v in s['by_kind'].items())}), "
         f"out {'in ' + s['window'][0] + ' … ' + s['window'][-1] if isinstance(s['window'], list) else 'for the whole horizon'}; "
         f"{s['with_extra_unmet']} leave demand short, {s['no_plan']} leave no plan",
-        f"Ranked by {s['ranking']}; {s['end_of_horizon']}",
+        f"Ranked by {s['ranking']}; foresight: {s['foresight']}; {s['end_of_horizon']}",
         f"{'#':>3}  {'element':<44}{'Δ unmet t':>14}{'Δ cost ' + cur:>18}  {'effect':<34}demand centres hurt / capacity worth most",
     ]
     per_class = [c for c in result.table.columns if c.startswith("delta_unmet_") and c != "delta_unmet_t"]
@@ -415,8 +420,9 @@ def format_screen(result: Screen, top: int = 20) -> str:
             continue
         lines.append(f"{r.rank:>3}  {name:<44}{r.delta_unmet_t:>14,.0f}{r.delta_cost_cny:>18,.0f}  {r.effect[:33]:<34}{r.demand_centres_hurt[:110]}")
         by_class = [f"{c[len('delta_unmet_'):-2]} {getattr(r, c):+,.0f} t" for c in per_class if abs(getattr(r, c)) > TOL_T]
-        if by_class:
-            lines.append(f"{'':>5}{'':<44}{'':>32}  unmet by class: {'; '.join(by_class)}")
+        end = f"end-stock deficit {r.delta_end_deficit_t:+,.0f} t" if abs(r.delta_end_deficit_t) > TOL_T else ""
+        if by_class or end:
+            lines.append(f"{'':>5}{'':<44}{'':>32}  " + "; ".join(filter(None, [("unmet by class: " + "; ".join(by_class)) if by_class else "", end])))
         if r.bottlenecks:
             lines.append(f"{'':>5}{'':<44}{'':>32}  spare capacity worth most: {r.bottlenecks}")
     t = s["timing"]
