@@ -235,7 +235,7 @@ class Study:
         plan.summary["foresight"] = foresight.record(opt.foresight, self.base, timing, replans)
         plan.summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": warnings, "notes": sol.notes}
         plan.summary["input_warnings"] = input_warnings(self.base)
-        log.append(f"{_now()} {foresight.describe(plan.summary['foresight'])}")
+        log.append(f"{_now()} foresight: {foresight.describe(plan.summary['foresight'])}")
         # what was read as meant rather than as written is part of the run's record, also under --quiet
         log += [f"{_now()} input warning: {w}" for w in self.base.warnings]
         log.append(f"{_now()} end of horizon: {opt.end_rule_words}")

@@ -152,18 +152,18 @@ def record(mode: str, net: Network, timing: list[EditTiming], stages: list[dict]
 
 
 def describe(summary_foresight: dict) -> str:
-    """One line for the terminal: which mode, and what it meant for this run."""
+    """Which mode, and what it meant for this run, in one line (after "Foresight: ")."""
     mode = summary_foresight.get("mode")
     replans = summary_foresight.get("replans") or []
     edits = summary_foresight.get("edits") or []
     if not edits:
-        return f"Foresight: {mode} (no scenario: the base plan)"
+        return f"{mode} (no scenario: the base plan)"
     if mode == "perfect":
-        return "Foresight: perfect — every scenario edit known from the first period (the plan prepares for events it could not know; --foresight surprise for what would happen)"
+        return "perfect — every scenario edit known from the first period (the plan prepares for events it could not know; --foresight surprise for what would happen)"
     if not replans:
-        return "Foresight: surprise — every edit is known from the first period (known_from), so the plan is the same as under perfect foresight"
+        return "surprise — every edit is known from the first period (known_from), so the plan is the same as under perfect foresight"
     steps = "; ".join(f"from {r['from']} ({r['edits_known']} edit(s) known)" for r in replans)
-    return f"Foresight: surprise — the base plan until the first edit became known, then re-planned {steps}"
+    return f"surprise — the base plan until the first edit became known, then re-planned {steps}"
 
 
 def frame(summary_foresight: dict) -> pd.DataFrame:

@@ -11,10 +11,11 @@ import base64
 import html
 import math
 
+from .foresight import describe as describe_foresight
 from .labels import KPIS, text
 
 # KPI changes coloured green when better, red when worse (+1: more is better); others plain
-BETTER = {"objective": -1, "delivered_t": 1, "unmet_t": -1, "safety_shortfall_t": -1, "truck_share_tkm": -1, "mine_truck_share": -1,
+BETTER = {"objective": -1, "delivered_t": 1, "unmet_t": -1, "safety_shortfall_t": -1, "end_deficit_t": -1, "truck_share_tkm": -1, "mine_truck_share": -1,
           "clean_share_tkm": 1, "co2_t": -1}
 SECTIONS = ("sec_kpis", "sec_map", "sec_stocks", "sec_modal", "sec_compare", "sec_tables")
 STYLE = """
@@ -92,8 +93,18 @@ def meta_list(run, lang: str) -> str:
         (text("status", lang), s.get("status_message", s.get("status", ""))),
         (text("profile", lang), (s.get("profile") or {}).get("path") or text("none", lang)),
         (text("scenario", lang), (s.get("scenario") or {}).get("path") or text("none", lang)),
+        (text("foresight", lang), describe_foresight(s["foresight"]) if s.get("foresight") else "–"),
+        (text("end_rule", lang), _end_rule(s.get("end_of_horizon"))),
     ]
     return '<dl class="meta">' + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items) + "</dl>"
+
+
+def _end_rule(end: dict | None) -> str:
+    """The end-of-horizon rule with its figures: target, reached, deficit (t, CNY)."""
+    if not end:
+        return "–"
+    deficit = f"; end-stock deficit {end['deficit_t']:,.0f} t ({end['deficit_cost_cny']:,.0f} CNY), not unmet demand" if end["deficit_t"] > 0.5 else ""
+    return f"{end['rule']}: target {end['target_t']:,.0f} t, reached {end['end_stock_t']:,.0f} t{deficit}"
 
 
 def figure(chart) -> str:

@@ -271,7 +271,7 @@ def format_kpis(summary: dict, plan: Plan) -> str:
         f"supplyopt — {summary['dataset']['name']}: {summary['periods']['count']} periods of {summary['periods']['days']:g} days "
         f"({summary['periods']['first']} … {summary['periods']['last']})",
         f"Status: {summary['status_message']}",
-        *([describe_foresight(summary["foresight"])] if summary.get("foresight") else []),
+        *([f"Foresight: {describe_foresight(summary['foresight'])}"] if summary.get("foresight") else []),
         *([f"End of horizon: {summary['end_of_horizon']['rule']}"] if summary.get("end_of_horizon") else []),
         "",
         f"Cost by component ({cur})",
