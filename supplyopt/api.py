@@ -29,7 +29,7 @@ from .data import DataError, Network, Problem, read_dataset
 from .model import build_lp
 from .options import Options, load_options
 from .results import Plan, build_plan, end_of_horizon, end_rule_warnings, end_stock_table
-from .solve import check_plan, make_engine, scaling_report
+from .solve import HighsEngine, check_plan, make_engine, scaling_report
 from .scenario import Scenario, apply_scenario, combine_scenarios, load_scenario
 from .validate import validate
 
@@ -271,8 +271,7 @@ class Study:
             for ext in lp_extensions:
                 ext(lp, net, opt)
         fixed = foresight.fixings(lp, fixes[0][0], fixes[0][1], fixes[1]) if fixes else []
-        if not pyomo:
-            foresight.fix_in_lp(lp, fixed)
+        foresight.fix_in_lp(lp, fixed)
         warm = self.engine is not None and self.engine.update(lp)
         if warm:
             self.stats["warm"] += 1
@@ -288,7 +287,12 @@ class Study:
         build_s = time.perf_counter() - t0
         stages = None
         if priority.active(net, opt):
-            sol, self.engine, stages = priority.solve_in_order(self.engine, lp, net, opt, lambda m: make_engine(m, opt, net.periods))
+            # a stage changes the objective and the class caps of the compiled arrays: on the Pyomo
+            # engine those stages run on HiGHS holding the compiled model (the same LP)
+            restage = (lambda m: HighsEngine(m, opt.solver)) if pyomo else (lambda m: make_engine(m, opt, net.periods))
+            sol, self.engine, stages = priority.solve_in_order(self.engine, lp, net, opt, restage)
+            if pyomo:
+                sol.engine = "pyomo"
         else:
             sol = self.engine.solve()
         self.solution = sol

@@ -82,6 +82,8 @@ class PyomoEngine:
         self._highs.set_variable_bounds(family, positions, lower, upper)
         fam = self.lp.variables[family]
         for p in np.asarray(positions, np.int64):
+            if fam.start + p >= len(self.columns):  # an array-level extension's column (reserves …): in HiGHS only
+                break
             v = self.columns[fam.start + p]
             v.setlb(float(fam.lower[p]) if np.isfinite(fam.lower[p]) else None)
             v.setub(float(fam.upper[p]) if np.isfinite(fam.upper[p]) else None)

@@ -240,3 +240,18 @@ def test_cli_foresight_known_from_and_warning_weeks(tmp_dataset, tmp_path):
     assert r.returncode == 2 and "whole numbers of weeks" in r.stderr and not (tmp_path / "bad").exists()
     r = run_cli("solve", path, "--end-stock-penalty", "soft", "--out", tmp_path / "bad2")
     assert r.returncode == 2 and "or hard" in r.stderr
+
+
+def test_priority_on_the_pyomo_engine_matches_highs():
+    """A priority profile on the Pyomo engine (its stages run on the compiled arrays) gives
+    the HiGHS engine's plan: same objective, same unmet by class (was a TypeError)."""
+    from conftest import REPO
+
+    net = supplyopt.load(REPO / "data/shanxi")
+    sc = REPO / "scenarios/safety_inspection_north.yaml"
+    hard = {"foresight": "perfect", "end_stock_penalty_cny_per_t": "hard"}
+    plans = {e: supplyopt.solve(net, model=supplyopt.options(REPO / "models/priority.yaml", engine=e, **hard), scenario=sc) for e in ("highs", "pyomo")}
+    assert plans["pyomo"].summary["model"]["engine"] == "pyomo"
+    assert plans["pyomo"].summary["objective"] == pytest.approx(plans["highs"].summary["objective"], rel=1e-9)
+    assert plans["pyomo"].summary["unmet_by_class_t"] == pytest.approx(plans["highs"].summary["unmet_by_class_t"])
+    assert plans["highs"].summary["unmet_by_class_t"]["industry"] == pytest.approx(4_248_400)
