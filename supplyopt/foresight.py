@@ -21,10 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from .data import DataError, Network, Problem
-from .scenario import EDITS, Scenario, period_position
+from .scenario import Scenario, period_position
+from .validate import closest
 
 MODES = ("surprise", "perfect")
 STATE_FAMILIES = ("stock", "safety_shortfall", "end_shortfall")
@@ -70,7 +70,9 @@ def timings(net: Network, scenario: Scenario) -> list[EditTiming]:
         if edit.get("known_from") is not None:
             k = period_position(net, edit["known_from"])
             if k is None:
-                problems.append(Problem(label, f"unknown period; expected a label ({net.periods[0]} … {net.periods[-1]}) or a position 1–{net.n_periods}",
+                near = closest(str(edit["known_from"]), set(net.periods))
+                hint = f" (did you mean {near!r}?)" if near else ""
+                problems.append(Problem(label, f"unknown period{hint}; expected a label ({net.periods[0]} … {net.periods[-1]}) or a position 1–{net.n_periods}",
                                         column=f"{where}.known_from", value=edit["known_from"]))
                 continue
             if k > first:
@@ -164,8 +166,3 @@ def describe(summary_foresight: dict) -> str:
         return "surprise — every edit is known from the first period (known_from), so the plan is the same as under perfect foresight"
     steps = "; ".join(f"from {r['from']} ({r['edits_known']} edit(s) known)" for r in replans)
     return f"surprise — the base plan until the first edit became known, then re-planned {steps}"
-
-
-def frame(summary_foresight: dict) -> pd.DataFrame:
-    """The edits' timing as a table (for reports)."""
-    return pd.DataFrame(summary_foresight.get("edits") or [], columns=["file", "edit", "what", "first_period", "known_from"])
