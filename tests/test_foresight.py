@@ -79,6 +79,17 @@ def test_a_chain_of_replans_keeps_each_earlier_decision(tmp_dataset):
     assert unmet_by_week(supplyopt.solve(path, scenario=known)) == {"w1": 0, "w2": 0, "w3": 5, "w4": 10}
 
 
+def test_a_surprise_cannot_be_met_by_leaving_earlier_weeks_short(tmp_dataset):
+    path = one_mine_one_store(tmp_dataset)
+    # the stop also makes w3's shortage dearer (20,000 CNY/t): a plan free to change w1–w2
+    # would burn less then (10,000 CNY/t) to keep coal for w3. Deliveries and consumption
+    # before w3 are the base plan's: w1 and w2 are met in full, w3 is 10 t short.
+    dear = {"name": "dear_stop", "edits": [STOP["edits"][0], {"what": "demand_penalty", "where": {"node": "D"}, "periods": ["w3"], "set": 20_000}]}
+    plan = supplyopt.solve(path, scenario=dear)
+    assert unmet_by_week(plan) == {"w1": 0, "w2": 0, "w3": 10, "w4": 0}
+    assert plan.summary["objective"] == pytest.approx(30 * 11 + 10 * 20_000)
+
+
 def test_known_from_after_the_event_or_unknown_is_refused(tmp_dataset):
     path = one_mine_one_store(tmp_dataset)
     late = {"name": "x", "edits": [{**STOP["edits"][0], "known_from": "w4"}, {**STOP["edits"][0], "known_from": "w9"}]}
