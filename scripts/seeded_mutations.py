@@ -1,4 +1,4 @@
-"""Re-apply the bugs seeded in issue 10 one at a time and check that a test fails for each.
+"""Re-apply the bugs seeded in issues 10 and 21 one at a time and check that a test fails for each.
 
     .venv/bin/python scripts/seeded_mutations.py      # from the repository root; restores every file
 
@@ -10,17 +10,25 @@ M = [
  ("supplyopt/results.py", "/ net.period_days", "", "cover"),
  ("supplyopt/results.py", "from_mine & truck", "truck", "truck"),
  ("supplyopt/model.py", 'fi["truck"] & fi["from"].isin(mines)', 'fi["truck"]', "truck"),
- ("supplyopt/model.py", '"safety": index["safety_t"]', '"safety": index["initial_t"]', "end_stock"),
+ ("supplyopt/model.py", '"safety": stocks["safety_t"]', '"safety": stocks["initial_t"]', "end_stock"),
  ("supplyopt/requirements.py", 'applies=_one_product, price="link_capacity", price_id="link"),', 'applies=_one_product, price="link_capacity", price_id="link", sign=1.0),', "link_capacity_price"),
  ("supplyopt/scenario.py", 'frame.loc[chosen, "min_t"] = np.minimum(frame.loc[chosen, "min_t"], frame.loc[chosen, "capacity_t"])', 'pass', "clip"),
  ("supplyopt/highs_engine.py", '"Primal infeasible or unbounded": "infeasible"', '"Primal infeasible or unbounded": "unbounded"', "unbounded"),
+ # issue 21 (tests/test_foresight.py): decisions before known_from, cover counting shortfalls, priority ranking, the end deficit
+ ("supplyopt/foresight.py", 'fam.index["period"].to_numpy() < period', 'fam.index["period"].to_numpy() <= period', "foresight"),
+ ("supplyopt/foresight.py", '"end_shortfall")', '"end_shortfall", "unmet")', "foresight"),
+ ("supplyopt/results.py", 'held = np.where(centre, out["stock_t"] - out["short_t"], out["stock_t"])', 'held = out["stock_t"]', "foresight"),
+ ("supplyopt/screen.py", 'order = per_class if priority.active(net, study.options) else ["delta_unmet_t"]', 'order = ["delta_unmet_t"]', "foresight"),
+ ("supplyopt/screen.py", 'start = study.base.periods.index(window[0]) if window else 0', 'start = 0', "foresight"),
+ ("supplyopt/model.py", 'index["end_min_t"] = index["end_target_t"] if hard else 0.0', 'index["end_min_t"] = index["end_target_t"]', "foresight"),
 ]
 for f, old, new, k in M:
     src = open(f).read()
     assert old in src, (f, old)
     open(f, "w").write(src.replace(old, new, 1))
     try:
-        r = subprocess.run([".venv/bin/python", "-m", "pytest", "tests/test_seeded_mutations.py", "-x", "-q", "-p", "no:cacheprovider", "-k", f"{k} and not pyomo"], capture_output=True, text=True)
+        target = ["tests/test_foresight.py"] if k == "foresight" else ["tests/test_seeded_mutations.py", "-k", f"{k} and not pyomo"]
+        r = subprocess.run([".venv/bin/python", "-m", "pytest", *target, "-x", "-q", "-p", "no:cacheprovider"], capture_output=True, text=True)
         print(f"{'KILLED' if r.returncode else 'SURVIVED'}  {f}: {old[:50]!r} -> {new[:40]!r}", flush=True)
     finally:
         open(f, "w").write(src)
