@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .data import Network
+from .foresight import DESIGN_FORESIGHT
 
 CAPS = {"max_mine_truck_share": ("CNY per truck tonne removed from mines", "t"), "max_truck_share_tkm": ("CNY per truck t·km removed", "t·km")}
 
@@ -61,7 +62,7 @@ def screen(network, model=None, scenario=None, max_mine_truck_share: float | Non
     from . import api
 
     net = network if isinstance(network, Network) else api.load(network)
-    study = api.Study(net, model=api.options(model, max_mine_truck_share=max_mine_truck_share, **solver))
+    study = api.Study(net, model=api.options(model, max_mine_truck_share=max_mine_truck_share, **{**solver, "foresight": DESIGN_FORESIGHT}))
     if scenario is not None:
         study.apply(scenario)
     plan = study.solve()

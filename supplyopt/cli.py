@@ -110,11 +110,12 @@ def _penalty(text: str):
     return value
 
 
-def _assumption_args(p) -> None:
+def _assumption_args(p, foresight: bool = True) -> None:
     """The assumptions that decide an emergency answer, overridable per run (the profile holds
     the defaults; summary.json records what was used)."""
-    p.add_argument("--foresight", action=_Once, choices=CHOICES["foresight"],
-                   help="surprise (default): a scenario's edits are unknown until their known_from period, the base plan stands until then; perfect: known from the start")
+    if foresight:
+        p.add_argument("--foresight", action=_Once, choices=CHOICES["foresight"],
+                       help="surprise (default): a scenario's edits are unknown until their known_from period, the base plan stands until then; perfect: known from the start")
     p.add_argument("--end-stock", action=_Once, dest="end_stock", choices=CHOICES["end_stock"], help="end-of-horizon target: initial (default), safety or free")
     p.add_argument("--end-stock-penalty", action=_Once, dest="end_stock_penalty_cny_per_t", type=_penalty, metavar="CNY|hard",
                    help="CNY per t the horizon ends below its target (default 1000), or hard: the target must be met")
@@ -132,7 +133,7 @@ def _weeks(text: str) -> list[int]:
 
 
 def _assumptions(args) -> dict:
-    return {k: getattr(args, k, None) for k in ("foresight", "end_stock", "end_stock_penalty_cny_per_t")}
+    return {k: getattr(args, k) for k in ("foresight", "end_stock", "end_stock_penalty_cny_per_t") if getattr(args, k, None) is not None}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -282,6 +283,7 @@ def _schedule_parsers(sub) -> None:
     common.add_argument("--mip-gap", type=float, dest="mip_gap", help="relative MIP gap for --trainloads")
     common.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another run on the same --out to finish (default 0: exit 6 at once)")
     common.add_argument("--wall-limit", type=float, dest="wall_limit_s", metavar="SECONDS", help="end the whole run after this long (exit 5, nothing written)")
+    _assumption_args(common, foresight=False)  # a weekly run's scenarios are forecasts: perfect foresight
     common.add_argument("--quiet", action="store_true", help="print nothing on success")
     common.add_argument("--json", action="store_true", help="print summary.json to stdout")
     s = sub.add_parser("schedule", parents=[common], help="weekly run: commit next week's shipments, look ahead the rest")
@@ -339,7 +341,8 @@ def cmd_schedule(args) -> int:
 
     def work(time_left):
         return sch.schedule(args.dataset, args.model, snapshot=args.snapshot, start=args.start, horizon=args.horizon, previous=args.previous,
-                            trainloads=args.trainloads, scenario=args.scenario, time_left=time_left, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap)
+                            trainloads=args.trainloads, scenario=args.scenario, time_left=time_left, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap,
+                            **_assumptions(args))
 
     return _unattended(args, "results/schedule", work, sch.write_schedule, sch.format_schedule)
 
@@ -353,7 +356,8 @@ def cmd_roll(args) -> int:
 
     def work(time_left):
         return sch.roll(args.dataset, args.model, weeks=args.weeks, horizon=args.horizon, start=args.start, snapshot=args.snapshot,
-                        trainloads=args.trainloads, stable=args.stable, scenario=args.scenario, time_left=time_left, progress=progress, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap)
+                        trainloads=args.trainloads, stable=args.stable, scenario=args.scenario, time_left=time_left, progress=progress, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap,
+                        **_assumptions(args))
 
     return _unattended(args, "results/roll", work, sch.write_roll, sch.format_roll)
 

@@ -27,6 +27,9 @@ from .scenario import Scenario, period_position
 from .validate import closest
 
 MODES = ("surprise", "perfect")
+# Design studies (evaluate, invest, frontier, bottlenecks) take a scenario as the condition the
+# network must be built for, known from the start: a siding is not built in the week a storm hits
+DESIGN_FORESIGHT = "perfect"
 STATE_FAMILIES = ("stock", "safety_shortfall", "end_shortfall")
 
 

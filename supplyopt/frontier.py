@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .data import Network
+from .foresight import DESIGN_FORESIGHT
 
 BISECTION_TOL = 1e-4  # share (0.01 percentage points)
 # measure -> (the profile cap tightened, the KPI it caps, what the cap row counts)
@@ -142,7 +143,7 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
 
     full = add_candidates(net) if with_candidates else net
     option, kpi, size = MEASURES[measure]
-    opt = dataclasses.replace(api.options(model, **solver), **{option: 1.0})
+    opt = dataclasses.replace(api.options(model, **{**solver, "foresight": DESIGN_FORESIGHT}), **{option: 1.0})
     if with_candidates:
         opt = investment_options(opt)
     t0 = time.perf_counter()

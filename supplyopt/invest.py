@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .data import DataError, Network, Problem, period_index, split_products
+from .foresight import DESIGN_FORESIGHT
 from .validate import _did_you_mean
 
 DEFAULT_DISCOUNT_RATE = 0.08  # social discount rate, China's 建设项目经济评价方法与参数 (3rd ed.)
@@ -355,7 +356,7 @@ def evaluate(network, candidate: str, model=None, scenario=None, **solver) -> Ev
         raise DataError([Problem("candidates.csv", f"unknown candidate{_did_you_mean(candidate, set(cands['id']))}; expected one of {', '.join(cands['id'])}", column="id", value=candidate)])
     built = requirement_closure(cands, [candidate])
     choice = CandidateChoice(cands, fixed={})
-    study = api.Study(with_candidates(net), model=model, extensions=[choice], **solver)
+    study = api.Study(with_candidates(net), model=model, extensions=[choice], **{**solver, "foresight": DESIGN_FORESIGHT})
     if scenario is not None:
         study.apply(scenario)
     without = study.solve()
@@ -484,7 +485,7 @@ def invest(network, budget: float, model=None, scenario=None, max_mine_truck_sha
 
     net = network if isinstance(network, Network) else api.load(network)
     cands = candidate_table(net)
-    opt = investment_options(api.options(model, max_mine_truck_share=max_mine_truck_share, **solver))
+    opt = investment_options(api.options(model, max_mine_truck_share=max_mine_truck_share, **{**solver, "foresight": DESIGN_FORESIGHT}))
     full = with_candidates(net)
     none_choice = CandidateChoice(cands, fixed={})
     none_study = api.Study(full, model=opt, extensions=[none_choice])

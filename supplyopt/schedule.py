@@ -451,7 +451,8 @@ def schedule_summary(plan: Plan, win: Network, horizon: int, snap: Snapshot | No
         "committed_week": win.periods[0],
         "weeks": list(win.periods),
         "horizon_weeks": horizon,
-        "end_target_rule": "end_t, else the profile's end_stock rule on the data set's own values (never the snapshot)",
+        "end_target_rule": f"end_t, else the profile's end_stock rule on the data set's own values (never the snapshot); {opt.end_rule_words}",
+        "scenario_foresight": "perfect: a weekly run's scenarios are forecasts (maintenance, demand), known when the run is made",
         "snapshot": None if snap is None else {"path": snap.path, "sha256": snap.sha256, "rows": int(len(snap.stocks)), "as_of_first": as_of[0] if as_of else None, "as_of_last": as_of[-1] if as_of else None},
         "previous": None if prev is None else {
             "path": prev.path, "weeks": prev.weeks, "change_penalty_cny_per_t": opt.change_penalty_cny_per_t,
@@ -501,6 +502,13 @@ def format_schedule(sched: Schedule) -> str:
     week = s["schedule"]["committed_week"]
     lines = [f"supplyopt schedule — {s['dataset']['name']}: committing {week}, look-ahead to {s['schedule']['weeks'][-1]} ({len(s['schedule']['weeks'])} weeks)",
              f"Status: {s['status_message']}; cost over the window {s['objective']:,.0f} {s['currency']}"]
+    end = s.get("end_of_horizon")
+    if end:
+        lines.append(f"End of look-ahead: {end['rule']}" + (f"; {end['deficit_t']:,.0f} t below target at {', '.join(end['nodes_below_target'][:4])} "
+                                                            f"(end-stock deficit, not unmet demand: end_stock.csv)" if end["deficit_t"] > 0.5 else ""))
+    short = s.get("unmet_t", 0.0)
+    if short > 0.5:
+        lines.append(f"Unmet demand over the window: {short:,.0f} t (unmet.csv)")
     tl = s["schedule"]["trainloads"]
     if tl.get("method") != "off":
         gap = tl.get("mip_gap")
