@@ -261,27 +261,19 @@ class Study:
         priority stages, scaling warnings, ranges); raises :class:`NoPlan`."""
         opt = self.options
         t0 = time.perf_counter()
-        lp = build_lp(net, opt)
+        lp = self.statement(net, opt)
         pyomo = opt.engine == "pyomo" or self.extend is not None
         if self.extend is not None:
             log.append(f"{_now()} extension hook {getattr(self.extend, '__name__', 'extra_functionality')} given: using the Pyomo engine")
-        # capacity-reserve mines and reserve stock, then demand classes in order: no-ops without them
-        lp_extensions = [*self.extensions, reserves.reserve_families, priority.priority_rows]
-        if not pyomo:
-            for ext in lp_extensions:
-                ext(lp, net, opt)
         fixed = foresight.fixings(lp, fixes[0][0], fixes[0][1], fixes[1]) if fixes else []
         foresight.fix_in_lp(lp, fixed)
         warm = self.engine is not None and self.engine.update(lp)
         if warm:
             self.stats["warm"] += 1
         else:
-            self.engine = make_engine(lp, opt, net.periods, net=net, extend=self.extend, lp_extensions=lp_extensions if pyomo else ())
+            self.engine = make_engine(lp, opt, net.periods, net=net, extend=self.extend)
             self.stats["builds"] += 1
-            lp = self.engine.lp  # the Pyomo engine's compiled model, with whatever it added
-            if pyomo and fixes:
-                fixed = foresight.fixings(lp, fixes[0][0], fixes[0][1], fixes[1])
-                foresight.fix_in_engine(self.engine, fixed)
+            lp = self.engine.lp  # the Pyomo engine's compiled model, with whatever the extension added
         ranges, scale_warnings = scaling_report(lp)
         self.lp = lp
         build_s = time.perf_counter() - t0
@@ -315,25 +307,31 @@ class Study:
             raise err
         return lp, sol, warm, build_s, stages, scale_warnings, ranges
 
+    def statement(self, net: Network, opt: Options):
+        """The model of ``net`` as one statement: ``model.build_lp`` and the layers on it — this
+        study's own (investment decisions, trainloads …), capacity-reserve mines and reserve
+        stock, demand classes in priority order (each a no-op where the data has none)."""
+        lp = build_lp(net, opt)
+        for layer in [*self.extensions, reserves.reserve_families, priority.priority_rows]:
+            layer(lp, net, opt)
+        return lp
+
     def _relaxable(self, fixes=()):
-        """The model explain.py relaxes: build_lp (with the extensions), or the extended Pyomo
-        model compiled; under a surprise re-plan, with the decisions already taken held."""
-        extend, extensions = self.extend, [*self.extensions, reserves.reserve_families, priority.priority_rows]
+        """The model explain.py relaxes: the statement (through the extended Pyomo view where
+        an extension is given); under a surprise re-plan, with the decisions already taken held."""
+        extend = self.extend
 
         def build(net, opt):
+            lp = self.statement(net, opt)
+            if fixes:
+                foresight.fix_in_lp(lp, foresight.fixings(lp, fixes[0][0], fixes[0][1], fixes[1]))
             if extend is not None:
                 from .pyomo_engine import compiled_lp
 
-                lp = compiled_lp(net, opt, extend)
-            else:
-                lp = build_lp(net, opt)
-                for ext in extensions:
-                    ext(lp, net, opt)
-            if fixes:
-                foresight.fix_in_lp(lp, foresight.fixings(lp, fixes[0][0], fixes[0][1], fixes[1]))
+                lp = compiled_lp(net, opt, lp, extend)
             return lp
 
-        return build if (fixes or extend is not None) else None
+        return build
 
 
 def _no_plan(net: Network, opt: Options, sol, build=None) -> NoPlan:

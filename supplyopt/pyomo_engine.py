@@ -1,7 +1,9 @@
 """The Pyomo engine: the algebraic model of ``pyomo_model.py``, extended if asked, solved by HiGHS.
 
-Steps: ``build_model(net, opt)`` → ``extra_functionality(model, net, opt)`` (optional) →
-``to_lp`` compiles every ``Var``, ``Constraint`` and ``<name>_cost`` Expression into a
+Steps: ``build_model(net, opt, lp)`` generates the Pyomo view of the statement (``model.py``:
+every family, reserves, priority rows, investment decisions, decisions held by foresight) →
+``extra_functionality(model, net, opt)`` (optional) → ``to_lp`` takes the generated families
+back from the arrays and compiles what the extension added into a
 :class:`~supplyopt.model.LinearProgram` whose families carry the component names → HiGHS
 solves those arrays in memory (the same hand-over as the default engine, so iteration counts,
 MIP gap, warm bound changes and numerics checks behave alike). Values are loaded back into the
@@ -27,26 +29,24 @@ from .solution import Solution
 
 
 class PyomoEngine:
-    """Build, extend, compile and solve the Pyomo model; ``self.model`` is the Pyomo model,
-    ``self.lp`` its compiled form (the one results read)."""
+    """Generate the Pyomo view of the statement, extend it, compile it and solve it;
+    ``self.model`` is the Pyomo model, ``self.lp`` its compiled form (the one results read)."""
 
     name = "pyomo"
 
-    def __init__(self, net: Network, opt: Options, base: LinearProgram | None = None, extend=None, lp_extensions=()):
-        from .model import build_lp
+    def __init__(self, net: Network, opt: Options, lp: LinearProgram, extend=None):
         from .pyomo_model import build_model, to_lp
 
         t0 = time.perf_counter()
-        self.model = build_model(net, opt)
+        self.model = build_model(net, opt, lp)
         if extend is not None:
             extend(self.model, net, opt)
         self.build_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        self.lp, self.columns, self.rows = to_lp(self.model, net.periods, base if base is not None else build_lp(net, opt))
-        for ext in lp_extensions:  # array-level extensions (Study(extensions=...)) still apply
-            ext(self.lp, net, opt)
+        self.lp, self.columns, self.rows, self.notes = to_lp(self.model, net.periods)
         self.compile_s = time.perf_counter() - t0
-        self.notes = ["the model has integer or binary variables (a MIP): prices (duals) are not defined and are left out"] if self.lp.is_mip else []
+        if self.lp.is_mip:
+            self.notes.append("the model has integer or binary variables (a MIP): prices (duals) are not defined and are left out")
         self._highs = HighsEngine(self.lp, opt.solver)
         self.reform_note = self._highs.reform_note
 
@@ -82,8 +82,6 @@ class PyomoEngine:
         self._highs.set_variable_bounds(family, positions, lower, upper)
         fam = self.lp.variables[family]
         for p in np.asarray(positions, np.int64):
-            if fam.start + p >= len(self.columns):  # an array-level extension's column (reserves …): in HiGHS only
-                break
             v = self.columns[fam.start + p]
             v.setlb(float(fam.lower[p]) if np.isfinite(fam.lower[p]) else None)
             v.setub(float(fam.upper[p]) if np.isfinite(fam.upper[p]) else None)
@@ -94,12 +92,11 @@ class PyomoEngine:
         self._highs.set_constraint_bounds(family, positions, lower, upper)
 
 
-def compiled_lp(net: Network, opt: Options, extend=None) -> LinearProgram:
-    """The (extended) Pyomo model compiled into a LinearProgram, without solving it."""
-    from .model import build_lp
+def compiled_lp(net: Network, opt: Options, lp: LinearProgram, extend=None) -> LinearProgram:
+    """The statement ``lp`` through the Pyomo view, extended and compiled, without solving it."""
     from .pyomo_model import build_model, to_lp
 
-    m = build_model(net, opt)
+    m = build_model(net, opt, lp)
     if extend is not None:
         extend(m, net, opt)
-    return to_lp(m, net.periods, build_lp(net, opt))[0]
+    return to_lp(m, net.periods)[0]

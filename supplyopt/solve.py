@@ -4,9 +4,10 @@ Two engines, one formulation (``docs/model.md``):
 
 - ``highs`` (default, ``highs_engine.py``): ``model.build_lp``'s arrays go straight into HiGHS
   through highspy, in memory.
-- ``pyomo`` (``pyomo_engine.py``): the algebraic Pyomo model (``pyomo_model.py``), optionally
-  extended by ``extra_functionality(model, network, options)``, compiled into the same kind of
-  :class:`~supplyopt.model.LinearProgram` whose families are its components, then solved by HiGHS.
+- ``pyomo`` (``pyomo_engine.py``): the Pyomo view generated from the same arrays
+  (``pyomo_model.py``), optionally extended by ``extra_functionality(model, network, options)``,
+  compiled back into a :class:`~supplyopt.model.LinearProgram` whose families are its
+  components, then solved by HiGHS.
 
 Both return a :class:`~supplyopt.solution.Solution` with primal values, duals and reduced
 costs as arrays in LP order, so ``results.py`` does not care which engine ran.
@@ -27,10 +28,11 @@ __all__ = ["BIG_TONNES", "HighsEngine", "STATUS_WORDS", "Solution", "SolverMissi
            "change_link_capacity", "choose_method", "IPM_FROM_COLUMNS", "highs_option_values", "split_highs_warnings", "highs_version", "make_engine", "scaling_report"]
 
 
-def make_engine(lp: LinearProgram, opt: Options, periods: list[str], net=None, extend=None, lp_extensions=()):
+def make_engine(lp: LinearProgram, opt: Options, periods: list[str], net=None, extend=None):
     """The engine the options ask for, with the model already handed over. The Pyomo engine
-    (``opt.engine == "pyomo"``, or any ``extend`` hook) builds its own model from ``net``; its
-    ``engine.lp`` is the compiled Pyomo model, which results must then read."""
+    (``opt.engine == "pyomo"``, or any ``extend`` hook) generates its Pyomo model from ``lp``
+    (and needs ``net`` for the data around it); its ``engine.lp`` is the compiled Pyomo model,
+    which results must then read."""
     try:
         import highspy  # noqa: F401
     except ImportError as err:
@@ -43,8 +45,8 @@ def make_engine(lp: LinearProgram, opt: Options, periods: list[str], net=None, e
         from .pyomo_engine import PyomoEngine
 
         if net is None:
-            raise TypeError("the pyomo engine builds its model from the network: pass net=")
-        return PyomoEngine(net, opt, base=lp, extend=extend, lp_extensions=lp_extensions)
+            raise TypeError("the pyomo engine reads the network's sets and params: pass net=")
+        return PyomoEngine(net, opt, lp, extend=extend)
     return HighsEngine(lp, opt.solver)
 
 
