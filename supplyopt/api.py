@@ -31,6 +31,7 @@ from .options import Options, load_options
 from .results import Plan, build_plan, end_of_horizon, end_rule_warnings, end_stock_table
 from .solve import HighsEngine, check_plan, make_engine, scaling_report
 from .scenario import Scenario, apply_scenario, combine_scenarios, load_scenario
+from .extension import load_extension
 from .validate import validate
 
 EXIT_INFEASIBLE, EXIT_NO_PLAN = 3, 4
@@ -113,6 +114,28 @@ def scenario(spec) -> Scenario | None:
     return combine_scenarios(parts) if parts else None
 
 
+def extension_of(extend) -> tuple:
+    """(the hook, summary.json's record of it: function, path, sha256, and what a fresh study or
+    a worker process re-loads: (path, source text) for a file, so that a cluster worker need not
+    see it) for a callable, a path, a (path, source) pair, or None. A bad file is an input error
+    before any work."""
+    if extend is None:
+        return None, None, None
+    spec = extend
+    if isinstance(extend, tuple):
+        path, text = extend
+        extend = load_extension(path, text)
+    elif isinstance(extend, (str, Path)):
+        func = load_extension(extend)
+        path, text = str(extend), Path(extend).read_text(encoding="utf-8")
+        spec, extend = (path, text), func
+    else:
+        path, text = getattr(extend, "__module__", None), None
+    record = {"function": getattr(extend, "__name__", "extra_functionality"), "path": path,
+              "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None}
+    return extend, record, spec
+
+
 def _network(network) -> Network:
     return network if isinstance(network, Network) else load(network)
 
@@ -144,24 +167,21 @@ class Study:
     solver model is rebuilt. Either way the optimum is the cold one. ``stats`` counts both.
     """
 
-    def __init__(self, network, model=None, engine: str | None = None, extensions=(), extend=None, **solver):
-        """``extensions``: callables ``ext(lp, network, options)`` run after ``build_lp``, in
-        order, each adding its own named variable/constraint families and cost parts to the
-        LinearProgram (investment decisions, trainloads, priorities …). Their values are read
-        back from ``study.lp`` and ``study.solution`` after a solve.
+    def __init__(self, network, model=None, engine: str | None = None, layers=(), extend=None, **solver):
+        """``extend``: the one extension hook, ``extra_functionality(model, network, options)``
+        (a callable, or a path to a .py file defining one), applied to the Pyomo view of the
+        model in every solve of this study, and of every workflow built on it: sets, params,
+        variables, constraints and cost parts (``pyomo_model.add_cost``). Whatever it adds
+        appears in the results by its component name (``study.lp``); summary.json records the
+        file and its SHA-256.
 
-        ``extend``: ``extra_functionality(model, network, options)`` (a callable, or a path to a
-        .py file defining one) that adds sets, params, variables, constraints and cost parts
-        (``pyomo_model.add_cost``) to the algebraic Pyomo model; it selects the Pyomo engine.
-        Whatever it adds appears in the results by its component name (``study.lp``)."""
-        self.extensions = list(extensions)
+        ``layers``: supplyopt's own additions to the statement (investment decisions,
+        trainloads, the stability term of a weekly run), callables ``layer(lp, network,
+        options)`` run after ``build_lp``; not a user hook."""
+        self.layers = list(layers)
         self.base = _network(network)
-        if isinstance(extend, (str, Path)):
-            from .pyomo_model import load_extension
-
-            extend = load_extension(extend)
-        self.extend = extend
-        self.options = options(model, engine="pyomo" if extend is not None else engine, **solver)
+        self.extend, self.extension, self._extend_spec = extension_of(extend)
+        self.options = options(model, engine="pyomo" if self.extend is not None else engine, **solver)
         self.profile_path = str(model) if isinstance(model, (str, Path)) else None
         self.network = self.base
         self.scenario: Scenario | None = None
@@ -169,6 +189,19 @@ class Study:
         self.engine = None
         self.solution = None  # the last solve's Solution (arrays in LP order)
         self.stats = {"builds": 0, "warm": 0}
+
+    def fresh(self, network=None, **changes) -> Study:
+        """A new study with this one's profile, layers and extension (a cold reference, a
+        worker's own model); ``changes`` replace options."""
+        opt = dataclasses.replace(self.options, **changes) if changes else self.options
+        other = Study(self.base if network is None else network, model=opt, layers=self.layers, extend=self._extend_spec)
+        other.profile_path = self.profile_path
+        return other
+
+    @property
+    def extend_spec(self):
+        """The extension as a worker process re-loads it: (path, source text), a callable, or None."""
+        return self._extend_spec
 
     def apply(self, spec) -> Study:
         """Set the scenario (path, Scenario, dict, list, or None for the base network)."""
@@ -312,7 +345,7 @@ class Study:
         study's own (investment decisions, trainloads …), capacity-reserve mines and reserve
         stock, demand classes in priority order (each a no-op where the data has none)."""
         lp = build_lp(net, opt)
-        for layer in [*self.extensions, reserves.reserve_families, priority.priority_rows]:
+        for layer in [*self.layers, reserves.reserve_families, priority.priority_rows]:
             layer(lp, net, opt)
         return lp
 
@@ -399,6 +432,7 @@ def _summary(study: Study, net: Network, lp, sol, plan: Plan, build_s: float, wa
         "periods": {"count": net.n_periods, "days": net.period_days, "first": net.periods[0], "last": net.periods[-1]},
         "profile": {"path": study.profile_path, "sha256": _sha256(study.profile_path)},
         "scenario": study.scenario.record() if study.scenario else no_scenario_record(),
+        "extension": study.extension,
         "options": opt.to_dict(),
         "model": {
             "engine": sol.engine,

@@ -57,12 +57,12 @@ class Screen:
         return write_folder(out_dir, {"summary.json": summary_json(self.summary()), "bottlenecks.csv": csv_text(self.table)})
 
 
-def screen(network, model=None, scenario=None, max_mine_truck_share: float | None = None, **solver) -> Screen:
+def screen(network, model=None, scenario=None, max_mine_truck_share: float | None = None, extend=None, **solver) -> Screen:
     """Solve once and rank capacities and caps by their shadow prices (see module doc)."""
     from . import api
 
     net = network if isinstance(network, Network) else api.load(network)
-    study = api.Study(net, model=api.options(model, max_mine_truck_share=max_mine_truck_share, **{**solver, "foresight": DESIGN_FORESIGHT}))
+    study = api.Study(net, model=api.options(model, max_mine_truck_share=max_mine_truck_share, **{**solver, "foresight": DESIGN_FORESIGHT}), extend=extend)
     if scenario is not None:
         study.apply(scenario)
     plan = study.solve()

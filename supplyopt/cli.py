@@ -97,6 +97,12 @@ def _check_out(args) -> None:
     check_out_dir(out, [p for p in inputs if isinstance(p, str)])
 
 
+def _extend_arg(p) -> None:
+    """--extend: the one extension hook, on every command that solves."""
+    p.add_argument("--extend", action=_Once, metavar="FILE.py",
+                   help="Python file defining extra_functionality(model, network, options) that adds to the Pyomo model of every solve (selects the Pyomo engine; docs/model.md)")
+
+
 def _penalty(text: str):
     """--end-stock-penalty: CNY per t (a number ≥ 0) or ``hard``."""
     if text.strip().lower() == "hard":
@@ -152,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--scenario", action="append", help="scenario YAML (e.g. scenarios/cold_wave.yaml) applied to the data set before solving; repeat to apply several, in order")
     s.add_argument("--out", action=_Once, help="results folder (default results/<data set name>)")
     s.add_argument("--engine", action=_Once, choices=CHOICES["engine"], help="highs: arrays straight to HiGHS (default); pyomo: Pyomo's persistent HiGHS interface")
-    s.add_argument("--extend", action=_Once, metavar="FILE.py", help="Python file defining extra_functionality(model, network, options) that adds to the Pyomo model (selects the Pyomo engine; see docs/model.md)")
+    _extend_arg(s)
     s.add_argument("--time-limit", action=_Once, type=float, dest="time_limit_s", metavar="SECONDS")
     s.add_argument("--threads", action=_Once, type=int)
     s.add_argument("--presolve", action=_Once, choices=CHOICES["presolve"])
@@ -284,6 +290,7 @@ def _schedule_parsers(sub) -> None:
     common.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another run on the same --out to finish (default 0: exit 6 at once)")
     common.add_argument("--wall-limit", type=float, dest="wall_limit_s", metavar="SECONDS", help="end the whole run after this long (exit 5, nothing written)")
     _assumption_args(common, foresight=False)  # a weekly run's scenarios are forecasts: perfect foresight
+    _extend_arg(common)
     common.add_argument("--quiet", action="store_true", help="print nothing on success")
     common.add_argument("--json", action="store_true", help="print summary.json to stdout")
     s = sub.add_parser("schedule", parents=[common], help="weekly run: commit next week's shipments, look ahead the rest")
@@ -340,7 +347,7 @@ def cmd_schedule(args) -> int:
     from . import schedule as sch
 
     def work(time_left):
-        return sch.schedule(args.dataset, args.model, snapshot=args.snapshot, start=args.start, horizon=args.horizon, previous=args.previous,
+        return sch.schedule(args.dataset, args.model, extend=args.extend, snapshot=args.snapshot, start=args.start, horizon=args.horizon, previous=args.previous,
                             trainloads=args.trainloads, scenario=args.scenario, time_left=time_left, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap,
                             **_assumptions(args))
 
@@ -355,7 +362,7 @@ def cmd_roll(args) -> int:
             print(f"  {week}: planned in {seconds:.2f} s", file=sys.stderr)
 
     def work(time_left):
-        return sch.roll(args.dataset, args.model, weeks=args.weeks, horizon=args.horizon, start=args.start, snapshot=args.snapshot,
+        return sch.roll(args.dataset, args.model, extend=args.extend, weeks=args.weeks, horizon=args.horizon, start=args.start, snapshot=args.snapshot,
                         trainloads=args.trainloads, stable=args.stable, scenario=args.scenario, time_left=time_left, progress=progress, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap,
                         **_assumptions(args))
 
@@ -381,6 +388,7 @@ def _investment_parsers(sub) -> None:
         p.add_argument("--out", help=f"results folder (default results/<data set name>-{what})")
         p.add_argument("--time-limit", type=float, dest="time_limit_s", metavar="SECONDS")
         p.add_argument("--mip-gap", type=float, dest="mip_gap")
+        _extend_arg(p)
         p.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the tables")
         p.add_argument("--quiet", action="store_true", help="print nothing on success")
 
@@ -449,7 +457,7 @@ def cmd_evaluate(args) -> int:
 
     net, out = _load(args, f"evaluate-{args.candidate}")
     try:
-        ev = invest.evaluate(net, args.candidate, model=args.model, scenario=args.scenario, **_solver_args(args))
+        ev = invest.evaluate(net, args.candidate, model=args.model, scenario=args.scenario, extend=args.extend, **_solver_args(args))
     except api.NoPlan as err:
         _print_no_plan(err)
         return err.exit_code
@@ -464,7 +472,7 @@ def cmd_invest(args) -> int:
         return EXIT_INPUT
     net, out = _load(args, "invest")
     try:
-        inv = invest.invest(net, args.budget, model=args.model, scenario=args.scenario, max_mine_truck_share=args.max_mine_truck_share,
+        inv = invest.invest(net, args.budget, model=args.model, scenario=args.scenario, max_mine_truck_share=args.max_mine_truck_share, extend=args.extend,
                             budget_step=args.budget_step, **_solver_args(args))
     except api.NoPlan as err:
         _print_no_plan(err)
@@ -480,7 +488,7 @@ def cmd_bottlenecks(args) -> int:
         return EXIT_INPUT
     net, out = _load(args, "bottlenecks")
     try:
-        scr = bottlenecks.screen(net, model=args.model, scenario=args.scenario, max_mine_truck_share=args.max_mine_truck_share, **_solver_args(args))
+        scr = bottlenecks.screen(net, model=args.model, scenario=args.scenario, max_mine_truck_share=args.max_mine_truck_share, extend=args.extend, **_solver_args(args))
     except api.NoPlan as err:
         _print_no_plan(err)
         return err.exit_code
@@ -502,7 +510,7 @@ def cmd_frontier(args) -> int:
         return EXIT_INPUT
     net, out = _load(args, "frontier")
     try:
-        fr = frontier.frontier(net, model=args.model, scenario=args.scenario, points=args.points, with_candidates=args.with_candidates,
+        fr = frontier.frontier(net, model=args.model, scenario=args.scenario, points=args.points, with_candidates=args.with_candidates, extend=args.extend,
                                budget=args.budget, compare_rebuilt=args.compare_rebuilt, down_to=args.down_to,
                                measure=args.measure, **_solver_args(args))
     except api.NoPlan as err:
@@ -520,6 +528,7 @@ def _common(p, out_help: str) -> None:
     p.add_argument("--time-limit", type=float, dest="time_limit_s", metavar="SECONDS")
     p.add_argument("--threads", type=int)
     _assumption_args(p)
+    _extend_arg(p)
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of the table")
 
@@ -561,7 +570,7 @@ def _study(args):
     net = api.load(args.dataset)
     if net.warnings and not args.quiet:
         _print_problems(net.warnings)
-    study = api.Study(net, model=opt)
+    study = api.Study(net, model=opt, extend=args.extend)
     study.profile_path = args.model
     return study
 
@@ -573,7 +582,7 @@ def cmd_compare(args) -> int:
     if args.warning_weeks and not args.scenario:
         raise DataError([Problem("--warning-weeks", "needs at least one --scenario: warning is about a scenario's events", value=",".join(map(str, args.warning_weeks)))])
     cases = run_cases(study, args.scenario, warm=not args.cold)
-    cmp = tabulate(study.base, study.options, cases, profile=args.model)
+    cmp = tabulate(study.base, study.options, cases, profile=args.model, extension=study.extension)
     if args.warning_weeks:
         cmp.warning_value = warning_value(study, args.scenario, args.warning_weeks)
         cmp.summary["warning_weeks"] = args.warning_weeks

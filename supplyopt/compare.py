@@ -85,7 +85,7 @@ def run_cases(study: api.Study, scenarios, warm: bool = True) -> list[Case]:
     for spec in [None, *scenarios]:
         sc = api.scenario(spec)
         name = "base" if sc is None else sc.name
-        runner = study if warm else api.Study(study.base, model=study.options, extensions=study.extensions)
+        runner = study if warm else study.fresh()
         builds = runner.stats["builds"]
         t0 = time.perf_counter()
         try:
@@ -109,14 +109,14 @@ def _unique(name: str, cases: list[Case]) -> str:
     return f"{name} #{i}"
 
 
-def compare(network, scenarios, model=None, warm: bool = True, warning_weeks=None, **solver) -> Comparison:
+def compare(network, scenarios, model=None, warm: bool = True, warning_weeks=None, extend=None, **solver) -> Comparison:
     """Solve the base and each scenario and tabulate the differences (see module doc).
     ``warning_weeks`` (e.g. ``[0, 1, 2, 4]``): also solve each scenario as a surprise known
     that many weeks earlier, and with perfect foresight (:func:`warning_value`)."""
-    study = network if isinstance(network, api.Study) else api.Study(network, model=model, **solver)
+    study = network if isinstance(network, api.Study) else api.Study(network, model=model, extend=extend, **solver)
     if not isinstance(network, api.Study) and isinstance(model, (str, Path)):
         study.profile_path = str(model)
-    cmp = tabulate(study.base, study.options, run_cases(study, scenarios, warm=warm), profile=study.profile_path)
+    cmp = tabulate(study.base, study.options, run_cases(study, scenarios, warm=warm), profile=study.profile_path, extension=study.extension)
     if warning_weeks:
         cmp.warning_value = warning_value(study, scenarios, warning_weeks)
         cmp.summary["warning_weeks"] = [int(w) for w in warning_weeks]
@@ -209,7 +209,7 @@ def reserve_drawn_t(net, plan) -> float:
 
 
 # --------------------------------------------------------------------------- tables
-def tabulate(net, opt, cases: list[Case], profile: str | None = None) -> Comparison:
+def tabulate(net, opt, cases: list[Case], profile: str | None = None, extension: dict | None = None) -> Comparison:
     """The comparison tables of solved cases; the first case is the base."""
     base = cases[0]
     base_k = kpis(net, base.plan) if base.plan is not None else {}
@@ -233,6 +233,7 @@ def tabulate(net, opt, cases: list[Case], profile: str | None = None) -> Compari
         "currency": net.currency,
         "foresight": opt.foresight,
         "end_of_horizon": opt.end_rule_words,
+        "extension": extension,
         "cases": [_case_summary(c) for c in cases],
         "units": {"*_cny": net.currency, "*_t": "tonnes over the horizon", "days": "days of cover", "delta_*": "case − base"},
     }

@@ -92,14 +92,14 @@ class _ViolationProbe:
         lp.add_cost("cap_violation", v.cols, [1.0])
 
 
-def lowest_share(network: Network, opt, extensions: list, scenario, unmet_t: float, high: float, size: float, measure: str = "mine") -> float:
+def lowest_share(network: Network, opt, layers: list, scenario, unmet_t: float, high: float, size: float, measure: str = "mine", extend=None) -> float:
     """The smallest cap (to BISECTION_TOL) whose violation is 0 with unmet ≤ ``unmet_t``;
     ``size``: what the cap row counts in the uncapped plan (t of output, or t·km), for the
     tolerance."""
     option = MEASURES[measure][0]
     from . import api
 
-    probe = api.Study(network, model=opt, extensions=[*extensions, _ViolationProbe(unmet_t * (1 + 1e-9) + 1e-6, option)])
+    probe = api.Study(network, model=opt, layers=[*layers, _ViolationProbe(unmet_t * (1 + 1e-9) + 1e-6, option)], extend=extend)
     if scenario is not None:
         probe.apply(scenario)
     tol = 1e-7 * max(size, 1.0)
@@ -126,7 +126,7 @@ def lowest_share(network: Network, opt, extensions: list, scenario, unmet_t: flo
 
 # --------------------------------------------------------------------------- frontier
 def frontier(network, model=None, scenario=None, points: int = 11, with_candidates: bool = False, budget: float | None = None,
-             compare_rebuilt: bool = False, down_to: float | None = None, measure: str = "mine", **solver) -> Frontier:
+             compare_rebuilt: bool = False, down_to: float | None = None, measure: str = "mine", extend=None, **solver) -> Frontier:
     """Least cost at ``points`` caps from the unconstrained mine truck share to the lowest
     feasible one (see module doc). ``compare_rebuilt`` also solves every point on a freshly
     built model and reports both timings (and the largest objective difference).
@@ -138,7 +138,7 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
 
     net = network if isinstance(network, Network) else api.load(network)
 
-    def extensions() -> list:
+    def layers() -> list:
         return [CandidateChoice(candidate_table(net), budget=budget)] if with_candidates else []
 
     full = add_candidates(net) if with_candidates else net
@@ -147,13 +147,14 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
     if with_candidates:
         opt = investment_options(opt)
     t0 = time.perf_counter()
-    study = api.Study(full, model=opt, extensions=extensions())
+    _, _, extend = api.extension_of(extend)  # read once: every point's study re-loads the same source
+    study = api.Study(full, model=opt, layers=layers(), extend=extend)
     if scenario is not None:
         study.apply(scenario)
     first = study.solve()
     high = first.kpis[kpi] or 0.0
     if down_to is None:
-        low = lowest_share(full, opt, extensions(), scenario, first.kpis["unmet_t"], high, first.kpis[size], measure)
+        low = lowest_share(full, opt, layers(), scenario, first.kpis["unmet_t"], high, first.kpis[size], measure, extend)
     else:
         low = float(down_to)
     search_s = time.perf_counter() - t0
@@ -177,7 +178,7 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
         t = time.perf_counter()
         diffs = []
         for cap, obj in zip(caps, table["objective_cny"]):
-            fresh = api.Study(full, model=dataclasses.replace(opt, **{option: float(cap)}), extensions=extensions())
+            fresh = api.Study(full, model=dataclasses.replace(opt, **{option: float(cap)}), layers=layers(), extend=extend)
             if scenario is not None:
                 fresh.apply(scenario)
             diffs.append(abs(fresh.solve().kpis["objective"] - obj) / max(abs(obj), 1.0))

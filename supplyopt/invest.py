@@ -341,7 +341,7 @@ class Evaluation:
         return write_folder(out_dir, {"summary.json": summary_json(self.summary()), "comparison.csv": csv_text(self.table), "flows_moved.csv": csv_text(self.moved)})
 
 
-def evaluate(network, candidate: str, model=None, scenario=None, **solver) -> Evaluation:
+def evaluate(network, candidate: str, model=None, scenario=None, extend=None, **solver) -> Evaluation:
     """Solve with and without one candidate (builds fixed: two LPs on one kept model).
 
     What the candidate requires is built with it. Economics: operating savings over the
@@ -356,7 +356,7 @@ def evaluate(network, candidate: str, model=None, scenario=None, **solver) -> Ev
         raise DataError([Problem("candidates.csv", f"unknown candidate{_did_you_mean(candidate, set(cands['id']))}; expected one of {', '.join(cands['id'])}", column="id", value=candidate)])
     built = requirement_closure(cands, [candidate])
     choice = CandidateChoice(cands, fixed={})
-    study = api.Study(with_candidates(net), model=model, extensions=[choice], **{**solver, "foresight": DESIGN_FORESIGHT})
+    study = api.Study(with_candidates(net), model=model, layers=[choice], extend=extend, **{**solver, "foresight": DESIGN_FORESIGHT})
     if scenario is not None:
         study.apply(scenario)
     without = study.solve()
@@ -476,7 +476,8 @@ class Investment:
         return write_folder(out_dir, files)
 
 
-def invest(network, budget: float, model=None, scenario=None, max_mine_truck_share: float | None = None, budget_step: float | None = None, **solver) -> Investment:
+def invest(network, budget: float, model=None, scenario=None, max_mine_truck_share: float | None = None, budget_step: float | None = None,
+           extend=None, **solver) -> Investment:
     """Choose candidates with Σ build cost ≤ budget minimising the plan's cost including the
     annualised investment (MILP; gap and time limit from the profile). Marginal value of
     budget: re-solved at budget + step (default 10 % of the budget), (objective(B) −
@@ -488,9 +489,10 @@ def invest(network, budget: float, model=None, scenario=None, max_mine_truck_sha
     opt = investment_options(api.options(model, max_mine_truck_share=max_mine_truck_share, **{**solver, "foresight": DESIGN_FORESIGHT}))
     full = with_candidates(net)
     none_choice = CandidateChoice(cands, fixed={})
-    none_study = api.Study(full, model=opt, extensions=[none_choice])
+    none_study = api.Study(full, model=opt, layers=[none_choice], extend=extend)
     choice = CandidateChoice(cands, budget=float(budget))
-    study = api.Study(full, model=opt, extensions=[choice])
+    study = none_study.fresh()
+    study.layers = [choice]
     if scenario is not None:
         none_study.apply(scenario)
         study.apply(scenario)

@@ -22,8 +22,6 @@ Units: tonnes per period; costs in the data set's currency (CNY).
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,7 +29,8 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.repn.standard_repn import generate_standard_repn
 
-from .data import DataError, Network, Problem
+from .data import Network
+from .extension import load_extension  # noqa: F401 — the hook lives with the model users extend
 from .model import LinearProgram, build_lp
 from .options import Options
 
@@ -198,25 +197,6 @@ def add_cost(m, name: str, expr) -> None:
     if m.component("total_cost") is not None:
         m.del_component("total_cost")
     m.total_cost = pyo.Objective(expr=sum(m.component(f"{c}_cost") for c in m.cost_parts), sense=pyo.minimize)
-
-
-# --------------------------------------------------------------------------- the hook
-def load_extension(path: str | Path):
-    """``extra_functionality(model, network, options)`` from a Python file; a missing file or
-    function is an input error (exit 2)."""
-    file = Path(path)
-    if not file.is_file():
-        raise DataError([Problem(str(path), "extension file not found; expected a .py file defining extra_functionality(model, network, options)")])
-    spec = importlib.util.spec_from_file_location(f"supplyopt_extension_{file.stem}", file)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except Exception as err:  # the user's file: report, do not crash
-        raise DataError([Problem(str(path), f"the extension file failed to load: {type(err).__name__}: {err}")]) from err
-    func = getattr(module, "extra_functionality", None)
-    if not callable(func):
-        raise DataError([Problem(str(path), "defines no function extra_functionality(model, network, options)")])
-    return func
 
 
 # --------------------------------------------------------------------------- compile

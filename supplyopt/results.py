@@ -74,12 +74,15 @@ class Plan:
             self.nodes = pd.DataFrame(columns=list(NODE_COLUMNS))
 
     def inputs(self) -> dict:
-        """The data set read, what was read as meant rather than as written, and the
-        assumptions that decide the answer (foresight, end of horizon): summary.json's
-        ``dataset``, ``input_warnings`` and ``assumptions``, for a workflow's own summary."""
+        """The data set read, what was read as meant rather than as written, the assumptions
+        that decide the answer (foresight, end of horizon) and the extension hook: summary.json's
+        ``dataset``, ``input_warnings``, ``assumptions`` and ``extension``, for a workflow's own
+        summary."""
         out = {k: self.summary[k] for k in ("dataset", "input_warnings") if k in self.summary}
         if "foresight" in self.summary:
             out["assumptions"] = {"foresight": self.summary["foresight"]["mode"], "end_of_horizon": self.summary["end_of_horizon"]["rule"]}
+        if "extension" in self.summary:
+            out["extension"] = self.summary["extension"]
         return out
 
     def write(self, out_dir: str | Path) -> Path:

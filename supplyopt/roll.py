@@ -59,7 +59,7 @@ ROLL_EXCLUDED = ("change_penalty",)  # steering terms, not costs: left out of th
 
 
 def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str | None = None, snapshot=None,
-         trainloads: bool = False, stable: bool = False, scenario=None, time_left=None, progress=None, **solver) -> Roll:
+         trainloads: bool = False, stable: bool = False, scenario=None, time_left=None, progress=None, extend=None, **solver) -> Roll:
     """Simulate ``weeks`` weekly runs: plan ``horizon`` weeks, commit the first, carry its
     closing stocks to the next run, repeat. Look-ahead windows end at the span's end, where
     every run and the full plan meet the same end target. ``stable``: each run keeps to the
@@ -68,6 +68,7 @@ def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str |
     from .trains import solve_window
 
     base, inputs, scenarios = planning_base(network, scenario)
+    extend, extension, _ = api.extension_of(extend)
     opt = api.options(model, **solver)
     if weeks < 1 or horizon < 1:
         raise DataError([Problem("--weeks/--horizon", "expected whole numbers of weeks ≥ 1", value=f"{weeks}/{horizon}")])
@@ -81,7 +82,7 @@ def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str |
     profile = str(model) if isinstance(model, (str, Path)) else None
     T = span.n_periods
 
-    full_plan, _, full_info, full_t = solve_window(span, opt, [], trainloads, time_left, profile)
+    full_plan, _, full_info, full_t = solve_window(span, opt, [], trainloads, time_left, profile, extend)
     full_costs = period_costs(full_t["lp"], full_t["solution"], T).drop(columns=list(ROLL_EXCLUDED), errors="ignore")
     runs = [{"run": "full", "weeks": T, "build_s": full_t["build_s"], "solve_s": full_t["solve_s"], "status": full_plan.summary["status"], "trainloads": full_info.get("method")}]
 
@@ -93,7 +94,7 @@ def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str |
         if stable and previous is not None:
             covered, ref = reference_flows(previous, win)
             exts.append(stability_extension(covered, ref, opt.change_penalty_cny_per_t))
-        plan, trains, info, t = solve_window(win, opt, exts, trainloads, time_left, profile)
+        plan, trains, info, t = solve_window(win, opt, exts, trainloads, time_left, profile, extend)
         week = win.periods[0]
         costs = period_costs(t["lp"], t["solution"], win.n_periods).iloc[0]
         rolled_costs.append(costs.drop(labels=list(ROLL_EXCLUDED), errors="ignore"))
@@ -107,6 +108,7 @@ def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str |
             progress(week, t["build_s"] + t["solve_s"])
     result = _roll_result(span, opt, full_plan, full_costs, committed, rolled_costs, runs, warnings, inputs, weeks, horizon, trainloads, stable)
     result.summary["scenarios"] = scenarios
+    result.summary["extension"] = extension
     return result
 
 

@@ -5,7 +5,7 @@ weeks ``2026-W50 … 2027-W03`` from the stocks in the snapshot; the first week 
 dispatch team commits, the rest is the look-ahead. Built on the API (:mod:`supplyopt.api`):
 the scheduled window is an ordinary :class:`~supplyopt.data.Network`, cut out of the data set
 by :func:`slice_periods`, and the pieces a weekly run adds to the LP — stability against the
-previous plan here, trainloads in :mod:`supplyopt.trains` — are Study extensions.
+previous plan here, trainloads in :mod:`supplyopt.trains` — are layers of the statement (Study(layers=...)).
 
 End-of-horizon rule. The snapshot replaces ``initial_t``; it never moves the stock the plan
 must leave at the end of its window. That target is fixed from the *data set* before the
@@ -400,7 +400,7 @@ def prepare_window(base: Network, opt: Options, start: str | None, horizon: int)
 
 
 def schedule(network, model=None, *, snapshot=None, start: str | None = None, horizon: int = 6, previous=None,
-             trainloads: bool = False, scenario=None, time_left=None, **solver) -> Schedule:
+             trainloads: bool = False, scenario=None, time_left=None, extend=None, **solver) -> Schedule:
     """Plan ``horizon`` weeks from ``start`` (default: the first period) from the stocks in
     ``snapshot`` (path or None: the data set's initial_t); ``previous``: an earlier run's
     results folder whose look-ahead the plan should keep to (profile option
@@ -411,6 +411,7 @@ def schedule(network, model=None, *, snapshot=None, start: str | None = None, ho
     from .trains import solve_window
 
     base, inputs, scenarios = planning_base(network, scenario)
+    extend, extension, _ = api.extension_of(extend)
     opt = api.options(model, **solver)
     win = prepare_window(base, opt, start, horizon)
     warnings: list[str] = [str(p) for p in base.warnings]
@@ -422,7 +423,7 @@ def schedule(network, model=None, *, snapshot=None, start: str | None = None, ho
         inputs["snapshot"] = snap.sha256
     else:
         warnings.append(f"no --snapshot: stocks at the start of {win.periods[0]} are the data set's initial_t")
-    extensions, covered, ref, prev = [], [], None, None
+    layers, covered, ref, prev = [], [], None, None
     if previous is not None:
         prev = read_previous(previous)
         covered, ref = reference_flows(prev, win)
@@ -430,14 +431,15 @@ def schedule(network, model=None, *, snapshot=None, start: str | None = None, ho
         if not covered:
             warnings.append(f"--previous {prev.path} planned {prev.weeks[0] if prev.weeks else '-'} … {prev.weeks[-1] if prev.weeks else '-'}, no week of this window: no changes to compare")
         else:
-            extensions.append(stability_extension(covered, ref, opt.change_penalty_cny_per_t))
+            layers.append(stability_extension(covered, ref, opt.change_penalty_cny_per_t))
     profile = str(model) if isinstance(model, (str, Path)) else None
     if profile:
         inputs["profile"] = sha256_file(profile)
-    plan, trains, train_info, timings = solve_window(win, opt, extensions, trainloads, time_left, profile)
+    plan, trains, train_info, timings = solve_window(win, opt, layers, trainloads, time_left, profile, extend)
     warnings += plan.warnings + train_info.get("warnings", [])
     changes = change_list(plan, win, covered, ref) if ref is not None else pd.DataFrame(columns=["link", "product", "week", "previous_t", "planned_t", "change_t"])
     summary = schedule_summary(plan, win, horizon, snap, prev, changes, train_info, opt)
+    summary["extension"] = extension
     summary["schedule"]["scenarios"] = scenarios
     return Schedule(win, plan, shipment_list(plan, win, trains), stock_trajectory(plan, win), changes, trains, summary, warnings, timings, inputs)
 

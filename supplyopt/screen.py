@@ -150,7 +150,7 @@ def _by_flow_bounds(study: api.Study, kind: str) -> bool:
     not a priority, extended or Pyomo-extended model)."""
     from . import priority
 
-    return kind != "mines" and study.extend is None and not study.extensions and not priority.active(study.base, study.options)
+    return kind != "mines" and study.extend is None and not study.layers and not priority.active(study.base, study.options)
 
 
 def _closed_flows(study: api.Study, kind: str, element: str, window) -> np.ndarray:
@@ -172,7 +172,7 @@ def _solve_outage(study: api.Study, kind: str, element: str, window, cold: bool)
     from .solve import check_plan
 
     if cold or not _by_flow_bounds(study, kind):
-        runner = api.Study(study.base, model=study.options) if cold else study
+        runner = study.fresh() if cold else study
         return runner.apply(outage_scenario(study.base, kind, element, window)).solve()
     if study.scenario is not None or study.engine is None or study.solution is None:
         study.reset().solve()  # the flow bounds below act on the base model (after a case that went through a scenario)
@@ -265,8 +265,8 @@ class Screen:
 _WORKER: dict = {}
 
 
-def _worker_init(network, opt, window, cold) -> None:
-    study = api.Study(network, model=opt)
+def _worker_init(network, opt, window, cold, extend=None, layers=()) -> None:
+    study = api.Study(network, model=opt, extend=extend, layers=layers)
     _WORKER.update(study=study, base=study.solve(), window=window, cold=cold)
 
 
@@ -276,14 +276,14 @@ def _worker_chunk(chunk: list[tuple[str, str]]) -> list[dict]:
 
 
 def screen(network, model=None, kinds=KINDS, window: str | list[str] | None = None, workers: int = 1, cold: bool = False,
-           limit: int | None = None, progress=None, **solver) -> Screen:
+           limit: int | None = None, progress=None, extend=None, **solver) -> Screen:
     """Take each element of ``kinds`` out in turn (in ``window`` weeks, ``FIRST:LAST`` or a
     list of labels) and rank the outages. ``cold``: solve each case on a fresh model (the
     reference for timing); ``limit``: only the first N elements (for timing runs);
     ``progress(done, total)``: called after each chunk."""
     # no race of two solvers (method: choose): which one wins can change the plan among equally
     # cheap ones, and the results must be the same in process, with workers or on a cluster
-    study = network if isinstance(network, api.Study) else api.Study(network, model=model, **{"race": False, **solver})
+    study = network if isinstance(network, api.Study) else api.Study(network, model=model, extend=extend, **{"race": False, **solver})
     net, opt = study.base, study.options
     weeks = parse_window(net, window) if isinstance(window, str) or window is None else list(window)
     todo = elements(net, kinds)[:limit]
@@ -301,7 +301,7 @@ def screen(network, model=None, kinds=KINDS, window: str | list[str] | None = No
         size = max(1, min(25, -(-len(todo) // (4 * workers))))  # a few chunks per worker, each warm
         chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
         ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(workers, initializer=_worker_init, initargs=(net, opt, weeks, cold)) as pool:
+        with ctx.Pool(workers, initializer=_worker_init, initargs=(net, opt, weeks, cold, study.extend_spec, study.layers)) as pool:
             for part in pool.imap(_worker_chunk, chunks):
                 rows += part
                 if progress:
@@ -348,6 +348,7 @@ def _rank(net, study, base, rows, weeks, workers, base_s, wall, cold) -> Screen:
         "dataset": api.dataset_record(net),
         "input_warnings": api.input_warnings(net),
         "profile": study.profile_path,
+        "extension": study.extension,
         "ranking": (f"priority first: extra unmet of {', then '.join(classes)}, then extra cost" if priority.active(net, study.options)
                     else "extra unmet tonnes (all classes), then extra cost"),
         "foresight": (f"{study.options.foresight}" + (" (the base plan stands until the window opens)" if study.options.foresight == "surprise" else " (the plan knows of the outage from the first week)"))

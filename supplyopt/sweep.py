@@ -57,10 +57,11 @@ def random_scenarios(net, n: int, seed: int = 0, probability: float = 0.02, kind
 
 
 # --------------------------------------------------------------------------- workers
-def _solve_chunk(network, opt, specs: list) -> list[tuple]:
-    """Solve scenarios on one kept model; plain tuples (name, plan, error, seconds, warm,
+def _solve_chunk(network, opt, specs: list, extend=None) -> list[tuple]:
+    """Solve scenarios on one kept model (with the extension, re-loaded from its source text:
+    a cluster worker need not see the file); plain tuples (name, plan, error, seconds, warm,
     paths, description) with the error as (status, message, explanation) so that they pickle."""
-    study = api.Study(network, model=opt)
+    study = api.Study(network, model=opt, extend=extend)
     out = []
     for spec in specs:
         sc = api.scenario(spec)
@@ -93,7 +94,7 @@ def _chunks(specs: list) -> list[list]:
     return [specs[i : i + CHUNK] for i in range(0, len(specs), CHUNK)]
 
 
-def run_sweep(network, opt, specs: list, workers: int = 1, dask=None, progress=None) -> list[Case]:
+def run_sweep(network, opt, specs: list, workers: int = 1, dask=None, progress=None, extend=None) -> list[Case]:
     """Solve every scenario (local processes or dask); cases in the order given."""
     chunks = _chunks(specs)
     done = 0
@@ -110,15 +111,15 @@ def run_sweep(network, opt, specs: list, workers: int = 1, dask=None, progress=N
         client = _client(dask)
         from distributed import as_completed
 
-        futures = {client.submit(_solve_chunk, network, opt, chunk, pure=False): i for i, chunk in enumerate(chunks)}
+        futures = {client.submit(_solve_chunk, network, opt, chunk, extend, pure=False): i for i, chunk in enumerate(chunks)}
         for fut in as_completed(list(futures)):
             tick(futures[fut], fut.result())
     elif workers <= 1:
         for i, chunk in enumerate(chunks):
-            tick(i, _solve_chunk(network, opt, chunk))
+            tick(i, _solve_chunk(network, opt, chunk, extend))
     else:
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            for i, part in pool.imap_unordered(_indexed, [(i, (network, opt, c)) for i, c in enumerate(chunks)]):
+            for i, part in pool.imap_unordered(_indexed, [(i, (network, opt, c, extend)) for i, c in enumerate(chunks)]):
                 tick(i, part)
     return [_case(t) for part in results for t in part]
 
@@ -150,12 +151,12 @@ def _dask_workers(dask) -> int:
 
 
 def sweep(network, scenarios, model=None, random: int = 0, seed: int = 0, probability: float = 0.02, workers: int = 1, dask=None,
-          progress=None, **solver) -> Comparison:
+          progress=None, extend=None, **solver) -> Comparison:
     """The base and every scenario (given, then ``random`` seeded stress scenarios) as one
     :class:`~supplyopt.compare.Comparison`."""
     # no race of two solvers (method: choose): which one wins can change the plan among equally
     # cheap ones, and the results must be the same in process, with workers or on a cluster
-    study = network if isinstance(network, api.Study) else api.Study(network, model=model, **{"race": False, **solver})
+    study = network if isinstance(network, api.Study) else api.Study(network, model=model, extend=extend, **{"race": False, **solver})
     net, opt = study.base, study.options
     specs = list(scenarios) + random_scenarios(net, random, seed, probability)
     for spec in specs:  # read every file first: a bad one stops the sweep before any solve
@@ -166,9 +167,9 @@ def sweep(network, scenarios, model=None, random: int = 0, seed: int = 0, probab
     except api.NoPlan as err:
         base = Case("base", None, err, time.perf_counter() - t0)
     t1 = time.perf_counter()
-    cases = run_sweep(net, opt, specs, workers, dask, progress)
+    cases = run_sweep(net, opt, specs, workers, dask, progress, study.extend_spec)
     wall = time.perf_counter() - t1
-    cmp = tabulate(net, opt, [base, *cases], profile=study.profile_path)
+    cmp = tabulate(net, opt, [base, *cases], profile=study.profile_path, extension=study.extension)
     cmp.summary["sweep"] = {"scenarios": len(specs), "random": random, "seed": seed, "probability": probability,
                             "runner": "dask" if dask is not None else ("processes" if workers > 1 else "in process"),
                             "workers": workers if dask is None else _dask_workers(dask), "wall_s": round(wall, 3)}

@@ -74,8 +74,8 @@ def trainload_extension(mode: str = "integer", fixed: pd.DataFrame | None = None
     return extension
 
 
-def _solve(win: Network, opt: Options, extensions: list, time_left, profile: str | None, fallback: bool = False):
-    """One solve of the window with the given extensions; the solver's time limit is the
+def _solve(win: Network, opt: Options, layers: list, time_left, profile: str | None, fallback: bool = False, extend=None):
+    """One solve of the window with the given layers (and the user's extension); the solver's time limit is the
     profile's or the time left before the wall-clock limit, whichever is shorter. The
     fallback's LPs (``fallback``) ignore the profile's limit, which was the MIP's."""
     if fallback:
@@ -84,7 +84,7 @@ def _solve(win: Network, opt: Options, extensions: list, time_left, profile: str
         limit = max(0.5, left - 1.0)  # a second for writing the results
         if opt.solver.time_limit_s is None or opt.solver.time_limit_s > limit:
             opt = api.options(opt, time_limit_s=limit)
-    study = api.Study(win, model=opt, extensions=extensions)
+    study = api.Study(win, model=opt, layers=layers, extend=extend)
     study.profile_path = profile
     return study.solve(), study
 
@@ -104,7 +104,7 @@ def train_counts(study, net: Network) -> pd.DataFrame:
     return out.rename(columns={"period": "week"})[cols].reset_index(drop=True)
 
 
-def solve_window(win: Network, opt: Options, extensions: list, trainloads: bool, time_left=None, profile: str | None = None):
+def solve_window(win: Network, opt: Options, layers: list, trainloads: bool, time_left=None, profile: str | None = None, extend=None):
     """Solve a scheduling window, with whole trains when ``trainloads``.
 
     Returns (plan, trains table, info, timings): ``info`` says how trains were planned
@@ -113,13 +113,13 @@ def solve_window(win: Network, opt: Options, extensions: list, trainloads: bool,
     Raises :class:`~supplyopt.api.NoPlan` when there is no plan.
     """
     if not trainloads:
-        plan, study = _solve(win, opt, extensions, time_left, profile)
+        plan, study = _solve(win, opt, layers, time_left, profile, extend=extend)
         return plan, train_counts(study, win), {"method": "off"}, _timings([plan], study)
     if not has_trains(win):
-        plan, study = _solve(win, opt, extensions, time_left, profile)
+        plan, study = _solve(win, opt, layers, time_left, profile, extend=extend)
         return plan, train_counts(study, win), {"method": "off", "warnings": ["--trainloads: no link in links.csv gives train_t; planned in tonnes"]}, _timings([plan], study)
     try:
-        plan, study = _solve(win, opt, [*extensions, trainload_extension("integer")], time_left, profile)
+        plan, study = _solve(win, opt, [*layers, trainload_extension("integer")], time_left, profile, extend=extend)
         s = plan.summary["solver"]
         info = {"method": "mip", "status": plan.summary["status"], "mip_gap": s["mip_gap"], "dual_bound": s["dual_bound"]}
         if plan.summary["status"] != "optimal":
@@ -129,14 +129,14 @@ def solve_window(win: Network, opt: Options, extensions: list, trainloads: bool,
         if err.status != "no_plan":
             raise
         stopped = err.message
-    relaxed, rstudy = _solve(win, opt, [*extensions, trainload_extension("relaxed")], time_left, profile, fallback=True)
+    relaxed, rstudy = _solve(win, opt, [*layers, trainload_extension("relaxed")], time_left, profile, fallback=True, extend=extend)
     counts = train_counts(rstudy, win)
     fam = rstudy.lp.variables["trains"]
     values = fam.index[KEYS].copy()
     x = rstudy.solution.x[fam.start : fam.start + fam.size]
     values["trains"] = np.clip(np.round(x), fam.lower, fam.upper)
     try:
-        plan, study = _solve(win, opt, [*extensions, trainload_extension("fixed", values)], time_left, profile, fallback=True)
+        plan, study = _solve(win, opt, [*layers, trainload_extension("fixed", values)], time_left, profile, fallback=True, extend=extend)
     except api.NoPlan as err:
         raise api.NoPlan(
             err.status,

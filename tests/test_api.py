@@ -140,7 +140,7 @@ def test_extension_adds_a_family_and_its_cost():
         prod = lp.variables["production"]
         lp.add_cost("production_fee", prod.cols, np.ones(prod.size))
 
-    plan = supplyopt.Study(REPO / "data/examples/transport", extensions=[fee]).solve()
+    plan = supplyopt.Study(REPO / "data/examples/transport", layers=[fee]).solve()
     assert plan.summary["costs"]["production_fee"] == pytest.approx(900.0)  # demand 325+300+275
     assert plan.summary["objective"] == pytest.approx(153.675 + 900.0)
 
