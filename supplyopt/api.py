@@ -29,6 +29,7 @@ from .data import DataError, Network, Problem, read_dataset
 from .model import build_lp
 from .options import Options, load_options
 from .results import Plan, build_plan, end_of_horizon, end_rule_warnings, end_stock_table
+from .pyomo_engine import PyomoEngine
 from .solve import HighsEngine, check_plan, make_engine, scaling_report
 from .scenario import Scenario, apply_scenario, combine_scenarios, load_scenario
 from .extension import load_extension
@@ -247,6 +248,7 @@ class Study:
         lp, sol, warm, build_s, stages, scale_warnings, ranges = self._optimise(net, log, fixes)
         if self.scenario is None:
             self._base_cache = (self.options, lp, sol.x.copy())
+            self._keep_base_basis()
         violations = check_plan(lp, sol.x)
         if violations:
             raise NoPlan(
@@ -285,7 +287,12 @@ class Study:
         log.append(f"{_now()} surprise: solving the base plan (no scenario), which stands until an edit becomes known")
         lp, sol = self._optimise(self.base, log, ())[:2]
         self._base_cache = (self.options, lp, sol.x.copy())
+        self._keep_base_basis()
         return lp, sol.x
+
+    def _keep_base_basis(self) -> None:
+        if getattr(self, "_base_basis", None) is None or self._base_basis[0] is not self.options:
+            self._base_basis = (self.options, self.engine.basis())
 
     def _optimise(self, net: Network, log: list[str], fixes=()):
         """Build the model of ``net``, hold the decisions ``fixes`` = (previous (LP, values),
@@ -300,24 +307,34 @@ class Study:
             log.append(f"{_now()} extension hook {getattr(self.extend, '__name__', 'extra_functionality')} given: using the Pyomo engine")
         fixed = foresight.fixings(lp, fixes[0][0], fixes[0][1], fixes[1]) if fixes else []
         foresight.fix_in_lp(lp, fixed)
-        warm = self.engine is not None and self.engine.update(lp)
+        warm = self.engine is not None and (self.engine.update(lp, net) if isinstance(self.engine, PyomoEngine) else self.engine.update(lp))
         if warm:
             self.stats["warm"] += 1
         else:
             self.engine = make_engine(lp, opt, net.periods, net=net, extend=self.extend)
             self.stats["builds"] += 1
-            lp = self.engine.lp  # the Pyomo engine's compiled model, with whatever the extension added
+        lp = self.engine.lp  # the Pyomo engine's compiled model, with whatever the extension added
         ranges, scale_warnings = scaling_report(lp)
         self.lp = lp
         build_s = time.perf_counter() - t0
+        # every solve after the base one starts from the base plan's basis, not from whatever
+        # was solved last: a case's plan — and a surprise's chain of re-plans, whose cost
+        # depends on which of several equally cheap plans came before — is the same in any
+        # order of cases, warm or cold, on either engine
+        held = getattr(self, "_base_basis", None)
+        if held is not None and held[0] is self.options:
+            self.engine.start_from(held[1])
         stages = None
         if priority.active(net, opt):
             # a stage changes the objective and the class caps of the compiled arrays: on the Pyomo
             # engine those stages run on HiGHS holding the compiled model (the same LP)
             restage = (lambda m: HighsEngine(m, opt.solver)) if pyomo else (lambda m: make_engine(m, opt, net.periods))
-            sol, self.engine, stages = priority.solve_in_order(self.engine, lp, net, opt, restage)
+            sol, staged, stages = priority.solve_in_order(self.engine.highs if pyomo else self.engine, lp, net, opt, restage)
             if pyomo:
+                self.engine.highs = staged
                 sol.engine = "pyomo"
+            else:
+                self.engine = staged
         else:
             sol = self.engine.solve()
         self.solution = sol

@@ -315,6 +315,19 @@ class HighsEngine:
         except (AttributeError, OSError):
             pass
 
+    def basis(self):
+        """The basis HiGHS holds now (a copy), or None when it has none."""
+        b = self.h.getBasis()
+        return b if b.valid else None
+
+    def start_from(self, basis) -> bool:
+        """Make ``basis`` (from a model of the same shape) the start of the next solve, so that
+        the plan does not depend on what was solved before; False where it does not fit."""
+        if basis is None or len(basis.col_status) != self.h.getNumCol() or len(basis.row_status) != self.h.getNumRow():
+            return False
+        self.h.setBasis(basis)
+        return True
+
     def set_variable_bounds(self, family: str, positions, lower, upper) -> None:
         """Change bounds of some variables of a family (positions within the family)."""
         fam = self.lp.variables[family]

@@ -89,6 +89,7 @@ class LinearProgram:
         (binary clips the bounds to [0, 1])."""
         if integrality not in ("continuous", "integer", "binary"):
             raise ValueError(f"integrality must be continuous, integer or binary, not {integrality!r}")
+        self._new_name(name)
         n = len(index)
         lower = np.broadcast_to(np.asarray(lower, float), (n,)).copy()
         upper = np.broadcast_to(np.asarray(upper, float), (n,)).copy()
@@ -100,6 +101,9 @@ class LinearProgram:
         return fam
 
     def add_constraints(self, name: str, meaning: str, keys: list[str], index: pd.DataFrame, rows, cols, coefs, lower, upper) -> ConstraintFamily:
+        """Add a family of rows ``lower ≤ Σ coefs · x ≤ upper`` (``rows`` within the family,
+        ``cols`` global columns)."""
+        self._new_name(name)
         n = len(index)
         fam = ConstraintFamily(
             name, meaning, keys, index.reset_index(drop=True),
@@ -112,10 +116,21 @@ class LinearProgram:
         self.n_rows += n
         return fam
 
+    def _new_name(self, name: str) -> None:
+        """A family's name is its label in results, duals and messages: using one twice would
+        silently replace the first family, so it is an error."""
+        if name in self.variables or name in self.constraints:
+            raise ValueError(f"a variable or constraint family named {name!r} exists already in the model; give the new family its own name")
+
     def add_cost(self, name: str, cols, coefs) -> None:
-        """Add a named cost component Σ coef · x (CNY); zero coefficients are dropped."""
+        """Add a named cost component Σ coef · x (CNY); zero coefficients are dropped. Terms
+        given under a name already used are added to that part, never replace it."""
         cols, coefs = np.asarray(cols, np.int64), np.asarray(coefs, float)
         keep = coefs != 0
+        if name in self.costs:
+            held = self.costs[name]
+            self.costs[name] = (np.concatenate([held[0], cols[keep]]), np.concatenate([held[1], coefs[keep]]))
+            return
         self.costs[name] = (cols[keep], coefs[keep])
 
     def objective(self) -> np.ndarray:

@@ -35,20 +35,26 @@ class PyomoEngine:
     name = "pyomo"
 
     def __init__(self, net: Network, opt: Options, lp: LinearProgram, extend=None):
+        self.net, self.opt, self.extend = net, opt, extend
+        self._generate(lp)
+        self._highs = HighsEngine(self.lp, opt.solver)
+        self.reform_note = self._highs.reform_note
+
+    def _generate(self, lp: LinearProgram, net: Network | None = None) -> None:
+        """The Pyomo view of ``lp``, extended, and its compiled form."""
         from .pyomo_model import build_model, to_lp
 
+        net = net or self.net
         t0 = time.perf_counter()
-        self.model = build_model(net, opt, lp)
-        if extend is not None:
-            extend(self.model, net, opt)
+        self.model = build_model(net, self.opt, lp)
+        if self.extend is not None:
+            self.extend(self.model, net, self.opt)
         self.build_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         self.lp, self.columns, self.rows, self.notes = to_lp(self.model, net.periods)
         self.compile_s = time.perf_counter() - t0
         if self.lp.is_mip:
             self.notes.append("the model has integer or binary variables (a MIP): prices (duals) are not defined and are left out")
-        self._highs = HighsEngine(self.lp, opt.solver)
-        self.reform_note = self._highs.reform_note
 
     @property
     def safety_rows_eliminated(self) -> int:
@@ -73,8 +79,30 @@ class PyomoEngine:
             for c, y in zip(self.rows, sol.row_dual[: len(self.rows)].tolist()):
                 dual[c] = y
 
-    def update(self, lp: LinearProgram) -> bool:
-        """The Pyomo model is rebuilt from the edited network (returns False: rebuild)."""
+    @property
+    def highs(self) -> HighsEngine:
+        """The HiGHS model holding the compiled LP (priority stages change it directly)."""
+        return self._highs
+
+    @highs.setter
+    def highs(self, engine: HighsEngine) -> None:
+        self._highs = engine
+
+    def basis(self):
+        return self._highs.basis()
+
+    def start_from(self, basis) -> bool:
+        return self._highs.start_from(basis)
+
+    def update(self, lp: LinearProgram, net: Network | None = None) -> bool:
+        """A new Pyomo view of the edited statement (the extension applied again), handed to
+        the kept HiGHS model as changes where the compiled LP has the same shape: a warm
+        re-solve, the same one the default engine makes. False: the caller rebuilds."""
+        held = (self.model, self.lp, self.columns, self.rows, self.notes, self.build_s, self.compile_s)
+        self._generate(lp, net)
+        if self._highs.update(self.lp):
+            return True
+        self.model, self.lp, self.columns, self.rows, self.notes, self.build_s, self.compile_s = held
         return False
 
     def set_variable_bounds(self, family: str, positions, lower, upper) -> None:

@@ -188,12 +188,19 @@ def data_params(m, net: Network, opt: Options) -> None:
 # --------------------------------------------------------------------------- costs
 def add_cost(m, name: str, expr) -> None:
     """Add a named cost part (an Expression ``<name>_cost``, CNY) and re-form the objective
-    ``total_cost`` as the sum of all parts. Every part shows in summary.json → costs. A part of
-    a name already used is an error (name it differently, or add to it in one expression)."""
-    if name in m.cost_parts or m.component(f"{name}_cost") is not None:
-        raise ValueError(f"a cost part named {name!r} exists already; give the new part its own name")
-    m.add_component(f"{name}_cost", pyo.Expression(expr=expr))
-    m.cost_parts.append(name)
+    ``total_cost`` as the sum of all parts. Every part shows in summary.json → costs. Terms
+    given under a name already used are added to that part, never replace it."""
+    held = m.component(f"{name}_cost")
+    if name in m.cost_parts and held is not None:
+        held.set_value(held.expr + expr)
+        generated = getattr(m, GENERATED, None)
+        if generated is not None:
+            generated[1].pop(f"{name}_cost", None)  # no longer the statement's part: compiled as it now reads
+    else:
+        if held is not None:
+            raise ValueError(f"a component named {name}_cost exists already and is not a cost part; give the cost part another name")
+        m.add_component(f"{name}_cost", pyo.Expression(expr=expr))
+        m.cost_parts.append(name)
     if m.component("total_cost") is not None:
         m.del_component("total_cost")
     m.total_cost = pyo.Objective(expr=sum(m.component(f"{c}_cost") for c in m.cost_parts), sense=pyo.minimize)
@@ -307,9 +314,14 @@ def _key_names(component, keys_of: dict) -> list[str]:
     names: list[str] = []
     for s in subsets:
         sname = s.local_name if s.parent_block() is not None else ""
-        names += keys_of.get(sname) or [f"key{len(names) + i}" for i in range(s.dimen or 1)]
-    dim = index.dimen or 1
+        names += keys_of.get(sname) or [f"key{len(names) + i}" for i in range(_dimen(s))]
+    dim = _dimen(index)
     return names if len(names) == dim else [f"key{i}" for i in range(dim)]
+
+
+def _dimen(s) -> int:
+    """A set's dimension (an empty set built from a list has none known: 1)."""
+    return s.dimen if isinstance(s.dimen, int) and s.dimen > 0 else 1
 
 
 def _index_frame(component, positions: dict, keys_of: dict) -> tuple[list[str], pd.DataFrame]:

@@ -126,3 +126,37 @@ def test_pyomo_engine_check_plan_names_the_broken_requirement(tmp_dataset):
     broken = check_plan(study.lp, x)
     assert any(line.startswith("co2_cap") and "breaks co2_cap" in line for line in broken)
     assert np.isfinite(study.solution.row_dual).all()
+
+
+def test_the_builder_refuses_a_second_family_of_one_name_and_adds_cost_terms():
+    import numpy as np
+    import pandas as pd
+
+    from supplyopt.model import LinearProgram
+
+    lp = LinearProgram("x")
+    lp.add_variables("flow", "t", ["k"], pd.DataFrame({"k": [1, 2]}), 0.0, 1.0)
+    with pytest.raises(ValueError, match="exists already"):
+        lp.add_variables("flow", "t", ["k"], pd.DataFrame({"k": [3]}), 0.0, 1.0)
+    with pytest.raises(ValueError, match="exists already"):
+        lp.add_constraints("flow", "rows", [], pd.DataFrame({"a": [0]}), [0], [0], [1.0], 0.0, 1.0)
+    lp.add_cost("transport", [0], [2.0])
+    lp.add_cost("transport", [1], [3.0])  # appended, not replaced
+    assert list(lp.objective()) == [2.0, 3.0]
+    assert np.array_equal(lp.costs["transport"][0], [0, 1])
+
+
+def test_an_extension_adds_to_a_standard_cost_part_and_an_empty_family_is_reported(tmp_dataset):
+    path = two_modes(tmp_dataset)
+    base = supplyopt.solve(path).summary
+
+    def extra_functionality(m, net, opt):
+        # a fee of 1 CNY on every tonne by road, added to the transport part (road stays cheaper)
+        add_cost(m, "transport", sum(m.flow[l, p, t] for l, p, t in m.FLOWS if l == "road"))
+        m.nothing = pyo.Constraint([l for l in m.LINKS if l == "no such link"], rule=lambda m, l: m.flow[l, "coal", m.PERIODS.first()] <= 0)
+
+    plan = supplyopt.solve(path, extend=extra_functionality)
+    road_t = float(plan.flows.loc[plan.flows["link"] == "road", "flow_t"].sum())
+    assert road_t == pytest.approx(100)
+    assert plan.summary["costs"]["transport"] == pytest.approx(base["costs"]["transport"] + road_t)
+    assert any("nothing" in w and "matches nothing" in w for w in plan.warnings)
