@@ -149,7 +149,7 @@ def with_candidates(net: Network) -> Network:
 # --------------------------------------------------------------------------- the extension
 @dataclass
 class CandidateChoice:
-    """Study extension: build decisions for the candidates of ``table``.
+    """Layer: build decisions for the candidates of ``table``.
 
     ``fixed`` None: choose (binary build, with budget, exclusions and requirements);
     a dict {id: 0 or 1}: every candidate fixed (ids not named are not built) — an LP, with

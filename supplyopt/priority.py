@@ -57,7 +57,7 @@ def active(net, opt) -> bool:
 
 
 def priority_rows(lp, net, opt) -> None:
-    """Extension: one row per priority class, Σ unmet[class] ≤ cap (cap = ∞ until the stages
+    """Layer: one row per priority class, Σ unmet[class] ≤ cap (cap = ∞ until the stages
     fix it). Added only when priority is on and the data set has demand classes."""
     if not active(net, opt):
         return

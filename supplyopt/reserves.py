@@ -51,7 +51,7 @@ def available_t(net) -> pd.DataFrame:
 
 
 def reserve_families(lp, net, opt) -> None:
-    """Extension: capacity-reserve output (variables joined to node_balance) and reserve
+    """Layer: capacity-reserve output (variables joined to node_balance) and reserve
     stock (safety shortfall bounds and cost). No-op without reserve columns."""
     _capacity_reserve(lp, net)
     _stock_reserve(lp, net, opt)

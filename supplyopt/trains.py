@@ -40,7 +40,7 @@ def has_trains(net: Network) -> bool:
 
 
 def trainload_extension(mode: str = "integer", fixed: pd.DataFrame | None = None):
-    """Extension adding ``trains[link, product, week]`` on links with ``train_t``.
+    """Layer adding ``trains[link, product, week]`` on links with ``train_t``.
 
     ``mode``: ``integer`` (the MIP), ``relaxed`` (continuous trains: the LP relaxation) or
     ``fixed`` (train counts set to ``fixed``'s ``trains`` column, keyed by link, product,
