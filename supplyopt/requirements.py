@@ -13,7 +13,7 @@ requirement), ``explain.py`` (which hard requirements to relax) and the summary
 a Pyomo ``extra_functionality``) that is not listed here is a requirement too:
 :func:`registry` adds it under its own name, priced by its row duals.
 
-To add a requirement: add its family in ``model.py`` (and ``pyomo_model.py``), then one
+To add a requirement: add its family in ``model.py`` (the Pyomo view follows by itself), then one
 ``Requirement`` line here.
 """
 
