@@ -66,7 +66,7 @@ def worker_supplyopt(data: Path, warm: bool, profile: Path | None = None) -> dic
     from supplyopt.options import load_options
     from supplyopt.report import write_results
     from supplyopt.results import build_plan
-    from supplyopt.solve import HighsEngine, change_demand, change_link_capacity
+    from supplyopt.engine import HighsEngine, change_demand, change_link_capacity
     from supplyopt.validate import validate
 
     out, t = {"import_s": time.perf_counter() - t_import}, time.perf_counter()
@@ -220,7 +220,7 @@ def _supplyopt_lp(data: Path, profile: Path | None):
 def worker_method(data: Path, method: str, profile: Path | None = None, limit_s: float | None = None) -> dict:
     """One method on supplyopt's LP, in a process of its own: wall and CPU seconds, peak MiB,
     rows HiGHS was given; stopped at ``limit_s``."""
-    from supplyopt.solve import HighsEngine
+    from supplyopt.engine import HighsEngine
 
     _, opt, lp = _supplyopt_lp(data, profile)
     engine = HighsEngine(lp, replace(opt.solver, method="race" if method == "race" else "simplex", time_limit_s=limit_s, reformulate=not method.endswith("-built")))
@@ -244,14 +244,14 @@ def _outage_cases(lp, x: np.ndarray, k: int):
 
 def worker_many(data: Path, cases: int, shard: int = 0, shards: int = 1, barrier: Path | None = None, profile: Path | None = None) -> dict:
     """N-1 screening on one kept model: for each of the busiest links, cut its capacity to 0 in
-    every period, re-solve warm, restore it. supplyopt (solve.change_link_capacity + solve)
+    every period, re-solve warm, restore it. supplyopt (engine.change_link_capacity + solve)
     against raw highspy making the same bound changes on the identical LP. With ``shards``,
     this process does every shards-th case, starting together with the others at ``barrier``."""
     import highspy
 
     from supplyopt import api
     from supplyopt import screen as screening
-    from supplyopt.solve import change_link_capacity
+    from supplyopt.engine import change_link_capacity
 
     # one kept model (a Study, as screen uses), solved once: both loops below start from it
     study = api.Study(data, model=profile, race=False)  # as screen runs it

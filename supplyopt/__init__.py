@@ -1,7 +1,7 @@
 """supplyopt: coal supply and stockpile planning as a linear program solved by HiGHS.
 
 The flow of a run, one module per step:
-``data -> validate -> scenario -> model -> solve -> results -> report``. The library face
+``data -> validate -> scenario -> model -> engine -> results -> report``. The library face
 (``api``) drives it; the command line (``cli``) is a thin layer over the same functions::
 
     import supplyopt
@@ -12,9 +12,6 @@ See docs/api.md.
 
 __version__ = "0.1.0"
 
-# The module supplyopt.solve is loaded first, so that the name supplyopt.solve below stays the
-# API function (loading a submodule later would rebind the package attribute to the module).
-from . import solve as _solve_module  # noqa: E402,F401
 from .api import NoPlan, Study, load, options, scenario, solve  # noqa: E402
 from .data import DataError  # noqa: E402
 

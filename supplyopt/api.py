@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import logging
 import time
 from pathlib import Path
 
@@ -30,12 +31,13 @@ from .model import build_lp
 from .options import Options, load_options
 from .results import Plan, build_plan, end_of_horizon, end_rule_warnings, end_stock_table
 from .pyomo_engine import PyomoEngine
-from .solve import HighsEngine, check_plan, make_engine, scaling_report
+from .engine import HighsEngine, check_plan, make_engine, scaling_report
 from .scenario import Scenario, apply_scenario, combine_scenarios, load_scenario
 from .extension import load_extension
 from .validate import validate
 
 EXIT_INFEASIBLE, EXIT_NO_PLAN = 3, 4
+logger = logging.getLogger("supplyopt")
 
 
 class NoPlan(Exception):
@@ -276,6 +278,8 @@ class Study:
         log.append(f"{_now()} end of horizon: {opt.end_rule_words}")
         plan.log = log
         plan.warnings = warnings
+        for line in log:
+            logger.info(line)
         return plan
 
     def _base_solution(self, log: list[str]):

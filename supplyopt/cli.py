@@ -22,13 +22,30 @@ from pathlib import Path
 from . import __version__
 from .data import ROWS_NOTE, DataError, Problem, read_dataset
 from .options import CHOICES
-from .solve import SolverMissing
+from .engine import SolverMissing
 from .validate import check
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
 
 
+def _logging() -> None:
+    """Messages the layers below log (``logging.getLogger("supplyopt")``) go to stderr as
+    ``supplyopt: …``; INFO (each solve's steps) only with SUPPLYOPT_LOG=info."""
+    import logging
+    import os
+
+    logger = logging.getLogger("supplyopt")
+    if not any(getattr(h, "_supplyopt", False) for h in logger.handlers):
+        handler = logging.StreamHandler()  # resolves sys.stderr when it writes (tests swap it)
+        handler.setFormatter(logging.Formatter("supplyopt: %(message)s"))
+        handler._supplyopt = True
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.INFO if os.environ.get("SUPPLYOPT_LOG", "").lower() == "info" else logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _logging()
     args = _parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # as typed, for run logs
     try:

@@ -20,7 +20,7 @@ from .data import Network
 from .model import LinearProgram, build_lp
 from .options import Options
 from .requirements import BY_NAME, HARD, Requirement, registry
-from .solve import HighsEngine
+from .engine import HighsEngine
 
 TOL = 1e-6
 

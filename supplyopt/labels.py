@@ -116,8 +116,17 @@ KPIS: tuple[tuple[str, str], ...] = (
     ("truck_share_tkm", "%"),
     ("mine_truck_share", "%"),
     ("clean_share_tkm", "%"),
-    ("co2_t", "t"),
+    ("co2_t", "t CO2"),
 )
+
+
+def kpi_unit(key: str, currency: str = "CNY") -> str | None:
+    """The unit of a KPI as every output states it (None for a name that is no KPI): the one
+    table above; a share (``%``) is stored 0–1."""
+    unit = dict(KPIS).get(key)
+    if unit is None:
+        return None
+    return currency if unit == "currency" else "share 0–1" if unit == "%" else unit
 
 
 def text(key: str, lang: str, **fmt) -> str:

@@ -86,7 +86,7 @@ def _replaceable(folder: Path, label: str) -> list[Problem]:
 
 def versions() -> dict:
     """Versions of Python, supplyopt, the solver and the libraries that shape results."""
-    from .solve import highs_version
+    from .engine import highs_version
 
     out = {"python": sys.version.split()[0], "supplyopt": __version__, "solver": highs_version()}
     for pkg in ("highspy", "pyomo", "pandas", "numpy", "networkx", "pyyaml"):
@@ -153,7 +153,6 @@ def write_results(out_dir: str | Path, plan: Plan, summary: dict, log_lines: lis
     def fill(tmp: Path) -> None:
         for name in TABLE_FILES:
             (tmp / f"{name}.csv").write_text(csv_text(getattr(plan, name)), encoding="utf-8")
-            _test_kill_point(f"after-{name}")
         if plan.reserves is not None and len(plan.reserves):  # only where a scenario calls reserves up
             (tmp / "reserves.csv").write_text(csv_text(plan.reserves), encoding="utf-8")
         if plan.end_stock is not None:  # the end-of-horizon rule: target, reached, deficit by node
@@ -165,7 +164,7 @@ def write_results(out_dir: str | Path, plan: Plan, summary: dict, log_lines: lis
         for name, text in (extra or {}).items():
             (tmp / name).write_text(text, encoding="utf-8")
 
-    return _write_atomically(out_dir.absolute(), fill, "before-rename")
+    return _write_atomically(out_dir.absolute(), fill)
 
 
 def write_folder(out_dir: str | Path, files: dict[str, bytes]) -> Path:
@@ -177,10 +176,10 @@ def write_folder(out_dir: str | Path, files: dict[str, bytes]) -> Path:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
 
-    return _write_atomically(Path(out_dir), fill, "report-before-rename")
+    return _write_atomically(Path(out_dir), fill)
 
 
-def _write_atomically(out_dir: Path, fill, kill_point: str) -> Path:
+def _write_atomically(out_dir: Path, fill) -> Path:
     """A marked results folder at ``out_dir``: ``fill(tmp)`` writes into a hidden temporary
     folder beside it, which is then renamed into place (:func:`replace_dir`); a crash leaves the
     previous folder or none, never half."""
@@ -190,19 +189,11 @@ def _write_atomically(out_dir: Path, fill, kill_point: str) -> Path:
     try:
         mark_results(tmp)
         fill(tmp)
-        _test_kill_point(kill_point)
         replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
-
-
-def _test_kill_point(point: str) -> None:
-    """Tests set SUPPLYOPT_TEST_KILL_AT to a point name to SIGKILL this process there and
-    check that no half-written results survive (tests/test_report.py)."""
-    if os.environ.get("SUPPLYOPT_TEST_KILL_AT") == point:
-        os.kill(os.getpid(), 9)
 
 
 def _remove_leftovers(out_dir: Path) -> None:

@@ -7,7 +7,7 @@ last period's lower bound of stock. The registry below names each one with the f
 carries it, which bound or row, where it applies, whether it can make a plan impossible
 (``hard``) and, when it has a shadow price, the ``kind`` it takes in prices.csv.
 
-Readers: ``results._prices`` (prices.csv), ``solve.check_plan`` (messages name the
+Readers: ``results._prices`` (prices.csv), ``engine.check_plan`` (messages name the
 requirement), ``explain.py`` (which hard requirements to relax) and the summary
 (summary.json → ``requirements``). A constraint family an extension adds (an Excel column,
 a Pyomo ``extra_functionality``) that is not listed here is a requirement too:

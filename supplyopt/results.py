@@ -42,7 +42,7 @@ from .data import Network
 from .model import COST_COMPONENTS, LinearProgram
 from .requirements import registry
 from .options import Options
-from .solve import Solution
+from .engine import Solution
 
 TOL = 1e-6  # tonnes: below this a flow or stock is reported as zero
 PRICE_TOL = 1e-6  # CNY per t: below this a shadow price is solver noise, reported as zero

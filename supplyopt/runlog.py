@@ -20,11 +20,14 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import sys
 import threading
 import time
 from pathlib import Path
+
+logger = logging.getLogger("supplyopt")
 
 EXIT_WALL_LIMIT = 5  # the run reached --wall-limit; nothing new was written
 EXIT_LOCKED = 6  # another run held the results folder for longer than --wait
@@ -269,7 +272,7 @@ class Run:
 
     def _timed_out(self) -> None:
         """Called by the watchdog thread at the limit (then the process exits with 5)."""
-        print(f"supplyopt: wall-clock limit of {self.wall_limit_s:g} s reached ({self.stage}); stopped, nothing was written (exit {EXIT_WALL_LIMIT})", file=sys.stderr)
+        logger.error(f"wall-clock limit of {self.wall_limit_s:g} s reached ({self.stage}); stopped, nothing was written (exit {EXIT_WALL_LIMIT})")
         if self.lock is not None and self.lock.fd is not None:
             self._close("wall_limit", EXIT_WALL_LIMIT, error=f"wall-clock limit of {self.wall_limit_s:g} s reached ({self.stage})")
             append_run(self.out_dir, self.record)

@@ -169,7 +169,7 @@ def _solve_outage(study: api.Study, kind: str, element: str, window, cold: bool)
     put back, and no rebuild or full plan tables. Otherwise, and to explain a case with no
     plan, through the outage scenario. Raises NoPlan."""
     from .results import outcome
-    from .solve import check_plan
+    from .engine import check_plan
 
     if cold or not _by_flow_bounds(study, kind):
         runner = study.fresh() if cold else study

@@ -20,7 +20,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from .labels import KPIS, text
+from .labels import KPIS, kpi_unit, text
 
 SHEETS = ("flows", "production", "stocks", "unmet", "prices", "nodes")
 FIXED_TIME = "2000-01-01T00:00:00Z"
@@ -28,10 +28,14 @@ HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 
 
 def column_unit(name: str, currency: str = "CNY") -> str:
-    """The unit a column name states (``_t`` tonnes, ``_cny`` currency, ``_km`` …); '' for text."""
+    """The unit a column name states (a KPI's from the one KPI table; else by its ending:
+    ``_t`` tonnes, ``_cny`` currency, ``_km`` …); '' for text."""
+    known = kpi_unit(name, currency)
+    if known is not None:
+        return known
     rules = (
-        (r"_cny_per_t$", f"{currency}/t"), (r"_cny$", currency), (r"^tkm$|_tkm$", "t·km"), (r"^co2_t$", "t CO2"),
-        (r"_t$", "t"), (r"_km$", "km"), (r"^utilisation$|_share", "share 0–1"), (r"^days_of_cover$", "days"),
+        (r"_cny_per_t$", f"{currency}/t"), (r"_cny$", currency), (r"^utilisation$|_share", "share 0–1"), (r"^tkm$|_tkm$", "t·km"), (r"^co2_t$", "t CO2"),
+        (r"_t$", "t"), (r"_km$", "km"), (r"^days_of_cover$|_days$", "days"),
         (r"^lon$", "° east"), (r"^lat$", "° north"),
     )
     return next((unit for pattern, unit in rules if re.search(pattern, name)), "")
@@ -100,7 +104,7 @@ def kpi_frame(runs, lang: str) -> pd.DataFrame:
     currency = runs[0].summary.get("currency", "CNY")
     rows = []
     for key, unit in KPIS:
-        row = {"kpi": key, "name": text(key, lang), "unit": currency if unit == "currency" else ("share 0–1" if unit == "%" else unit)}
+        row = {"kpi": key, "name": text(key, lang), "unit": kpi_unit(key, currency)}
         for run in runs:
             row[run.label] = run.summary.get(key)
         rows.append(row)

@@ -12,7 +12,7 @@ from supplyopt.data import read_dataset
 from supplyopt.model import build_lp
 from supplyopt.options import load_options
 from supplyopt.results import build_plan
-from supplyopt.solve import make_engine
+from supplyopt.engine import make_engine
 from supplyopt.validate import validate
 
 REPO = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ import pytest
 import supplyopt
 from supplyopt.model import build_lp
 from supplyopt.options import load_options
-from supplyopt.solve import check_plan, make_engine
+from supplyopt.engine import check_plan, make_engine
 
 from conftest import REPO
 

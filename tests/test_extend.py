@@ -117,7 +117,7 @@ def test_cli_extend_with_the_example_file(tmp_path):
 
 
 def test_pyomo_engine_check_plan_names_the_broken_requirement(tmp_dataset):
-    from supplyopt.solve import check_plan
+    from supplyopt.engine import check_plan
 
     study = supplyopt.Study(two_modes(tmp_dataset), extend=co2_cap(0.5))
     study.solve()

@@ -247,7 +247,7 @@ def test_warm_changes_give_the_same_optimum_as_a_rebuild(tmp_path, engine):
     from supplyopt.data import read_dataset
     from supplyopt.model import build_lp
     from supplyopt.options import load_options
-    from supplyopt.solve import change_demand, change_link_capacity, make_engine
+    from supplyopt.engine import change_demand, change_link_capacity, make_engine
     from supplyopt.validate import validate
 
     src = REPO / "data/examples/winter"

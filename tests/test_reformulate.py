@@ -23,7 +23,7 @@ from conftest import write_dataset
 from supplyopt.highs_engine import HighsEngine
 from supplyopt.model import build_lp
 from supplyopt.options import Options, SolverOptions
-from supplyopt.solve import check_plan
+from supplyopt.engine import check_plan
 
 SHANXI = "data/shanxi"
 

@@ -26,8 +26,25 @@ def test_sigkill_mid_write_leaves_old_results_or_none(tmp_path, point):
     out = tmp_path / "res"
     assert cli("solve", WINTER, "--out", out, "--quiet").returncode == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    env = dict(os.environ, SUPPLYOPT_TEST_KILL_AT=point)
-    proc = cli("solve", WINTER, "--model", REPO / "models/default.yaml", "--out", out, "--quiet", env=env)
+    # the run is killed from outside the product: the table writer (or the final rename) is
+    # wrapped to SIGKILL the process once the named table is on disk
+    code = (
+        "import os, sys\n"
+        "import supplyopt.report as r\n"
+        f"point = {point!r}\n"
+        "order, calls, real = list(r.TABLE_FILES), [0], r.csv_text\n"
+        "def counted(frame, *a, **k):\n"
+        "    if point.startswith('after-') and calls[0] == order.index(point[6:]) + 1:\n"
+        "        os.kill(os.getpid(), 9)\n"
+        "    calls[0] += 1\n"
+        "    return real(frame, *a, **k)\n"
+        "r.csv_text = counted\n"
+        "if point == 'before-rename':\n"
+        "    r.replace_dir = lambda *a, **k: os.kill(os.getpid(), 9)\n"
+        "from supplyopt.cli import main\n"
+        f"sys.exit(main(['solve', {str(WINTER)!r}, '--model', {str(REPO / 'models/default.yaml')!r}, '--out', {str(out)!r}, '--quiet']))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == -9  # killed where asked
     assert out.exists(), "the old results must survive a crash before the rename"
     after = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -51,7 +68,7 @@ def test_missing_solver_is_a_clear_message_and_nothing_is_written(tmp_path):
 
 
 def test_check_plan_names_what_a_broken_plan_violates():
-    from supplyopt.solve import check_plan
+    from supplyopt.engine import check_plan
 
     net, lp, sol, _ = solve_path(WINTER)
     assert check_plan(lp, sol.x) == []
@@ -69,7 +86,7 @@ def test_huge_tonnages_are_solved_in_kilotonnes_with_the_same_optimum(tmp_path):
     tables["supply"]["capacity_t"] *= 1e7
     tables["demand"]["demand_t"] *= 1e7
     path = write_dataset(tmp_path / "big", 1, tables)
-    from supplyopt.solve import scaling_report
+    from supplyopt.engine import scaling_report
 
     net, lp, sol, plan = solve_path(path)
     assert sol.objective == pytest.approx(153.675e7, rel=1e-9)

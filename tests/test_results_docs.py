@@ -16,7 +16,7 @@ import pytest
 
 from conftest import REPO, solve_path, write_dataset
 from supplyopt.options import load_options
-from supplyopt.solve import split_highs_warnings
+from supplyopt.engine import split_highs_warnings
 
 NODES = [
     {"id": "m", "kind": "mine"}, {"id": "b", "kind": "mine"},

@@ -65,7 +65,7 @@ def test_bundled_shanxi_scenarios_select_something_and_bite():
     from conftest import solve_path  # noqa: F401  (same in-process path as the CLI)
     from supplyopt.model import build_lp
     from supplyopt.options import load_options
-    from supplyopt.solve import make_engine
+    from supplyopt.engine import make_engine
 
     net = validate(read_dataset(REPO / "data/shanxi"))
     opt = load_options(REPO / "models/default.yaml")

@@ -17,7 +17,7 @@ from supplyopt.data import read_dataset
 from supplyopt.model import build_lp
 from supplyopt.options import load_options
 from supplyopt.scenario import apply_scenario, load_scenario
-from supplyopt.solve import make_engine
+from supplyopt.engine import make_engine
 from supplyopt.validate import check, validate
 
 WINTER = REPO / "data/shanxi"

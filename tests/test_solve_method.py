@@ -13,7 +13,7 @@ import pytest
 from conftest import REPO, solve_path
 import importlib
 
-solve = importlib.import_module("supplyopt.solve")  # the module (supplyopt.solve is the API function)
+solve = importlib.import_module("supplyopt.engine")  # the engine module (supplyopt.solve is the API function, and only that)
 solution = importlib.import_module("supplyopt.solution")  # where the choose rule lives
 highs_engine = importlib.import_module("supplyopt.highs_engine")
 from supplyopt.data import read_dataset
