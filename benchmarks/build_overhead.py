@@ -11,10 +11,10 @@ import sys
 import time
 
 import supplyopt
-from supplyopt.highs_engine import HighsEngine
-from supplyopt.model import build_lp
-from supplyopt.options import load_options
-from supplyopt.pyomo_model import build_model, to_lp
+from supplyopt.engines.highs import HighsEngine
+from supplyopt.model.statement import build_lp
+from supplyopt.model.options import load_options
+from supplyopt.engines.pyomo_view import build_model, to_lp
 
 
 def timed(f, *args):

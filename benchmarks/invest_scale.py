@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 import supplyopt
-from supplyopt import invest
+from supplyopt.workflows import invest
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -14,12 +14,12 @@ from collections import defaultdict, deque
 
 import numpy as np
 
-from supplyopt.data import read_dataset
-from supplyopt.highs_engine import HighsEngine
-from supplyopt.model import build_lp
-from supplyopt.options import load_options
-from supplyopt.solution import _new_highs
-from supplyopt.validate import validate
+from supplyopt.io.data import read_dataset
+from supplyopt.engines.highs import HighsEngine
+from supplyopt.model.statement import build_lp
+from supplyopt.model.options import load_options
+from supplyopt.engines.solution import _new_highs
+from supplyopt.io.validate import validate
 
 
 def unreachable_flows(lp) -> int:

@@ -61,13 +61,13 @@ def _peak_mib() -> float:
 # --------------------------------------------------------------------------- workers
 def worker_supplyopt(data: Path, warm: bool, profile: Path | None = None) -> dict:
     t_import, c_start = time.perf_counter(), time.process_time()
-    from supplyopt.data import read_dataset
-    from supplyopt.model import build_lp
-    from supplyopt.options import load_options
-    from supplyopt.report import write_results
-    from supplyopt.results import build_plan
-    from supplyopt.engine import HighsEngine, change_demand, change_link_capacity
-    from supplyopt.validate import validate
+    from supplyopt.io.data import read_dataset
+    from supplyopt.model.statement import build_lp
+    from supplyopt.model.options import load_options
+    from supplyopt.io.write import write_results
+    from supplyopt.results.plan import build_plan
+    from supplyopt.engines.solver import HighsEngine, change_demand, change_link_capacity
+    from supplyopt.io.validate import validate
 
     out, t = {"import_s": time.perf_counter() - t_import}, time.perf_counter()
 
@@ -177,10 +177,10 @@ def worker_check(data: Path, profile: Path | None = None) -> dict:
     """Is supplyopt's LP array-for-array the raw builder's LP?"""
     from baselines import lp_arrays
 
-    from supplyopt.data import read_dataset
-    from supplyopt.model import build_lp
-    from supplyopt.options import load_options
-    from supplyopt.validate import validate
+    from supplyopt.io.data import read_dataset
+    from supplyopt.model.statement import build_lp
+    from supplyopt.model.options import load_options
+    from supplyopt.io.validate import validate
 
     a = lp_arrays(data, profile)
     lp = build_lp(validate(read_dataset(data)), load_options(profile))
@@ -207,10 +207,10 @@ METHOD_TITLES = {"dual": "dual simplex", "devex": "dual + devex", "ipm": "IPM + 
 
 
 def _supplyopt_lp(data: Path, profile: Path | None):
-    from supplyopt.data import read_dataset
-    from supplyopt.model import build_lp
-    from supplyopt.options import load_options
-    from supplyopt.validate import validate
+    from supplyopt.io.data import read_dataset
+    from supplyopt.model.statement import build_lp
+    from supplyopt.model.options import load_options
+    from supplyopt.io.validate import validate
 
     opt = load_options(profile)
     net = validate(read_dataset(data))
@@ -220,7 +220,7 @@ def _supplyopt_lp(data: Path, profile: Path | None):
 def worker_method(data: Path, method: str, profile: Path | None = None, limit_s: float | None = None) -> dict:
     """One method on supplyopt's LP, in a process of its own: wall and CPU seconds, peak MiB,
     rows HiGHS was given; stopped at ``limit_s``."""
-    from supplyopt.engine import HighsEngine
+    from supplyopt.engines.solver import HighsEngine
 
     _, opt, lp = _supplyopt_lp(data, profile)
     engine = HighsEngine(lp, replace(opt.solver, method="race" if method == "race" else "simplex", time_limit_s=limit_s, reformulate=not method.endswith("-built")))
@@ -250,8 +250,8 @@ def worker_many(data: Path, cases: int, shard: int = 0, shards: int = 1, barrier
     import highspy
 
     from supplyopt import api
-    from supplyopt import screen as screening
-    from supplyopt.engine import change_link_capacity
+    from supplyopt.workflows import screen as screening
+    from supplyopt.engines.solver import change_link_capacity
 
     # one kept model (a Study, as screen uses), solved once: both loops below start from it
     study = api.Study(data, model=profile, race=False)  # as screen runs it

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from supplyopt.data import read_dataset
-from supplyopt.model import build_lp
-from supplyopt.options import load_options
-from supplyopt.results import build_plan
+from supplyopt.io.data import read_dataset
+from supplyopt.model.statement import build_lp
+from supplyopt.model.options import load_options
+from supplyopt.results.plan import build_plan
 from supplyopt.solve import make_engine
-from supplyopt.validate import validate
+from supplyopt.io.validate import validate
 
 REPO = Path(__file__).resolve().parent.parent
 WEEKS_PER_YEAR = 52

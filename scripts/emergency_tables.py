@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import supplyopt  # noqa: E402
-from supplyopt import foresight  # noqa: E402
+from supplyopt.model import foresight  # noqa: E402
 
 SETS = [("data/shanxi", sorted((REPO / "scenarios").glob("*.yaml"))), ("data/shanxi-year", sorted((REPO / "scenarios/year").glob("*.yaml")))]
 PROFILE = REPO / "models/default.yaml"

@@ -1,8 +1,9 @@
 """supplyopt: coal supply and stockpile planning as a linear program solved by HiGHS.
 
 The flow of a run, one module per step:
-``data -> validate -> scenario -> model -> engine -> results -> report``. The library face
-(``api``) drives it; the command line (``cli``) is a thin layer over the same functions::
+``io -> model -> engines -> results -> study -> workflows / reports -> api -> cli``: each
+sub-package one step (docs/architecture.md). The library face (``api``) gathers them; the
+command line (``cli``) is a thin layer over the same functions::
 
     import supplyopt
     plan = supplyopt.solve(supplyopt.load("data/shanxi"), model="models/default.yaml")
@@ -12,7 +13,7 @@ See docs/api.md.
 
 __version__ = "0.1.0"
 
-from .api import NoPlan, Study, load, options, scenario, solve  # noqa: E402
-from .data import DataError  # noqa: E402
+from supplyopt.api import NoPlan, Study, load, options, scenario, solve  # noqa: E402
+from supplyopt.io.data import DataError  # noqa: E402
 
 __all__ = ["DataError", "NoPlan", "Study", "load", "options", "scenario", "solve", "__version__"]

@@ -19,11 +19,11 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import __version__
-from .data import ROWS_NOTE, DataError, Problem, read_dataset
-from .options import CHOICES
-from .engine import SolverMissing
-from .validate import check
+from supplyopt import __version__
+from supplyopt.io.data import ROWS_NOTE, DataError, Problem, read_dataset
+from supplyopt.model.options import CHOICES
+from supplyopt.engines.solver import SolverMissing
+from supplyopt.io.validate import check
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
 
@@ -107,7 +107,7 @@ def _check_out(args) -> None:
     out = getattr(args, "out", None)
     if not out:
         return
-    from .report import check_out_dir
+    from supplyopt.io.write import check_out_dir
 
     inputs = [getattr(args, name, None) for name in ("dataset", "model", "snapshot", "previous", "results", "extend")]
     inputs += list(getattr(args, "scenario", None) or []) + list(getattr(args, "compare", None) or [])
@@ -203,7 +203,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_report(args) -> int:
-    from .reporting import make_report
+    from supplyopt.reports.reporting import make_report
 
     warnings: list[str] = []
 
@@ -252,8 +252,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_solve(args) -> int:
-    from . import api
-    from .report import check_out_dir, format_kpis, summary_json
+    from supplyopt import study as api
+    from supplyopt.io.write import check_out_dir, summary_json
+    from supplyopt.reports.terminal import format_kpis
 
     opt = api.options(args.model, engine=args.engine, time_limit_s=args.time_limit_s, threads=args.threads, presolve=args.presolve, method=args.method, mip_gap=args.mip_gap,
                       **_assumptions(args))
@@ -277,7 +278,7 @@ def cmd_solve(args) -> int:
             print(f"supplyopt: warning: {w}", file=sys.stderr)
     plan.write(out)
     if args.report:  # drawn from the folder just written, like `supplyopt report OUT --out OUT/report`
-        from .reporting import make_report
+        from supplyopt.reports.reporting import make_report
 
         make_report(out, out / "report", warn=lambda m: None if args.quiet else print(f"supplyopt: warning: {m}", file=sys.stderr))
     if args.json:
@@ -322,8 +323,8 @@ def _schedule_parsers(sub) -> None:
 def _unattended(args, default_out: str, work, write, show) -> int:
     """Run ``work(time_left)`` under the results folder's lock and the wall-clock limit,
     then ``write(out, result, runs_text)`` and ``show(result)``; exit codes as documented."""
-    from . import api
-    from .runlog import Locked, Run
+    from supplyopt import study as api
+    from supplyopt.io.runlog import Locked, Run
 
     out = Path(args.out) if args.out else Path(default_out)
     if args.wall_limit_s is not None and args.wall_limit_s <= 0:
@@ -351,7 +352,7 @@ def _unattended(args, default_out: str, work, write, show) -> int:
         for w in result.warnings:
             print(f"supplyopt: warning: {w}", file=sys.stderr)
     if args.json:
-        from .report import summary_json
+        from supplyopt.io.write import summary_json
 
         print(summary_json(result.summary), end="")
     elif not args.quiet:
@@ -361,7 +362,7 @@ def _unattended(args, default_out: str, work, write, show) -> int:
 
 
 def cmd_schedule(args) -> int:
-    from . import schedule as sch
+    from supplyopt.workflows import schedule as sch
 
     def work(time_left):
         return sch.schedule(args.dataset, args.model, extend=args.extend, snapshot=args.snapshot, start=args.start, horizon=args.horizon, previous=args.previous,
@@ -372,7 +373,7 @@ def cmd_schedule(args) -> int:
 
 
 def cmd_roll(args) -> int:
-    from . import roll as sch
+    from supplyopt.workflows import roll as sch
 
     def progress(week, seconds):
         if not args.quiet and not args.json:
@@ -446,8 +447,8 @@ def _load(args, what: str):
     """The data set and the results folder, before any solving: the data set's warnings
     printed (as ``solve`` prints them) and the folder checked, the default
     ``results/<data set name>-<what>`` included, so a refused --out costs no solve."""
-    from . import api
-    from .report import check_out_dir
+    from supplyopt import study as api
+    from supplyopt.io.write import check_out_dir
 
     net = api.load(args.dataset)
     out = Path(args.out) if args.out else Path("results") / f"{net.name}-{what}"
@@ -458,7 +459,7 @@ def _load(args, what: str):
 
 
 def _finish(args, out: Path, write, summary: dict, text: str) -> int:
-    from .report import summary_json
+    from supplyopt.io.write import summary_json
 
     write(out)
     if args.json:
@@ -470,7 +471,8 @@ def _finish(args, out: Path, write, summary: dict, text: str) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from . import api, invest
+    from supplyopt import study as api
+    from supplyopt.workflows import invest
 
     net, out = _load(args, f"evaluate-{args.candidate}")
     try:
@@ -482,7 +484,8 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_invest(args) -> int:
-    from . import api, invest
+    from supplyopt import study as api
+    from supplyopt.workflows import invest
 
     if not args.budget >= 0:
         _print_problems([Problem("--budget", "expected a budget of 0 CNY or more", value=args.budget)])
@@ -498,7 +501,8 @@ def cmd_invest(args) -> int:
 
 
 def cmd_bottlenecks(args) -> int:
-    from . import api, bottlenecks
+    from supplyopt import study as api
+    from supplyopt.workflows import bottlenecks
 
     if args.top < 0:
         _print_problems([Problem("--top", "expected a number of rows ≥ 0 to print (all are written)", value=args.top)])
@@ -513,7 +517,8 @@ def cmd_bottlenecks(args) -> int:
 
 
 def cmd_frontier(args) -> int:
-    from . import api, frontier
+    from supplyopt import study as api
+    from supplyopt.workflows import frontier
 
     if args.points < 2:
         _print_problems([Problem("--points", "expected at least 2 points", value=args.points)])
@@ -581,7 +586,7 @@ def _add_emergency_commands(sub) -> None:
 
 
 def _study(args):
-    from . import api
+    from supplyopt import study as api
 
     opt = api.options(args.model, time_limit_s=args.time_limit_s, threads=args.threads, **_assumptions(args))
     net = api.load(args.dataset)
@@ -593,7 +598,7 @@ def _study(args):
 
 
 def cmd_compare(args) -> int:
-    from .compare import run_cases, tabulate, warning_value
+    from supplyopt.workflows.compare import run_cases, tabulate, warning_value
 
     study = _study(args)
     if args.warning_weeks and not args.scenario:
@@ -608,7 +613,7 @@ def cmd_compare(args) -> int:
 
 def _write_comparison(args, cmp, default_out: str, footer: str = "") -> int:
     """Write a compare or sweep result and print it (JSON, the table, or nothing)."""
-    from .compare import comparison_json, format_comparison
+    from supplyopt.workflows.compare import comparison_json, format_comparison
 
     out = Path(args.out) if args.out else Path("results") / default_out
     cmp.write(out)
@@ -633,8 +638,8 @@ def _progress(args):
 
 
 def cmd_screen(args) -> int:
-    from . import api
-    from .screen import format_screen, screen
+    from supplyopt import study as api
+    from supplyopt.workflows.screen import format_screen, screen
 
     if args.workers < 1:
         raise DataError([Problem("--workers", "expected a whole number ≥ 1", value=args.workers)])
@@ -648,7 +653,7 @@ def cmd_screen(args) -> int:
     out = Path(args.out) if args.out else Path("results") / f"{study.base.name}-screen"
     result.write(out)
     if args.json:
-        from .report import summary_json
+        from supplyopt.io.write import summary_json
 
         print(summary_json({**result.summary, "top": result.table.head(args.top).to_dict(orient="records")}), end="")
     elif not args.quiet:
@@ -660,7 +665,7 @@ def cmd_screen(args) -> int:
 def cmd_sweep(args) -> int:
     import glob
 
-    from .sweep import sweep
+    from supplyopt.workflows.sweep import sweep
 
     if args.workers < 1:
         raise DataError([Problem("--workers", "expected a whole number ≥ 1", value=args.workers)])

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import supplyopt
-from supplyopt.model import build_lp
-from supplyopt.options import load_options
-from supplyopt.engine import check_plan, make_engine
+from supplyopt.model.statement import build_lp
+from supplyopt.model.options import load_options
+from supplyopt.engines.solver import check_plan, make_engine
 
 from conftest import REPO
 
@@ -134,7 +134,7 @@ def test_python_dash_m():
 def test_extension_adds_a_family_and_its_cost():
     """An extension's cost part shows in the summary and the objective: a fee of 1 CNY per
     tonne produced on the transport case (total supply used 900 t) adds 900 CNY."""
-    from supplyopt.model import LinearProgram
+    from supplyopt.model.statement import LinearProgram
 
     def fee(lp: LinearProgram, net, opt):
         prod = lp.variables["production"]

@@ -40,10 +40,10 @@ def tiny_realistic(tmp_path_factory):
 
 
 def test_realistic_family_has_the_shanxi_features_and_the_raw_builder_matches(tiny_realistic):
-    from supplyopt.data import read_dataset
-    from supplyopt.model import build_lp
-    from supplyopt.options import load_options
-    from supplyopt.validate import validate
+    from supplyopt.io.data import read_dataset
+    from supplyopt.model.statement import build_lp
+    from supplyopt.model.options import load_options
+    from supplyopt.io.validate import validate
 
     prof = generate.REALISTIC_PROFILE
     net = validate(read_dataset(tiny_realistic))

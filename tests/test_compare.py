@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from supplyopt.compare import compare
+from supplyopt.workflows.compare import compare
 
 from conftest import REPO
 

@@ -16,7 +16,7 @@ import pytest
 
 import supplyopt
 from conftest import REPO
-from supplyopt.pyomo_model import add_cost
+from supplyopt.engines.pyomo_view import add_cost
 
 MINE = {"id": "m", "kind": "mine"}
 DEM = {"id": "d", "kind": "demand"}
@@ -117,7 +117,7 @@ def test_cli_extend_with_the_example_file(tmp_path):
 
 
 def test_pyomo_engine_check_plan_names_the_broken_requirement(tmp_dataset):
-    from supplyopt.engine import check_plan
+    from supplyopt.engines.solver import check_plan
 
     study = supplyopt.Study(two_modes(tmp_dataset), extend=co2_cap(0.5))
     study.solve()
@@ -132,7 +132,7 @@ def test_the_builder_refuses_a_second_family_of_one_name_and_adds_cost_terms():
     import numpy as np
     import pandas as pd
 
-    from supplyopt.model import LinearProgram
+    from supplyopt.model.statement import LinearProgram
 
     lp = LinearProgram("x")
     lp.add_variables("flow", "t", ["k"], pd.DataFrame({"k": [1, 2]}), 0.0, 1.0)

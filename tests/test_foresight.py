@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 import supplyopt
-from supplyopt.compare import compare
-from supplyopt.screen import screen
+from supplyopt.workflows.compare import compare
+from supplyopt.workflows.screen import screen
 
 WEEKS = ["w1", "w2", "w3", "w4"]
 
@@ -196,7 +196,7 @@ def test_screen_says_when_an_outage_only_costs(tmp_dataset):
 
 
 def test_screen_windows_are_surprises_on_both_paths(tmp_dataset, monkeypatch):
-    from supplyopt import screen as screen_module
+    from supplyopt.workflows import screen as screen_module
 
     path = one_mine_one_store(tmp_dataset)
     for flow_bounds in (True, False):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from supplyopt import bottlenecks, frontier
+from supplyopt.workflows import bottlenecks
+from supplyopt.workflows import frontier
 
 from conftest import CASES, write_dataset
 

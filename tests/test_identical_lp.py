@@ -17,11 +17,11 @@ import pytest
 
 from conftest import CASES, REPO, write_dataset
 import supplyopt
-from supplyopt.data import read_dataset
-from supplyopt.model import build_lp
-from supplyopt.options import load_options
-from supplyopt.pyomo_model import build_model, to_lp
-from supplyopt.validate import validate
+from supplyopt.io.data import read_dataset
+from supplyopt.model.statement import build_lp
+from supplyopt.model.options import load_options
+from supplyopt.engines.pyomo_view import build_model, to_lp
+from supplyopt.io.validate import validate
 from test_oracle_networkx import random_network
 
 DATASETS = {

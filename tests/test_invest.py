@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 import supplyopt
-from supplyopt import invest
-from supplyopt.data import DataError
+from supplyopt.workflows import invest
+from supplyopt.io.data import DataError
 
 from conftest import CASES, REPO, write_dataset
 

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from conftest import REPO
-from supplyopt.data import read_dataset
-from supplyopt.matching import looks_like, normalise
-from supplyopt.validate import check, validate
+from supplyopt.io.data import read_dataset
+from supplyopt.io.matching import looks_like, normalise
+from supplyopt.io.validate import check, validate
 
 WINTER = REPO / "data/examples/winter"
 

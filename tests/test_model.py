@@ -117,7 +117,7 @@ def test_soft_safety_stock_built_when_penalty_exceeds_cost(tmp_dataset, engine):
 
 
 def test_hard_safety_stock_unreachable_is_infeasible_and_explained(tmp_dataset):
-    from supplyopt.explain import explain_infeasible
+    from supplyopt.engines.explain import explain_infeasible
 
     path = tmp_dataset(1, {
         "nodes": [MINE, S, DEM],
@@ -128,7 +128,7 @@ def test_hard_safety_stock_unreachable_is_infeasible_and_explained(tmp_dataset):
     })
     net, _, sol, _ = solve_path(path, safety_stock="hard")
     assert sol.status == "infeasible"
-    from supplyopt.options import load_options
+    from supplyopt.model.options import load_options
 
     lines = " ".join(explain_infeasible(net, load_options(None, safety_stock="hard")))
     # Mine makes 10 t at most: the store can reach 10, short by 15 (demand is left unmet)
@@ -202,8 +202,8 @@ def test_mine_truck_share_cap(tmp_dataset, engine):
 
 
 def test_min_output_with_nowhere_to_go_is_explained(tmp_dataset):
-    from supplyopt.explain import explain_infeasible
-    from supplyopt.options import load_options
+    from supplyopt.engines.explain import explain_infeasible
+    from supplyopt.model.options import load_options
 
     path = tmp_dataset(1, {
         "nodes": [MINE, DEM],
@@ -244,11 +244,11 @@ def test_warm_changes_give_the_same_optimum_as_a_rebuild(tmp_path, engine):
 
     import pandas as pd
 
-    from supplyopt.data import read_dataset
-    from supplyopt.model import build_lp
-    from supplyopt.options import load_options
-    from supplyopt.engine import change_demand, change_link_capacity, make_engine
-    from supplyopt.validate import validate
+    from supplyopt.io.data import read_dataset
+    from supplyopt.model.statement import build_lp
+    from supplyopt.model.options import load_options
+    from supplyopt.engines.solver import change_demand, change_link_capacity, make_engine
+    from supplyopt.io.validate import validate
 
     src = REPO / "data/examples/winter"
     opt = load_options(None, engine=engine)
@@ -275,8 +275,8 @@ def test_warm_changes_give_the_same_optimum_as_a_rebuild(tmp_path, engine):
 
 
 def test_end_stock_out_of_reach_is_explained(tmp_dataset):
-    from supplyopt.explain import explain_infeasible
-    from supplyopt.options import load_options
+    from supplyopt.engines.explain import explain_infeasible
+    from supplyopt.model.options import load_options
 
     # 100 t in stock at the start must be there at the end, but the store holds only 60 t in
     # the last period (a period row): short by 40 t.
@@ -300,8 +300,8 @@ def test_end_stock_out_of_reach_is_explained(tmp_dataset):
 
 
 def test_stock_with_nowhere_to_go_is_explained(tmp_dataset):
-    from supplyopt.explain import explain_infeasible
-    from supplyopt.options import load_options
+    from supplyopt.engines.explain import explain_infeasible
+    from supplyopt.model.options import load_options
 
     # 100 t in a store with no way out but 5 t of local demand a period; the store shrinks to
     # 60 t in P3: at least 100 − 3 × 5 = 85 t are still there, 25 t too many.
@@ -319,8 +319,8 @@ def test_stock_with_nowhere_to_go_is_explained(tmp_dataset):
 
 
 def test_two_requirements_that_each_alone_would_do_are_both_named(tmp_dataset):
-    from supplyopt.explain import explain_infeasible
-    from supplyopt.options import load_options
+    from supplyopt.engines.explain import explain_infeasible
+    from supplyopt.model.options import load_options
 
     # The mine must produce 50 t and its only link is a 100 km truck road; trucks may carry
     # at most 10 % of t·km. Dropping either the minimum output or the cap gives a plan.

@@ -14,8 +14,8 @@ import pytest
 from conftest import CASES, REPO
 from supplyopt import api
 from supplyopt.cli import EXIT_OUTPUT_CLOSED, main
-from supplyopt.report import MARKER
-from supplyopt.schedule import read_snapshot
+from supplyopt.io.write import MARKER
+from supplyopt.workflows.schedule import read_snapshot
 
 WINTER = REPO / "data/examples/winter"
 INVEST = CASES / "invest"
@@ -104,8 +104,8 @@ def test_capacity_candidate_on_a_node_with_forecast_rows_is_valid(tmp_path):
     # capacity_t takes the period-less row's 100 t). Enlarging Y was refused as "unlimited
     # (blank capacity_t)", which broke benchmarks/invest_scale.py on the Shanxi data.
     from conftest import write_dataset
-    from supplyopt.data import DataError, read_dataset
-    from supplyopt.validate import validate
+    from supplyopt.io.data import DataError, read_dataset
+    from supplyopt.io.validate import validate
 
     tables = {
         "nodes": [{"id": "M", "kind": "mine"}, {"id": "Y", "kind": "demand"}, {"id": "Z", "kind": "demand"}],

@@ -13,8 +13,8 @@ import sys
 import pytest
 
 from conftest import REPO
-from supplyopt.data import DataError
-from supplyopt.report import MARKER, check_out_dir, replace_dir
+from supplyopt.io.data import DataError
+from supplyopt.io.write import MARKER, check_out_dir, replace_dir
 
 WINTER = REPO / "data/examples/winter"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import supplyopt
-from supplyopt.data import DataError
+from supplyopt.io.data import DataError
 
 
 def _tempting(tmp_dataset):

@@ -20,10 +20,10 @@ import pytest
 
 import supplyopt
 from conftest import write_dataset
-from supplyopt.highs_engine import HighsEngine
-from supplyopt.model import build_lp
-from supplyopt.options import Options, SolverOptions
-from supplyopt.engine import check_plan
+from supplyopt.engines.highs import HighsEngine
+from supplyopt.model.statement import build_lp
+from supplyopt.model.options import Options, SolverOptions
+from supplyopt.engines.solver import check_plan
 
 SHANXI = "data/shanxi"
 

@@ -30,7 +30,7 @@ def test_sigkill_mid_write_leaves_old_results_or_none(tmp_path, point):
     # wrapped to SIGKILL the process once the named table is on disk
     code = (
         "import os, sys\n"
-        "import supplyopt.report as r\n"
+        "import supplyopt.io.write as r\n"
         f"point = {point!r}\n"
         "order, calls, real = list(r.TABLE_FILES), [0], r.csv_text\n"
         "def counted(frame, *a, **k):\n"
@@ -68,7 +68,7 @@ def test_missing_solver_is_a_clear_message_and_nothing_is_written(tmp_path):
 
 
 def test_check_plan_names_what_a_broken_plan_violates():
-    from supplyopt.engine import check_plan
+    from supplyopt.engines.solver import check_plan
 
     net, lp, sol, _ = solve_path(WINTER)
     assert check_plan(lp, sol.x) == []
@@ -86,7 +86,7 @@ def test_huge_tonnages_are_solved_in_kilotonnes_with_the_same_optimum(tmp_path):
     tables["supply"]["capacity_t"] *= 1e7
     tables["demand"]["demand_t"] *= 1e7
     path = write_dataset(tmp_path / "big", 1, tables)
-    from supplyopt.engine import scaling_report
+    from supplyopt.engines.solver import scaling_report
 
     net, lp, sol, plan = solve_path(path)
     assert sol.objective == pytest.approx(153.675e7, rel=1e-9)

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, solve_path, write_dataset
-from supplyopt.options import load_options
-from supplyopt.engine import split_highs_warnings
+from supplyopt.model.options import load_options
+from supplyopt.engines.solver import split_highs_warnings
 
 NODES = [
     {"id": "m", "kind": "mine"}, {"id": "b", "kind": "mine"},
@@ -157,7 +157,7 @@ def test_busiest_links_keep_links_on_no_corridor_apart():
     # not merged into one blank "corridor".
     from types import SimpleNamespace
 
-    from supplyopt.report import _busiest_links
+    from supplyopt.reports.terminal import _busiest_links
     use = pd.DataFrame({"link": ["d1", "d2", "s1", "s2"], "corridor": ["Daqin", "Daqin", np.nan, ""],
                         "mean": [0.9, 0.8, 0.7, 0.6], "flow_t": [1.0, 1.0, 1.0, 1.0]})
     ranked = _busiest_links(SimpleNamespace(link_use=use))

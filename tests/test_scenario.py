@@ -7,9 +7,9 @@ import pytest
 import yaml
 
 from conftest import REPO
-from supplyopt.data import DataError, read_dataset
-from supplyopt.scenario import apply_scenario, load_scenario
-from supplyopt.validate import validate
+from supplyopt.io.data import DataError, read_dataset
+from supplyopt.io.scenario import apply_scenario, load_scenario
+from supplyopt.io.validate import validate
 
 
 def scenario(tmp_path, edits):
@@ -63,9 +63,9 @@ def test_scenario_file_format_errors(tmp_path, edits, needle):
 
 def test_bundled_shanxi_scenarios_select_something_and_bite():
     from conftest import solve_path  # noqa: F401  (same in-process path as the CLI)
-    from supplyopt.model import build_lp
-    from supplyopt.options import load_options
-    from supplyopt.engine import make_engine
+    from supplyopt.model.statement import build_lp
+    from supplyopt.model.options import load_options
+    from supplyopt.engines.solver import make_engine
 
     net = validate(read_dataset(REPO / "data/shanxi"))
     opt = load_options(REPO / "models/default.yaml")
@@ -78,7 +78,7 @@ def test_bundled_shanxi_scenarios_select_something_and_bite():
 
 
 def test_several_scenarios_apply_in_order_and_are_all_recorded(tmp_path):
-    from supplyopt.scenario import load_scenarios
+    from supplyopt.io.scenario import load_scenarios
 
     (tmp_path / "a.yaml").write_text(yaml.safe_dump({"name": "a", "edits": [{"what": "demand", "where": {"id": "plant_coast"}, "scale": 0.5}]}))
     (tmp_path / "b.yaml").write_text(yaml.safe_dump({"name": "b", "edits": [{"what": "demand", "where": {"id": "plant_coast"}, "scale": 0.5}]}))
@@ -161,8 +161,8 @@ def test_single_value_options_given_twice_are_refused(tmp_path, flag, a, b):
 
 
 def test_missing_scenario_file_names_the_close_one(tmp_path):
-    from supplyopt.data import DataError
-    from supplyopt.scenario import load_scenario
+    from supplyopt.io.data import DataError
+    from supplyopt.io.scenario import load_scenario
 
     (tmp_path / "cold_wave.yaml").write_text("name: c\nedits: []\n")
     with pytest.raises(DataError) as err:

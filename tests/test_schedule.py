@@ -18,10 +18,10 @@ import yaml
 from conftest import REPO, write_dataset
 from supplyopt import api
 from supplyopt.cli import main
-from supplyopt.data import DataError
-from supplyopt.runlog import EXIT_LOCKED, EXIT_WALL_LIMIT, OutputLock
-from supplyopt.roll import roll
-from supplyopt.schedule import schedule, slice_periods
+from supplyopt.io.data import DataError
+from supplyopt.io.runlog import EXIT_LOCKED, EXIT_WALL_LIMIT, OutputLock
+from supplyopt.workflows.roll import roll
+from supplyopt.workflows.schedule import schedule, slice_periods
 
 WEEKS = ["2026-W50", "2026-W51", "2026-W52"]  # Mondays 2026-12-07, 12-14, 12-21
 
@@ -112,7 +112,7 @@ def test_stale_snapshot_is_a_warning(yard, tmp_path, capsys):
 
 def test_shanxi_snapshot_file_is_valid():
     net = api.load(REPO / "data" / "shanxi")
-    from supplyopt.schedule import read_snapshot
+    from supplyopt.workflows.schedule import read_snapshot
 
     snap = read_snapshot(REPO / "data" / "shanxi" / "snapshot.csv", slice_periods(net, 1, 6))
     assert len(snap.stocks) == len(net.storage) and not snap.warnings
@@ -302,7 +302,7 @@ def test_wall_limit_ends_a_stuck_run_and_logs_it(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "runs.jsonl").write_text("")  # a results folder an earlier run wrote
-    script = f"import time\nfrom supplyopt.runlog import Run\nwith Run({str(out)!r}, ['test'], wall_limit_s=0.5):\n    time.sleep(60)\n"
+    script = f"import time\nfrom supplyopt.io.runlog import Run\nwith Run({str(out)!r}, ['test'], wall_limit_s=0.5):\n    time.sleep(60)\n"
     t0 = time.monotonic()
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
     assert done.returncode == EXIT_WALL_LIMIT and time.monotonic() - t0 < 20

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from supplyopt.screen import elements, screen
+from supplyopt.workflows.screen import elements, screen
 
 from conftest import REPO
 
@@ -100,7 +100,7 @@ def test_link_outages_by_flow_bounds_give_the_scenario_answers(monkeypatch):
 
     import supplyopt
     from supplyopt import api
-    from supplyopt import screen as screen_module
+    from supplyopt.workflows import screen as screen_module
 
     net = supplyopt.load(REPO / "data/shanxi")
     todo = [e for e in elements(net, ["links", "corridors", "ports", "storage"])][::9]

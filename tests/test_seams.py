@@ -12,9 +12,9 @@ import pytest
 
 import supplyopt
 from conftest import REPO
-from supplyopt.compare import compare
-from supplyopt.screen import screen
-from supplyopt.sweep import sweep
+from supplyopt.workflows.compare import compare
+from supplyopt.workflows.screen import screen
+from supplyopt.workflows.sweep import sweep
 
 SHANXI = REPO / "data/shanxi"
 PROFILES = ["default", "clean_transport", "carbon_price", "priority"]
@@ -83,8 +83,8 @@ def test_sweep_with_an_extension_in_process_and_in_processes_agree(net):
 
 
 def test_design_and_weekly_workflows_carry_the_extension(net):
-    from supplyopt import invest
-    from supplyopt.schedule import schedule
+    from supplyopt.workflows import invest
+    from supplyopt.workflows.schedule import schedule
 
     ev = invest.evaluate(net, "siding_tianbang_yuanping", model=REPO / "models/default.yaml", extend=CO2)
     assert ev.summary()["extension"]["path"] == str(CO2) and ev.without.summary["co2_t"] <= 4_100_000 * (1 + 1e-9)

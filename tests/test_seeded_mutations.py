@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import solve_path
-from supplyopt.data import DataError
+from supplyopt.io.data import DataError
 
 ENGINES = ["highs", "pyomo"]
 MINE = {"id": "m", "kind": "mine"}
@@ -142,7 +142,7 @@ def test_unbounded_or_infeasible_is_reported_as_infeasible():
     # catches: HiGHS's "unbounded or infeasible" mis-mapped. Costs here are bounded below
     # (every variable ≥ 0 or ≥ min_t, costs ≥ 0), so such a model has no plan: infeasible,
     # which sends it to explain.py. Stops give a plan only when one was found.
-    from supplyopt.highs_engine import status_word
+    from supplyopt.engines.highs import status_word
 
     assert status_word("Primal infeasible or unbounded", False) == "infeasible"
     assert status_word("Infeasible", False) == "infeasible"
@@ -156,7 +156,7 @@ def test_unbounded_or_infeasible_is_reported_as_infeasible():
 
 def test_scenario_numbers_in_exponent_form(tmp_path):
     # YAML 1.1 (PyYAML) reads 1e4 as text; supplyopt reads it as 10,000
-    from supplyopt.scenario import load_scenario
+    from supplyopt.io.scenario import load_scenario
 
     f = tmp_path / "s.yaml"
     f.write_text("name: s\nedits:\n  - what: demand\n    set: 1e4\n  - what: link_capacity\n    set: 1.0e15\n", encoding="utf-8")

@@ -13,12 +13,12 @@ import pytest
 import yaml
 
 from conftest import REPO, solve_path
-from supplyopt.data import read_dataset
-from supplyopt.model import build_lp
-from supplyopt.options import load_options
-from supplyopt.scenario import apply_scenario, load_scenario
-from supplyopt.engine import make_engine
-from supplyopt.validate import check, validate
+from supplyopt.io.data import read_dataset
+from supplyopt.model.statement import build_lp
+from supplyopt.model.options import load_options
+from supplyopt.io.scenario import apply_scenario, load_scenario
+from supplyopt.engines.solver import make_engine
+from supplyopt.io.validate import check, validate
 
 WINTER = REPO / "data/shanxi"
 YEAR = REPO / "data/shanxi-year"

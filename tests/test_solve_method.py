@@ -13,13 +13,13 @@ import pytest
 from conftest import REPO, solve_path
 import importlib
 
-solve = importlib.import_module("supplyopt.engine")  # the engine module (supplyopt.solve is the API function, and only that)
-solution = importlib.import_module("supplyopt.solution")  # where the choose rule lives
-highs_engine = importlib.import_module("supplyopt.highs_engine")
-from supplyopt.data import read_dataset
-from supplyopt.model import LinearProgram, build_lp
-from supplyopt.options import SolverOptions, load_options
-from supplyopt.validate import validate
+solve = importlib.import_module("supplyopt.engines.solver")  # the engine module (supplyopt.solve is the API function, and only that)
+solution = importlib.import_module("supplyopt.engines.solution")  # where the choose rule lives
+highs_engine = importlib.import_module("supplyopt.engines.highs")
+from supplyopt.io.data import read_dataset
+from supplyopt.model.statement import LinearProgram, build_lp
+from supplyopt.model.options import SolverOptions, load_options
+from supplyopt.io.validate import validate
 
 
 def test_choose_rule_by_columns_and_cores(monkeypatch):
@@ -138,7 +138,7 @@ def test_a_solve_does_not_import_networkx_scipy_matplotlib_or_pyomo(tmp_path):
 
 def test_reachability_search_matches_a_hand_traced_graph():
     # a → b → c, d → e, c → a (cycle); from {a}: a, b, c; from {d}: d, e; from {}: nothing
-    from supplyopt.validate import _reachable
+    from supplyopt.io.validate import _reachable
 
     succ = {"a": ["b"], "b": ["c"], "c": ["a"], "d": ["e"]}
     assert _reachable(succ, {"a"}) == {"a", "b", "c"}

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import supplyopt
-from supplyopt.sweep import random_scenarios, sweep
+from supplyopt.workflows.sweep import random_scenarios, sweep
 
 from conftest import REPO
 

@@ -1,0 +1,1 @@
+"""Read and validate data sets, apply scenarios, write result folders atomically, the run log."""

@@ -1,0 +1,31 @@
+"""The one extension hook: ``extra_functionality(model, network, options)``, read from a file.
+
+Light on purpose (no Pyomo import): every command that takes ``--extend`` checks the file before
+any work; the Pyomo view it acts on is ``pyomo_model.py``.
+"""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+
+from supplyopt.io.data import DataError, Problem
+
+
+def load_extension(path: str | Path, source: str | None = None):
+    """``extra_functionality(model, network, options)`` from a Python file (or from its
+    ``source`` text, on a worker that may not see the file); a missing file or function is an
+    input error (exit 2)."""
+    file = Path(path)
+    if source is None and not file.is_file():
+        raise DataError([Problem(str(path), "extension file not found; expected a .py file defining extra_functionality(model, network, options)")])
+    module = types.ModuleType(f"supplyopt_extension_{file.stem}")
+    module.__file__ = str(file)
+    try:
+        exec(compile(file.read_text(encoding="utf-8") if source is None else source, str(file), "exec"), module.__dict__)  # noqa: S102 — the user's own extension file
+    except Exception as err:  # the user's file: report, do not crash
+        raise DataError([Problem(str(path), f"the extension file failed to load: {type(err).__name__}: {err}")]) from err
+    func = getattr(module, "extra_functionality", None)
+    if not callable(func):
+        raise DataError([Problem(str(path), "defines no function extra_functionality(model, network, options)")])
+    return func

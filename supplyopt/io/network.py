@@ -1,0 +1,187 @@
+"""The checked data set as one row per key and period: the :class:`Network` every later step
+(scenario, model, results) works on, made by :func:`expand` from the typed tables that
+``data.read_dataset`` returns. Period override rows replace the period-less row of their key;
+blank cells in a period row take the period-less value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from supplyopt.io.data import DEFAULT_MODES, DEFAULT_PRODUCT, TABLES, Dataset, Problem
+
+
+# --------------------------------------------------------------------------- expanded network
+@dataclass
+class Network:
+    """A checked data set with one row per key and period (periods numbered from 0).
+
+    Tables (units in the column names):
+      nodes          id, kind, name, region, lon, lat (+ extra columns)
+      modes          mode, truck, clean, co2_kg_per_tkm
+      links          id, from, to, mode, distance_km, efficiency, products (tuple, () = all)
+      link_periods   link, period, capacity_t (inf = unlimited), cost_cny_per_t
+      supply         node, product, period, capacity_t (inf), cost_cny_per_t, min_t
+      demand         node, product, period, demand_t, penalty_cny_per_t (NaN = profile default)
+      storage        node, product, initial_t, end_t (NaN = profile rule) (+ extra columns)
+      storage_periods node, product, period, safety_t, holding_cny_per_t
+      storage_capacity node, period, capacity_t (shared by all products; inf = unlimited)
+    """
+
+    name: str
+    description: str
+    currency: str
+    period_days: float
+    periods: list[str]
+    products: list[str]
+    nodes: pd.DataFrame
+    modes: pd.DataFrame
+    links: pd.DataFrame
+    link_periods: pd.DataFrame
+    supply: pd.DataFrame
+    demand: pd.DataFrame
+    storage: pd.DataFrame
+    storage_periods: pd.DataFrame
+    storage_capacity: pd.DataFrame
+    file_hashes: dict[str, str] = field(default_factory=dict)
+    candidates: pd.DataFrame | None = None  # candidates.csv as read (invest.py); None if absent
+    warnings: list[Problem] = field(default_factory=list)
+    source: str = ""  # the path it was read from
+    language: str | None = None  # report language from network.yaml ("zh", "en"), None = not given
+
+    @property
+    def n_periods(self) -> int:
+        return len(self.periods)
+
+
+def per_period(table: pd.DataFrame, key: list[str], n_periods: int) -> pd.DataFrame:
+    """One row per key and period: period rows replace the period-less row of their key,
+    blank cells in a period row take the period-less value, and a key with period rows
+    only exists in those periods. Rows come sorted by key, then period."""
+    table = table.drop(columns="row", errors="ignore")
+    is_base = (table["period"] < 0).to_numpy()
+    base = table[is_base].drop(columns="period").reset_index(drop=True)
+    override = table[~is_base].reset_index(drop=True)
+    if len(override) and len(base):
+        merged = override.merge(base, on=key, how="left", suffixes=("", "__base"))
+        for col in base.columns.difference(key):
+            filled = merged[f"{col}__base"]
+            if pd.api.types.is_numeric_dtype(merged[col]) or pd.api.types.is_bool_dtype(merged[col]):  # blank = NA
+                merged[col] = merged[col].fillna(filled)
+            else:  # text: blank means "not given"
+                merged[col] = merged[col].where(merged[col] != "", filled.fillna(""))
+        override = merged[table.columns]
+    # Integer codes for (key, period), keys numbered in sorted order, so that overriding,
+    # and sorting work on integers rather than on strings.
+    both = pd.concat([base[key], override[key]], ignore_index=True).astype(str)
+    joined = both[key[0]]
+    for col in key[1:]:
+        joined = joined + "\x1f" + both[col]
+    codes, _ = pd.factorize(joined, sort=True)
+    base_code, over_code = codes[: len(base)], codes[len(base) :]
+    rows = np.repeat(np.arange(len(base)), n_periods)
+    periods = np.tile(np.arange(n_periods), len(base))
+    every_code = base_code[rows] * n_periods + periods
+    over_full = over_code * n_periods + override["period"].to_numpy()
+    keep = ~np.isin(every_code, over_full)
+    every = base.iloc[rows[keep]].reset_index(drop=True)
+    every.insert(len(every.columns), "period", periods[keep])
+    out = pd.concat([override, every[table.columns]], ignore_index=True)
+    order = np.argsort(np.concatenate([over_full, every_code[keep]]), kind="stable")
+    return out.iloc[order].reset_index(drop=True)
+
+
+def products_of(ds: Dataset) -> list[str]:
+    """Products named anywhere in the data set, in declared order or sorted."""
+    if ds.declared_products:
+        return list(ds.declared_products)
+    found: set[str] = set()
+    for name in ("supply", "demand", "storage"):
+        if name in ds.tables:
+            found |= set(ds.tables[name]["product"].unique())
+    return sorted(found) or [DEFAULT_PRODUCT]
+
+
+def period_index(cell: str, periods: list[str]) -> int | None:
+    """The position (from 0) of a period named by its label or its position from 1; -1 for a
+    blank cell; None when it names no period."""
+    cell = str(cell).strip()
+    if not cell:
+        return -1
+    if cell in periods:
+        return periods.index(cell)
+    if cell.isdigit() and 1 <= int(cell) <= len(periods):
+        return int(cell) - 1
+    return None
+
+
+def split_products(cell: str) -> tuple[str, ...]:
+    """The products a ``products`` cell allows: ``"a; b"`` -> ("a", "b"), blank -> () (all)."""
+    return tuple(p.strip() for p in re.split(r"[;|]", cell) if p.strip())
+
+
+def expand(ds: Dataset) -> Network:
+    """Turn a checked :class:`Dataset` into a :class:`Network` (defaults applied)."""
+    T = len(ds.periods)
+    t = ds.tables
+    modes = DEFAULT_MODES.copy()
+    if "modes" in t:
+        own = t["modes"].drop(columns="row")[list(DEFAULT_MODES.columns)].astype({"truck": bool, "clean": bool})
+        modes = pd.concat([own, modes[~modes["mode"].isin(own["mode"])]], ignore_index=True)
+
+    link_rows = per_period(t["links"][["row", "id", "period", "capacity_t", "cost_cny_per_t"]], ["id"], T)
+    # what describes a link: its period-less row, or its first period row if it has none
+    first = t["links"].sort_values(["id", "period"], key=lambda c: c if c.name == "id" else (c < 0).map({True: 0, False: 1}), kind="stable")
+    links = first.drop_duplicates("id").drop(columns=["row", "period", "capacity_t", "cost_cny_per_t"]).copy()
+    links["efficiency"] = links["efficiency"].fillna(1.0)
+    links["products"] = links["products"].map(split_products)
+    link_periods = link_rows[["id", "period", "capacity_t", "cost_cny_per_t"]].rename(columns={"id": "link"})
+    link_periods["capacity_t"] = link_periods["capacity_t"].fillna(np.inf)
+
+    supply = per_period(t["supply"], ["node", "product"], T)
+    supply["capacity_t"] = supply["capacity_t"].fillna(np.inf)
+    supply["min_t"] = supply["min_t"].fillna(0.0)
+
+    demand = per_period(t["demand"], ["node", "product"], T)
+
+    if "storage" in t:
+        rows = per_period(t["storage"], ["node", "product"], T)
+    else:
+        rows = per_period(pd.DataFrame(columns=[c.name for c in TABLES["storage"].columns]).astype(
+            {"capacity_t": float, "initial_t": float, "safety_t": float, "holding_cny_per_t": float, "end_t": float, "period": int}
+        ), ["node", "product"], T)
+    extra = [c for c in rows.columns if c not in TABLES["storage"].by_name and c != "row"]  # the data set's own columns
+    reserve_cols = [c for c in ("reserve", "release_cny_per_t") if c in rows and c not in extra]  # optional (reserves.py)
+    storage = rows.drop_duplicates(["node", "product"])[["node", "product", "initial_t", "end_t", *reserve_cols, *extra]].reset_index(drop=True)
+    storage["initial_t"] = storage["initial_t"].fillna(0.0)
+    storage_periods = rows[["node", "product", "period", "safety_t", "holding_cny_per_t"]].fillna(
+        {"safety_t": 0.0, "holding_cny_per_t": 0.0}
+    )
+    # Shared capacity: the value any product row of the node gives (validation checks they agree).
+    cap = rows.groupby(["node", "period"], sort=True)["capacity_t"].max().fillna(np.inf)
+    storage_capacity = cap.reset_index()
+
+    return Network(
+        name=ds.name,
+        description=ds.description,
+        currency=ds.currency,
+        period_days=ds.period_days,
+        periods=list(ds.periods),
+        products=products_of(ds),
+        nodes=t["nodes"].drop(columns="row").reset_index(drop=True),
+        modes=modes.reset_index(drop=True),
+        links=links.reset_index(drop=True),
+        link_periods=link_periods.reset_index(drop=True),
+        supply=supply,
+        demand=demand,
+        storage=storage,
+        storage_periods=storage_periods.reset_index(drop=True),
+        storage_capacity=storage_capacity,
+        file_hashes=dict(ds.file_hashes),
+        language=ds.language,
+        candidates=t["candidates"].reset_index(drop=True) if "candidates" in t else None,
+    )

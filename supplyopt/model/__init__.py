@@ -1,0 +1,1 @@
+"""The one statement of the model: variables, constraint families, layers, requirements, options."""

@@ -1,0 +1,1 @@
+"""HTML, workbook, charts, maps and the terminal summary, from result folders and plans."""

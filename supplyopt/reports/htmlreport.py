@@ -1,0 +1,171 @@
+"""The HTML report: one self-contained file (charts embedded as base64 PNG data URIs, styles
+inline, no scripts), so it opens from disk or an e-mail attachment with no server.
+
+Sections, in order, each an ``<section id=...>``: key figures, flow map, stocks and days of
+cover, modal split and CO2, comparison, tables.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+
+from supplyopt.model.foresight import describe as describe_foresight
+from supplyopt.results.labels import KPIS, text
+
+# KPI changes coloured green when better, red when worse (+1: more is better); others plain
+BETTER = {"objective": -1, "delivered_t": 1, "unmet_t": -1, "safety_shortfall_t": -1, "end_deficit_t": -1, "truck_share_tkm": -1, "mine_truck_share": -1,
+          "clean_share_tkm": 1, "co2_t": -1}
+SECTIONS = ("sec_kpis", "sec_map", "sec_stocks", "sec_modal", "sec_compare", "sec_tables")
+STYLE = """
+body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",system-ui,sans-serif;margin:0 auto;max-width:1180px;padding:0 24px 48px;color:#222;line-height:1.45}
+h1{font-size:1.6em;border-bottom:3px solid #1f5fa8;padding-bottom:.3em}
+h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ccc}
+nav a{margin-right:1.2em}
+table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.9em}
+th,td{border:1px solid #d0d7de;padding:.25em .6em}
+th{background:#dde6f0;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.bad{color:#b30000}td.good{color:#006d2c}
+figure{margin:1em 0}
+figure img{max-width:100%;height:auto;border:1px solid #e5e5e5}
+figcaption,.note{color:#555;font-size:.85em}
+dl.meta{display:grid;grid-template-columns:max-content auto;gap:.2em 1em;font-size:.9em}
+dl.meta dt{font-weight:bold}
+"""
+
+
+def _e(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def fmt_value(value, unit: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if unit == "%":
+        return f"{100 * value:.1f} %"
+    return f"{value:,.0f}"
+
+
+def table(header: list[str], rows: list[list], numeric: set[int] = frozenset(), classes: dict | None = None) -> str:
+    """An HTML table; columns in ``numeric`` right-aligned; ``classes[(i, j)]`` styles a cell."""
+    classes = classes or {}
+    out = ["<table><thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr></thead><tbody>"]
+    for i, row in enumerate(rows):
+        cells = []
+        for j, v in enumerate(row):
+            cls = " ".join(filter(None, ["n" if j in numeric else "", classes.get((i, j), "")]))
+            cells.append(f'<td class="{cls}">{_e(v)}</td>' if cls else f"<td>{_e(v)}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    return "\n".join(out) + "</tbody></table>"
+
+
+def kpi_table(runs, lang: str) -> str:
+    """KPIs of every folder; with several, the change of each against the first."""
+    currency = runs[0].summary.get("currency", "CNY")
+    header = [text("kpi", lang), text("unit", lang)] + [r.label for r in runs] + [f"{text('delta', lang)} {runs[0].label}: {r.label}" for r in runs[1:]]
+    rows, classes = [], {}
+    for key, unit in KPIS:
+        shown_unit = currency if unit == "currency" else unit
+        values = [r.summary.get(key) for r in runs]
+        row = [text(key, lang), shown_unit] + [fmt_value(v, unit) for v in values]
+        for k, v in enumerate(values[1:]):
+            b = values[0]
+            if v is None or b is None:
+                row.append("–")
+                continue
+            d = v - b
+            row.append(f"{100 * d:+.1f} pp" if unit == "%" else f"{d:+,.0f}" + (f" ({100 * d / abs(b):+.1f} %)" if abs(b) > 1e-9 else ""))
+            if abs(d) > 1e-9 and key in BETTER:
+                classes[(len(rows), 2 + len(runs) + k)] = "good" if (d > 0) == (BETTER[key] > 0) else "bad"
+        rows.append(row)
+    return table(header, rows, numeric=set(range(2, 2 + 2 * len(runs))), classes=classes)
+
+
+def meta_list(run, lang: str) -> str:
+    s = run.summary
+    periods = s.get("periods", {})
+    items = [
+        (text("results", lang), str(run.path)),
+        (text("dataset", lang), (s.get("dataset") or {}).get("name", "")),
+        (text("periods", lang), f"{periods.get('count', '')} × {periods.get('days', '')} d: {periods.get('first', '')} … {periods.get('last', '')}"),
+        (text("status", lang), s.get("status_message", s.get("status", ""))),
+        (text("profile", lang), (s.get("profile") or {}).get("path") or text("none", lang)),
+        (text("scenario", lang), (s.get("scenario") or {}).get("path") or text("none", lang)),
+        (text("foresight", lang), describe_foresight(s["foresight"]) if s.get("foresight") else "–"),
+        (text("end_rule", lang), _end_rule(s.get("end_of_horizon"))),
+    ]
+    return '<dl class="meta">' + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items) + "</dl>"
+
+
+def _end_rule(end: dict | None) -> str:
+    """The end-of-horizon rule with its figures: target, reached, deficit (t, CNY)."""
+    if not end:
+        return "–"
+    deficit = f"; end-stock deficit {end['deficit_t']:,.0f} t ({end['deficit_cost_cny']:,.0f} CNY), not unmet demand" if end["deficit_t"] > 0.5 else ""
+    return f"{end['rule']}: target {end['target_t']:,.0f} t, reached {end['end_stock_t']:,.0f} t{deficit}"
+
+
+def figure(chart) -> str:
+    """A chart as an embedded image (or its note where there is nothing to draw)."""
+    note = f'<p class="note">{_e(chart.note)}</p>' if chart.note else ""
+    if chart.png is None:
+        return f'<div class="chart" id="{_e(chart.file)}"><h3>{_e(chart.title)}</h3>{note}</div>'
+    data = base64.b64encode(chart.png).decode("ascii")
+    return (f'<figure id="{_e(chart.file)}"><img src="data:image/png;base64,{data}" alt="{_e(chart.title)}">'
+            f"<figcaption>{_e(chart.title)} ({_e('charts/' + chart.file)})</figcaption>{note}</figure>")
+
+
+def planner_tables(run, lang: str) -> str:
+    """The tables a planner reads first: busiest corridors, lowest cover, demand not met."""
+    from supplyopt.reports.charts import corridor_table
+    from supplyopt.reports.reporting import node_names
+
+    names = node_names(run)
+    out = [f"<h3>{_e(run.label)}</h3>"]
+    busy = corridor_table(run).sort_values(ascending=False, kind="stable").head(10)
+    by = text("corridor", lang) if "corridor" in run.tables["flows"] else text("link", lang)
+    out.append(f"<h4>{_e(text('tab_corridors', lang))}</h4>")
+    out.append(table([by, f"{text('utilisation', lang)} (%)"], [[k, f"{100 * v:.0f}"] for k, v in busy.items()], numeric={1}))
+    s = run.tables["stocks"].dropna(subset=["days_of_cover"])
+    low = s.sort_values(["days_of_cover", "node"], kind="stable").drop_duplicates(["node", "product"]).head(10)
+    out.append(f"<h4>{_e(text('tab_cover', lang))}</h4>")
+    out.append(table([text("node", lang), text("product", lang), text("week", lang), text("days", lang), text("cover_status", lang)],
+                     [[names.get(r.node, r.node), r.product, r.period, f"{r.days_of_cover:.1f}", r.cover_status if "cover_status" in s else ""]
+                      for r in low.itertuples()], numeric={3}))
+    u = run.tables["unmet"]
+    short = u[u["unmet_t"] > 1e-6].groupby(["node", "product"], sort=True)["unmet_t"].sum().sort_values(ascending=False, kind="stable").head(10)
+    out.append(f"<h4>{_e(text('tab_unmet', lang))}</h4>")
+    out.append(table([text("node", lang), text("product", lang), text("unmet_col", lang)], [[names.get(n, n), p, f"{v:,.0f}"] for (n, p), v in short.items()], numeric={2})
+               if len(short) else "<p>–</p>")
+    return "\n".join(out)
+
+
+def render(runs, sections: dict[str, list], lang: str) -> str:
+    """The whole report page. ``sections`` maps a section key to its charts."""
+    title = f"{text('title', lang)}: {runs[0].summary.get('dataset', {}).get('name', runs[0].label)}"
+    nav = "".join(f'<a href="#{key}">{_e(text(key, lang))}</a>' for key in SECTIONS)
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{_e(title)}</h1><nav>{nav}</nav>",
+    ]
+    for key in SECTIONS:
+        parts.append(f'<section id="{key}"><h2>{_e(text(key, lang))}</h2>')
+        if key == "sec_kpis":
+            parts.append(kpi_table(runs, lang))
+            parts += [meta_list(r, lang) for r in runs]
+        elif key == "sec_tables":
+            parts.append(f'<p class="note">{_e(text("workbook_note", lang))}</p>')
+            parts += [planner_tables(r, lang) for r in runs]
+        else:
+            if key == "sec_compare" and len(runs) == 1:
+                parts.append(f'<p class="note">{_e(text("no_compare", lang))}</p>')
+            parts += [figure(c) for c in sections.get(key, [])]
+        parts.append("</section>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+

@@ -1,0 +1,1 @@
+"""Compare, screen, sweep, invest, frontier, bottlenecks, schedule, roll: each on supplyopt.study."""
