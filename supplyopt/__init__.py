@@ -11,7 +11,7 @@ command line (``cli``) is a thin layer over the same functions::
 See docs/api.md.
 """
 
-__version__ = "0.1.0"
+from supplyopt.version import __version__  # noqa: E402
 
 from supplyopt.api import NoPlan, Study, load, options, scenario, solve  # noqa: E402
 from supplyopt.io.data import DataError  # noqa: E402

@@ -19,7 +19,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from supplyopt import __version__
+from supplyopt.version import __version__
 from supplyopt.io.data import ROWS_NOTE, DataError, Problem, read_dataset
 from supplyopt.model.options import CHOICES
 from supplyopt.engines.solver import SolverMissing

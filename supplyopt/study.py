@@ -22,10 +22,12 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import sys
+from importlib import metadata
 import time
 from pathlib import Path
 
-from supplyopt import __version__
+from supplyopt.version import __version__
 from supplyopt.model import foresight
 from supplyopt.model import priority
 from supplyopt.model import reserves
@@ -34,7 +36,7 @@ from supplyopt.model.statement import build_lp
 from supplyopt.model.options import Options, load_options
 from supplyopt.results.plan import Plan, build_plan, end_of_horizon, end_rule_warnings, end_stock_table
 from supplyopt.engines.pyomo import PyomoEngine
-from supplyopt.engines.solver import HighsEngine, check_plan, make_engine, scaling_report
+from supplyopt.engines.solver import HighsEngine, check_plan, highs_version, make_engine, scaling_report
 from supplyopt.io.scenario import Scenario, apply_scenario, combine_scenarios, load_scenario
 from supplyopt.io.extension import load_extension
 from supplyopt.io.validate import validate
@@ -417,9 +419,19 @@ def _sha256(path: str | None) -> str | None:
         return None
 
 
+def versions() -> dict:
+    """Versions of Python, supplyopt, the solver and the libraries that shape results."""
+    out = {"python": sys.version.split()[0], "supplyopt": __version__, "solver": highs_version()}
+    for pkg in ("highspy", "pyomo", "pandas", "numpy", "networkx", "pyyaml"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
 def _summary(study: Study, net: Network, lp, sol, plan: Plan, build_s: float, warm: bool) -> dict:
     """summary.json's content: headline figures, then everything needed to reproduce the run."""
-    from supplyopt.io.write import versions
     from supplyopt.model.requirements import summary as requirement_summary
 
     opt, k = study.options, plan.kpis

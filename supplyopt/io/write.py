@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from supplyopt import __version__
 from supplyopt.io.data import DataError, Problem
 
 TABLE_FILES = ("flows", "production", "stocks", "unmet", "prices", "nodes")
@@ -80,19 +79,6 @@ def _replaceable(folder: Path, label: str) -> list[Problem]:
     if (folder / "summary.json").is_file() and all(p.name in ours for p in folder.iterdir()):
         return []  # written before results carried the marker: nothing but our own files
     return [Problem(label, f"exists and was not written by supplyopt (it has no {MARKER} file); results replace their folder whole, so give a new folder (or one an earlier run wrote), or remove it yourself")]
-
-
-def versions() -> dict:
-    """Versions of Python, supplyopt, the solver and the libraries that shape results."""
-    from supplyopt.engines.solver import highs_version
-
-    out = {"python": sys.version.split()[0], "supplyopt": __version__, "solver": highs_version()}
-    for pkg in ("highspy", "pyomo", "pandas", "numpy", "networkx", "pyyaml"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = None
-    return out
 
 
 def _round(value):
