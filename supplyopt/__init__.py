@@ -11,9 +11,8 @@ command line (``cli``) is a thin layer over the same functions::
 See docs/api.md.
 """
 
-from supplyopt.version import __version__  # noqa: E402
-
 from supplyopt.api import NoPlan, Study, load, options, scenario, solve  # noqa: E402
 from supplyopt.io.data import DataError  # noqa: E402
+from supplyopt.version import __version__  # noqa: E402
 
 __all__ = ["DataError", "NoPlan", "Study", "load", "options", "scenario", "solve", "__version__"]

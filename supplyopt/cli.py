@@ -19,11 +19,19 @@ import sys
 import traceback
 from pathlib import Path
 
-from supplyopt.version import __version__
-from supplyopt.io.data import ROWS_NOTE, DataError, Problem, read_dataset
-from supplyopt.model.options import CHOICES
+from supplyopt import api
 from supplyopt.engines.solver import SolverMissing
+from supplyopt.io.data import ROWS_NOTE, DataError, Problem, read_dataset
+from supplyopt.io.runlog import Locked, Run
 from supplyopt.io.validate import check
+from supplyopt.io.write import check_out_dir, summary_json
+from supplyopt.model.options import CHOICES
+from supplyopt.reports.terminal import format_kpis
+from supplyopt.version import __version__
+from supplyopt.workflows import bottlenecks, frontier, invest, roll, schedule
+from supplyopt.workflows.compare import comparison_json, format_comparison, run_cases, tabulate, warning_value
+from supplyopt.workflows.screen import format_screen, screen
+from supplyopt.workflows.sweep import sweep
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
 
@@ -107,7 +115,6 @@ def _check_out(args) -> None:
     out = getattr(args, "out", None)
     if not out:
         return
-    from supplyopt.io.write import check_out_dir
 
     inputs = [getattr(args, name, None) for name in ("dataset", "model", "snapshot", "previous", "results", "extend")]
     inputs += list(getattr(args, "scenario", None) or []) + list(getattr(args, "compare", None) or [])
@@ -252,9 +259,6 @@ def cmd_validate(args) -> int:
 
 
 def cmd_solve(args) -> int:
-    from supplyopt import study as api
-    from supplyopt.io.write import check_out_dir, summary_json
-    from supplyopt.reports.terminal import format_kpis
 
     opt = api.options(args.model, engine=args.engine, time_limit_s=args.time_limit_s, threads=args.threads, presolve=args.presolve, method=args.method, mip_gap=args.mip_gap,
                       **_assumptions(args))
@@ -323,8 +327,6 @@ def _schedule_parsers(sub) -> None:
 def _unattended(args, default_out: str, work, write, show) -> int:
     """Run ``work(time_left)`` under the results folder's lock and the wall-clock limit,
     then ``write(out, result, runs_text)`` and ``show(result)``; exit codes as documented."""
-    from supplyopt import study as api
-    from supplyopt.io.runlog import Locked, Run
 
     out = Path(args.out) if args.out else Path(default_out)
     if args.wall_limit_s is not None and args.wall_limit_s <= 0:
@@ -352,7 +354,6 @@ def _unattended(args, default_out: str, work, write, show) -> int:
         for w in result.warnings:
             print(f"supplyopt: warning: {w}", file=sys.stderr)
     if args.json:
-        from supplyopt.io.write import summary_json
 
         print(summary_json(result.summary), end="")
     elif not args.quiet:
@@ -362,29 +363,27 @@ def _unattended(args, default_out: str, work, write, show) -> int:
 
 
 def cmd_schedule(args) -> int:
-    from supplyopt.workflows import schedule as sch
 
     def work(time_left):
-        return sch.schedule(args.dataset, args.model, extend=args.extend, snapshot=args.snapshot, start=args.start, horizon=args.horizon, previous=args.previous,
+        return schedule.schedule(args.dataset, args.model, extend=args.extend, snapshot=args.snapshot, start=args.start, horizon=args.horizon, previous=args.previous,
                             trainloads=args.trainloads, scenario=args.scenario, time_left=time_left, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap,
                             **_assumptions(args))
 
-    return _unattended(args, "results/schedule", work, sch.write_schedule, sch.format_schedule)
+    return _unattended(args, "results/schedule", work, schedule.write_schedule, schedule.format_schedule)
 
 
 def cmd_roll(args) -> int:
-    from supplyopt.workflows import roll as sch
 
     def progress(week, seconds):
         if not args.quiet and not args.json:
             print(f"  {week}: planned in {seconds:.2f} s", file=sys.stderr)
 
     def work(time_left):
-        return sch.roll(args.dataset, args.model, extend=args.extend, weeks=args.weeks, horizon=args.horizon, start=args.start, snapshot=args.snapshot,
+        return roll.roll(args.dataset, args.model, extend=args.extend, weeks=args.weeks, horizon=args.horizon, start=args.start, snapshot=args.snapshot,
                         trainloads=args.trainloads, stable=args.stable, scenario=args.scenario, time_left=time_left, progress=progress, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap,
                         **_assumptions(args))
 
-    return _unattended(args, "results/roll", work, sch.write_roll, sch.format_roll)
+    return _unattended(args, "results/roll", work, roll.write_roll, roll.format_roll)
 
 
 def _print_no_plan(err) -> None:
@@ -447,8 +446,6 @@ def _load(args, what: str):
     """The data set and the results folder, before any solving: the data set's warnings
     printed (as ``solve`` prints them) and the folder checked, the default
     ``results/<data set name>-<what>`` included, so a refused --out costs no solve."""
-    from supplyopt import study as api
-    from supplyopt.io.write import check_out_dir
 
     net = api.load(args.dataset)
     out = Path(args.out) if args.out else Path("results") / f"{net.name}-{what}"
@@ -459,7 +456,6 @@ def _load(args, what: str):
 
 
 def _finish(args, out: Path, write, summary: dict, text: str) -> int:
-    from supplyopt.io.write import summary_json
 
     write(out)
     if args.json:
@@ -471,8 +467,6 @@ def _finish(args, out: Path, write, summary: dict, text: str) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from supplyopt import study as api
-    from supplyopt.workflows import invest
 
     net, out = _load(args, f"evaluate-{args.candidate}")
     try:
@@ -484,8 +478,6 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_invest(args) -> int:
-    from supplyopt import study as api
-    from supplyopt.workflows import invest
 
     if not args.budget >= 0:
         _print_problems([Problem("--budget", "expected a budget of 0 CNY or more", value=args.budget)])
@@ -501,8 +493,6 @@ def cmd_invest(args) -> int:
 
 
 def cmd_bottlenecks(args) -> int:
-    from supplyopt import study as api
-    from supplyopt.workflows import bottlenecks
 
     if args.top < 0:
         _print_problems([Problem("--top", "expected a number of rows ≥ 0 to print (all are written)", value=args.top)])
@@ -517,8 +507,6 @@ def cmd_bottlenecks(args) -> int:
 
 
 def cmd_frontier(args) -> int:
-    from supplyopt import study as api
-    from supplyopt.workflows import frontier
 
     if args.points < 2:
         _print_problems([Problem("--points", "expected at least 2 points", value=args.points)])
@@ -586,7 +574,6 @@ def _add_emergency_commands(sub) -> None:
 
 
 def _study(args):
-    from supplyopt import study as api
 
     opt = api.options(args.model, time_limit_s=args.time_limit_s, threads=args.threads, **_assumptions(args))
     net = api.load(args.dataset)
@@ -598,7 +585,6 @@ def _study(args):
 
 
 def cmd_compare(args) -> int:
-    from supplyopt.workflows.compare import run_cases, tabulate, warning_value
 
     study = _study(args)
     if args.warning_weeks and not args.scenario:
@@ -613,7 +599,6 @@ def cmd_compare(args) -> int:
 
 def _write_comparison(args, cmp, default_out: str, footer: str = "") -> int:
     """Write a compare or sweep result and print it (JSON, the table, or nothing)."""
-    from supplyopt.workflows.compare import comparison_json, format_comparison
 
     out = Path(args.out) if args.out else Path("results") / default_out
     cmp.write(out)
@@ -638,8 +623,6 @@ def _progress(args):
 
 
 def cmd_screen(args) -> int:
-    from supplyopt import study as api
-    from supplyopt.workflows.screen import format_screen, screen
 
     if args.workers < 1:
         raise DataError([Problem("--workers", "expected a whole number ≥ 1", value=args.workers)])
@@ -653,7 +636,6 @@ def cmd_screen(args) -> int:
     out = Path(args.out) if args.out else Path("results") / f"{study.base.name}-screen"
     result.write(out)
     if args.json:
-        from supplyopt.io.write import summary_json
 
         print(summary_json({**result.summary, "top": result.table.head(args.top).to_dict(orient="records")}), end="")
     elif not args.quiet:
@@ -665,7 +647,6 @@ def cmd_screen(args) -> int:
 def cmd_sweep(args) -> int:
     import glob
 
-    from supplyopt.workflows.sweep import sweep
 
     if args.workers < 1:
         raise DataError([Problem("--workers", "expected a whole number ≥ 1", value=args.workers)])

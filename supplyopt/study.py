@@ -23,23 +23,23 @@ import datetime as dt
 import hashlib
 import logging
 import sys
-from importlib import metadata
 import time
+from importlib import metadata
 from pathlib import Path
 
-from supplyopt.version import __version__
-from supplyopt.model import foresight
-from supplyopt.model import priority
-from supplyopt.model import reserves
-from supplyopt.io.data import DataError, Network, Problem, read_dataset
-from supplyopt.model.statement import build_lp
-from supplyopt.model.options import Options, load_options
-from supplyopt.results.plan import Plan, build_plan, end_of_horizon, end_rule_warnings, end_stock_table
-from supplyopt.engines.pyomo import PyomoEngine
+from supplyopt.engines.explain import explain_infeasible
+from supplyopt.engines.pyomo import PyomoEngine, compiled_lp
 from supplyopt.engines.solver import HighsEngine, check_plan, highs_version, make_engine, scaling_report
-from supplyopt.io.scenario import Scenario, apply_scenario, combine_scenarios, load_scenario
+from supplyopt.io.data import DataError, Network, Problem, read_dataset
 from supplyopt.io.extension import load_extension
+from supplyopt.io.scenario import Scenario, apply_scenario, combine_scenarios, load_scenario, no_scenario_record
 from supplyopt.io.validate import validate
+from supplyopt.model import foresight, priority, reserves
+from supplyopt.model.options import Options, load_options
+from supplyopt.model.requirements import summary as requirement_summary
+from supplyopt.model.statement import build_lp
+from supplyopt.results.plan import Plan, build_plan, end_of_horizon, end_rule_warnings, end_stock_table
+from supplyopt.version import __version__
 
 EXIT_INFEASIBLE, EXIT_NO_PLAN = 3, 4
 logger = logging.getLogger("supplyopt")
@@ -385,8 +385,6 @@ class Study:
             if fixes:
                 foresight.fix_in_lp(lp, foresight.fixings(lp, fixes[0][0], fixes[0][1], fixes[1]))
             if extend is not None:
-                from supplyopt.engines.pyomo import compiled_lp
-
                 lp = compiled_lp(net, opt, lp, extend)
             return lp
 
@@ -395,7 +393,6 @@ class Study:
 
 def _no_plan(net: Network, opt: Options, sol, build=None) -> NoPlan:
     if sol.status == "infeasible":
-        from supplyopt.engines.explain import explain_infeasible
 
         return NoPlan("infeasible", sol.message, explain_infeasible(net, opt, build))
     hint = ""
@@ -432,10 +429,8 @@ def versions() -> dict:
 
 def _summary(study: Study, net: Network, lp, sol, plan: Plan, build_s: float, warm: bool) -> dict:
     """summary.json's content: headline figures, then everything needed to reproduce the run."""
-    from supplyopt.model.requirements import summary as requirement_summary
 
     opt, k = study.options, plan.kpis
-    from supplyopt.io.scenario import no_scenario_record
 
     return {
         "status": sol.status,

@@ -138,7 +138,7 @@ def test_corridor_utilisation_by_hand():
 def test_truck_share_by_region_adds_up_to_the_plan_kpi(results):
     # one region ("north") holds both mines, so its share must equal the plan's mine truck
     # share, which results.py computes from the model's own truck flags
-    from supplyopt.reports.reporting import load_results, node_kinds
+    from supplyopt.reports.folders import load_results, node_kinds
 
     run = load_results(results / "base", warn=pytest.fail)
     regions, shares = charts._truck_share_by_region([run], node_kinds)
@@ -157,7 +157,7 @@ def test_without_a_cjk_font_the_report_falls_back_with_a_warning(results, monkey
     if charts.find_cjk_font() is None:
         pytest.skip("no CJK font installed here: the font-present half needs one (apt-get install fonts-noto-cjk)")
     # the same chart drawn with the CJK font differs from the fallback drawing (boxes)
-    from supplyopt.reports.reporting import load_results
+    from supplyopt.reports.folders import load_results
 
     run = load_results(results / "base", warn=pytest.fail)
     figs = charts.Figures("zh", warn=pytest.fail)
@@ -202,7 +202,7 @@ def test_results_without_nodes_csv(results, tmp_path):
     summary["dataset"]["path"] = str(tmp_path / "moved-away")
     (old / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     from supplyopt.reports import maps
-    from supplyopt.reports.reporting import load_results
+    from supplyopt.reports.folders import load_results
 
     with pytest.warns(ReportWarning, match="no map is drawn"):
         run = load_results(old, warn=lambda m: warnings.warn(m, ReportWarning, stacklevel=2))

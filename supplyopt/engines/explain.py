@@ -16,11 +16,11 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from supplyopt.engines.solver import HighsEngine
 from supplyopt.io.data import Network
-from supplyopt.model.statement import LinearProgram, build_lp
 from supplyopt.model.options import Options
 from supplyopt.model.requirements import BY_NAME, HARD, Requirement, registry
-from supplyopt.engines.solver import HighsEngine
+from supplyopt.model.statement import LinearProgram, build_lp
 
 TOL = 1e-6
 

@@ -13,10 +13,10 @@ import time
 
 import numpy as np
 
-from supplyopt.model.statement import LinearProgram
-from supplyopt.model.reformulate import HighsArrays, as_built, find_safety_rows, highs_arrays, no_split, plan_back
-from supplyopt.model.options import SolverOptions
 from supplyopt.engines.solution import STATUS_WORDS, Solution, _new_highs, choose_method, highs_option_values
+from supplyopt.model.options import SolverOptions
+from supplyopt.model.reformulate import HighsArrays, as_built, find_safety_rows, highs_arrays, no_split, plan_back
+from supplyopt.model.statement import LinearProgram
 
 BIG_TONNES = 1e9  # above this the LP is solved in kilotonnes
 

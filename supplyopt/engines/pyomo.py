@@ -21,11 +21,11 @@ import time
 
 import numpy as np
 
-from supplyopt.io.data import Network
 from supplyopt.engines.highs import HighsEngine
-from supplyopt.model.statement import LinearProgram
-from supplyopt.model.options import Options
 from supplyopt.engines.solution import Solution
+from supplyopt.io.data import Network
+from supplyopt.model.options import Options
+from supplyopt.model.statement import LinearProgram
 
 
 class PyomoEngine:

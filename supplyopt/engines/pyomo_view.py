@@ -22,7 +22,6 @@ Units: tonnes per period; costs in the data set's currency (CNY).
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
@@ -31,8 +30,8 @@ from pyomo.repn.standard_repn import generate_standard_repn
 
 from supplyopt.io.data import Network
 from supplyopt.io.extension import load_extension  # noqa: F401 — the hook lives with the model users extend
-from supplyopt.model.statement import LinearProgram, build_lp
 from supplyopt.model.options import Options
+from supplyopt.model.statement import LinearProgram, build_lp
 
 # Index sets of the standard families under the names extensions know (docs/model.md).
 SET_NAMES = {

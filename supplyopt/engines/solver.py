@@ -19,10 +19,19 @@ import numpy as np
 import pandas as pd
 
 from supplyopt.engines.highs import BIG_TONNES, HighsEngine, split_highs_warnings
-from supplyopt.model.statement import LinearProgram
+from supplyopt.engines.pyomo import PyomoEngine
+from supplyopt.engines.solution import (
+    IPM_FROM_COLUMNS,
+    STATUS_WORDS,
+    Solution,
+    SolverMissing,
+    choose_method,
+    highs_option_values,
+    highs_version,
+)
 from supplyopt.model.options import Options
 from supplyopt.model.requirements import requirement_of
-from supplyopt.engines.solution import IPM_FROM_COLUMNS, STATUS_WORDS, Solution, SolverMissing, choose_method, highs_option_values, highs_version
+from supplyopt.model.statement import LinearProgram
 
 __all__ = ["BIG_TONNES", "HighsEngine", "STATUS_WORDS", "Solution", "SolverMissing", "check_plan", "change_demand",
            "change_link_capacity", "choose_method", "IPM_FROM_COLUMNS", "highs_option_values", "split_highs_warnings", "highs_version", "make_engine", "scaling_report"]
@@ -42,8 +51,6 @@ def make_engine(lp: LinearProgram, opt: Options, periods: list[str], net=None, e
             import pyomo.environ  # noqa: F401
         except ImportError as err:
             raise SolverMissing(f"Pyomo is not installed ({err}); use --engine highs or `pip install pyomo==6.10.1`") from err
-        from supplyopt.engines.pyomo import PyomoEngine
-
         if net is None:
             raise TypeError("the pyomo engine reads the network's sets and params: pass net=")
         return PyomoEngine(net, opt, lp, extend=extend)

@@ -325,7 +325,6 @@ def _sha256(path: Path) -> str:
 def _read_folder(path: Path, problems: list[Problem]):
     """network.yaml and the tables of a folder. File names are matched ignoring case and
     spacing (``Storage.csv`` is read, with a warning); files not read are listed."""
-    from supplyopt.io.matching import folder_entries, match_names, near_miss
 
     sources, raw, hashes = {}, {}, {}
     meta: dict = {}
@@ -405,7 +404,6 @@ META_KEYS = ("name", "description", "currency", "period_days", "periods", "produ
 def _meta_keys(meta: dict, label: str, problems: list[Problem]) -> dict:
     """network.yaml's (or the network sheet's) keys: a case/width variant of a known key is
     read as it (warning); an unknown key that looks like a missing known one names it."""
-    from supplyopt.io.matching import canonical, looks_like
 
     out = {}
     for key, value in meta.items():
@@ -502,7 +500,6 @@ def _read_workbook(path: Path, problems: list[Problem]):
     """The sheets of a workbook as text. Sheet names are matched ignoring case and spacing;
     sheets not read are listed; merged cells and formulas without a saved value (both read
     as blank) are errors."""
-    from supplyopt.io.matching import match_names, near_miss
 
     label = path.name
     hashes = {label: _sha256(path)}
@@ -617,7 +614,6 @@ def _periods(meta: dict, label: str, problems: list[Problem]) -> list[str]:
             problems.append(Problem(label, f"expected a positive count of periods, at most {MAX_PERIODS:,}", column="periods", value=periods))
             return []
         return [str(i) for i in range(1, periods + 1)]
-    from supplyopt.io.matching import normalise
 
     labels = [normalise(str(p)) for p in periods]
     for i, (lab, p) in enumerate(zip(labels, periods), start=1):
@@ -638,7 +634,6 @@ def _periods(meta: dict, label: str, problems: list[Problem]) -> list[str]:
 def _period_days(meta: dict, label: str, problems: list[Problem]) -> float:
     value = meta.get("period_days", 7)
     if isinstance(value, str):
-        from supplyopt.io.matching import normalise
 
         meant = _yaml_scalar(normalise(value))
         if isinstance(meant, (int, float)) and not isinstance(meant, bool):
@@ -672,7 +667,6 @@ def _typed_table(frame: pd.DataFrame, spec: TableSpec, label: str, periods: list
     as meant: full-width characters, no-break spaces and invisible characters are normalised
     (:func:`supplyopt.matching.normalise`), each with a warning quoting the cell as written.
     """
-    from supplyopt.io.matching import FREE_TEXT, match_columns, normalise, normalise_column
 
     rows_read = frame.pop("row").to_numpy() if "row" in frame else np.arange(1, len(frame) + 1)
     written = [str(c).strip() for c in frame.columns]
@@ -804,4 +798,15 @@ def _to_period(raw: pd.Series, rows: pd.Series, label: str, periods: list[str], 
 
 
 # The expanded network lives in network.py; these names stay importable from here.
+from supplyopt.io.matching import (
+    FREE_TEXT,
+    canonical,
+    folder_entries,
+    looks_like,
+    match_columns,
+    match_names,
+    near_miss,
+    normalise,
+    normalise_column,
+)
 from supplyopt.io.network import Network, expand, per_period, period_index, products_of, split_products  # noqa: E402,F401

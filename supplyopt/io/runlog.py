@@ -27,6 +27,8 @@ import threading
 import time
 from pathlib import Path
 
+from supplyopt.io.data import DataError
+
 logger = logging.getLogger("supplyopt")
 
 EXIT_WALL_LIMIT = 5  # the run reached --wall-limit; nothing new was written
@@ -279,7 +281,6 @@ class Run:
 
 
 def _outcome(exc: BaseException) -> tuple[str, int]:
-    from supplyopt.io.data import DataError
 
     if isinstance(exc, DataError):
         return "input_error", 2

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from supplyopt.io.data import DataError, Network, Problem, read_yaml
+from supplyopt.io.matching import looks_like
 from supplyopt.io.validate import _did_you_mean, closest
 
 
@@ -345,7 +346,6 @@ def _select(net, frame, target, edit, label, where, problems) -> pd.Index | None
     mask = pd.Series(True, index=frame.index)
     for col, wanted in (edit.get("where") or {}).items():
         if col not in attrs:
-            from supplyopt.io.matching import looks_like
 
             close = [str(c) for c in attrs.columns if looks_like(str(col), str(c))]
             hint = f" (did you mean {close[0]!r}?)" if close else ""

@@ -21,9 +21,7 @@ import json
 import math
 import os
 import shutil
-import sys
 import tempfile
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np

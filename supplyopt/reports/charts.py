@@ -23,6 +23,7 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
+from supplyopt.reports.folders import node_kinds, node_names
 from supplyopt.results.labels import KPIS, text
 
 DPI = 100
@@ -164,7 +165,6 @@ MAX_PANELS = 16
 def stock_charts(figs: Figures, run) -> list[Chart]:
     """Per node kind (storage bases, ports, plant yards, other), small panels of end-of-period
     stock (all products) against safety stock and capacity, largest stocks first."""
-    from supplyopt.reports.reporting import node_kinds, node_names
 
     stocks = run.tables["stocks"]
     periods = run.periods
@@ -231,7 +231,6 @@ def cover_grid(run) -> tuple[pd.DataFrame, pd.DataFrame]:
     ((stock − tonnes short) ÷ daily need) and its status; a centre without a stockpile is
     red in a week it goes short (−days of demand missed) and blank otherwise. Centres most at
     risk first."""
-    from supplyopt.reports.reporting import node_kinds
 
     stocks, unmet = run.tables["stocks"], run.tables["unmet"]
     kinds = node_kinds(run)
@@ -258,7 +257,6 @@ def cover_grid(run) -> tuple[pd.DataFrame, pd.DataFrame]:
 def cover_heatmap(figs: Figures, run) -> Chart:
     """Days of cover by demand centre and period, coloured by each centre's status (red /
     amber / ok by the lines of its demand class; red in any week it goes short)."""
-    from supplyopt.reports.reporting import node_names
 
     file = f"cover_{_slug(run.label)}.png"
     title = f"{figs.t('cover_title')} — {run.label}"
@@ -293,7 +291,6 @@ def cover_heatmap(figs: Figures, run) -> Chart:
 def modal_split(figs: Figures, runs) -> Chart:
     """Tonnes, t·km and CO2 by mode, and truck share of mine output by mine region, one bar
     per results folder."""
-    from supplyopt.reports.reporting import node_kinds
 
     tables = []
     for run in runs:

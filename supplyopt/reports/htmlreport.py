@@ -12,6 +12,8 @@ import html
 import math
 
 from supplyopt.model.foresight import describe as describe_foresight
+from supplyopt.reports.charts import corridor_table
+from supplyopt.reports.folders import node_names
 from supplyopt.results.labels import KPIS, text
 
 # KPI changes coloured green when better, red when worse (+1: more is better); others plain
@@ -119,8 +121,6 @@ def figure(chart) -> str:
 
 def planner_tables(run, lang: str) -> str:
     """The tables a planner reads first: busiest corridors, lowest cover, demand not met."""
-    from supplyopt.reports.charts import corridor_table
-    from supplyopt.reports.reporting import node_names
 
     names = node_names(run)
     out = [f"<h3>{_e(run.label)}</h3>"]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from supplyopt.reports.charts import Chart, Figures, _slug, mode_colour
+from supplyopt.reports.folders import node_names
 
 KIND_STYLE = {  # marker, face colour
     "mine": ("^", "#4d4d4d"),
@@ -113,7 +114,6 @@ def flow_map(figs: Figures, run) -> Chart:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
 
-    from supplyopt.reports.reporting import node_names
 
     file = f"map_{_slug(run.label)}.png"
     title = f"{figs.t('map_title')} — {run.label}"

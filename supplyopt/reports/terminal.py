@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from supplyopt.results.plan import Plan
 from supplyopt.model.foresight import describe as describe_foresight
+from supplyopt.results.plan import Plan
 
 
 def _t(v: float | None) -> str:

@@ -43,6 +43,8 @@ from supplyopt.model.statement import COST_COMPONENTS, LinearProgram
 from supplyopt.model.requirements import registry
 from supplyopt.model.options import Options
 from supplyopt.engines.solver import Solution
+from supplyopt.results.warning import early_warnings
+from supplyopt.io.write import write_results
 
 TOL = 1e-6  # tonnes: below this a flow or stock is reported as zero
 PRICE_TOL = 1e-6  # CNY per t: below this a shadow price is solver noise, reported as zero
@@ -87,7 +89,6 @@ class Plan:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write summary.json, the CSV tables and run.log into ``out_dir``, atomically."""
-        from supplyopt.io.write import write_results
 
         return write_results(out_dir, self, self.summary, self.log + [f"writing {out_dir}"])
 
@@ -110,7 +111,6 @@ def build_plan(net: Network, opt: Options, lp: LinearProgram, sol: Solution) -> 
     stocks = _stocks(net, opt, lp, sol, labels, flows)
     prices = _prices(lp, sol, labels)
     kpis = _kpis(net, lp, sol, flows, production, unmet, stocks)
-    from supplyopt.results.warning import early_warnings
 
     nodes = net.nodes.reindex(columns=list(NODE_COLUMNS)).sort_values("id", kind="stable").reset_index(drop=True)
     return Plan(kpis, flows, production, stocks, unmet, prices, link_use=_link_use(lp, sol, labels), nodes=nodes,

@@ -22,8 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from supplyopt import study as api
 from supplyopt.io.data import Network
+from supplyopt.io.write import csv_text, summary_json
 from supplyopt.model.foresight import DESIGN_FORESIGHT
+from supplyopt.workflows.invest import write_folder
 
 CAPS = {"max_mine_truck_share": ("CNY per truck tonne removed from mines", "t"), "max_truck_share_tkm": ("CNY per truck t·km removed", "t·km")}
 
@@ -51,15 +54,12 @@ class Screen:
         }
 
     def write(self, out_dir: str | Path) -> Path:
-        from supplyopt.workflows.invest import write_folder
-        from supplyopt.io.write import csv_text, summary_json
 
         return write_folder(out_dir, {"summary.json": summary_json(self.summary()), "bottlenecks.csv": csv_text(self.table)})
 
 
 def screen(network, model=None, scenario=None, max_mine_truck_share: float | None = None, extend=None, **solver) -> Screen:
     """Solve once and rank capacities and caps by their shadow prices (see module doc)."""
-    from supplyopt import study as api
 
     net = network if isinstance(network, Network) else api.load(network)
     study = api.Study(net, model=api.options(model, max_mine_truck_share=max_mine_truck_share, **{**solver, "foresight": DESIGN_FORESIGHT}), extend=extend)

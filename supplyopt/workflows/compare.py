@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 
 from supplyopt import study as api
+from supplyopt.io.write import _round, csv_text, summary_json
+from supplyopt.io.write import write_folder as write
 from supplyopt.model import foresight
 from supplyopt.results.warning import WARNING_COLUMNS, region_gaps, week_runs
 
@@ -68,7 +70,6 @@ class Comparison:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write the tables and summary.json into ``out_dir``, atomically."""
-        from supplyopt.io.write import csv_text, summary_json
 
         names = ["cases", "unmet_by_class_week", "shortfalls", "warnings", "region_gaps"] + (["warning_value"] if self.warning_value is not None else [])
         files = {f"{name}.csv": csv_text(getattr(self, name)) for name in names}
@@ -330,7 +331,6 @@ def _gaps(net, cases: list[Case]) -> pd.DataFrame:
 def write_folder(out_dir: str | Path, files: dict[str, str]) -> Path:
     """Write ``files`` (name -> text) into ``out_dir`` atomically, marked as a results folder
     (report.write_folder)."""
-    from supplyopt.io.write import write_folder as write
 
     return write(out_dir, {name: text.encode("utf-8") for name, text in files.items()})
 
@@ -392,7 +392,6 @@ def format_comparison(cmp: Comparison, top: int = 5) -> str:
 
 def comparison_json(cmp: Comparison) -> str:
     """summary.json plus the cases table, as JSON for ``--json``."""
-    from supplyopt.io.write import _round
 
     rows = json.loads(cmp.cases.to_json(orient="records"))
     return json.dumps(_round({**cmp.summary, "table": rows}), indent=2, ensure_ascii=False) + "\n"

@@ -29,8 +29,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from supplyopt import study as api
 from supplyopt.io.data import Network
+from supplyopt.io.write import csv_text, summary_json
 from supplyopt.model.foresight import DESIGN_FORESIGHT
+from supplyopt.workflows.invest import CandidateChoice, candidate_table, investment_options, write_folder
+from supplyopt.workflows.invest import with_candidates as add_candidates
 
 BISECTION_TOL = 1e-4  # share (0.01 percentage points)
 # measure -> (the profile cap tightened, the KPI it caps, what the cap row counts)
@@ -66,8 +70,6 @@ class Frontier:
         }
 
     def write(self, out_dir: str | Path) -> Path:
-        from supplyopt.workflows.invest import write_folder
-        from supplyopt.io.write import csv_text, summary_json
 
         return write_folder(out_dir, {"summary.json": summary_json(self.summary()), "frontier.csv": csv_text(self.table), "frontier.png": plot_png(self)})
 
@@ -97,7 +99,6 @@ def lowest_share(network: Network, opt, layers: list, scenario, unmet_t: float, 
     ``size``: what the cap row counts in the uncapped plan (t of output, or t·km), for the
     tolerance."""
     option = MEASURES[measure][0]
-    from supplyopt import study as api
 
     probe = api.Study(network, model=opt, layers=[*layers, _ViolationProbe(unmet_t * (1 + 1e-9) + 1e-6, option)], extend=extend)
     if scenario is not None:
@@ -133,8 +134,6 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
     ``down_to``: the last cap instead of the lowest feasible share (then demand may go unmet,
     at its penalty, below that share). ``measure``: ``mine`` (share of mine output leaving by
     truck, ``max_mine_truck_share``) or ``tkm`` (truck share of all t·km, ``max_truck_share_tkm``)."""
-    from supplyopt import study as api
-    from supplyopt.workflows.invest import CandidateChoice, candidate_table, investment_options, with_candidates as add_candidates
 
     net = network if isinstance(network, Network) else api.load(network)
 

@@ -34,9 +34,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from supplyopt import study as api
 from supplyopt.io.data import DataError, Network, Problem, period_index, split_products
-from supplyopt.model.foresight import DESIGN_FORESIGHT
 from supplyopt.io.validate import _did_you_mean
+from supplyopt.io.write import csv_text, summary_json
+from supplyopt.io.write import write_folder as write
+from supplyopt.model.foresight import DESIGN_FORESIGHT
 
 DEFAULT_DISCOUNT_RATE = 0.08  # social discount rate, China's 建设项目经济评价方法与参数 (3rd ed.)
 DEFAULT_LIFETIME_YEARS = 30.0  # rail track and structures; give lifetime_years for anything else
@@ -336,7 +339,6 @@ class Evaluation:
 
     def write(self, out_dir: str | Path) -> Path:
         """summary.json, comparison.csv, flows_moved.csv — atomically."""
-        from supplyopt.io.write import csv_text, summary_json
 
         return write_folder(out_dir, {"summary.json": summary_json(self.summary()), "comparison.csv": csv_text(self.table), "flows_moved.csv": csv_text(self.moved)})
 
@@ -348,7 +350,6 @@ def evaluate(network, candidate: str, model=None, scenario=None, extend=None, **
     horizon (operating cost = objective − investment part) × 365 / horizon_days = annual
     savings; payback_years = build_cost / (annual savings − fixed O&M); NPV = −build_cost +
     (annual savings − fixed O&M) × annuity factor (the candidate's rate and lifetime)."""
-    from supplyopt import study as api
 
     net = network if isinstance(network, Network) else api.load(network)
     cands = candidate_table(net)
@@ -468,7 +469,6 @@ class Investment:
 
     def write(self, out_dir: str | Path) -> Path:
         """summary.json, candidates.csv (chosen or not), comparison.csv — atomically."""
-        from supplyopt.io.write import csv_text, summary_json
 
         files = {"summary.json": summary_json(self.summary()), "candidates.csv": csv_text(self.candidates)}
         if self.table is not None:
@@ -482,7 +482,6 @@ def invest(network, budget: float, model=None, scenario=None, max_mine_truck_sha
     annualised investment (MILP; gap and time limit from the profile). Marginal value of
     budget: re-solved at budget + step (default 10 % of the budget), (objective(B) −
     objective(B + step)) / step, CNY of horizon cost per CNY of budget."""
-    from supplyopt import study as api
 
     net = network if isinstance(network, Network) else api.load(network)
     cands = candidate_table(net)
@@ -525,7 +524,6 @@ def invest(network, budget: float, model=None, scenario=None, max_mine_truck_sha
 def write_folder(out_dir: str | Path, files: dict[str, str | bytes]) -> Path:
     """Write ``files`` (name -> text or bytes) into ``out_dir`` atomically, marked as a
     results folder (report.write_folder)."""
-    from supplyopt.io.write import write_folder as write
 
     return write(out_dir, {name: c if isinstance(c, bytes) else c.encode("utf-8") for name, c in files.items()})
 

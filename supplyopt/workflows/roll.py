@@ -17,8 +17,21 @@ import pandas as pd
 
 from supplyopt import study as api
 from supplyopt.io.data import DataError, Network, Problem
+from supplyopt.io.write import csv_text, write_results
 from supplyopt.results.plan import Plan
-from supplyopt.workflows.schedule import Previous, planning_base, prepare_window, read_snapshot, reference_flows, shipment_list, slice_periods, stability_extension, stock_trajectory, with_initial_stocks
+from supplyopt.workflows.schedule import (
+    Previous,
+    planning_base,
+    prepare_window,
+    read_snapshot,
+    reference_flows,
+    shipment_list,
+    slice_periods,
+    stability_extension,
+    stock_trajectory,
+    with_initial_stocks,
+)
+from supplyopt.workflows.trains import solve_window
 
 
 def period_costs(lp, sol, periods: int) -> pd.DataFrame:
@@ -65,7 +78,6 @@ def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str |
     every run and the full plan meet the same end target. ``stable``: each run keeps to the
     last run's look-ahead like ``schedule --previous``. ``progress(week, seconds)`` is called
     after each run. Compares with the full-horizon optimum over the same span."""
-    from supplyopt.workflows.trains import solve_window
 
     base, inputs, scenarios = planning_base(network, scenario)
     extend, extension, _ = api.extension_of(extend)
@@ -176,7 +188,6 @@ def _only_week(plan: Plan, win: Network) -> Plan:
 
 
 def roll_files(result: Roll) -> dict[str, str]:
-    from supplyopt.io.write import csv_text
 
     return {
         "weeks.csv": csv_text(result.weeks),
@@ -188,7 +199,6 @@ def roll_files(result: Roll) -> dict[str, str]:
 
 def write_roll(out: str | Path, result: Roll, runs_text: str) -> Path:
     """Write a roll's results folder atomically (committed weeks as the plan's tables)."""
-    from supplyopt.io.write import write_results
 
     s = result.summary
     lines = [f"supplyopt roll: {s['dataset']['name']}, {len(s['weeks'])} weekly runs of {s['horizon_weeks']} weeks from {s['weeks'][0]}",

@@ -39,11 +39,13 @@ import pandas as pd
 from supplyopt import study as api
 from supplyopt.io.data import DEFAULT_PRODUCT, Column, DataError, Network, Problem, _read_csv, _to_number
 from supplyopt.io.matching import normalise_column
-from supplyopt.model.options import Options
-from supplyopt.results.plan import TOL, Plan
 from supplyopt.io.runlog import sha256_file
 from supplyopt.io.scenario import apply_scenario
 from supplyopt.io.validate import _did_you_mean
+from supplyopt.io.write import csv_text, write_results
+from supplyopt.model.options import Options
+from supplyopt.results.plan import TOL, Plan
+from supplyopt.workflows.trains import solve_window
 
 SNAPSHOT_COLUMNS = ("node", "product", "stock_t", "as_of")
 
@@ -408,7 +410,6 @@ def schedule(network, model=None, *, snapshot=None, start: str | None = None, ho
     ``scenario``: edits applied to the data set first (corridor maintenance, forecasts).
     ``time_left``: a callable giving the seconds left (the wall-clock limit), used as the
     solver's time limit. Raises DataError (bad input) or api.NoPlan."""
-    from supplyopt.workflows.trains import solve_window
 
     base, inputs, scenarios = planning_base(network, scenario)
     extend, extension, _ = api.extension_of(extend)
@@ -467,7 +468,6 @@ def schedule_summary(plan: Plan, win: Network, horizon: int, snap: Snapshot | No
 
 def dispatch_files(sched: Schedule) -> dict[str, str]:
     """The dispatch tables as file name -> CSV text (numbers formatted like every table)."""
-    from supplyopt.io.write import csv_text
 
     return {
         "shipments.csv": csv_text(sched.shipments),
@@ -492,7 +492,6 @@ def log_lines(sched: Schedule) -> list[str]:
 def write_schedule(out: str | Path, sched: Schedule, runs_text: str) -> Path:
     """Write a weekly run's results folder atomically: the plan's tables, the dispatch
     tables, summary.json, run.log and the run log ``runs.jsonl``."""
-    from supplyopt.io.write import write_results
 
     return write_results(out, sched.plan, sched.summary, log_lines(sched), {**dispatch_files(sched), "runs.jsonl": runs_text})
 

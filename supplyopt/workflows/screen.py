@@ -37,10 +37,13 @@ import numpy as np
 import pandas as pd
 
 from supplyopt import study as api
-from supplyopt.model import foresight
-from supplyopt.model import priority
+from supplyopt.engines.solver import check_plan
 from supplyopt.io.data import DataError, Problem
+from supplyopt.io.write import csv_text, summary_json
+from supplyopt.model import foresight, priority
+from supplyopt.results.plan import outcome
 from supplyopt.results.warning import week_runs
+from supplyopt.workflows.compare import write_folder
 
 KINDS = ("links", "corridors", "ports", "mines", "storage")
 TOL_T = 0.5  # tonnes: smaller changes in unmet are solver noise
@@ -150,7 +153,6 @@ def _reason(err: api.NoPlan) -> str:
 def _by_flow_bounds(study: api.Study, kind: str) -> bool:
     """Whether this kind of outage is a change of flow bounds on the kept model (not a mine;
     not a priority, extended or Pyomo-extended model)."""
-    from supplyopt.model import priority
 
     return kind != "mines" and study.extend is None and not study.layers and not priority.active(study.base, study.options)
 
@@ -170,8 +172,6 @@ def _solve_outage(study: api.Study, kind: str, element: str, window, cold: bool)
     links included (Σ flows ≤ 0 with flows ≥ 0 is each flow 0) — a warm re-solve, the bounds
     put back, and no rebuild or full plan tables. Otherwise, and to explain a case with no
     plan, through the outage scenario. Raises NoPlan."""
-    from supplyopt.results.plan import outcome
-    from supplyopt.engines.solver import check_plan
 
     if cold or not _by_flow_bounds(study, kind):
         runner = study.fresh() if cold else study
@@ -258,8 +258,6 @@ class Screen:
     summary: dict
 
     def write(self, out_dir: str | Path) -> Path:
-        from supplyopt.workflows.compare import write_folder
-        from supplyopt.io.write import csv_text, summary_json
 
         return write_folder(out_dir, {"screen.csv": csv_text(self.table), "hurt.csv": csv_text(self.hurt), "summary.json": summary_json(self.summary)})
 

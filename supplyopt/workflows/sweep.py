@@ -24,8 +24,8 @@ import time
 import numpy as np
 
 from supplyopt import study as api
-from supplyopt.workflows.compare import Case, Comparison, tabulate
 from supplyopt.io.data import DataError, Problem
+from supplyopt.workflows.compare import Case, Comparison, tabulate
 from supplyopt.workflows.screen import elements, outage_scenario
 
 RANDOM_KINDS = ("links", "ports", "mines")
