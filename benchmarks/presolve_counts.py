@@ -18,7 +18,7 @@ from supplyopt.io.data import read_dataset
 from supplyopt.engines.highs import HighsEngine
 from supplyopt.model.statement import build_lp
 from supplyopt.model.options import load_options
-from supplyopt.engines.solution import _new_highs
+from supplyopt.engines.solution import new_highs
 from supplyopt.io.validate import validate
 
 
@@ -59,7 +59,7 @@ def main() -> None:
         col_lo, col_up, _, _ = lp.bounds()
         rows, _, _ = lp.triplets()
         engine = HighsEngine(lp, opt.solver)
-        h = _new_highs()
+        h = new_highs()
         h.setOptionValue("output_flag", False)
         h.passModel(engine.h.getLp())
         t0 = time.perf_counter()

@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from supplyopt.io.data import read_dataset
-from supplyopt.model.statement import build_lp
-from supplyopt.model.options import load_options
-from supplyopt.results.plan import build_plan
 from supplyopt.engines.solver import make_engine
+from supplyopt.io.data import read_dataset
 from supplyopt.io.validate import validate
+from supplyopt.model.options import load_options
+from supplyopt.model.statement import build_lp
+from supplyopt.results.plan import build_plan
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "cases"

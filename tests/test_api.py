@@ -9,13 +9,12 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO
 
 import supplyopt
-from supplyopt.model.statement import build_lp
-from supplyopt.model.options import load_options
 from supplyopt.engines.solver import check_plan, make_engine
-
-from conftest import REPO
+from supplyopt.model.options import load_options
+from supplyopt.model.statement import build_lp
 
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import sys
 
 import pytest
-
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -41,9 +40,9 @@ def tiny_realistic(tmp_path_factory):
 
 def test_realistic_family_has_the_shanxi_features_and_the_raw_builder_matches(tiny_realistic):
     from supplyopt.io.data import read_dataset
-    from supplyopt.model.statement import build_lp
-    from supplyopt.model.options import load_options
     from supplyopt.io.validate import validate
+    from supplyopt.model.options import load_options
+    from supplyopt.model.statement import build_lp
 
     prof = generate.REALISTIC_PROFILE
     net = validate(read_dataset(tiny_realistic))

@@ -9,7 +9,6 @@ import sys
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import REPO
 
 WINTER = REPO / "data/examples/winter"

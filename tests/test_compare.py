@@ -9,10 +9,9 @@ import sys
 import pandas as pd
 import pytest
 import yaml
+from conftest import REPO
 
 from supplyopt.workflows.compare import compare
-
-from conftest import REPO
 
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))
 

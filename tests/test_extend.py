@@ -13,9 +13,9 @@ import sys
 import numpy as np
 import pyomo.environ as pyo
 import pytest
+from conftest import REPO
 
 import supplyopt
-from conftest import REPO
 from supplyopt.engines.pyomo_view import add_cost
 
 MINE = {"id": "m", "kind": "mine"}

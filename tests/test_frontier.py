@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from supplyopt.workflows import bottlenecks
-from supplyopt.workflows import frontier
-
 from conftest import CASES, write_dataset
+
+from supplyopt.workflows import bottlenecks, frontier
 
 
 def _tiers(tmp_path):

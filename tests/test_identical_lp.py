@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import CASES, REPO, write_dataset
-import supplyopt
-from supplyopt.io.data import read_dataset
-from supplyopt.model.statement import build_lp
-from supplyopt.model.options import load_options
-from supplyopt.engines.pyomo_view import build_model, to_lp
-from supplyopt.io.validate import validate
 from test_oracle_networkx import random_network
+
+import supplyopt
+from supplyopt.engines.pyomo_view import build_model, to_lp
+from supplyopt.io.data import read_dataset
+from supplyopt.io.validate import validate
+from supplyopt.model.options import load_options
+from supplyopt.model.statement import build_lp
 
 DATASETS = {
     "transport": REPO / "data/examples/transport",

@@ -16,12 +16,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import CASES, REPO, write_dataset
 
 import supplyopt
-from supplyopt.workflows import invest
 from supplyopt.io.data import DataError
-
-from conftest import CASES, REPO, write_dataset
+from supplyopt.workflows import invest
 
 HAND = CASES / "invest"
 

@@ -10,8 +10,8 @@ import shutil
 import openpyxl
 import pandas as pd
 import pytest
-
 from conftest import REPO
+
 from supplyopt.io.data import read_dataset
 from supplyopt.io.matching import looks_like, normalise
 from supplyopt.io.validate import check, validate

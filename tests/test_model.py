@@ -6,7 +6,6 @@ Every case runs on both engines (HiGHS arrays and Pyomo), which must agree.
 from __future__ import annotations
 
 import pytest
-
 from conftest import CASES, REPO, solve_path
 
 ENGINES = ["highs", "pyomo"]
@@ -244,11 +243,11 @@ def test_warm_changes_give_the_same_optimum_as_a_rebuild(tmp_path, engine):
 
     import pandas as pd
 
-    from supplyopt.io.data import read_dataset
-    from supplyopt.model.statement import build_lp
-    from supplyopt.model.options import load_options
     from supplyopt.engines.solver import change_demand, change_link_capacity, make_engine
+    from supplyopt.io.data import read_dataset
     from supplyopt.io.validate import validate
+    from supplyopt.model.options import load_options
+    from supplyopt.model.statement import build_lp
 
     src = REPO / "data/examples/winter"
     opt = load_options(None, engine=engine)

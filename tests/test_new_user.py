@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import CASES, REPO
+
 from supplyopt import api
 from supplyopt.cli import EXIT_OUTPUT_CLOSED, main
 from supplyopt.io.write import MARKER
@@ -104,6 +104,7 @@ def test_capacity_candidate_on_a_node_with_forecast_rows_is_valid(tmp_path):
     # capacity_t takes the period-less row's 100 t). Enlarging Y was refused as "unlimited
     # (blank capacity_t)", which broke benchmarks/invest_scale.py on the Shanxi data.
     from conftest import write_dataset
+
     from supplyopt.io.data import DataError, read_dataset
     from supplyopt.io.validate import validate
 

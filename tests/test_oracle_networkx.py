@@ -14,7 +14,6 @@ import random
 
 import networkx as nx
 import pytest
-
 from conftest import solve_path, write_dataset
 
 

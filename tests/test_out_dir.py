@@ -11,8 +11,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
+
 from supplyopt.io.data import DataError
 from supplyopt.io.write import MARKER, check_out_dir, replace_dir
 

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import solve_path, write_dataset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import solve_path, write_dataset
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

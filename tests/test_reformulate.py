@@ -17,13 +17,13 @@ import random
 import networkx as nx
 import numpy as np
 import pytest
+from conftest import write_dataset
 
 import supplyopt
-from conftest import write_dataset
 from supplyopt.engines.highs import HighsEngine
-from supplyopt.model.statement import build_lp
-from supplyopt.model.options import Options, SolverOptions
 from supplyopt.engines.solver import check_plan
+from supplyopt.model.options import Options, SolverOptions
+from supplyopt.model.statement import build_lp
 
 SHANXI = "data/shanxi"
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import REPO, solve_path, write_dataset
 
 WINTER = REPO / "data/examples/winter"

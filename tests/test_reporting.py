@@ -18,11 +18,11 @@ import pytest
 from conftest import REPO
 from pandas.testing import assert_frame_equal
 
-from supplyopt.reports import charts
 from supplyopt.cli import main
+from supplyopt.reports import charts
 from supplyopt.reports.htmlreport import SECTIONS
-from supplyopt.results.labels import KPIS
 from supplyopt.reports.reporting import ReportWarning, make_report
+from supplyopt.results.labels import KPIS
 
 WINTER = REPO / "data/examples/winter"
 TABLES = ("flows", "production", "stocks", "unmet", "prices", "nodes")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from conftest import REPO
 
 import supplyopt
-
-from conftest import REPO
 
 
 def _case(tmp_dataset):

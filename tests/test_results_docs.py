@@ -13,10 +13,10 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import REPO, solve_path, write_dataset
-from supplyopt.model.options import load_options
+
 from supplyopt.engines.solver import split_highs_warnings
+from supplyopt.model.options import load_options
 
 NODES = [
     {"id": "m", "kind": "mine"}, {"id": "b", "kind": "mine"},

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from conftest import REPO
+
 from supplyopt.io.data import DataError, read_dataset
 from supplyopt.io.scenario import apply_scenario, load_scenario
 from supplyopt.io.validate import validate
@@ -63,9 +63,10 @@ def test_scenario_file_format_errors(tmp_path, edits, needle):
 
 def test_bundled_shanxi_scenarios_select_something_and_bite():
     from conftest import solve_path  # noqa: F401  (same in-process path as the CLI)
-    from supplyopt.model.statement import build_lp
-    from supplyopt.model.options import load_options
+
     from supplyopt.engines.solver import make_engine
+    from supplyopt.model.options import load_options
+    from supplyopt.model.statement import build_lp
 
     net = validate(read_dataset(REPO / "data/shanxi"))
     opt = load_options(REPO / "models/default.yaml")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import REPO, write_dataset
+
 from supplyopt import api
 from supplyopt.cli import main
 from supplyopt.io.data import DataError

@@ -7,10 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO
 
 from supplyopt.workflows.screen import elements, screen
-
-from conftest import REPO
 
 
 def _network(tmp_dataset):

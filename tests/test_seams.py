@@ -9,9 +9,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO
 
 import supplyopt
-from conftest import REPO
 from supplyopt.workflows.compare import compare
 from supplyopt.workflows.screen import screen
 from supplyopt.workflows.sweep import sweep

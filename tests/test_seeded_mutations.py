@@ -8,8 +8,8 @@ scripts/mutation.sh runs under mutmut.
 from __future__ import annotations
 
 import pytest
-
 from conftest import solve_path
+
 from supplyopt.io.data import DataError
 
 ENGINES = ["highs", "pyomo"]

@@ -11,14 +11,14 @@ import importlib.util
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import REPO, solve_path
-from supplyopt.io.data import read_dataset
-from supplyopt.model.statement import build_lp
-from supplyopt.model.options import load_options
-from supplyopt.io.scenario import apply_scenario, load_scenario
+
 from supplyopt.engines.solver import make_engine
+from supplyopt.io.data import read_dataset
+from supplyopt.io.scenario import apply_scenario, load_scenario
 from supplyopt.io.validate import check, validate
+from supplyopt.model.options import load_options
+from supplyopt.model.statement import build_lp
 
 WINTER = REPO / "data/shanxi"
 YEAR = REPO / "data/shanxi-year"

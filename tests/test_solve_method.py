@@ -3,23 +3,22 @@ warm changes, and what a solve imports."""
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import REPO, solve_path
-import importlib
 
 solve = importlib.import_module("supplyopt.engines.solver")  # the engine module (supplyopt.solve is the API function, and only that)
 solution = importlib.import_module("supplyopt.engines.solution")  # where the choose rule lives
 highs_engine = importlib.import_module("supplyopt.engines.highs")
 from supplyopt.io.data import read_dataset
-from supplyopt.model.statement import LinearProgram, build_lp
-from supplyopt.model.options import SolverOptions, load_options
 from supplyopt.io.validate import validate
+from supplyopt.model.options import SolverOptions, load_options
+from supplyopt.model.statement import LinearProgram, build_lp
 
 
 def test_choose_rule_by_columns_and_cores(monkeypatch):

@@ -7,11 +7,10 @@ import sys
 
 import pandas as pd
 import pytest
+from conftest import REPO
 
 import supplyopt
 from supplyopt.workflows.sweep import random_scenarios, sweep
-
-from conftest import REPO
 
 
 def _network(tmp_dataset):

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from supplyopt.engines.solution import STATUS_WORDS, Solution, _new_highs, choose_method, highs_option_values
+from supplyopt.engines.solution import STATUS_WORDS, Solution, choose_method, highs_option_values, new_highs
 from supplyopt.model.options import SolverOptions
 from supplyopt.model.reformulate import HighsArrays, as_built, find_safety_rows, highs_arrays, no_split, plan_back
 from supplyopt.model.statement import LinearProgram
@@ -104,7 +104,7 @@ class HighsEngine:
         import highspy
 
         self.lp = lp
-        self.h = _new_highs()
+        self.h = new_highs()
         # the method of the first solve, and why (choose_method's rule, or the profile's)
         self.method, self.method_reason = choose_method(lp, so) if so.method == "choose" else (so.method, f"{so.method}, as the profile or --method asks")
         self._then_simplex = so.method == "choose" and self.method == "ipm"
@@ -251,7 +251,7 @@ class HighsEngine:
 
         import highspy
 
-        partner = _new_highs()
+        partner = new_highs()
         partner.passModel(self.h.getLp())
         for key, value in self._options.items():
             partner.setOptionValue(key, value)

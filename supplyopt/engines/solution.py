@@ -107,14 +107,14 @@ class SolverMissing(RuntimeError):
 
 def highs_version() -> str:
 
-    h = _new_highs()
+    h = new_highs()
     return f"HiGHS {h.version()}"
 
 
 _banner_shown = False
 
 
-def _new_highs():
+def new_highs():
     """A Highs object; the copyright banner HiGHS prints on first use is kept off stdout
     so that ``--json`` output stays parseable."""
     global _banner_shown

@@ -350,7 +350,7 @@ def _read_folder(path: Path, problems: list[Problem]):
         elif found:
             file = path / found
             hashes[file.name] = _sha256(file)
-            frame = _read_csv(file, problems)
+            frame = read_csv_table(file, problems)
             if frame is not None:
                 raw[name] = frame
         elif name in chosen:  # ambiguous: reported, so the table is not "missing" too
@@ -455,7 +455,7 @@ def decode_text(file: Path, label: str, problems: list[Problem]) -> str | None:
         return None
 
 
-def _read_csv(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
+def read_csv_table(file: Path, problems: list[Problem]) -> pd.DataFrame | None:
     """Rows exactly as written (no type guessing, no renaming of repeated headers). A row
     with more or fewer values than the header is reported and left out."""
     text = decode_text(file, file.name, problems)
@@ -705,7 +705,7 @@ def _typed_table(frame: pd.DataFrame, spec: TableSpec, label: str, periods: list
         raw = frame[col.name]
         shown = as_written[col.name][~blank_row.to_numpy()].reset_index(drop=True) if col.name in as_written else raw
         if col.kind == "number":
-            frame[col.name] = _to_number(raw, frame["row"], label, col, problems, shown)
+            frame[col.name] = to_number(raw, frame["row"], label, col, problems, shown)
         elif col.kind == "bool":
             frame[col.name] = _to_bool(raw, frame["row"], label, col, problems, shown)
         elif col.kind == "period":
@@ -725,7 +725,7 @@ def _letter(i: int) -> str:
     return out
 
 
-def _to_number(raw: pd.Series, rows: pd.Series, label: str, col: Column, problems: list[Problem], written: pd.Series | None = None) -> pd.Series:
+def to_number(raw: pd.Series, rows: pd.Series, label: str, col: Column, problems: list[Problem], written: pd.Series | None = None) -> pd.Series:
     """Numbers from text (NaN where blank); every other cell becomes a problem quoting the
     cell as written (``written``, before normalisation)."""
     written = raw if written is None else written

@@ -24,7 +24,7 @@ import pandas as pd
 
 from supplyopt.io.data import DataError, Network, Problem, read_yaml
 from supplyopt.io.matching import looks_like
-from supplyopt.io.validate import _did_you_mean, closest
+from supplyopt.io.validate import closest, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -373,7 +373,7 @@ def _select(net, frame, target, edit, label, where, problems) -> pd.Index | None
             elif isinstance(p, int) and 1 <= p <= net.n_periods:
                 index.append(p - 1)
             else:
-                problems.append(Problem(label, f"unknown period{_did_you_mean(str(p), set(net.periods))}; expected a label ({net.periods[0]} … {net.periods[-1]}) or a position 1–{net.n_periods}", column=f"{where}.periods", value=p))
+                problems.append(Problem(label, f"unknown period{did_you_mean(str(p), set(net.periods))}; expected a label ({net.periods[0]} … {net.periods[-1]}) or a position 1–{net.n_periods}", column=f"{where}.periods", value=p))
                 return None
         mask &= frame["period"].isin(index)
     if not mask.any():

@@ -207,7 +207,7 @@ def _references(ds: Dataset) -> list[Problem]:
         frame = t[name]
         bad = ~frame[col].isin(allowed) & (frame[col] != "")
         for row, value in zip(frame.loc[bad, "row"], frame.loc[bad, col]):
-            out.append(Problem(ds.sources[name], f"unknown {expected}{_did_you_mean(value, allowed)}", row=int(row), column=col, value=value))
+            out.append(Problem(ds.sources[name], f"unknown {expected}{did_you_mean(value, allowed)}", row=int(row), column=col, value=value))
 
     node_expected = "node; expected an id from nodes.csv"
     for name, col in (("supply", "node"), ("demand", "node"), ("storage", "node"), ("links", "from"), ("links", "to")):
@@ -237,7 +237,7 @@ def closest(value: str, allowed: set[str]) -> str | None:
     return close[0] if close else None
 
 
-def _did_you_mean(value: str, allowed: set[str]) -> str:
+def did_you_mean(value: str, allowed: set[str]) -> str:
     close = closest(value, allowed)
     return f" (did you mean '{close}'?)" if close else ""
 
@@ -345,7 +345,7 @@ def _candidates(cands: pd.DataFrame, ds: Dataset) -> list[Problem]:
                     bad(row, col, "", "is blank; a new_link candidate needs from, to, mode, distance_km and cost_cny_per_t")
             for col in ("from", "to"):
                 if r[col] and r[col] not in nodes:
-                    bad(row, col, r[col], f"unknown node; expected an id from nodes.csv{_did_you_mean(r[col], nodes)}")
+                    bad(row, col, r[col], f"unknown node; expected an id from nodes.csv{did_you_mean(r[col], nodes)}")
             if r["from"] and r["from"] == r["to"]:
                 bad(row, "to", r["to"], "a new link goes from a node to itself; expected different from and to nodes")
             if r["mode"] and r["mode"] not in modes:
@@ -359,12 +359,12 @@ def _candidates(cands: pd.DataFrame, ds: Dataset) -> list[Problem]:
                 bad(row, "requires", r["requires"], f"raises the capacity of candidate link {r['link']}, so it must require it; expected {r['link']} in requires")
         elif kind == "link_capacity":
             if r["link"] not in link_ids:
-                bad(row, "link", r["link"], f"unknown link; a link_capacity candidate names a link id from links.csv (or a new_link candidate it requires){_did_you_mean(r['link'], link_ids)}")
+                bad(row, "link", r["link"], f"unknown link; a link_capacity candidate names a link id from links.csv (or a new_link candidate it requires){did_you_mean(r['link'], link_ids)}")
             elif _unlimited_in_some_period(links[links["id"] == r["link"]], len(ds.periods)):
                 bad(row, "link", r["link"], "this link's capacity is unlimited (blank capacity_t) in some period: raising it changes nothing; expected a link with a finite capacity_t")
         elif kind == "new_storage":
             if r["node"] not in nodes:
-                bad(row, "node", r["node"], f"unknown node; expected an id from nodes.csv{_did_you_mean(r['node'], nodes)}")
+                bad(row, "node", r["node"], f"unknown node; expected an id from nodes.csv{did_you_mean(r['node'], nodes)}")
             elif r["node"] in set(stores["node"]):
                 bad(row, "node", r["node"], "this node already has storage in storage.csv; expected kind storage_capacity to enlarge it")
         else:  # storage_capacity

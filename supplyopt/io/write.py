@@ -79,12 +79,12 @@ def _replaceable(folder: Path, label: str) -> list[Problem]:
     return [Problem(label, f"exists and was not written by supplyopt (it has no {MARKER} file); results replace their folder whole, so give a new folder (or one an earlier run wrote), or remove it yourself")]
 
 
-def _round(value):
+def round_floats(value):
     """Round floats for stable output: 6 decimals, -0 -> 0, NaN/inf -> None."""
     if isinstance(value, dict):
-        return {k: _round(v) for k, v in value.items()}
+        return {k: round_floats(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_round(v) for v in value]
+        return [round_floats(v) for v in value]
     if isinstance(value, (float, np.floating)):
         if not math.isfinite(value):
             return None
@@ -98,7 +98,7 @@ def _round(value):
 
 
 def summary_json(summary: dict) -> str:
-    return json.dumps(_round(summary), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(round_floats(summary), indent=2, ensure_ascii=False) + "\n"
 
 
 def format_numbers(frame: pd.DataFrame) -> pd.DataFrame:

@@ -153,7 +153,7 @@ def wrap(name: str, width: int) -> str:
     return "\n".join(textwrap.shorten(line, width=max(width, 10), placeholder="…") if size(line) > width * 1.3 else line for line in lines)
 
 
-def _slug(label: str) -> str:
+def slug(label: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in label)
 
 
@@ -169,7 +169,7 @@ def stock_charts(figs: Figures, run) -> list[Chart]:
     stocks = run.tables["stocks"]
     periods = run.periods
     if stocks.empty:
-        return [Chart(f"stocks_{_slug(run.label)}.png", f"{figs.t('stocks_title')} — {run.label}", None, figs.t("no_stock"))]
+        return [Chart(f"stocks_{slug(run.label)}.png", f"{figs.t('stocks_title')} — {run.label}", None, figs.t("no_stock"))]
     kinds, names = node_kinds(run), node_names(run)
     by_node = stocks.groupby(["node", "period"], sort=False).agg(stock_t=("stock_t", "sum"), safety_t=("safety_t", "sum"), capacity_t=("capacity_t", "first") if "capacity_t" in stocks else ("stock_t", "size")).reset_index()
     if "capacity_t" not in stocks:
@@ -208,7 +208,7 @@ def stock_charts(figs: Figures, run) -> list[Chart]:
         more = len(order) - len(shown)
         title = f"{figs.t(title_key)}: {figs.t('stocks_title')} — {run.label}"
         fig.suptitle(title + (f" ({figs.t('more_nodes', n=more)})" if more else ""), fontsize=10)
-        out.append(Chart(f"stocks_{group}_{_slug(run.label)}.png", title, figs.png(fig)))
+        out.append(Chart(f"stocks_{group}_{slug(run.label)}.png", title, figs.png(fig)))
     return out
 
 
@@ -258,7 +258,7 @@ def cover_heatmap(figs: Figures, run) -> Chart:
     """Days of cover by demand centre and period, coloured by each centre's status (red /
     amber / ok by the lines of its demand class; red in any week it goes short)."""
 
-    file = f"cover_{_slug(run.label)}.png"
+    file = f"cover_{slug(run.label)}.png"
     title = f"{figs.t('cover_title')} — {run.label}"
     grid, status = cover_grid(run)
     if grid.empty:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from supplyopt.reports.charts import Chart, Figures, _slug, mode_colour
+from supplyopt.reports.charts import Chart, Figures, mode_colour, slug
 from supplyopt.reports.folders import node_names
 
 KIND_STYLE = {  # marker, face colour
@@ -115,7 +115,7 @@ def flow_map(figs: Figures, run) -> Chart:
     from matplotlib.patches import Rectangle
 
 
-    file = f"map_{_slug(run.label)}.png"
+    file = f"map_{slug(run.label)}.png"
     title = f"{figs.t('map_title')} — {run.label}"
     nodes = run.nodes
     if nodes is None or nodes[["lon", "lat"]].isna().all().any():

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from supplyopt import study as api
-from supplyopt.io.write import _round, csv_text, summary_json
+from supplyopt.io.write import csv_text, round_floats, summary_json
 from supplyopt.io.write import write_folder as write
 from supplyopt.model import foresight
 from supplyopt.results.warning import WARNING_COLUMNS, region_gaps, week_runs
@@ -394,4 +394,4 @@ def comparison_json(cmp: Comparison) -> str:
     """summary.json plus the cases table, as JSON for ``--json``."""
 
     rows = json.loads(cmp.cases.to_json(orient="records"))
-    return json.dumps(_round({**cmp.summary, "table": rows}), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(round_floats({**cmp.summary, "table": rows}), indent=2, ensure_ascii=False) + "\n"

@@ -36,7 +36,7 @@ import pandas as pd
 
 from supplyopt import study as api
 from supplyopt.io.data import DataError, Network, Problem, period_index, split_products
-from supplyopt.io.validate import _did_you_mean
+from supplyopt.io.validate import did_you_mean
 from supplyopt.io.write import csv_text, summary_json
 from supplyopt.io.write import write_folder as write
 from supplyopt.model.foresight import DESIGN_FORESIGHT
@@ -354,7 +354,7 @@ def evaluate(network, candidate: str, model=None, scenario=None, extend=None, **
     net = network if isinstance(network, Network) else api.load(network)
     cands = candidate_table(net)
     if candidate not in set(cands["id"]):
-        raise DataError([Problem("candidates.csv", f"unknown candidate{_did_you_mean(candidate, set(cands['id']))}; expected one of {', '.join(cands['id'])}", column="id", value=candidate)])
+        raise DataError([Problem("candidates.csv", f"unknown candidate{did_you_mean(candidate, set(cands['id']))}; expected one of {', '.join(cands['id'])}", column="id", value=candidate)])
     built = requirement_closure(cands, [candidate])
     choice = CandidateChoice(cands, fixed={})
     study = api.Study(with_candidates(net), model=model, layers=[choice], extend=extend, **{**solver, "foresight": DESIGN_FORESIGHT})

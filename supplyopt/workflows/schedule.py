@@ -37,11 +37,11 @@ import numpy as np
 import pandas as pd
 
 from supplyopt import study as api
-from supplyopt.io.data import DEFAULT_PRODUCT, Column, DataError, Network, Problem, _read_csv, _to_number
+from supplyopt.io.data import DEFAULT_PRODUCT, Column, DataError, Network, Problem, read_csv_table, to_number
 from supplyopt.io.matching import normalise_column
 from supplyopt.io.runlog import sha256_file
 from supplyopt.io.scenario import apply_scenario
-from supplyopt.io.validate import _did_you_mean
+from supplyopt.io.validate import did_you_mean
 from supplyopt.io.write import csv_text, write_results
 from supplyopt.model.options import Options
 from supplyopt.results.plan import TOL, Plan
@@ -57,7 +57,7 @@ def start_index(net: Network, start: str | None) -> int:
         return 0
     if start not in net.periods:
         shown = ", ".join(net.periods[:3]) + (" …" if net.n_periods > 3 else "")
-        raise DataError([Problem("--start", f"unknown period{_did_you_mean(start, set(net.periods))}; expected a label from network.yaml ({shown})", value=start)])
+        raise DataError([Problem("--start", f"unknown period{did_you_mean(start, set(net.periods))}; expected a label from network.yaml ({shown})", value=start)])
     return net.periods.index(start)
 
 
@@ -138,7 +138,7 @@ def read_snapshot(path: str | Path, net: Network) -> Snapshot:
         what = "is a folder, not a file" if file.is_dir() else "snapshot file not found"
         raise DataError([Problem(str(path), f"{what}; expected a CSV with columns node, product, stock_t, as_of")])
     problems: list[Problem] = []
-    frame = _read_csv(file, problems)  # the data set's own CSV reader: same encodings, same messages
+    frame = read_csv_table(file, problems)  # the data set's own CSV reader: same encodings, same messages
     if frame is None:
         raise DataError(problems)
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -167,7 +167,7 @@ def read_snapshot(path: str | Path, net: Network) -> Snapshot:
 def _snapshot_numbers(snap: pd.DataFrame, label: str, problems: list[Problem]) -> pd.Series:
     """stock_t read like every number cell of a data set (same checks and hints); blank is
     an error here: a count without a number."""
-    values = _to_number(snap["stock_t"], snap["row"], label, Column("stock_t", "number"), problems)
+    values = to_number(snap["stock_t"], snap["row"], label, Column("stock_t", "number"), problems)
     for row in snap.loc[snap["stock_t"] == "", "row"]:
         problems.append(Problem(label, "blank; expected the stock counted, in tonnes (a number ≥ 0)", row=int(row), column="stock_t"))
     return values
@@ -192,7 +192,7 @@ def _snapshot_keys(snap: pd.DataFrame, net: Network, label: str) -> list[Problem
     storage_nodes = sorted(set(net.storage["node"]))
     for row, node, product in zip(snap["row"], snap["node"], snap["product"]):
         if node not in nodes:
-            out.append(Problem(label, f"unknown node{_did_you_mean(node, set(storage_nodes))}; expected a node id from nodes.csv that has a storage.csv row", row=int(row), column="node", value=node))
+            out.append(Problem(label, f"unknown node{did_you_mean(node, set(storage_nodes))}; expected a node id from nodes.csv that has a storage.csv row", row=int(row), column="node", value=node))
         elif (node, product) not in held:
             what = f"node {node} holds no {product} in storage.csv" if node in storage_nodes else f"node {node} has no storage.csv row"
             out.append(Problem(label, f"{what}; a snapshot can only give stocks the data set models", row=int(row), column="product", value=product))
