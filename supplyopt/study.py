@@ -179,7 +179,7 @@ class Study:
         """``extend``: the one extension hook, ``extra_functionality(model, network, options)``
         (a callable, or a path to a .py file defining one), applied to the Pyomo view of the
         model in every solve of this study, and of every workflow built on it: sets, params,
-        variables, constraints and cost parts (``pyomo_model.add_cost``). Whatever it adds
+        variables, constraints and cost parts (``engines.pyomo_view.add_cost``). Whatever it adds
         appears in the results by its component name (``study.lp``); summary.json records the
         file and its SHA-256.
 

@@ -2,7 +2,7 @@
 
     supplyopt solve data/shanxi --model models/default.yaml --extend models/extensions/co2_cap.py
 
-``extra_functionality`` receives the Pyomo model (generated from the statement, ``pyomo_model.build_model``), the
+``extra_functionality`` receives the Pyomo model (generated from the statement, ``supplyopt.engines.pyomo_view.build_model``), the
 network and the options, and adds its own components. This one adds a mutable Param
 ``co2_cap_t`` (the cap, tonnes of CO2) and a Constraint ``co2_cap``:
 

@@ -1,4 +1,4 @@
-"""The Pyomo engine: the Pyomo view of the statement (``pyomo_model.py``), extended if asked, solved by HiGHS.
+"""The Pyomo engine: the Pyomo view of the statement (``pyomo_view.py``), extended if asked, solved by HiGHS.
 
 Steps: ``build_model(net, opt, lp)`` generates the Pyomo view of the statement (``model.py``:
 every family, reserves, priority rows, investment decisions, decisions held by foresight) →

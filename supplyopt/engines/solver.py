@@ -5,7 +5,7 @@ Two engines, one formulation (``docs/model.md``):
 - ``highs`` (default, ``highs_engine.py``): ``model.build_lp``'s arrays go straight into HiGHS
   through highspy, in memory.
 - ``pyomo`` (``pyomo_engine.py``): the Pyomo view generated from the same arrays
-  (``pyomo_model.py``), optionally extended by ``extra_functionality(model, network, options)``,
+  (``pyomo_view.py``), optionally extended by ``extra_functionality(model, network, options)``,
   compiled back into a :class:`~supplyopt.model.LinearProgram` whose families are its
   components, then solved by HiGHS.
 

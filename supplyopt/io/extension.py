@@ -1,7 +1,7 @@
 """The one extension hook: ``extra_functionality(model, network, options)``, read from a file.
 
 Light on purpose (no Pyomo import): every command that takes ``--extend`` checks the file before
-any work; the Pyomo view it acts on is ``pyomo_model.py``.
+any work; the Pyomo view it acts on is ``engines/pyomo_view.py``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 ``build_lp`` reads as the model: a list of variable families, constraint families and cost
 components, each a small function built from the network's tables in vectorised calls (no
 loops over elements). The result, a :class:`LinearProgram`, holds each family as labelled
-arrays; ``engine.py`` hands it to HiGHS directly or through Pyomo (``pyomo_model.py``), and
+arrays; ``engines/solver.py`` hands it to HiGHS directly or through Pyomo (``engines/pyomo_view.py``), and
 ``results.py`` turns the solution back into tables using the same labels.
 
 Units: tonnes per period for every variable, the data set's currency (CNY) for costs.
