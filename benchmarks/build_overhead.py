@@ -12,9 +12,9 @@ import time
 
 import supplyopt
 from supplyopt.engines.highs import HighsEngine
-from supplyopt.model.statement import build_lp
-from supplyopt.model.options import load_options
 from supplyopt.engines.pyomo_view import build_model, to_lp
+from supplyopt.model.options import load_options
+from supplyopt.model.statement import build_lp
 
 
 def timed(f, *args):

@@ -14,12 +14,12 @@ from collections import defaultdict, deque
 
 import numpy as np
 
-from supplyopt.io.data import read_dataset
 from supplyopt.engines.highs import HighsEngine
-from supplyopt.model.statement import build_lp
-from supplyopt.model.options import load_options
 from supplyopt.engines.solution import new_highs
+from supplyopt.io.data import read_dataset
 from supplyopt.io.validate import validate
+from supplyopt.model.options import load_options
+from supplyopt.model.statement import build_lp
 
 
 def unreachable_flows(lp) -> int:

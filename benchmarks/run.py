@@ -39,9 +39,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
-
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -61,13 +60,13 @@ def _peak_mib() -> float:
 # --------------------------------------------------------------------------- workers
 def worker_supplyopt(data: Path, warm: bool, profile: Path | None = None) -> dict:
     t_import, c_start = time.perf_counter(), time.process_time()
-    from supplyopt.io.data import read_dataset
-    from supplyopt.model.statement import build_lp
-    from supplyopt.model.options import load_options
-    from supplyopt.io.write import write_results
-    from supplyopt.results.plan import build_plan
     from supplyopt.engines.solver import HighsEngine, change_demand, change_link_capacity
+    from supplyopt.io.data import read_dataset
     from supplyopt.io.validate import validate
+    from supplyopt.io.write import write_results
+    from supplyopt.model.options import load_options
+    from supplyopt.model.statement import build_lp
+    from supplyopt.results.plan import build_plan
 
     out, t = {"import_s": time.perf_counter() - t_import}, time.perf_counter()
 
@@ -178,9 +177,9 @@ def worker_check(data: Path, profile: Path | None = None) -> dict:
     from baselines import lp_arrays
 
     from supplyopt.io.data import read_dataset
-    from supplyopt.model.statement import build_lp
-    from supplyopt.model.options import load_options
     from supplyopt.io.validate import validate
+    from supplyopt.model.options import load_options
+    from supplyopt.model.statement import build_lp
 
     a = lp_arrays(data, profile)
     lp = build_lp(validate(read_dataset(data)), load_options(profile))
@@ -208,9 +207,9 @@ METHOD_TITLES = {"dual": "dual simplex", "devex": "dual + devex", "ipm": "IPM + 
 
 def _supplyopt_lp(data: Path, profile: Path | None):
     from supplyopt.io.data import read_dataset
-    from supplyopt.model.statement import build_lp
-    from supplyopt.model.options import load_options
     from supplyopt.io.validate import validate
+    from supplyopt.model.options import load_options
+    from supplyopt.model.statement import build_lp
 
     opt = load_options(profile)
     net = validate(read_dataset(data))
@@ -250,8 +249,8 @@ def worker_many(data: Path, cases: int, shard: int = 0, shards: int = 1, barrier
     import highspy
 
     from supplyopt import api
-    from supplyopt.workflows import screen as screening
     from supplyopt.engines.solver import change_link_capacity
+    from supplyopt.workflows import screen as screening
 
     # one kept model (a Study, as screen uses), solved once: both loops below start from it
     study = api.Study(data, model=profile, race=False)  # as screen runs it

@@ -30,8 +30,9 @@ from pathlib import Path
 from supplyopt.engines.explain import explain_infeasible
 from supplyopt.engines.pyomo import PyomoEngine, compiled_lp
 from supplyopt.engines.solver import HighsEngine, check_plan, highs_version, make_engine, scaling_report
-from supplyopt.io.data import DataError, Network, Problem, read_dataset
+from supplyopt.io.data import DataError, Problem, read_dataset
 from supplyopt.io.extension import load_extension
+from supplyopt.io.network import Network
 from supplyopt.io.scenario import Scenario, apply_scenario, combine_scenarios, load_scenario, no_scenario_record
 from supplyopt.io.validate import validate
 from supplyopt.model import foresight, priority, reserves

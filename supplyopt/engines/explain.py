@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from supplyopt.engines.solver import HighsEngine
-from supplyopt.io.data import Network
+from supplyopt.io.network import Network
 from supplyopt.model.options import Options
 from supplyopt.model.requirements import BY_NAME, HARD, Requirement, registry
 from supplyopt.model.statement import LinearProgram, build_lp

@@ -23,7 +23,7 @@ import numpy as np
 
 from supplyopt.engines.highs import HighsEngine
 from supplyopt.engines.solution import Solution
-from supplyopt.io.data import Network
+from supplyopt.io.network import Network
 from supplyopt.model.options import Options
 from supplyopt.model.statement import LinearProgram
 

@@ -28,8 +28,8 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.repn.standard_repn import generate_standard_repn
 
-from supplyopt.io.data import Network
 from supplyopt.io.extension import load_extension  # noqa: F401 — the hook lives with the model users extend
+from supplyopt.io.network import Network
 from supplyopt.model.options import Options
 from supplyopt.model.statement import LinearProgram, build_lp
 

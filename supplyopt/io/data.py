@@ -23,57 +23,14 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from supplyopt.io.problems import ROWS_NOTE, DataError, Problem  # noqa: F401 — importable from io.data as before
+
 NODE_KINDS = ("mine", "hub", "storage", "port", "demand")
 DEFAULT_PRODUCT = "coal"
-ROWS_NOTE = "rows count data rows from 1; the header line is not counted"
 
 # Largest magnitude accepted in any number cell: beyond it an LP is badly scaled and the
 # value is almost certainly a typo (tonnes written in grams, a pasted id).
 MAX_ABS_NUMBER = 1e12
-
-
-# --------------------------------------------------------------------------- problems
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong (or doubtful) in the input, located as precisely as possible.
-
-    ``row`` counts data rows from 1 (the header line is not counted); ``None`` for a
-    problem with a whole file or column.
-    """
-
-    file: str
-    message: str
-    row: int | None = None
-    column: str | None = None
-    value: object = None
-    severity: str = "error"  # "error" stops a solve, "warning" is shown only
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.row is not None:
-            where += f" row {self.row}"
-        if self.column is not None:
-            where += f", column {self.column}"
-        value = "" if self.value is None else f": {_show(self.value)}"
-        return f"{where}{value} — {self.message}"
-
-
-def _show(value: object) -> str:
-    if isinstance(value, (float, np.floating)) and math.isfinite(value):
-        text = str(int(value)) if float(value).is_integer() else format(float(value), ".12g")
-    else:
-        text = str(value)
-    # repr shows what cannot be seen: edge spaces, no-break and zero-width spaces (\xa0, \u200b)
-    return repr(text) if text.strip() != text or text == "" or not text.isprintable() else f"'{text}'"
-
-
-class DataError(Exception):
-    """Raised with every problem found in the input; the CLI prints them and exits 2."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = [p for p in problems if p.severity == "error"]
-        self.warnings = [p for p in problems if p.severity != "error"]
-        super().__init__(f"{len(self.problems)} problem(s) in the input")
 
 
 # --------------------------------------------------------------------------- schemas
@@ -797,7 +754,7 @@ def _to_period(raw: pd.Series, rows: pd.Series, label: str, periods: list[str], 
     return index.where(~bad, -2).fillna(-1).astype(int)
 
 
-# The expanded network lives in network.py; these names stay importable from here.
+# Names of matching.py that readers of data sets use with these.
 from supplyopt.io.matching import (
     FREE_TEXT,
     canonical,
@@ -809,4 +766,3 @@ from supplyopt.io.matching import (
     normalise,
     normalise_column,
 )
-from supplyopt.io.network import Network, expand, per_period, period_index, products_of, split_products  # noqa: E402,F401

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from supplyopt.io.data import Problem
+from supplyopt.io.problems import Problem
 
 # Characters that never carry meaning in a cell: zero-width spaces and joiners, the
 # byte-order mark (left inside a file by pasting two files together), soft hyphens.

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from supplyopt.io.data import DEFAULT_MODES, DEFAULT_PRODUCT, TABLES, Dataset, Problem
+from supplyopt.io.data import DEFAULT_MODES, DEFAULT_PRODUCT, TABLES, Dataset
+from supplyopt.io.problems import Problem
 
 
 # --------------------------------------------------------------------------- expanded network

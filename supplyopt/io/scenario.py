@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from supplyopt.io.data import DataError, Network, Problem, read_yaml
+from supplyopt.io.data import DataError, Problem, read_yaml
 from supplyopt.io.matching import looks_like
+from supplyopt.io.network import Network
 from supplyopt.io.validate import closest, did_you_mean
 
 

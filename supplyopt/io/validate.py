@@ -10,19 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from supplyopt.io.data import (
-    DEFAULT_MODES,
-    NODE_KINDS,
-    TABLES,
-    DataError,
-    Dataset,
-    Network,
-    Problem,
-    expand,
-    period_index,
-    products_of,
-    split_products,
-)
+from supplyopt.io.data import DEFAULT_MODES, NODE_KINDS, TABLES, DataError, Dataset, Problem
+from supplyopt.io.network import Network, expand, period_index, products_of, split_products
 
 
 def validate(ds: Dataset) -> Network:

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from supplyopt.io.data import DataError, Network, Problem
+from supplyopt.io.data import DataError, Problem
+from supplyopt.io.network import Network
 from supplyopt.io.scenario import Scenario, period_position
 from supplyopt.io.validate import closest
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from supplyopt.io.data import Network
+from supplyopt.io.network import Network
 from supplyopt.model.options import Options
 
 INF = np.inf

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from supplyopt.io.data import Network
+from supplyopt.io.network import Network
 from supplyopt.model.statement import COST_COMPONENTS, LinearProgram
 from supplyopt.model.requirements import registry
 from supplyopt.model.options import Options

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from supplyopt import study as api
-from supplyopt.io.data import Network
+from supplyopt.io.network import Network
 from supplyopt.io.write import csv_text, summary_json
 from supplyopt.model.foresight import DESIGN_FORESIGHT
 from supplyopt.workflows.invest import CandidateChoice, candidate_table, investment_options, write_folder

@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 from supplyopt import study as api
-from supplyopt.io.data import DataError, Network, Problem, period_index, split_products
+from supplyopt.io.data import DataError, Problem
+from supplyopt.io.network import Network, period_index, split_products
 from supplyopt.io.validate import did_you_mean
 from supplyopt.io.write import csv_text, summary_json
 from supplyopt.io.write import write_folder as write

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from supplyopt import study as api
-from supplyopt.io.data import DataError, Network, Problem
+from supplyopt.io.data import DataError, Problem
+from supplyopt.io.network import Network
 from supplyopt.io.write import csv_text, write_results
 from supplyopt.results.plan import Plan
 from supplyopt.workflows.schedule import (

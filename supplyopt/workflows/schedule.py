@@ -37,8 +37,9 @@ import numpy as np
 import pandas as pd
 
 from supplyopt import study as api
-from supplyopt.io.data import DEFAULT_PRODUCT, Column, DataError, Network, Problem, read_csv_table, to_number
+from supplyopt.io.data import DEFAULT_PRODUCT, Column, DataError, Problem, read_csv_table, to_number
 from supplyopt.io.matching import normalise_column
+from supplyopt.io.network import Network
 from supplyopt.io.runlog import sha256_file
 from supplyopt.io.scenario import apply_scenario
 from supplyopt.io.validate import did_you_mean

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from supplyopt import study as api
-from supplyopt.io.data import Network
+from supplyopt.io.network import Network
 from supplyopt.model.options import Options
 
 KEYS = ["link", "product", "period"]

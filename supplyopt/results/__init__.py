@@ -1,0 +1,1 @@
+"""A solution -> planner tables, KPIs, warnings (no file writing, no HTML)."""
