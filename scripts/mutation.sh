@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mutation testing of supplyopt/model.py and supplyopt/results.py with mutmut (3.8.1), on a fast
+# Mutation testing of supplyopt/model/statement.py and supplyopt/results/plan.py with mutmut (3.8.1), on a fast
 # test subset (the seeded-mutation cases, the hand-solved model cases and the report tests,
 # default engine only). Prints the kill rate per file; mutmut's own report: `.venv/bin/mutmut results`.
 # Only lines the subset executes are mutated (COVERED_ONLY=false mutates every line: ~2,000
@@ -23,8 +23,8 @@ trap 'rm -f setup.cfg' EXIT
   echo "[mutmut]"
   echo "source_paths=supplyopt/"
   echo "only_mutate="
-  echo "    supplyopt/model.py"
-  echo "    supplyopt/results.py"
+  echo "    supplyopt/model/statement.py"
+  echo "    supplyopt/results/plan.py"
   echo "also_copy="
   for d in data/ models/ scenarios/; do echo "    $d"; done
   echo "pytest_add_cli_args_test_selection="
