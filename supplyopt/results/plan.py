@@ -287,7 +287,7 @@ def _stocks(net: Network, opt: Options, lp: LinearProgram, sol: Solution, labels
     cls = [classes.get((n, p)) if classes is not None else None for n, p in zip(out["node"], out["product"])]
     lines = np.array([opt.cover_days(c if isinstance(c, str) and c else None) for c in cls]).reshape(-1, 2)
     d = out["days_of_cover"].to_numpy()
-    status = np.select([(out["short_t"] > 0.5).to_numpy() | (d < lines[:, 0]), d < lines[:, 1]], ["amber", "red"], "ok")
+    status = np.select([(out["short_t"] > 0.5).to_numpy() | (d < lines[:, 0]), d < lines[:, 1]], ["red", "amber"], "ok")
     out["cover_status"] = np.where(centre & ~np.isnan(d), status, np.where(centre & (out["short_t"] > 0.5).to_numpy(), "red", ""))
     out["cover_red_days"] = np.where(centre, lines[:, 0], np.nan)
     out["cover_amber_days"] = np.where(centre, lines[:, 1], np.nan)
