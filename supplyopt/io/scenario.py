@@ -217,7 +217,7 @@ def apply_scenario(net: Network, scenario: Scenario) -> Network:
             new = np.full(len(values), float(edit["set"]))
         frame.loc[chosen, target.column] = new
         if edit["what"] == "mine_capacity":  # a stopped mine cannot keep its minimum output
-            pass
+            frame.loc[chosen, "min_t"] = np.minimum(frame.loc[chosen, "min_t"], frame.loc[chosen, "capacity_t"])
     if not problems:
         problems = check_edited(out, edited)
     if problems:
