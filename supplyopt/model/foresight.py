@@ -124,12 +124,21 @@ def fixings(lp, previous_lp, previous_x: np.ndarray, period: int) -> list[tuple[
             continue
         values = np.zeros(len(pos))
         prev = previous_lp.variables.get(name)
-        if prev is not None and prev.size:
+        if prev is not None and _same_index(prev, fam):  # the usual case (a re-plan, a screen window): no key matching
+            values = previous_x[prev.start + pos]
+        elif prev is not None and prev.size:
             had = prev.index[prev.keys].assign(_x=previous_x[prev.start : prev.start + prev.size])
             got = fam.index.iloc[pos][fam.keys].merge(had, on=fam.keys, how="left")["_x"].to_numpy(float)
             values = np.where(np.isnan(got), 0.0, got)
         out.append((name, pos, np.clip(values, fam.lower[pos], fam.upper[pos])))
     return out
+
+
+def _same_index(a, b) -> bool:
+    """Whether two variable families hold the same keys in the same order."""
+    if a is b or a.index is b.index:
+        return True
+    return a.size == b.size and a.keys == b.keys and all(np.array_equal(a.index[k].to_numpy(), b.index[k].to_numpy()) for k in a.keys)
 
 
 def fix_in_lp(lp, fixes) -> None:
@@ -141,7 +150,7 @@ def fix_in_lp(lp, fixes) -> None:
 
 
 def fix_in_engine(engine, fixes) -> None:
-    """The same on a built engine (the Pyomo engine builds its own model from the network)."""
+    """The same on a kept engine, as bound changes (screen's windowed outages)."""
     for name, pos, values in fixes:
         if name in engine.lp.variables:
             engine.set_variable_bounds(name, pos, values, values)
