@@ -231,32 +231,13 @@ class Study:
         net, opt = self.network, self.options
         log = [f"{_stamp(started)} supplyopt {__version__} solving {net.name}" + (f" under scenario {self.scenario.name}" if self.scenario else "")]
         timing = foresight.timings(self.base, self.scenario) if self.scenario else []
-        known = sorted({t.known for t in timing})
         replans: list[dict] = []
         fixes = ()
-        if opt.foresight == "surprise" and known and known[-1] > 0:
-            previous = self._base_solution(log) if known[0] > 0 else None
-            for k in known:
-                part = foresight.known_by(self.scenario, timing, k)
-                stage_net = apply_scenario(self.base, part) if part else self.base
-                last = k == known[-1]
-                if previous is not None:
-                    log.append(f"{_now()} surprise: decisions before {net.periods[k]} are the {'base plan' if not replans else 're-plan from ' + replans[-1]['from']}'s; "
-                               f"re-planning from {net.periods[k]} with {len(part.edits) if part else 0} edit(s) known")
-                if last:
-                    net = stage_net
-                    fixes = (previous, k) if previous is not None else ()
-                    if previous is not None:
-                        replans.append({"from": net.periods[k], "edits_known": len(part.edits) if part else 0})
-                    break
-                lp, sol = self._optimise(stage_net, log, (previous, k) if previous is not None else ())[:2]
-                if previous is not None:
-                    replans.append({"from": net.periods[k], "edits_known": len(part.edits) if part else 0, "objective": sol.objective})
-                previous = (lp, sol.x)
+        if opt.foresight == "surprise" and any(t.known > 0 for t in timing):
+            fixes, replans = self._replan_chain(timing, log)
         lp, sol, warm, build_s, stages, scale_warnings, ranges = self._optimise(net, log, fixes)
         if self.scenario is None:
-            self._base_cache = (self.options, lp, sol.x.copy())
-            self._keep_base_basis()
+            self._remember_base(lp, sol)
         violations = check_plan(lp, sol.x)
         if violations:
             raise NoPlan(
@@ -288,21 +269,45 @@ class Study:
             logger.info(line)
         return plan
 
+    def _replan_chain(self, timing, log: list[str]):
+        """Surprise: the plan up to each distinct ``known_from`` k is the previous plan's (the
+        base plan's before the first), re-optimised from k with the edits known by then. The
+        last re-plan is left to the caller (the reported plan): returns its ``fixes`` =
+        (previous (LP, values), k) and the re-plans for summary.json."""
+        known = sorted({t.known for t in timing})
+        previous = self._base_solution(log) if known[0] > 0 else None
+        replans: list[dict] = []
+        for k in known:
+            part = foresight.known_by(self.scenario, timing, k)
+            if previous is not None:
+                log.append(f"{_now()} surprise: decisions before {self.base.periods[k]} are the "
+                           f"{'base plan' if not replans else 're-plan from ' + replans[-1]['from']}'s; re-planning from {self.base.periods[k]} with {len(part.edits)} edit(s) known")
+                replans.append({"from": self.base.periods[k], "edits_known": len(part.edits)})
+            if k == known[-1]:
+                return (previous, k), replans
+            lp, sol = self._optimise(apply_scenario(self.base, part), log, (previous, k) if previous is not None else ())[:2]
+            if previous is not None:
+                replans[-1]["objective"] = sol.objective
+            previous = (lp, sol.x)
+        raise AssertionError("unreachable: the loop returns at the last known period")
+
     def _base_solution(self, log: list[str]):
         """(LP, plan values) of the base network under this study's options: solved once and
         kept, the plan every surprise starts from."""
-        held = getattr(self, "_base_cache", None)
-        if held is not None and held[0] is self.options:
-            return held[1], held[2]
-        log.append(f"{_now()} surprise: solving the base plan (no scenario), which stands until an edit becomes known")
-        lp, sol = self._optimise(self.base, log, ())[:2]
-        self._base_cache = (self.options, lp, sol.x.copy())
-        self._keep_base_basis()
-        return lp, sol.x
+        held = getattr(self, "_base", None)
+        if held is None or held[0] is not self.options:
+            log.append(f"{_now()} surprise: solving the base plan (no scenario), which stands until an edit becomes known")
+            lp, sol = self._optimise(self.base, log, ())[:2]
+            self._remember_base(lp, sol)
+        return self._base[1], self._base[2]
 
-    def _keep_base_basis(self) -> None:
-        if getattr(self, "_base_basis", None) is None or self._base_basis[0] is not self.options:
-            self._base_basis = (self.options, self.engine.basis())
+    def _remember_base(self, lp, sol) -> None:
+        """The base plan of these options, kept once: its values (where every surprise starts)
+        and its basis (where every later solve starts, so that a case's plan does not depend
+        on what was solved before it)."""
+        held = getattr(self, "_base", None)
+        if held is None or held[0] is not self.options:
+            self._base = (self.options, lp, sol.x.copy(), self.engine.basis())
 
     def _optimise(self, net: Network, log: list[str], fixes=()):
         """Build the model of ``net``, hold the decisions ``fixes`` = (previous (LP, values),
@@ -331,9 +336,9 @@ class Study:
         # was solved last: a case's plan — and a surprise's chain of re-plans, whose cost
         # depends on which of several equally cheap plans came before — is the same in any
         # order of cases, warm or cold, on either engine
-        held = getattr(self, "_base_basis", None)
+        held = getattr(self, "_base", None)
         if held is not None and held[0] is self.options:
-            self.engine.start_from(held[1])
+            self.engine.start_from(held[3])
         stages = None
         if priority.active(net, opt):
             # a stage changes the objective and the class caps of the compiled arrays: on the Pyomo

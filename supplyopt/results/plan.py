@@ -284,8 +284,10 @@ def _stocks(net: Network, opt: Options, lp: LinearProgram, sol: Solution, labels
     held = np.where(centre, out["stock_t"] - out["short_t"], out["stock_t"])
     with np.errstate(invalid="ignore", divide="ignore"):
         out["days_of_cover"] = np.where(daily > TOL, held / np.where(daily > TOL, daily, 1.0), np.nan)
-    cls = [classes.get((n, p)) if classes is not None else None for n, p in zip(out["node"], out["product"])]
-    lines = np.array([opt.cover_days(c if isinstance(c, str) and c else None) for c in cls]).reshape(-1, 2)
+    # the red and amber lines of each row's demand class, looked up once per class, not per row
+    cls = (out.set_index(["node", "product"]).index.map(classes) if classes is not None else pd.Index([None] * len(out))).fillna("").astype(str)
+    by_class = {c: opt.cover_days(c or None) for c in cls.unique()}
+    lines = np.array([by_class[c] for c in cls], float).reshape(-1, 2)
     d = out["days_of_cover"].to_numpy()
     status = np.select([(out["short_t"] > 0.5).to_numpy() | (d < lines[:, 0]), d < lines[:, 1]], ["red", "amber"], "ok")
     out["cover_status"] = np.where(centre & ~np.isnan(d), status, np.where(centre & (out["short_t"] > 0.5).to_numpy(), "red", ""))
