@@ -159,6 +159,8 @@ def _weeks(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected whole numbers of weeks ≥ 0 separated by commas (e.g. 0,1,2,4), not {text!r}") from None
     if not weeks or min(weeks) < 0 or len(set(weeks)) != len(weeks):
         raise argparse.ArgumentTypeError(f"expected distinct whole numbers of weeks ≥ 0 separated by commas (e.g. 0,1,2,4), not {text!r}")
+    if not text.isascii():  # full-width digits are read as meant, and said so
+        print(f"supplyopt: warning: --warning-weeks {text!r} read as {','.join(map(str, sorted(weeks)))}", file=sys.stderr)
     return sorted(weeks)
 
 

@@ -363,6 +363,7 @@ def format_comparison(cmp: Comparison, top: int = 5) -> str:
             f"{'–' if pd.isna(r['truck_share_tkm']) else format(100 * r['truck_share_tkm'], '.1f'):>9}{_signed(r['delta_co2_t']):>12}"
             f"{'–' if pd.isna(cover) else format(cover, '.1f'):>13}{int(r['red_warnings']):>5}"
         )
+    lines += _penalty_lines(cmp, cur)
     cls = [c for c in cmp.cases.columns if c.startswith("unmet_") and c.endswith("_t") and c != "unmet_t"]
     if cls:
         lines += ["", "Unmet by demand class (t; change from base in brackets)"]
@@ -388,6 +389,22 @@ def format_comparison(cmp: Comparison, top: int = 5) -> str:
         if c["status"] not in ("optimal", "time_limit"):
             lines += ["", f"{c['case']}: {c['message']}", *[f"  {e}" for e in c["explanation"][:6]]]
     return "\n".join(lines)
+
+
+PENALTIES = ("unmet_penalty", "end_stock_penalty", "safety_penalty")
+
+
+def _penalty_lines(cmp: Comparison, cur: str) -> list[str]:
+    """Δ cost counts penalties, which are valuations, not cash: say how much of each case's
+    change they are (the end-stock deficit at the profile's price, unmet demand at its penalty)."""
+    out = []
+    for _, r in cmp.cases.iloc[1:].iterrows():
+        parts = {p: r.get(f"delta_cost_{p}_cny", 0.0) for p in PENALTIES}
+        parts = {p: v for p, v in parts.items() if isinstance(v, float) and abs(v) >= 0.5}
+        if parts:
+            out.append(f"  {str(r['case'])[:29]}: of Δ cost {_signed(r['delta_objective_cny'])} {cur}, penalties (valuations, not cash) "
+                       + ", ".join(f"{p.replace('_', ' ')} {_signed(v)}" for p, v in parts.items()))
+    return ["", "Penalties in Δ cost"] + out if out else []
 
 
 def comparison_json(cmp: Comparison) -> str:
