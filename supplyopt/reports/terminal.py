@@ -25,6 +25,7 @@ def format_kpis(summary: dict, plan: Plan) -> str:
         f"Status: {summary['status_message']}",
         *([f"Foresight: {describe_foresight(summary['foresight'])}"] if summary.get("foresight") else []),
         *([f"End of horizon: {summary['end_of_horizon']['rule']}"] if summary.get("end_of_horizon") else []),
+        *([f"Extension: {summary['extension']['path']} ({summary['extension']['function']})"] if summary.get("extension") else []),
         "",
         f"Cost by component ({cur})",
     ]

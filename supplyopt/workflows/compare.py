@@ -351,7 +351,8 @@ def format_comparison(cmp: Comparison, top: int = 5) -> str:
     cur = cmp.network.currency
     s = cmp.summary
     lines = [f"Foresight: {s.get('foresight')} ({'each scenario a surprise until its edits are known' if s.get('foresight') == 'surprise' else 'each scenario known from the first week'}); "
-             f"end of horizon: {s.get('end_of_horizon')}", "",
+             f"end of horizon: {s.get('end_of_horizon')}",
+             *([f"Extension: {s['extension']['path']} ({s['extension']['function']}) applied to every case"] if s.get("extension") else []), "",
              f"{'case':<30}{'status':<12}{'Δ cost (' + cur + ')':>18}{'unmet t':>14}{'Δ unmet t':>14}{'end deficit t':>15}{'truck %':>9}{'Δ CO2 t':>12}{'min cover d':>13}{'red':>5}"]
     for _, r in cmp.cases.iterrows():
         if r["status"] not in ("optimal", "time_limit"):

@@ -411,6 +411,7 @@ def format_screen(result: Screen, top: int = 20) -> str:
         f"out {'in ' + s['window'][0] + ' … ' + s['window'][-1] if isinstance(s['window'], list) else 'for the whole horizon'}; "
         f"{s['with_extra_unmet']} leave demand short, {s['no_plan']} leave no plan",
         f"Ranked by {s['ranking']}; foresight: {s['foresight']}; {s['end_of_horizon']}",
+        *([f"Extension: {s['extension']['path']} ({s['extension']['function']}) applied to every case"] if s.get("extension") else []),
         f"{'#':>3}  {'element':<44}{'Δ unmet t':>14}{'Δ cost ' + cur:>18}  {'effect':<34}demand centres hurt / capacity worth most",
     ]
     per_class = [c for c in result.table.columns if c.startswith("delta_unmet_") and c != "delta_unmet_t"]
