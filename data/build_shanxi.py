@@ -33,8 +33,11 @@ T_PER_MT = 1_000_000
 # ------------------------------------------------------------------------------------------
 # Horizons
 # ------------------------------------------------------------------------------------------
-WINTER_WEEKS = [(2026, w) for w in range(49, 54)] + [(2027, w) for w in range(1, 9)]
-YEAR_WEEKS = [(2027, w) for w in range(1, 53)]  # 2027 has 52 ISO weeks
+# One planning year of 52 ISO weeks from the start of the heating season's coldest stretch
+# (2026 has 53 ISO weeks): December 2026 to November 2027. The winter set is its first 13 weeks,
+# so the two sets share every input of those weeks, including the opening stocks.
+YEAR_WEEKS = [(2026, w) for w in range(49, 54)] + [(2027, w) for w in range(1, 48)]
+WINTER_WEEKS = YEAR_WEEKS[:13]
 
 # ------------------------------------------------------------------------------------------
 # Tariffs (SOURCES.md §4)
@@ -59,15 +62,23 @@ RAW_PER_STANDARD = 5000 / 7000  # t standard coal per t raw coal of 5,000 kcal/k
 T_RAW_PER_MWH = GCE_PER_KWH / 1000 / RAW_PER_STANDARD   # 0.4277 t raw coal per MWh
 SENT_OUT_TWH = 157.6            # Shanxi electricity sent out of the province, 2023 (S39)
 COAL_SHARE_SENT_OUT = 0.75      # coal-fired share of that (estimate: thermal ≈ 3/4 of Shanxi generation)
-# id: (annual coal-fired energy TWh/yr, efficiency, tariff CNY/kWh). The four UHV lines out of
-# Shanxi (S39): Jinbei–Jiangsu ±800 kV DC (≈150 GWh/day, wind-bundled, 2/3 taken as coal),
-# Jindongnan–Nanyang–Jingmen 1000 kV AC (S41, S42), Mengxi–Jinbei–Tianjin South 1000 kV AC and
-# Yuheng–Jinzhong–Weifang 1000 kV AC. Their split of the coal-fired 118 TWh is an estimate.
+# Coal power sent out by wire is set by power contracts, not by coal cost, so each line has a
+# contract table entry: the coal-fired energy it sends a year (TWh/yr at the sending end), and
+# a demand node at its receiving end that only the line can serve (`dem_uhv_*`, demand = the
+# contract × efficiency, in coal-equivalent raw tonnes, shaped like power demand over the year).
+# id: (contract TWh/yr coal-fired, efficiency, tariff CNY/kWh, line rating GW, receiving node)
+# Yanmenguan(Jinbei)–Huai'an ±800 kV DC: 37.12 TWh in 2022 (H60), 2/3 of it coal-fired (the
+# rest is bundled wind; estimate), 8 GW (H60). The other three share the rest of the coal-fired
+# 118.2 TWh (SENT_OUT_TWH × COAL_SHARE_SENT_OUT; the per-line split is an estimate): Jindongnan–
+# Nanyang–Jingmen 1000 kV AC (120 GWh/day = 5 GW average, S42), Mengxi–Jinbei–Tianjin South and
+# Yuheng–Jinzhong–Weifang 1000 kV AC (ratings estimated at 5 GW).
+_JINBEI_JIANGSU_TWH = 37.12 * 2 / 3
+_AC_TWH = (SENT_OUT_TWH * COAL_SHARE_SENT_OUT - _JINBEI_JIANGSU_TWH) / 3
 UHV = {
-    "uhv_jinbei_jiangsu": (150 * 365 / 1000 * 2 / 3, 0.95, 0.050),
-    "uhv_jindongnan_jingmen": (25.0, 0.97, 0.030),
-    "uhv_jinbei_tianjin": (28.0, 0.97, 0.030),
-    "uhv_jinzhong_weifang": (28.7, 0.96, 0.030),
+    "uhv_jinbei_jiangsu": (_JINBEI_JIANGSU_TWH, 0.95, 0.050, 8.0, "dem_uhv_jiangsu"),
+    "uhv_jindongnan_jingmen": (_AC_TWH, 0.97, 0.030, 5.0, "dem_uhv_hubei"),
+    "uhv_jinbei_tianjin": (_AC_TWH, 0.97, 0.030, 5.0, "dem_uhv_tianjin"),
+    "uhv_jinzhong_weifang": (_AC_TWH, 0.96, 0.030, 5.0, "dem_uhv_shandong"),
 }
 
 # ------------------------------------------------------------------------------------------
@@ -104,11 +115,16 @@ FESTIVAL_SUPPLY = {(2027, 5): 0.92, (2027, 6): 0.80, (2027, 7): 0.95}
 # ------------------------------------------------------------------------------------------
 # Demand (SOURCES.md §3): annual Mt/yr per node, class, scope
 # ------------------------------------------------------------------------------------------
+# In province, from the receiving side: power and heat plants' long-term contracts 115.57 Mt
+# (2021, F3; check: thermal generation 356.9 TWh less the 118.2 TWh coal-fired sent out, × 0.4277
+# t/MWh = 102 Mt, F5); heating 25 of it (estimate), power 90.6 split by plant capacity (estimate).
+# Coking 195: coke output ≈ 90.5 Mt (S48) × ≈2.15 t raw coal per t coke (1.33 t washed coking
+# coal ÷ 0.62 washing yield; estimate). Other industry: the 400 Mt consumed in the province (S61)
+# less power, heat and coking = 89.4 Mt.
 DEMAND_MT = {
-    # in province: power 135, heating 25, coking 195, other industry 141
-    "dem_power_north": (42, "power", "in_province"),
-    "dem_power_central": (49, "power", "in_province"),
-    "dem_power_south": (44, "power", "in_province"),
+    "dem_power_north": (28.2, "power", "in_province"),
+    "dem_power_central": (32.9, "power", "in_province"),
+    "dem_power_south": (29.5, "power", "in_province"),
     "dem_heat_north": (6.5, "residential_heating", "in_province"),
     "dem_heat_taiyuan": (7.0, "residential_heating", "in_province"),
     "dem_heat_central": (5.0, "residential_heating", "in_province"),
@@ -118,15 +134,15 @@ DEMAND_MT = {
     "dem_coke_linfen": (44, "industry", "in_province"),
     "dem_coke_changzhi": (23, "industry", "in_province"),
     "dem_steel_taiyuan": (21, "industry", "in_province"),
-    "dem_ind_north": (29, "industry", "in_province"),
-    "dem_ind_central": (52, "industry", "in_province"),
-    "dem_ind_south": (42, "industry", "in_province"),
+    "dem_ind_north": (21.1, "industry", "in_province"),
+    "dem_ind_central": (37.8, "industry", "in_province"),
+    "dem_ind_south": (30.5, "industry", "in_province"),
     # out of province, inland: 535
     "dem_jingjinji_power": (65, "power", "out_of_province"),
     "dem_hebei_south_power": (95, "power", "out_of_province"),
     "dem_tangshan_steel": (22, "industry", "out_of_province"),
     "dem_hebei_steel_south": (35, "industry", "out_of_province"),
-    "dem_shandong_power": (75, "power", "out_of_province"),
+    "dem_shandong_power": (109, "power", "out_of_province"),
     "dem_shandong_steel": (32, "industry", "out_of_province"),
     "dem_henan_power": (110, "power", "out_of_province"),
     "dem_henan_industry": (28, "industry", "out_of_province"),
@@ -160,10 +176,13 @@ FESTIVAL_DEMAND = {
 # ------------------------------------------------------------------------------------------
 # Storage (SOURCES.md §7)
 # ------------------------------------------------------------------------------------------
-# plant yards, days of the data set's mean daily demand: capacity, initial (winter, year), safety.
-# Initial 30 days at the start of winter (national plant stocks > 30 days in November 2023/24,
-# issue 15), 25 on 1 January (S63: 22 days in January 2022); safety = the 7-day red line.
-PLANT_DAYS = {"power": (45, 30, 25, 7), "residential_heating": (45, 30, 25, 7), "industry": (30, 15, 15, 7)}
+# plant yards, days of the planning year's mean daily demand: (capacity, initial, safety).
+# Initial: the stock plants hold at the start of December, from reported days of use — national
+# plants 20–22 days in the winters reported (H19, H20: 21–22 days in January 2022; the
+# "normal level" is 20 days, H6); industry holds its 3-year average (S45), 15 days (estimate).
+# Safety: the 7-day "caution line" (H1; NDRC's 2021 peak-season minimum, H5). One rule for both
+# sets: they start in the same week.
+PLANT_DAYS = {"power": (45, 21, 7), "residential_heating": (45, 21, 7), "industry": (30, 15, 7)}
 PLANT_HOLDING = 1.2
 # ports: yard capacity t, initial t (S27, S28, S24, S25; others estimates); safety = 3 days of loading
 PORT_YARDS = {
@@ -193,6 +212,13 @@ RESERVE_INITIAL, RESERVE_SAFETY, RESERVE_HOLDING = 0.60, 0.25, 1.5
 # Planned corridor maintenance in the year data set (SOURCES.md §4): Daqin spring 集中修 in
 # April (25–30 days, daily volume 1.25 → 1.05–1.10 Mt, S55) and autumn (19 days from 7 Oct, S56)
 # ------------------------------------------------------------------------------------------
+# Wari runs at its working capacity, not its 200 Mt/yr design (S60): what its connected sidings
+# can load. 20 sidings were open in July 2024 and 7 being built (H, §6); the eight the Taiyuan
+# bureau built collect 60 Mt/yr (7.5 each, H51), Yongxin 10 and Linxian North 3–6 (H62, H63), so
+# 20 × 5.5 Mt/yr ≈ 110 Mt/yr (estimate from the siding count; the line's volume is not used).
+# It sits on rail_wari_3 (Changzhi → Tangyin), the section every tonne leaving Shanxi by Wari
+# passes after the last Shanxi loading point; the other sections keep the design capacity.
+WARI_WORKING_MT = 110
 MAINTENANCE = {"rail_daqin_main": {**{(2027, w): 0.85 for w in (14, 15, 16, 17)},
                                    **{(2027, w): 0.85 for w in (41, 42, 43)}}}
 
@@ -202,6 +228,61 @@ MODES = [("rail", "false", "true", 0.011), ("truck", "true", "false", 0.09),
          ("sea", "false", "true", 0.0065), ("uhv", "false", "true", 0.0),
          ("conveyor", "false", "true", 0.005)]
 
+
+
+# ------------------------------------------------------------------------------------------
+# Investment candidates (SOURCES.md §11), written to both data sets. Build costs: the published
+# budget where the project has one (C1–C3); else length × SIDING_CNY_PER_KM, the planning rate
+# of the two Shanxi coal sidings with published budget and length (H62 Linxian North 89 M CNY/km,
+# H63 Yongxin 83 M CNY/km). Fixed O&M 2 % of the build cost a year, 30 years, 8 % (estimates).
+# Existing, so not candidates: Linxian North (opened 2018, 17.4 km, H62: part of
+# rail_luliang_large__watang) and Yongxin (Anze, opened June 2024, H63).
+# ------------------------------------------------------------------------------------------
+SIDING_CNY_PER_KM = 86_000_000
+SIDING_MT_YR = 5.5      # a mine siding's loading capacity (estimate, as WARI_WORKING_MT)
+# id, kind, target (link or node), from, to, mode, km, Mt/yr, build cost CNY (blank = km rule), lifetime, earliest, excludes, requires, tariff, basis
+CANDIDATES = """
+id,kind,link,node,from,to,mode,distance_km,mt_yr,build_cost_cny,lifetime_years,earliest_period,excludes,requires,tariff,products,basis
+siding_tianbang_yuanping,new_link,,,mine_xinzhou_small,hub_ld_xinzhou,rail,40,3,350000000,30,,,,siding,,approved 2023 (C1): 1.668 km joining Beitongpu at Daniudian, 350 M CNY; capacity estimated
+siding_zhanglan_jiexiu,new_link,,,mine_jinzhong_small,hub_ld_jiexiu,rail,30,3,,30,,conveyor_fenxi_lingshi,,siding,,approved 2023 (C1); length and capacity estimated; cost by the km rule
+conveyor_fenxi_lingshi,new_link,,,mine_jinzhong_small,hub_ld_jiexiu,conveyor,17,5,1200000000,25,,siding_zhanglan_jiexiu,,conveyor_station,,sourced cost and capacity (C3)
+siding_pingshu,new_link,,,mine_jinzhong_small,hub_yangquan,rail,16.1,10,,30,,,,siding,,sourced length and capacity (C2); cost by the km rule
+pingshu_phase2,link_capacity,siding_pingshu,,,,,,3,300000000,30,2027-W01,,siding_pingshu,,,sourced capacity (C2); cost and opening estimated
+siding_gaoping_west,new_link,,,mine_jincheng_small,hub_jincheng,rail,55.88,10,3990000000,30,,,,siding,,approved 2023 (C1): 55.88 km, 3.99 bn CNY; capacity estimated
+siding_qinshui_county,new_link,,,mine_jincheng_small,hub_yangcheng,rail,30,5.5,,30,,,,siding,,approved 2023 (C1); length and capacity estimated; cost by the km rule
+siding_hudong_plant,new_link,,,hub_ld_datong,dem_power_north,rail,8.34,4,960000000,30,,,,rail_unload,thermal,approved 2023 (C1): 8.34 km, 960 M CNY; capacity estimated
+siding_datong_small,new_link,,,mine_datong_small,hub_ld_datong,rail,35,5.5,,30,,,,siding,,cluster siding (estimate; 14th five-year plan lists 11 mine sidings, H65); cost by the km rule
+siding_shuozhou_small,new_link,,,mine_shuozhou_small,hub_ld_shuozhou,rail,30,5.5,,30,,,,siding,,cluster siding (estimate, H65); cost by the km rule
+siding_changzhi_small,new_link,,,mine_changzhi_small,hub_changzhi,rail,35,5.5,,30,,,,siding,,cluster siding (estimate, H65); cost by the km rule
+siding_linfen_small,new_link,,,mine_linfen_small,hub_ld_linfen,rail,40,5.5,,30,,,,siding,,cluster siding (estimate, H65); cost by the km rule
+wari_sidings_connect,link_capacity,rail_wari_3,,,,,,38.5,13510000000,30,,,,,,the 7 Wari sidings under construction in 2024 (H, §6) at 5.5 Mt/yr each; 7 × 1.93 bn CNY (mean of Linxian North 1.556 bn and Yongxin 2.3 bn, H62, H63)
+uhv_jinbei_second_line,link_capacity,uhv_jinbei_jiangsu,,,,,,,16200000000,40,,,,,,a second line of the same rating (8 GW) at the existing line's cost (S40)
+reserve_luliang_sheds,storage_capacity,,stor_res_luliang,,,,,,800000000,30,,,,,,+1 Mt of sheds like the Xingbao project (C6); cost estimated
+"""
+CANDIDATE_COLUMNS = ["id", "kind", "link", "node", "from", "to", "mode", "distance_km", "cost_cny_per_t", "capacity_t",
+                     "products", "build_cost_cny", "lifetime_years", "discount_rate", "fixed_om_cny_per_year",
+                     "earliest_period", "excludes", "requires", "basis"]
+
+
+def candidate_rows() -> list[dict]:
+    """candidates.csv rows: per-tonne costs by the link tariffs, build costs by the rule above."""
+    rows = []
+    for r in read_literal(CANDIDATES):
+        km = float(r["distance_km"]) if r["distance_km"] else 0.0
+        build = float(r["build_cost_cny"]) if r["build_cost_cny"] else km * SIDING_CNY_PER_KM
+        if r["kind"] == "storage_capacity":
+            cap = 1_000_000
+        elif r["link"].startswith("uhv_"):
+            cap = kt(uhv_capacity_t(r["link"]))
+        else:
+            cap = kt(weekly(float(r["mt_yr"])))
+        per_t = {"siding": STATION_CNY_PER_T + RAIL_CNY_PER_TKM * km,
+                 "conveyor_station": CONVEYOR_FIXED_CNY_PER_T + CONVEYOR_CNY_PER_TKM * km + STATION_CNY_PER_T,
+                 "rail_unload": TRUCK_FIXED_CNY_PER_T + RAIL_CNY_PER_TKM * km, "": None}[r["tariff"]]
+        rows.append({**r, "distance_km": r["distance_km"], "cost_cny_per_t": "" if per_t is None else f"{per_t:.1f}",
+                     "capacity_t": cap, "build_cost_cny": int(round(build)), "discount_rate": 0.08,
+                     "fixed_om_cny_per_year": int(round(build * 0.02))})
+    return rows
 
 # ------------------------------------------------------------------------------------------
 # Building
@@ -238,7 +319,7 @@ def _mean_factor(klass: str) -> float:
 
 
 def demand_factor(klass: str, year: int, week: int) -> float:
-    """Week's demand relative to the 2027 annual mean of its class (mean over YEAR_WEEKS = 1)."""
+    """Week's demand relative to the planning year's mean of its class (mean over YEAR_WEEKS = 1)."""
     return _raw_factor(klass, year, week) / _mean_factor(klass)
 
 
@@ -292,10 +373,15 @@ def link_cost(row: dict) -> float:
     raise ValueError(f"unknown tariff {tariff!r} on {row['id']}")
 
 
-def uhv_capacity_t(link_id: str) -> float:
-    """Coal entering the mine-mouth plants per week for the line's coal-fired transfer."""
+def uhv_contract_t(link_id: str) -> float:
+    """Coal entering the mine-mouth plants per week for the line's contracted coal-fired transfer."""
     twh = UHV[link_id][0]
     return twh * 1e6 * T_RAW_PER_MWH / WEEKS_PER_YEAR
+
+
+def uhv_capacity_t(link_id: str) -> float:
+    """Coal the line can take per week at its rating (GW × 168 h), all of it coal-fired."""
+    return UHV[link_id][3] * 1000 * 168 * T_RAW_PER_MWH
 
 
 # Values of the LINKS literal's last column that are link categories, not named rail lines: they go
@@ -318,7 +404,7 @@ def corridor_and_role(row: dict) -> tuple[str, str]:
 
 def build_links(weeks) -> list[dict]:
     rows = []
-    for r in read_literal(LINKS):
+    for r in read_literal(LINKS.replace("{wari}", f"{WARI_WORKING_MT:g}")):
         corridor, role = corridor_and_role(r)
         if r["tariff"] == "uhv":
             cap = kt(uhv_capacity_t(r["id"]))
@@ -380,25 +466,18 @@ def build_supply(weeks) -> list[dict]:
     return rows
 
 
-@functools.lru_cache(maxsize=None)
-def uhv_receiving() -> dict[str, float]:
-    """Coal-equivalent t/week delivered by the UHV links at their receiving demand nodes."""
-    out: dict[str, float] = {}
-    for r in read_literal(LINKS):
-        if r["tariff"] == "uhv":
-            out[r["to"]] = out.get(r["to"], 0.0) + uhv_capacity_t(r["id"]) * UHV[r["id"]][1]
-    return out
-
-
 def node_weekly_demand(node: str, year: int, week: int) -> int:
+    if node in UHV_NODES:
+        link = UHV_NODES[node]
+        return kt(uhv_contract_t(link) * UHV[link][1] * demand_factor("power", year, week))
     mt, klass, _ = DEMAND_MT[node]
-    uhv = uhv_receiving().get(node, 0.0)
-    return kt((weekly(mt) + uhv) * demand_factor(klass, year, week))
+    return kt(weekly(mt) * demand_factor(klass, year, week))
 
 
 def build_demand(weeks) -> list[dict]:
     rows = []
-    for node, (mt, klass, scope) in DEMAND_MT.items():
+    uhv = {node: (None, "power", "out_of_province") for node in UHV_NODES}
+    for node, (mt, klass, scope) in {**DEMAND_MT, **uhv}.items():
         product = "coking" if node in COKING_NODES else "thermal"
         penalty = PENALTY["industry_coking" if product == "coking" and klass == "industry" else klass]
         first, *rest = weeks
@@ -411,8 +490,8 @@ def build_demand(weeks) -> list[dict]:
     return rows
 
 
-def build_storage(weeks, initial_index: int) -> list[dict]:
-    """initial_index: 1 = winter start (early December), 2 = year start (January)."""
+def build_storage(weeks) -> list[dict]:
+    """Storage rows; opening stocks are those of the planning year's first week (early December)."""
     rows = []
     for node, (cap, shares, kind) in RESERVES.items():
         for product, s in shares.items():
@@ -426,21 +505,23 @@ def build_storage(weeks, initial_index: int) -> list[dict]:
                      "period": "", "storage_kind": "port_yard"})
     for node, (mt, klass, _) in DEMAND_MT.items():
         product = "coking" if node in COKING_NODES else "thermal"
-        series = [node_weekly_demand(node, y, w) for y, w in weeks]
+        series = [node_weekly_demand(node, y, w) for y, w in YEAR_WEEKS]
         if klass == "residential_heating":   # days of cover of the heating season, not of summer
             series = [d for d in series if d > 0.5 * max(series)]
         daily = sum(series) / len(series) / 7
-        cap_days, init_winter, init_year, safety_days = PLANT_DAYS[klass]
-        initial_days = init_winter if initial_index == 1 else init_year
+        opening_daily = node_weekly_demand(node, *YEAR_WEEKS[0]) / 7   # days of use are at the current burn
+        cap_days, initial_days, safety_days = PLANT_DAYS[klass]
         base = {"node": node, "product": product, "capacity_t": kt(daily * cap_days),
-                "initial_t": kt(daily * initial_days), "safety_t": kt(daily * safety_days),
+                "initial_t": kt(opening_daily * initial_days), "safety_t": kt(daily * safety_days),
                 "holding_cny_per_t": PLANT_HOLDING, "period": "", "storage_kind": "plant_yard"}
         rows.append(base)
         # the red line follows the coming week's burn: safety at the end of a week = safety_days
         # of the next week's demand (rounded up), so a plan that keeps it is never flagged red
-        demand = [node_weekly_demand(node, y, w) for y, w in weeks]
+        # the next week is the planning year's, so the winter set's last week has the same red
+        # line as the same week of the year set
+        demand = [node_weekly_demand(node, y, w) for y, w in YEAR_WEEKS]
         for i, (y, w) in enumerate(weeks):
-            need = demand[min(i + 1, len(weeks) - 1)]
+            need = demand[min(i + 1, len(YEAR_WEEKS) - 1)]
             rows.append({"node": node, "product": product, "safety_t": kt_up(need / 7 * safety_days * 1.01),
                          "period": week_label(y, w), "storage_kind": "plant_yard"})
     return rows
@@ -464,6 +545,9 @@ def csv_text(rows: list[dict], columns: list[str]) -> str:
     return buf.getvalue()
 
 
+UHV_NODES = {v[4]: link for link, v in UHV.items()}   # receiving demand node -> its line
+
+
 DESCRIPTION = (
     "Shanxi coal logistics reference network, {span}. Aggregated mine units per city (large >= 1.2 Mt/yr "
     "with rail sidings, small/medium by truck), heavy-haul corridors (Daqin, Shuohuang, Wari, Haoji) and "
@@ -472,7 +556,7 @@ DESCRIPTION = (
     "tonnes. Generated by data/build_shanxi.py; sources and estimates: data/shanxi/SOURCES.md.")
 
 
-def build(name: str, weeks, span: str, initial_index: int) -> dict[str, str]:
+def build(name: str, weeks, span: str) -> dict[str, str]:
     """File name -> text for one data set."""
     return {
         "network.yaml": network_yaml(name, weeks, DESCRIPTION.format(span=span)),
@@ -485,17 +569,18 @@ def build(name: str, weeks, span: str, initial_index: int) -> dict[str, str]:
                                                    "link_role"]),
         "demand.csv": csv_text(build_demand(weeks), ["node", "product", "demand_t", "penalty_cny_per_t",
                                                      "period", "demand_class", "scope"]),
-        "storage.csv": csv_text(build_storage(weeks, initial_index),
+        "storage.csv": csv_text(build_storage(weeks),
                                 ["node", "product", "capacity_t", "initial_t", "safety_t",
                                  "holding_cny_per_t", "period", "storage_kind"]),
+        "candidates.csv": csv_text(candidate_rows(), CANDIDATE_COLUMNS),
         "modes.csv": csv_text([dict(zip(["mode", "truck", "clean", "co2_kg_per_tkm"], m)) for m in MODES],
                               ["mode", "truck", "clean", "co2_kg_per_tkm"]),
     }
 
 
 DATASETS = {
-    "shanxi": (WINTER_WEEKS, "winter 2026/27 (13 ISO weeks, 2026-W49 to 2027-W08)", 1),
-    "shanxi-year": (YEAR_WEEKS, "the year 2027 (52 ISO weeks, 2027-W01 to 2027-W52)", 2),
+    "shanxi": (WINTER_WEEKS, "winter 2026/27 (13 ISO weeks, 2026-W49 to 2027-W08; the first 13 weeks of data/shanxi-year)"),
+    "shanxi-year": (YEAR_WEEKS, "the planning year December 2026 to November 2027 (52 ISO weeks, 2026-W49 to 2027-W47)"),
 }
 
 
@@ -504,9 +589,9 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="compare with the files on disk, write nothing")
     args = parser.parse_args(argv)
     stale = []
-    for name, (weeks, span, initial_index) in DATASETS.items():
+    for name, (weeks, span) in DATASETS.items():
         folder = HERE / name
-        for fname, text in build(name, weeks, span, initial_index).items():
+        for fname, text in build(name, weeks, span).items():
             path = folder / fname
             if args.check:
                 if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -634,9 +719,17 @@ dem_shanghai,demand,上海电厂 Shanghai power,Shanghai,121.5,31.2
 dem_zhejiang,demand,浙江沿海电厂 Zhejiang coastal power,Zhejiang,121.8,29.9
 dem_fujian,demand,福建沿海电厂 Fujian coastal power,Fujian,119.4,25.5
 dem_guangdong,demand,广东沿海电厂 Guangdong coastal power,Guangdong,113.6,22.5
+dem_uhv_jiangsu,demand,雁淮直流受端(淮安)煤电合同电量 Jiangsu receiving end of the Jinbei(Yanmenguan)–Huai'an DC line (contracted coal power),Jiangsu,119.0,33.6
+dem_uhv_hubei,demand,晋东南—南阳—荆门特高压受端煤电合同电量 Hubei/Henan receiving end of Jindongnan–Nanyang–Jingmen (contracted coal power),Hubei,112.5,31.9
+dem_uhv_tianjin,demand,蒙西—晋北—天津南特高压受端煤电合同电量 Tianjin South receiving end (contracted coal power),Tianjin,117.2,38.85
+dem_uhv_shandong,demand,榆横—晋中—潍坊特高压受端煤电合同电量 Weifang receiving end of Yuheng–Jinzhong–Weifang (contracted coal power),Shandong,119.1,36.7
 dem_east_steel_coast,demand,"华东沿海钢铁(沙钢/宝钢,海运焦煤) East China coastal steel (seaborne coking coal)",Jiangsu/Shanghai,120.55,31.95
 """
 
+# Port loaders (load_*) at their working rates, not design (SOURCES.md §5): Qinhuangdao 0.504 Mt
+# and Jingtang 0.376 Mt of daily offtake in December (S28) × 365; Huanghua its 2023 shipments
+# (S23, so its calibration row is in-sample); Caofeidian (S29), Tianjin (S31), Rizhao (S32):
+# design, no working figure found.
 # Links: topology, distance, tariff rule, capacity in Mt/yr (blank = unlimited), sea freight (S35).
 # tariff: siding | rail | rail_haoji | truck | truck_feeder | conveyor | port_load | sea | reserve | uhv
 LINKS = """
@@ -733,7 +826,7 @@ rail_suning__hebei_south_power,hub_suning,dem_hebei_south_power,rail,120,rail,,,
 rail_ld_xinzhou__taiyuan,hub_ld_xinzhou,hub_taiyuan,rail,80,rail,80.0,,,Tongpu
 rail_wari_1,hub_watang,hub_ld_luliang,rail,150,rail,200,,,Wari
 rail_wari_2,hub_ld_luliang,hub_changzhi,rail,230,rail,200,,,Wari
-rail_wari_3,hub_changzhi,hub_wari_tangyin,rail,180,rail,200,,,Wari
+rail_wari_3,hub_changzhi,hub_wari_tangyin,rail,180,rail,{wari},,,Wari
 rail_wari_4,hub_wari_tangyin,hub_wari_liaocheng,rail,160,rail,200,,,Wari
 rail_wari_5,hub_wari_liaocheng,port_rizhao,rail,550,rail,200,,,Wari
 rail_ld_luliang__coke_luliang,hub_ld_luliang,dem_coke_luliang,rail,40,rail,,,coking,
@@ -802,10 +895,10 @@ rail_wari_tangyin__henan_industry,hub_wari_tangyin,dem_henan_industry,rail,30,ra
 rail_wari_liaocheng__shandong_power,hub_wari_liaocheng,dem_shandong_power,rail,60,rail,,,thermal,Wari
 rail_wari_liaocheng__shandong_steel,hub_wari_liaocheng,dem_shandong_steel,rail,150,rail,,,coking,Wari
 rail_rizhao__shandong_steel,port_rizhao,dem_shandong_steel,rail,15,rail,,,coking,Rizhao port
-load_qinhuangdao,port_qinhuangdao,hub_berth_qinhuangdao,conveyor,1,port_load,193,,,port loading
+load_qinhuangdao,port_qinhuangdao,hub_berth_qinhuangdao,conveyor,1,port_load,184,,,port loading
 load_caofeidian,port_caofeidian,hub_berth_caofeidian,conveyor,1,port_load,250,,,port loading
-load_jingtang,port_jingtang,hub_berth_jingtang,conveyor,1,port_load,100,,,port loading
-load_huanghua,port_huanghua,hub_berth_huanghua,conveyor,1,port_load,261,,,port loading
+load_jingtang,port_jingtang,hub_berth_jingtang,conveyor,1,port_load,137,,,port loading
+load_huanghua,port_huanghua,hub_berth_huanghua,conveyor,1,port_load,208,,,port loading
 load_tianjin,port_tianjin,hub_berth_tianjin,conveyor,1,port_load,100,,,port loading
 load_rizhao,port_rizhao,hub_berth_rizhao,conveyor,1,port_load,50,,,port loading
 sea_qinhuangdao__jiangsu_coast,hub_berth_qinhuangdao,dem_jiangsu_coast,sea,1390,sea,,39.7,thermal,coastal shipping
@@ -880,10 +973,10 @@ truck_linfen_large__coke_linfen,mine_linfen_large,dem_coke_linfen,truck,35,truck
 rail_jinzhong_large__plant_jinzhong,mine_jinzhong_large,hub_plant_jinzhong,rail,20,siding,,,thermal,siding
 rail_yuci__plant_jinzhong,hub_yuci,hub_plant_jinzhong,rail,15,rail,,,thermal,
 truck_jinzhong_small__plant_jinzhong,mine_jinzhong_small,hub_plant_jinzhong,truck,35,truck_feeder,,,thermal,truck_feeder
-uhv_jinbei_jiangsu,hub_plant_jinbei,dem_jiangsu_coast,uhv,1119,uhv,,,thermal,coal by wire
-uhv_jindongnan_jingmen,hub_plant_jindongnan,dem_hubei_power,uhv,640,uhv,,,thermal,coal by wire
-uhv_jinbei_tianjin,hub_plant_jinbei,dem_jingjinji_power,uhv,600,uhv,,,thermal,coal by wire
-uhv_jinzhong_weifang,hub_plant_jinzhong,dem_shandong_power,uhv,700,uhv,,,thermal,coal by wire
+uhv_jinbei_jiangsu,hub_plant_jinbei,dem_uhv_jiangsu,uhv,1119,uhv,,,thermal,coal by wire
+uhv_jindongnan_jingmen,hub_plant_jindongnan,dem_uhv_hubei,uhv,640,uhv,,,thermal,coal by wire
+uhv_jinbei_tianjin,hub_plant_jinbei,dem_uhv_tianjin,uhv,600,uhv,,,thermal,coal by wire
+uhv_jinzhong_weifang,hub_plant_jinzhong,dem_uhv_shandong,uhv,700,uhv,,,thermal,coal by wire
 """
 
 if __name__ == "__main__":
