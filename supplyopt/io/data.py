@@ -44,6 +44,7 @@ class Column:
     in_header: bool = False
     needs_value: bool = False
     signed: bool = False
+    near_miss: bool = True  # False: only a close spelling is taken for a slip of it, not a shared word
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,10 @@ def _num(name: str, **kw) -> Column:
 
 
 PERIOD = Column("period", "period")
+# demand.csv's quality columns: one value per (node, product), never changed by a period row
+DEMAND_QUALITY = ("min_kcal_per_kg", "max_sulphur_pct", "demand_unit")
+DEMAND_UNITS = ("t", "tce")  # tce: tonnes of standard coal of 7,000 kcal/kg
+STANDARD_COAL_KCAL_PER_KG = 7000.0
 PRODUCT = Column("product")
 
 TABLES: dict[str, TableSpec] = {
@@ -124,7 +129,12 @@ TABLES: dict[str, TableSpec] = {
             _num("demand_t", in_header=True, needs_value=True),
             _num("penalty_cny_per_t"),
             PERIOD,
+            # optional, coal quality of what the centre receives (docs/data-format.md, quality.csv)
+            _num("min_kcal_per_kg"),
+            _num("max_sulphur_pct"),
+            Column("demand_unit", near_miss=False),  # t (default) or tce; demand_class is not a slip of it
         ),
+        static=DEMAND_QUALITY,
     ),
     "storage": TableSpec(
         "storage",
@@ -153,6 +163,19 @@ TABLES: dict[str, TableSpec] = {
             Column("truck", "bool", in_header=True, needs_value=True),
             Column("clean", "bool", in_header=True, needs_value=True),
             _num("co2_kg_per_tkm", in_header=True, needs_value=True),
+        ),
+        required=False,
+    ),
+    # Coal grades and what each may be delivered for: docs/data-format.md (quality.csv), the
+    # blend rows of model/statement.py. Without this file the model has no quality at all.
+    "quality": TableSpec(
+        "quality",
+        key=("product",),
+        columns=(
+            Column("product", in_header=True, needs_value=True),
+            _num("calorific_kcal_per_kg", in_header=True),
+            _num("sulphur_pct"),
+            Column("serves"),
         ),
         required=False,
     ),
@@ -667,7 +690,7 @@ def _typed_table(frame: pd.DataFrame, spec: TableSpec, label: str, periods: list
             frame[col.name] = _to_bool(raw, frame["row"], label, col, problems, shown)
         elif col.kind == "period":
             frame[col.name] = _to_period(raw, frame["row"], label, periods, problems, shown)
-    if "product" in frame.columns:
+    if "product" in frame.columns and not spec.by_name["product"].needs_value:  # quality.csv names each grade
         frame["product"] = frame["product"].where(frame["product"] != "", DEFAULT_PRODUCT)
     missing_columns[label] = missing
     return frame

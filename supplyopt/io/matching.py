@@ -102,6 +102,15 @@ def looks_like(header: str, known: str) -> bool:
     return any(len(a) >= 3 and b.startswith(a) for a in mk for b in mh)
 
 
+def _slip_of(header: str, col) -> bool:
+    """Whether ``header`` looks like column ``col`` written wrongly: by :func:`looks_like`, or
+    for a column whose words other columns share (``demand_unit`` and ``demand_class``) by
+    spelling alone."""
+    if getattr(col, "near_miss", True):
+        return looks_like(header, col.name)
+    return edit_distance(canonical(header), col.name) <= max(1, len(col.name) // 4)
+
+
 def match_columns(headers: list[str], spec, label: str, problems: list[Problem]) -> tuple[list[str], dict[str, str]]:
     """Headers with case, width and spacing variants of known names read as those names
     (with a warning), and for each known column still missing the header that looks like it.
@@ -120,7 +129,7 @@ def match_columns(headers: list[str], spec, label: str, problems: list[Problem])
     for col in spec.columns:
         if col.name in present:
             continue
-        close = sorted((edit_distance(canonical(h), col.name), h) for h in extra if h not in near.values() and looks_like(h, col.name))
+        close = sorted((edit_distance(canonical(h), col.name), h) for h in extra if h not in near.values() and _slip_of(h, col))
         if not close:
             continue
         h = close[0][1]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from supplyopt.io.data import DEFAULT_MODES, DEFAULT_PRODUCT, TABLES, Dataset
+from supplyopt.io.data import DEFAULT_MODES, DEFAULT_PRODUCT, DEMAND_QUALITY, TABLES, Dataset
 from supplyopt.io.problems import Problem
 
 
@@ -31,6 +31,11 @@ class Network:
       storage        node, product, initial_t, end_t (NaN = profile rule) (+ extra columns)
       storage_periods node, product, period, safety_t, holding_cny_per_t
       storage_capacity node, period, capacity_t (shared by all products; inf = unlimited)
+      quality        product, calorific_kcal_per_kg, sulphur_pct (NaN = not given), serves
+                     (the demand product a grade is blended into; itself where blank);
+                     None without quality.csv
+      demand_quality node, product, min_kcal_per_kg, max_sulphur_pct (NaN = no limit),
+                     demand_unit (t or tce): demands with a limit or in tce only
     """
 
     name: str
@@ -53,6 +58,8 @@ class Network:
     warnings: list[Problem] = field(default_factory=list)
     source: str = ""  # the path it was read from
     language: str | None = None  # report language from network.yaml ("zh", "en"), None = not given
+    quality: pd.DataFrame | None = None  # quality.csv: coal grades (model/statement.py blends them); None if absent
+    demand_quality: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["node", "product", *DEMAND_QUALITY]))
 
     @property
     def n_periods(self) -> int:
@@ -148,6 +155,7 @@ def expand(ds: Dataset) -> Network:
     supply["min_t"] = supply["min_t"].fillna(0.0)
 
     demand = per_period(t["demand"], ["node", "product"], T)
+    demand, demand_quality = split_demand_quality(demand)
 
     if "storage" in t:
         rows = per_period(t["storage"], ["node", "product"], T)
@@ -185,4 +193,63 @@ def expand(ds: Dataset) -> Network:
         file_hashes=dict(ds.file_hashes),
         language=ds.language,
         candidates=t["candidates"].reset_index(drop=True) if "candidates" in t else None,
+        quality=grades(t["quality"]) if "quality" in t else None,
+        demand_quality=demand_quality,
     )
+
+
+def grades(table: pd.DataFrame) -> pd.DataFrame:
+    """quality.csv as the model reads it: one row per grade, ``serves`` filled with the grade
+    itself where blank."""
+    out = table.drop(columns="row", errors="ignore")[["product", "calorific_kcal_per_kg", "sulphur_pct", "serves"]].reset_index(drop=True)
+    out["serves"] = out["serves"].where(out["serves"] != "", out["product"])
+    return out
+
+
+def split_demand_quality(demand: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(demand without its quality columns, one row per (node, product) that has a quality
+    limit or counts in tce). The quality columns are static, so the first row of a key holds
+    them; the demand table keeps exactly the columns it had before they existed."""
+    cols = [c for c in DEMAND_QUALITY if c in demand]
+    limits = demand.drop_duplicates(["node", "product"])[["node", "product", *cols]].reindex(columns=["node", "product", *DEMAND_QUALITY])
+    limits["demand_unit"] = limits["demand_unit"].fillna("").astype(str).str.strip().str.lower().replace("", "t")
+    given = limits["min_kcal_per_kg"].notna() | limits["max_sulphur_pct"].notna() | (limits["demand_unit"] != "t")
+    return demand.drop(columns=cols).reset_index(drop=True), limits[given].reset_index(drop=True)
+
+
+def serving_grades(net: Network, open_only: bool = False) -> pd.DataFrame:
+    """Which grades can reach each demand: one row (node, product, grade) for every demand
+    (node, product) and every grade that counts as its product there — the product itself, or
+    a grade of quality.csv that ``serves`` it — and has a chain of links allowing it from a
+    mine or stock of it. ``open_only``: only mines with capacity and stocks above 0 t and
+    links open (capacity above 0) in some period, what a plan can use; else every mine, store
+    and link, what a scenario could open."""
+    keys = net.demand[["node", "product"]].drop_duplicates()
+    demanded = set(keys["product"])
+    counts_for: dict[str, set[str]] = {p: {p} for p in demanded}
+    if net.quality is not None:
+        for grade, product in zip(net.quality["product"], net.quality["serves"]):
+            if product != grade and product in demanded:
+                counts_for.setdefault(grade, set()).add(product)
+    supply, storage, link_periods = net.supply, net.storage, net.link_periods
+    if open_only:
+        supply = supply[supply["capacity_t"] > 0]
+        storage = storage[storage["initial_t"] > 0]
+        link_periods = link_periods[link_periods["capacity_t"] > 0]
+    links = net.links[net.links["id"].isin(set(link_periods["link"]))]
+    rows = []
+    for grade in sorted(counts_for):
+        sources = set(supply.loc[supply["product"] == grade, "node"]) | set(storage.loc[storage["product"] == grade, "node"])
+        if not sources:
+            continue
+        allowed = links[links["products"].map(lambda ps: not ps or grade in ps)]
+        successors: dict[str, list[str]] = {}
+        for a, b in zip(allowed["from"].tolist(), allowed["to"].tolist()):
+            successors.setdefault(a, []).append(b)
+        seen, frontier = set(sources), list(sources)
+        while frontier:
+            frontier = [b for a in frontier for b in successors.get(a, ()) if b not in seen and not seen.add(b)]
+        for product in sorted(counts_for[grade]):
+            for node in keys.loc[(keys["product"] == product) & keys["node"].isin(seen), "node"]:
+                rows.append((node, product, grade))
+    return pd.DataFrame(rows, columns=["node", "product", "grade"]).drop_duplicates().reset_index(drop=True)

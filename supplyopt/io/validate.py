@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from supplyopt.io.data import DEFAULT_MODES, NODE_KINDS, TABLES, DataError, Dataset, Problem
-from supplyopt.io.network import Network, expand, period_index, products_of, split_products
+from supplyopt.io.data import DEFAULT_MODES, DEMAND_UNITS, NODE_KINDS, TABLES, DataError, Dataset, Problem
+from supplyopt.io.network import Network, expand, period_index, products_of, serving_grades, split_products
 
 
 def validate(ds: Dataset) -> Network:
@@ -47,6 +47,9 @@ def _check(ds: Dataset) -> tuple[list[Problem], Network | None]:
         problems += _storage(t["storage"], ds)
     if "candidates" in t:
         problems += _candidates(t["candidates"], ds)
+    problems += _demand_units(t["demand"], ds)
+    if "quality" in t:
+        problems += _quality(t["quality"], ds)
     net = None
     if not any(p.severity == "error" for p in problems):
         net = expand(ds)
@@ -286,6 +289,40 @@ def _storage(storage: pd.DataFrame, ds: Dataset) -> list[Problem]:
     return out
 
 
+def _demand_units(demand: pd.DataFrame, ds: Dataset) -> list[Problem]:
+    """demand_unit is t (the default) or tce (tonnes of standard coal, 7,000 kcal/kg)."""
+    unit = demand["demand_unit"].str.strip().str.lower()
+    bad = (unit != "") & ~unit.isin(DEMAND_UNITS)
+    return [
+        Problem(ds.sources["demand"], "unknown demand unit; expected t (tonnes, the default) or tce (tonnes of standard coal of 7,000 kcal/kg)", row=int(row), column="demand_unit", value=value)
+        for row, value in zip(demand.loc[bad, "row"], demand.loc[bad, "demand_unit"])
+    ]
+
+
+def _quality(quality: pd.DataFrame, ds: Dataset) -> list[Problem]:
+    """quality.csv: each row a grade the network knows, with a calorific value above 0, serving
+    a product the network knows that is not itself blended into another."""
+    label = ds.sources["quality"]
+    products = set(products_of(ds))
+    named = ", ".join(sorted(products))
+    out = []
+    for row, product in zip(quality["row"], quality["product"]):
+        if product and product not in products:
+            out.append(Problem(label, f"unknown product{did_you_mean(product, products)}; expected a product of the network ({named}): a grade named in supply, demand or storage", row=int(row), column="product", value=product))
+    zero = quality["calorific_kcal_per_kg"] == 0
+    for row, value in zip(quality.loc[zero, "row"], quality.loc[zero, "calorific_kcal_per_kg"]):
+        out.append(Problem(label, "expected a calorific value above 0 kcal/kg (leave it blank where not known)", row=int(row), column="calorific_kcal_per_kg", value=value))
+    serves = dict(zip(quality["product"], quality["serves"].where(quality["serves"] != "", quality["product"])))
+    for row, grade, target in zip(quality["row"], quality["product"], quality["serves"]):
+        if not target or target == grade:
+            continue
+        if target not in products:
+            out.append(Problem(label, f"unknown product in serves{did_you_mean(target, products)}; expected the demand product this grade may be delivered for ({named}), or blank for itself", row=int(row), column="serves", value=target))
+        elif serves.get(target, target) != target:
+            out.append(Problem(label, f"serves {target}, which itself serves {serves[target]}; a grade blends into one demand product: name {serves[target]} here, or leave {target}'s serves blank", row=int(row), column="serves", value=target))
+    return out
+
+
 CANDIDATE_KINDS = ("new_link", "new_storage", "link_capacity", "storage_capacity")
 
 
@@ -392,25 +429,74 @@ def _network(ds: Dataset, net: Network) -> list[Problem]:
     supplied = set(net.supply["product"].unique())
     stocked = set(net.storage.loc[net.storage["initial_t"] > 0, "product"].unique())
     first_row = ds.tables["demand"].drop_duplicates(["node", "product"]).set_index(["node", "product"])["row"]
+    blended = _blended_into(net)
     for product, rows in demand.groupby("product", sort=True):
-        if product not in supplied:
-            sev = "warning" if product in stocked else "error"
+        grades = [product, *blended.get(product, [])]  # grades of quality.csv that serve it count as it
+        if not supplied & set(grades):
+            sev = "warning" if stocked & set(grades) else "error"
             what = "only initial stock can serve it" if sev == "warning" else "no mine produces it and no node holds it"
             row = first_row.get((rows["node"].iloc[0], product))
             out.append(Problem(sources["demand"], f"product {product!r} has demand but no supply: {what}", row=int(row) if row is not None else None, column="product", value=product, severity=sev))
             continue
-        sources_of = set(net.supply.loc[net.supply["product"] == product, "node"].unique()) | set(
-            net.storage.loc[(net.storage["product"] == product) & (net.storage["initial_t"] > 0), "node"].unique()
-        )
-        reachable = _reachable(_product_links(net, product), sources_of)  # one search from all sources
+        reachable: set[str] = set()
+        for grade in grades:
+            sources_of = set(net.supply.loc[net.supply["product"] == grade, "node"].unique()) | set(
+                net.storage.loc[(net.storage["product"] == grade) & (net.storage["initial_t"] > 0), "node"].unique()
+            )
+            reachable |= _reachable(_product_links(net, grade), sources_of)  # one search from all sources
+        carrying = " or ".join(repr(g) for g in grades)
         for node in sorted(set(rows["node"].unique()) - reachable):
             row = first_row.get((node, product))
-            out.append(Problem(sources["demand"], f"demand centre {node} cannot be reached: no chain of links carrying {product!r} leads to it from a mine or stock", row=int(row) if row is not None else None, column="node", value=node))
-        capacity = net.supply.loc[net.supply["product"] == product, "capacity_t"].sum()
-        stock = net.storage.loc[net.storage["product"] == product, "initial_t"].sum()
+            out.append(Problem(sources["demand"], f"demand centre {node} cannot be reached: no chain of links carrying {carrying} leads to it from a mine or stock", row=int(row) if row is not None else None, column="node", value=node))
+        capacity = net.supply.loc[net.supply["product"].isin(grades), "capacity_t"].sum()
+        stock = net.storage.loc[net.storage["product"].isin(grades), "initial_t"].sum()
         need = rows["demand_t"].sum()
         if capacity + stock < need:
-            out.append(Problem(sources["supply"], f"total supply capacity of {product!r} over the horizon ({capacity:,.0f} t) plus initial stock ({stock:,.0f} t) is below total demand ({need:,.0f} t): some demand will go unmet", severity="warning"))
+            out.append(Problem(sources["supply"], f"total supply capacity of {carrying} over the horizon ({capacity:,.0f} t) plus initial stock ({stock:,.0f} t) is below total demand ({need:,.0f} t): some demand will go unmet", severity="warning"))
+    return out + _demand_quality(ds, net, first_row)
+
+
+def _blended_into(net: Network) -> dict[str, list[str]]:
+    """For each product, the other grades of quality.csv that serve it."""
+    if net.quality is None:
+        return {}
+    q = net.quality[net.quality["serves"] != net.quality["product"]]
+    return {p: sorted(g) for p, g in q.groupby("serves")["product"]}
+
+
+def _demand_quality(ds: Dataset, net: Network, first_row: pd.Series) -> list[Problem]:
+    """A demand with a quality limit, or counted in tce, needs the quality of every grade that
+    can reach it (its own product and the grades serving it, along any link that could open);
+    a grade that serves a product cannot have demand of its own where that product is demanded
+    (every tonne of it arriving there is blended into the other)."""
+    label = ds.sources["demand"]
+    out = []
+    limits = net.demand_quality
+    keys = set(zip(net.demand["node"], net.demand["product"]))
+    serves = dict(zip(net.quality["product"], net.quality["serves"])) if net.quality is not None else {}
+    for node, product in sorted(keys):
+        target = serves.get(product, product)
+        if target != product and (node, target) in keys:
+            row = first_row.get((node, product))
+            out.append(Problem(label, f"demand for {product!r} at {node}, where {product!r} serves {target!r} (quality.csv), which {node} also demands: every tonne of {product!r} arriving there is blended into {target!r}, so this demand could never be served; remove one of the two demands or the serves entry", row=int(row) if row is not None else None, column="product", value=product))
+    if limits.empty:
+        return out
+    quality = net.quality.set_index("product") if net.quality is not None else pd.DataFrame(columns=["calorific_kcal_per_kg", "sulphur_pct"])
+    reach = serving_grades(net)
+    for r in limits.itertuples(index=False):
+        grades = sorted(reach.loc[(reach["node"] == r.node) & (reach["product"] == r.product), "grade"])
+        row = first_row.get((r.node, r.product))
+        needs = [("calorific_kcal_per_kg", "min_kcal_per_kg", r.min_kcal_per_kg, pd.notna(r.min_kcal_per_kg)),
+                 ("demand_unit", "demand_unit", r.demand_unit, r.demand_unit == "tce"),
+                 ("sulphur_pct", "max_sulphur_pct", r.max_sulphur_pct, pd.notna(r.max_sulphur_pct))]
+        for value_col, column, value, wanted in needs:
+            if not wanted:
+                continue
+            need = "calorific_kcal_per_kg" if value_col == "demand_unit" else value_col
+            missing = [g for g in grades if g not in quality.index or pd.isna(quality.loc[g, need])]
+            if missing:
+                what = "no quality.csv" if net.quality is None else f"quality.csv gives no {need} for {', '.join(missing)}"
+                out.append(Problem(label, f"{r.node} ({r.product}) has {column} {value if column == 'demand_unit' else format(value, 'g')}, but {what}, which can reach it: give {need} of every grade that can be delivered there", row=int(row) if row is not None else None, column=column, value=value))
     return out
 
 

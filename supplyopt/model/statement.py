@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from supplyopt.io.data import STANDARD_COAL_KCAL_PER_KG
 from supplyopt.io.network import Network
 from supplyopt.model.options import Options
 
@@ -195,6 +196,8 @@ def build_lp(net: Network, opt: Options) -> LinearProgram:
     end_stock_target(lp, stock, end_shortfall)
     max_truck_share_tkm(lp, flow, opt)
     max_mine_truck_share(lp, net, production, flow, opt)
+    blend_calorific(lp, net, flow)
+    blend_sulphur(lp, net, flow)
 
     lp.add_cost("production", production.cols, production.index["cost_cny_per_t"])
     lp.add_cost("transport", flow.cols, flow.index["cost_cny_per_t"])
@@ -306,6 +309,10 @@ def node_balance(lp: LinearProgram, net: Network, production, flow, stock, unmet
 
     production + Σ efficiency·flow_in + stock[t-1] − Σ flow_out − stock[t] + unmet = demand_t
     (with initial_t on the right-hand side in the first period as − initial_t).
+
+    With quality.csv a flow of a grade entering a node that demands the product the grade
+    ``serves`` counts in that product's balance (blended on receipt), and where that demand is
+    in tce, each arriving tonne counts calorific_kcal_per_kg / 7,000 (:func:`receipts`).
     """
     nodes, products, T = pd.Index(net.nodes["id"]), pd.Index(net.products), net.n_periods
 
@@ -315,10 +322,11 @@ def node_balance(lp: LinearProgram, net: Network, production, flow, stock, unmet
 
     fi, si = flow.index, stock.index
     carried = (si["period"] < T - 1).to_numpy()
+    received = receipts(net, flow)  # a grade serving a demand counts as its product there (blended on receipt)
     parts = [
         (code(production.index["mine"], production.index["product"], production.index["period"]), production.cols, 1.0),
         (code(fi["from_code"], fi["product"], fi["period"]), flow.cols, -1.0),
-        (code(fi["to_code"], fi["product"], fi["period"]), flow.cols, fi["efficiency"].to_numpy()),
+        (code(fi["to_code"], received["product"], fi["period"]), flow.cols, received["coef"].to_numpy()),
         (code(si["node"], si["product"], si["period"]), stock.cols, -1.0),
         (code(si["node"][carried], si["product"][carried], si["period"][carried] + 1), stock.cols[carried], 1.0),
         (code(unmet.index["node"], unmet.index["product"], unmet.index["period"]), unmet.cols, 1.0),
@@ -412,3 +420,75 @@ def max_mine_truck_share(lp: LinearProgram, net: Network, production, flow, opt:
     coefs = np.concatenate([np.ones(from_mine.sum()), np.full(production.size, -share)])
     index = pd.DataFrame({"share": [share]})
     return lp.add_constraints("max_mine_truck_share", "truck tonnes leaving mines minus share × output (t)", [], index, np.zeros(len(cols)), cols, coefs, -INF, 0.0)
+
+
+
+# --------------------------------------------------------------------------- coal quality
+def receipts(net: Network, flow: VariableFamily) -> pd.DataFrame:
+    """Every flow column as a receipt at the node it enters, one row per column in flow order:
+    ``col`` (LP column), ``node``, ``grade`` (the flow's product), ``product`` (what it counts
+    as there: the product the grade ``serves`` where the node has demand for it, else the
+    grade), ``period``, ``efficiency`` (t arriving per t entering) and ``coef``, its
+    coefficient in ``node_balance``: efficiency, × calorific_kcal_per_kg / 7,000 where the
+    demand it counts for is in tce (tonnes of standard coal). Without quality.csv ``product``
+    is the grade and ``coef`` the efficiency."""
+    fi = flow.index
+    grade = fi["product"].reset_index(drop=True)
+    efficiency = fi["efficiency"].to_numpy(float)
+    out = pd.DataFrame({"col": flow.cols, "node": fi["to"].to_numpy(), "grade": grade, "product": grade,
+                        "period": fi["period"].to_numpy(), "efficiency": efficiency, "coef": efficiency})
+    if net.quality is None:
+        return out
+    q = net.quality.set_index("product")
+    serves = grade.map(q["serves"])
+    demanded = pd.MultiIndex.from_frame(net.demand[["node", "product"]].drop_duplicates())
+    blended = (serves.notna() & (serves != grade)).to_numpy() & pd.MultiIndex.from_arrays([out["node"], serves.fillna("")]).isin(demanded)
+    out["product"] = grade.where(~blended, serves)
+    dq = net.demand_quality
+    tce_keys = pd.MultiIndex.from_frame(dq.loc[dq["demand_unit"] == "tce", ["node", "product"]])
+    tce = pd.MultiIndex.from_arrays([out["node"], out["product"]]).isin(tce_keys)
+    # a grade without a calorific value cannot reach a tce demand (validation): its column stays 0
+    factor = (grade.map(q["calorific_kcal_per_kg"]) / STANDARD_COAL_KCAL_PER_KG).fillna(1.0).to_numpy()
+    out["coef"] = efficiency * np.where(tce, factor, 1.0)
+    return out
+
+
+def blend_calorific(lp: LinearProgram, net: Network, flow: VariableFamily) -> ConstraintFamily | None:
+    """Σ_receipts (calorific_kcal_per_kg[grade] − min_kcal_per_kg) · efficiency · flow ≥ 0 at
+    every demand centre, product and period whose demand has a ``min_kcal_per_kg``: the coal
+    received in the period — its own product and the grades serving it, blended — has at
+    least that calorific value (kcal/kg). Raw tonnes received, whatever the demand's unit;
+    the row is in (kcal/kg)·t."""
+    return _blend_rows(lp, net, flow, "blend_calorific", "min_kcal_per_kg", "calorific_kcal_per_kg", at_least=True,
+                       meaning="coal received at a demand centre in a period, blended, reaches its least calorific value ((kcal/kg)·t)")
+
+
+def blend_sulphur(lp: LinearProgram, net: Network, flow: VariableFamily) -> ConstraintFamily | None:
+    """Σ_receipts (sulphur_pct[grade] − max_sulphur_pct) · efficiency · flow ≤ 0 at every
+    demand centre, product and period whose demand has a ``max_sulphur_pct``: the coal
+    received in the period, blended, has at most that sulphur content (% by weight). Raw
+    tonnes received; the row is in %·t."""
+    return _blend_rows(lp, net, flow, "blend_sulphur", "max_sulphur_pct", "sulphur_pct", at_least=False,
+                       meaning="coal received at a demand centre in a period, blended, stays within its most sulphur (%·t)")
+
+
+def _blend_rows(lp: LinearProgram, net: Network, flow: VariableFamily, name: str, limit: str, quality: str, at_least: bool, meaning: str) -> ConstraintFamily | None:
+    """One row per (node, product, period) with receipts where the demand sets ``limit``:
+    Σ (grade's ``quality`` − limit) · efficiency · flow, ≥ 0 (``at_least``) or ≤ 0. None (no
+    family at all) where no demand sets it, so a model without quality data is unchanged."""
+    dq = net.demand_quality
+    if net.quality is None or not dq[limit].notna().any():
+        return None
+    keys = ["node", "product", "period"]
+    r = receipts(net, flow).merge(dq.loc[dq[limit].notna(), ["node", "product", limit]], on=["node", "product"], how="inner")
+    if r.empty:
+        return None
+    r = r.sort_values([*keys, "col"], kind="stable").reset_index(drop=True)
+    # a grade without the value cannot reach this demand (validation): its coefficient is 0
+    value = r["grade"].map(net.quality.set_index("product")[quality]).fillna(r[limit])
+    coefs = ((value - r[limit]) * r["efficiency"]).to_numpy(float)
+    groups = r.groupby(keys, sort=True)
+    rows = groups.ngroup().to_numpy()
+    index = groups[limit].first().reset_index()
+    lower, upper = (0.0, INF) if at_least else (-INF, 0.0)
+    return lp.add_constraints(name, meaning, keys, index, rows, r["col"].to_numpy(), coefs, lower, upper)
