@@ -99,6 +99,18 @@ CITIES = {
     "jincheng": (0.1029, 0.00, 0.80, 320, None),
     "linfen": (0.0809, 0.80, 0.68, 290, 400),
 }
+# Coal grades (SOURCES.md §12): products are grades; a grade's `serves` is the demand product it
+# may be delivered for, blended on receipt. Shuozhou's thermal coal is sold at 4,800 kcal/kg and
+# 1.0 % S, Datong's at 5,500 and 0.8 % (F1, Fenwei 2018-05-07); the other cities' thermal, lean
+# and anthracite coal and the external coal are taken at the Datong grade (estimate: no figure
+# found; Ordos slack coal 5,300 kcal/kg, 0.5 % S, F1). Coking coal has no calorific requirement.
+# product: (kcal/kg NAR, sulphur %, serves)
+GRADES = {"thermal": (5500, 0.8, ""), "thermal_q4800": (4800, 1.0, "thermal")}
+GRADE_OF_CITY = {"shuozhou": "thermal_q4800"}
+# Coastal power plants buy on the Q5500 benchmark, with Q5000 and Q4500 also traded (F1); the
+# thermal-coal futures base grade allows at most 1 % sulphur (F2). Sea-supplied power demand
+# needs a blend of at least 5,000 kcal/kg and at most 1.0 % S (estimate: no plant limit found).
+COASTAL_BLEND = (5000, 1.0)
 SMALL_EXTRA_COST = {"thermal": 45, "coking": 60}   # small/medium units, lower mechanisation (estimate)
 LARGE_MIN_SHARE = 0.20          # hard minimum output of large Shanxi units (SOURCES.md §2, item 7)
 # Capacity reserve (产能储备, SOURCES.md §2): extra weekly output of large Shanxi units above
@@ -156,6 +168,7 @@ DEMAND_MT = {
     "dem_guangdong": (205, "power", "out_of_province"),
     "dem_east_steel_coast": (17, "industry", "out_of_province"),
 }
+SEA_POWER = {"dem_jiangsu_coast", "dem_shanghai", "dem_zhejiang", "dem_fujian", "dem_guangdong"}
 COKING_NODES = {"dem_coke_luliang", "dem_coke_jinzhong", "dem_coke_linfen", "dem_coke_changzhi",
                 "dem_steel_taiyuan", "dem_tangshan_steel", "dem_hebei_steel_south",
                 "dem_shandong_steel", "dem_henan_industry", "dem_east_steel_coast"}
@@ -412,9 +425,10 @@ def build_links(weeks) -> list[dict]:
         else:
             cap = kt(weekly(float(r["cap_mt_yr"]))) if r["cap_mt_yr"] else ""
             eff = ""
+        products = ";".join(THERMAL_GRADES) if r["products"] == "thermal" else r["products"]
         base = {"id": r["id"], "from": r["from"], "to": r["to"], "mode": r["mode"],
                 "capacity_t": cap, "cost_cny_per_t": f"{link_cost(r):.1f}",
-                "distance_km": r["distance_km"], "efficiency": eff, "products": r["products"],
+                "distance_km": r["distance_km"], "efficiency": eff, "products": products,
                 "period": "", "corridor": corridor, "link_role": role}
         rows.append(base)
         for (y, w), factor in sorted(MAINTENANCE.get(r["id"], {}).items()):
@@ -436,7 +450,8 @@ def mine_rows() -> list[dict]:
                 cap = kt(total * size_share * p_share)
                 c = cost + (SMALL_EXTRA_COST[product] if size == "small" else 0)
                 mn = kt(cap * LARGE_MIN_SHARE) if size == "large" else 0
-                out.append((f"mine_{city}_{size}", product, cap, c, mn, size, "shanxi"))
+                grade = GRADE_OF_CITY.get(city, product) if product == "thermal" else product
+                out.append((f"mine_{city}_{size}", grade, cap, c, mn, size, "shanxi"))
     for node, (mt, cost) in EXTERNAL.items():
         out.append((node, "thermal", kt(weekly(mt)), cost, 0, "large", "external"))
     return out
@@ -481,8 +496,10 @@ def build_demand(weeks) -> list[dict]:
         product = "coking" if node in COKING_NODES else "thermal"
         penalty = PENALTY["industry_coking" if product == "coking" and klass == "industry" else klass]
         first, *rest = weeks
+        blend = COASTAL_BLEND if node in SEA_POWER else ("", "")
         rows.append({"node": node, "product": product, "demand_t": node_weekly_demand(node, *first),
-                     "penalty_cny_per_t": penalty, "period": "", "demand_class": klass, "scope": scope})
+                     "penalty_cny_per_t": penalty, "period": "", "demand_class": klass, "scope": scope,
+                     "min_kcal_per_kg": blend[0], "max_sulphur_pct": blend[1]})
         for y, w in rest:
             rows.append({"node": node, "product": product, "demand_t": node_weekly_demand(node, y, w),
                          "penalty_cny_per_t": "", "period": week_label(y, w),
@@ -503,6 +520,9 @@ def build_storage(weeks) -> list[dict]:
         rows.append({"node": node, "product": "thermal", "capacity_t": cap, "initial_t": initial,
                      "safety_t": kt_up(loaders[node] / 7 * PORT_SAFETY_DAYS * 1.01), "holding_cny_per_t": PORT_HOLDING,
                      "period": "", "storage_kind": "port_yard"})
+        for grade in THERMAL_GRADES[1:]:   # stacked apart from the main grade, no opening stock (estimate)
+            rows.append({"node": node, "product": grade, "capacity_t": cap, "initial_t": 0, "safety_t": 0,
+                         "holding_cny_per_t": PORT_HOLDING, "period": "", "storage_kind": "port_yard"})
     for node, (mt, klass, _) in DEMAND_MT.items():
         product = "coking" if node in COKING_NODES else "thermal"
         series = [node_weekly_demand(node, y, w) for y, w in YEAR_WEEKS]
@@ -533,7 +553,7 @@ def network_yaml(name: str, weeks, description: str) -> str:
             f"description: >-\n  {description}\n"
             "currency: CNY\nperiod_days: 7\n"
             f"periods: [{labels}]\n"
-            "products: [thermal, coking]\n")
+            f"products: [{', '.join([*GRADES, 'coking'])}]\n")
 
 
 def csv_text(rows: list[dict], columns: list[str]) -> str:
@@ -545,6 +565,7 @@ def csv_text(rows: list[dict], columns: list[str]) -> str:
     return buf.getvalue()
 
 
+THERMAL_GRADES = [g for g, (_, _, serves) in GRADES.items() if g == "thermal" or serves == "thermal"]
 UHV_NODES = {v[4]: link for link, v in UHV.items()}   # receiving demand node -> its line
 
 
@@ -568,7 +589,11 @@ def build(name: str, weeks, span: str) -> dict[str, str]:
                                                    "distance_km", "efficiency", "products", "period", "corridor",
                                                    "link_role"]),
         "demand.csv": csv_text(build_demand(weeks), ["node", "product", "demand_t", "penalty_cny_per_t",
-                                                     "period", "demand_class", "scope"]),
+                                                     "period", "demand_class", "scope", "min_kcal_per_kg",
+                                                     "max_sulphur_pct"]),
+        "quality.csv": csv_text([{"product": g, "calorific_kcal_per_kg": cv, "sulphur_pct": su, "serves": sv}
+                                 for g, (cv, su, sv) in GRADES.items()],
+                                ["product", "calorific_kcal_per_kg", "sulphur_pct", "serves"]),
         "storage.csv": csv_text(build_storage(weeks),
                                 ["node", "product", "capacity_t", "initial_t", "safety_t",
                                  "holding_cny_per_t", "period", "storage_kind"]),
