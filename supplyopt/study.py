@@ -40,6 +40,7 @@ from supplyopt.model.options import Options, load_options
 from supplyopt.model.requirements import summary as requirement_summary
 from supplyopt.model.statement import build_lp
 from supplyopt.results.plan import Plan, build_plan, end_of_horizon, end_rule_warnings, end_stock_table
+from supplyopt.results.quality import blend_warnings, quality_record
 from supplyopt.version import __version__
 
 EXIT_INFEASIBLE, EXIT_NO_PLAN = 3, 4
@@ -259,12 +260,16 @@ class Study:
         plan.summary["foresight"] = foresight.record(opt.foresight, self.base, timing, replans)
         plan.summary["numerics"] = {"ranges": {k: list(v) for k, v in ranges.items()}, "warnings": warnings, "notes": sol.notes}
         plan.summary["input_warnings"] = input_warnings(self.base)
+        blends = blend_warnings(net)  # blend limits no grade can meet: why such a demand goes unmet
+        if net.quality is not None:  # coal quality: only for a data set with quality.csv
+            plan.summary["quality"] = quality_record(net, plan.quality, blends)
+        log += [f"{_now()} warning: {w}" for w in blends]
         log.append(f"{_now()} foresight: {foresight.describe(plan.summary['foresight'])}")
         # what was read as meant rather than as written is part of the run's record, also under --quiet
         log += [f"{_now()} input warning: {w}" for w in self.base.warnings]
         log.append(f"{_now()} end of horizon: {opt.end_rule_words}")
         plan.log = log
-        plan.warnings = warnings
+        plan.warnings = warnings + blends
         for line in log:
             logger.info(line)
         return plan

@@ -2,7 +2,8 @@
 
 Only hard requirements can make the plan impossible (unmet demand is always allowed): those
 marked ``hard`` in ``requirements.py`` — minimum mine output, end-of-horizon stock, hard
-safety stock, the truck-share caps — and any constraint an extension added.
+safety stock, the truck-share caps, the blend limits of coal quality — and any constraint an
+extension added.
 Each family is relaxed on its own in an *elastic* copy of the model — the requirement may
 be missed, each tonne (or t·km) missed costs 1, every other cost is 0 — and the families
 whose relaxation alone gives a plan are reported with the smallest violations that do.
@@ -20,9 +21,13 @@ from supplyopt.engines.solver import HighsEngine
 from supplyopt.io.network import Network
 from supplyopt.model.options import Options
 from supplyopt.model.requirements import BY_NAME, HARD, Requirement, registry
-from supplyopt.model.statement import LinearProgram, build_lp
+from supplyopt.model.statement import LinearProgram, build_lp, receipts
 
 TOL = 1e-6
+# Weights of a missed unit when several families are relaxed together: one tonne ≈ one
+# 1000 t·km ≈ one tonne received 1,000 kcal/kg short ≈ one tonne 1 % over the sulphur limit.
+WEIGHTS = {"max_truck_share_tkm": 1e-3, "blend_min_calorific": 1e-3}
+BLENDS = {"blend_min_calorific": ("min_kcal_per_kg", "kcal/kg", "at least", -1.0), "blend_max_sulphur": ("max_sulphur_pct", "% sulphur", "at most", 1.0)}
 
 
 def explain_infeasible(net: Network, opt: Options, build=None) -> list[str]:
@@ -66,7 +71,7 @@ def _elastic(net: Network, opt: Options, relax: set[str], build, extra: dict) ->
         if req.carrier == "row":
             if req.family in lp.constraints:
                 # t·km and tonnes differ in scale; the weight keeps one tonne ≈ one 1000 t·km.
-                slacks.append(_elastic_rows(lp, req.family, name, lp.constraints[req.family].index, 1e-3 if name.endswith("tkm") else 1.0))
+                slacks.append(_elastic_rows(lp, req.family, name, lp.constraints[req.family].index, WEIGHTS.get(name, 1.0)))
         else:
             slacks.append(_elastic_bound(lp, req, "required_t" if req.carrier == "lower" else "room_t"))
     if "storage_room" in relax:
@@ -80,6 +85,8 @@ def _elastic(net: Network, opt: Options, relax: set[str], build, extra: dict) ->
     lines = []
     for fam, labels, cols in slacks:
         amount = sol.x[cols]
+        if fam in BLENDS:  # in planner words: the tonnes received and the blend they make
+            labels = labels.assign(received_t=_received_t(net, lp, sol.x, labels))
         for i in np.flatnonzero(amount > TOL):
             lines.append(_words(net, opt, fam, labels.iloc[i], float(amount[i])))
     return lines or ["(the relaxed model needed no violation; numerical trouble — try --method ipm)"]
@@ -115,8 +122,34 @@ def _elastic_rows(lp: LinearProgram, con_name: str, family: str, labels: pd.Data
     return family, labels, over.cols
 
 
+def _received_t(net: Network, lp: LinearProgram, x: np.ndarray, labels: pd.DataFrame) -> np.ndarray:
+    """Raw tonnes received (all grades counted as the product) at each blend row's demand
+    centre, product and period, in the plan ``x``."""
+    keys = ["node", "product", "period"]
+    r = receipts(net, lp.variables["flow"])
+    r["received_t"] = r["efficiency"].to_numpy() * x[r["col"].to_numpy()]
+    total = r.groupby(keys, sort=False)["received_t"].sum().reset_index()
+    return labels[keys].merge(total, on=keys, how="left")["received_t"].fillna(0.0).to_numpy()
+
+
+def _blend_words(net: Network, family: str, r: pd.Series, amount: float) -> str:
+    """A missed blend limit in planner words: the demand centre, product and period, the
+    limit, and the tonnes received and the blend they make in the plan that misses it least
+    (the row is Σ (quality − limit) · t received, so the blend is the limit ∓ amount ÷ t)."""
+    column, unit, side, sign = BLENDS[family]
+    limit, received = float(r[column]), float(r["received_t"])
+    fmt = (lambda v: f"{v:,.0f} {unit}") if unit == "kcal/kg" else (lambda v: f"{v:,.2f} {unit}")
+    head = f"{family}: {r['node']} ({r['product']}) in {net.periods[int(r['period'])]} must receive coal of {side} {fmt(limit)} ({column})"
+    if received <= TOL:
+        return f"{head}; missed by {amount:,.6g}"
+    blend = limit + sign * amount / received
+    return f"{head}, but in the plan that misses it least the {received:,.0f} t it receives blend to {fmt(blend)}"
+
+
 def _words(net: Network, opt: Options, family: str, r: pd.Series, amount: float) -> str:
     period = lambda: net.periods[int(r["period"])]  # noqa: E731
+    if family in BLENDS:
+        return _blend_words(net, family, r, amount)
     if family == "min_output":
         return f"minimum output of {r['product']} at mine {r['mine']} in {period()} ({r['required_t']:,.0f} t) cannot be met: {amount:,.0f} t of it cannot be moved on or stored under the other requirements"
     if family == "end_stock":

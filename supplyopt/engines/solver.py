@@ -81,7 +81,7 @@ def scaling_report(lp: LinearProgram) -> tuple[dict, list[str]]:
 
 def check_plan(lp: LinearProgram, x: np.ndarray, tol: float = 1e-6) -> list[str]:
     """Violations of bounds and constraints by more than ``tol`` (relative to the size of
-    the bound, at least 1 t), in the model's own labels and naming the requirement broken
+    the bound or, for a row, of its terms summed, at least 1 t), in the model's own labels and naming the requirement broken
     (``requirements.py``). Empty when the plan is sound."""
     out = []
     for fam in lp.variables.values():
@@ -95,8 +95,12 @@ def check_plan(lp: LinearProgram, x: np.ndarray, tol: float = 1e-6) -> list[str]
             for i in np.flatnonzero(np.abs(v - np.round(v)) > 1e-5)[:5]:
                 out.append(f"{fam.name} {_label(fam.index, fam.keys, i)} = {v[i]:,.6g} is not a whole number")
     for con in lp.constraints.values():
-        act = np.bincount(con.rows, weights=con.coefs * x[con.cols], minlength=con.size)
-        scale = np.maximum(1.0, np.abs(np.where(np.isfinite(con.upper), con.upper, np.where(np.isfinite(con.lower), con.lower, 0))))
+        terms = con.coefs * x[con.cols]
+        act = np.bincount(con.rows, weights=terms, minlength=con.size)
+        # relative to the bound, or to the terms summed where they are larger: a blend row
+        # (bound 0, coefficients in kcal/kg) adds terms of 10⁵ or more to reach about 0
+        gross = np.bincount(con.rows, weights=np.abs(terms), minlength=con.size)
+        scale = np.maximum(np.maximum(1.0, gross), np.abs(np.where(np.isfinite(con.upper), con.upper, np.where(np.isfinite(con.lower), con.lower, 0))))
         bad = np.flatnonzero((act < con.lower - tol * scale) | (act > con.upper + tol * scale))
         for i in bad[:5]:
             out.append(f"{con.name} {_label(con.index, con.keys, i)}: {act[i]:,.6g} outside [{con.lower[i]:,.6g}, {con.upper[i]:,.6g}]{_breaks(lp, con.name, 'row', i)}")

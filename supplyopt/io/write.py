@@ -139,6 +139,8 @@ def write_results(out_dir: str | Path, plan, summary: dict, log_lines: list[str]
             (tmp / "reserves.csv").write_text(csv_text(plan.reserves), encoding="utf-8")
         if plan.end_stock is not None:  # the end-of-horizon rule: target, reached, deficit by node
             (tmp / "end_stock.csv").write_text(csv_text(plan.end_stock), encoding="utf-8")
+        if getattr(plan, "quality", None) is not None:  # only for a data set with quality.csv (results/quality.py)
+            (tmp / "quality.csv").write_text(csv_text(plan.quality), encoding="utf-8")
         if plan.early_warnings is not None:  # the planner's warning list (warning.py)
             (tmp / "warnings.csv").write_text(csv_text(plan.early_warnings), encoding="utf-8")
         (tmp / "summary.json").write_text(summary_json(summary), encoding="utf-8")

@@ -15,7 +15,7 @@ import pandas as pd
 from supplyopt.io.data import DataError, Problem, read_dataset
 from supplyopt.results.labels import LANGUAGES
 
-RESULT_TABLES = ("flows", "production", "stocks", "unmet", "prices", "nodes")
+RESULT_TABLES = ("flows", "production", "stocks", "unmet", "prices", "nodes", "quality")  # quality: only with quality.csv
 REQUIRED_TABLES = ("flows", "production", "stocks", "unmet")
 # columns each table must have for the report to read it
 NEEDED_COLUMNS = {
@@ -25,7 +25,7 @@ NEEDED_COLUMNS = {
     "unmet": ("node", "product", "period", "demand_t", "unmet_t"),
     "nodes": ("id", "kind", "lon", "lat"),
 }
-TEXT_COLUMNS = {"link", "product", "period", "from", "to", "mode", "node", "mine", "id", "kind", "name", "region", "cover_status"}
+TEXT_COLUMNS = {"link", "product", "period", "from", "to", "mode", "node", "mine", "id", "kind", "name", "region", "cover_status", "demand_unit"}
 BOOL_COLUMNS = {"truck", "clean"}
 
 

@@ -28,6 +28,10 @@ Tables (one row per key; units in the column names):
               at every stock with a target: what the horizon must end with, what it ends with,
               and the deficit (its own figure, never unmet demand); price_cny_per_t is what one
               more tonne of target would cost
+  quality     node, product, period, received_t, blend_kcal_per_kg, blend_sulphur_pct,
+              min_kcal_per_kg, max_sulphur_pct, demand_unit — only for a data set with
+              quality.csv: what each demand centre receives, blended, against its limits
+              (results/quality.py)
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from supplyopt.model.statement import COST_COMPONENTS, LinearProgram
 from supplyopt.model.requirements import registry
 from supplyopt.model.options import Options
 from supplyopt.engines.solver import Solution
+from supplyopt.results.quality import quality_table
 from supplyopt.results.warning import early_warnings
 from supplyopt.io.write import write_results
 
@@ -70,6 +75,7 @@ class Plan:
     reserves: pd.DataFrame | None = None  # reserves.csv: reserves called up / released (reserves.py)
     early_warnings: pd.DataFrame | None = None  # warnings.csv: planner alerts by severity and week (warning.py)
     end_stock: pd.DataFrame | None = None  # end_stock.csv: the end-of-horizon rule, target, reached and deficit by node
+    quality: pd.DataFrame | None = None  # quality.csv: blend received by demand centres (quality.py); None without quality.csv
 
     def __post_init__(self):
         if self.nodes is None:
@@ -114,7 +120,7 @@ def build_plan(net: Network, opt: Options, lp: LinearProgram, sol: Solution) -> 
 
     nodes = net.nodes.reindex(columns=list(NODE_COLUMNS)).sort_values("id", kind="stable").reset_index(drop=True)
     return Plan(kpis, flows, production, stocks, unmet, prices, link_use=_link_use(lp, sol, labels), nodes=nodes,
-                early_warnings=early_warnings(net, opt, unmet, stocks))
+                early_warnings=early_warnings(net, opt, unmet, stocks), quality=quality_table(net, lp, sol))
 
 
 @dataclass

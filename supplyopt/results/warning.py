@@ -8,6 +8,8 @@ From a solved plan's tables (no solver access), three kinds of warning per node 
                  ``cover_days_by_class``), or any shortfall in the week
           amber  below the amber line
   safety  amber  a stockpile ends the week below its safety stock
+  blend   red    a demand centre's blend limit (coal quality) that no grade able to reach it
+                 meets, in the first week of its demand: why that demand goes unmet
 
 and the supply–demand gap by region and week (demand, delivered, short, produced in the region).
 Warnings are sorted by severity (red first), week, then node, so the list reads as a to-do list.
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from supplyopt.results.quality import unmeetable_limits
 
 TOL_T = 0.5  # tonnes: smaller shortfalls are solver noise, not a warning
 WARNING_COLUMNS = ["severity", "period", "node", "name", "region", "product", "kind", "value", "unit", "message"]
@@ -28,7 +32,7 @@ def early_warnings(net, opt, unmet: pd.DataFrame, stocks: pd.DataFrame) -> pd.Da
 
     ``unmet`` and ``stocks`` are the plan's tables with period labels; ``opt`` gives the
     red/amber thresholds in days of cover."""
-    parts = [_unmet_warnings(unmet), _cover_warnings(stocks, opt), _safety_warnings(stocks)]
+    parts = [_blend_warnings(net), _unmet_warnings(unmet), _cover_warnings(stocks, opt), _safety_warnings(stocks)]
     out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else pd.DataFrame(columns=WARNING_COLUMNS)
     nodes = net.nodes.set_index("id")
     out["name"] = out["node"].map(nodes["name"]).fillna("").astype(str) if "name" in nodes else ""
@@ -36,9 +40,22 @@ def early_warnings(net, opt, unmet: pd.DataFrame, stocks: pd.DataFrame) -> pd.Da
     order = {p: i for i, p in enumerate(net.periods)}
     out["_rank"] = out["severity"].map(_RANK)
     out["_week"] = out["period"].map(order)
-    out["_kind"] = out["kind"].map({"unmet": 0, "cover": 1, "safety": 2})
+    out["_kind"] = out["kind"].map({"blend": 0, "unmet": 1, "cover": 2, "safety": 3})
     out = out.sort_values(["_rank", "_week", "_kind", "node", "product"], kind="stable")
     return out[WARNING_COLUMNS].reset_index(drop=True)
+
+
+def _blend_warnings(net) -> pd.DataFrame:
+    """Blend limits no grade that can reach the centre meets (results/quality.py), in the
+    first week of the centre's demand."""
+    limits = unmeetable_limits(net)
+    if limits.empty:
+        return pd.DataFrame(columns=WARNING_COLUMNS)
+    first = net.demand.groupby(["node", "product"])["period"].min()
+    weeks = [net.periods[int(first[(n, p)])] for n, p in zip(limits["node"], limits["product"])]
+    units = limits["limit"].map({"min_kcal_per_kg": "kcal/kg", "max_sulphur_pct": "% sulphur"})
+    return pd.DataFrame({"severity": "red", "period": weeks, "node": limits["node"], "product": limits["product"], "kind": "blend",
+                         "value": limits["limit_value"].to_numpy(float), "unit": units, "message": limits["message"]})
 
 
 def _unmet_warnings(unmet: pd.DataFrame) -> pd.DataFrame:
