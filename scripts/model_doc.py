@@ -39,6 +39,8 @@ FAMILIES = [
     (model, "end_stock_target", "end_stock_target", "constraint", "node, product, last period"),
     (model, "max_truck_share_tkm", "max_truck_share_tkm", "constraint", "one row"),
     (model, "max_mine_truck_share", "max_mine_truck_share", "constraint", "one row"),
+    (model, "blend_calorific", "blend_calorific", "constraint", "demand centre, product, period"),
+    (model, "blend_sulphur", "blend_sulphur", "constraint", "demand centre, product, period"),
     (reserves, "reserve_families", "reserve_production …", "layer: reserves", "mine / store, product, period"),
     (priority, "priority_rows", "priority_unmet", "layer: priority", "demand class"),
     (invest, "CandidateChoice", "build, candidate rows", "layer: invest", "candidate"),

@@ -308,11 +308,10 @@ def node_balance(lp: LinearProgram, net: Network, production, flow, stock, unmet
     """Coal conservation at every node, product and period that any variable touches:
 
     production + Σ efficiency·flow_in + stock[t-1] − Σ flow_out − stock[t] + unmet = demand_t
-    (with initial_t on the right-hand side in the first period as − initial_t).
-
-    With quality.csv a flow of a grade entering a node that demands the product the grade
-    ``serves`` counts in that product's balance (blended on receipt), and where that demand is
-    in tce, each arriving tonne counts calorific_kcal_per_kg / 7,000 (:func:`receipts`).
+    (with initial_t on the right-hand side in the first period as − initial_t). With
+    quality.csv, a grade entering a node that demands the product the grade ``serves`` counts
+    in that product's balance (blended on receipt), and where the demand is in tce each
+    arriving tonne counts calorific_kcal_per_kg / 7,000 (:func:`receipts`).
     """
     nodes, products, T = pd.Index(net.nodes["id"]), pd.Index(net.products), net.n_periods
 
