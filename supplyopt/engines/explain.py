@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from supplyopt.engines.solver import HighsEngine
+from supplyopt.io.data import STANDARD_COAL_KCAL_PER_KG
 from supplyopt.io.network import Network
 from supplyopt.model.options import Options
 from supplyopt.model.requirements import BY_NAME, HARD, Requirement, registry
@@ -25,9 +26,10 @@ from supplyopt.model.statement import LinearProgram, build_lp, receipts
 
 TOL = 1e-6
 # Weights of a missed unit when several families are relaxed together: one tonne ≈ one
-# 1000 t·km ≈ one tonne received 1,000 kcal/kg short ≈ one tonne 1 % over the sulphur limit.
-WEIGHTS = {"max_truck_share_tkm": 1e-3, "blend_min_calorific": 1e-3}
-BLENDS = {"blend_min_calorific": ("min_kcal_per_kg", "kcal/kg", "at least", -1.0), "blend_max_sulphur": ("max_sulphur_pct", "% sulphur", "at most", 1.0)}
+# 1000 t·km ≈ one tce of energy below a blend's floor ≈ one tonne 1 % over a sulphur limit.
+WEIGHTS = {"max_truck_share_tkm": 1e-3}
+# blend requirement: (limit column, unit, side, scale): blend = limit + scale × missed ÷ t received
+BLENDS = {"blend_min_calorific": ("min_kcal_per_kg", "kcal/kg", "at least", -STANDARD_COAL_KCAL_PER_KG), "blend_max_sulphur": ("max_sulphur_pct", "% sulphur", "at most", 1.0)}
 
 
 def explain_infeasible(net: Network, opt: Options, build=None) -> list[str]:
@@ -135,14 +137,15 @@ def _received_t(net: Network, lp: LinearProgram, x: np.ndarray, labels: pd.DataF
 def _blend_words(net: Network, family: str, r: pd.Series, amount: float) -> str:
     """A missed blend limit in planner words: the demand centre, product and period, the
     limit, and the tonnes received and the blend they make in the plan that misses it least
-    (the row is Σ (quality − limit) · t received, so the blend is the limit ∓ amount ÷ t)."""
-    column, unit, side, sign = BLENDS[family]
+    (the row is Σ (quality − limit) · t received ÷ per, so the blend is the limit ∓ amount ×
+    per ÷ t)."""
+    column, unit, side, scale = BLENDS[family]
     limit, received = float(r[column]), float(r["received_t"])
     fmt = (lambda v: f"{v:,.0f} {unit}") if unit == "kcal/kg" else (lambda v: f"{v:,.2f} {unit}")
     head = f"{family}: {r['node']} ({r['product']}) in {net.periods[int(r['period'])]} must receive coal of {side} {fmt(limit)} ({column})"
     if received <= TOL:
         return f"{head}; missed by {amount:,.6g}"
-    blend = limit + sign * amount / received
+    blend = limit + scale * amount / received
     return f"{head}, but in the plan that misses it least the {received:,.0f} t it receives blend to {fmt(blend)}"
 
 

@@ -100,7 +100,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement("max_truck_share_tkm", "max_truck_share_tkm", "row", "truck t·km stay within the profile's share of all t·km (its dual is per t·km, so it is not in prices.csv)", hard=True),
     Requirement("max_mine_truck_share", "max_mine_truck_share", "row", "truck tonnes leaving mines stay within the profile's share of output", hard=True,
                 price="max_mine_truck_share", price_id=None),
-    Requirement("blend_min_calorific", "blend_calorific", "row", "the coal a demand centre receives in a period, blended, has at least its min_kcal_per_kg (demand.csv; grades from quality.csv) — its dual is per (kcal/kg)·t, so it is not in prices.csv", hard=True),
+    Requirement("blend_min_calorific", "blend_calorific", "row", "the coal a demand centre receives in a period, blended, has at least its min_kcal_per_kg (demand.csv; grades from quality.csv) — its dual is per tce of energy above the floor, so it is not in prices.csv", hard=True),
     Requirement("blend_max_sulphur", "blend_sulphur", "row", "the coal a demand centre receives in a period, blended, has at most its max_sulphur_pct (demand.csv; grades from quality.csv) — its dual is per %·t, so it is not in prices.csv", hard=True),
 )
 

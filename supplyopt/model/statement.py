@@ -453,13 +453,15 @@ def receipts(net: Network, flow: VariableFamily) -> pd.DataFrame:
 
 
 def blend_calorific(lp: LinearProgram, net: Network, flow: VariableFamily) -> ConstraintFamily | None:
-    """Σ_receipts (calorific_kcal_per_kg[grade] − min_kcal_per_kg) · efficiency · flow ≥ 0 at
-    every demand centre, product and period whose demand has a ``min_kcal_per_kg``: the coal
-    received in the period — its own product and the grades serving it, blended — has at
-    least that calorific value (kcal/kg). Raw tonnes received, whatever the demand's unit;
-    the row is in (kcal/kg)·t."""
-    return _blend_rows(lp, net, flow, "blend_calorific", "min_kcal_per_kg", "calorific_kcal_per_kg", at_least=True,
-                       meaning="coal received at a demand centre in a period, blended, reaches its least calorific value ((kcal/kg)·t)")
+    """Σ_receipts (calorific_kcal_per_kg[grade] − min_kcal_per_kg) · efficiency · flow / 7,000
+    ≥ 0 at every demand centre, product and period whose demand has a ``min_kcal_per_kg``: the
+    coal received in the period — its own product and the grades serving it, blended — has at
+    least that calorific value (kcal/kg). Raw tonnes received, whatever the demand's unit; the
+    row is in tce (the energy received above the floor, in tonnes of standard coal)."""
+    # ÷ 7,000 keeps the coefficients (≈ 0.1) near the balance rows' (1): with (kcal/kg)·t rows
+    # (≈ 500) HiGHS's warm and cold re-plans of Shanxi picked different equally cheap plans
+    return _blend_rows(lp, net, flow, "blend_calorific", "min_kcal_per_kg", "calorific_kcal_per_kg", at_least=True, per=STANDARD_COAL_KCAL_PER_KG,
+                       meaning="coal received at a demand centre in a period, blended, reaches its least calorific value (tce above the floor)")
 
 
 def blend_sulphur(lp: LinearProgram, net: Network, flow: VariableFamily) -> ConstraintFamily | None:
@@ -471,10 +473,12 @@ def blend_sulphur(lp: LinearProgram, net: Network, flow: VariableFamily) -> Cons
                        meaning="coal received at a demand centre in a period, blended, stays within its most sulphur (%·t)")
 
 
-def _blend_rows(lp: LinearProgram, net: Network, flow: VariableFamily, name: str, limit: str, quality: str, at_least: bool, meaning: str) -> ConstraintFamily | None:
+def _blend_rows(lp: LinearProgram, net: Network, flow: VariableFamily, name: str, limit: str, quality: str, at_least: bool, meaning: str,
+                per: float = 1.0) -> ConstraintFamily | None:
     """One row per (node, product, period) with receipts where the demand sets ``limit``:
-    Σ (grade's ``quality`` − limit) · efficiency · flow, ≥ 0 (``at_least``) or ≤ 0. None (no
-    family at all) where no demand sets it, so a model without quality data is unchanged."""
+    Σ (grade's ``quality`` − limit) · efficiency · flow / ``per``, ≥ 0 (``at_least``) or ≤ 0.
+    None (no family at all) where no demand sets it, so a model without quality data is
+    unchanged."""
     dq = net.demand_quality
     if net.quality is None or not dq[limit].notna().any():
         return None
@@ -485,7 +489,7 @@ def _blend_rows(lp: LinearProgram, net: Network, flow: VariableFamily, name: str
     r = r.sort_values([*keys, "col"], kind="stable").reset_index(drop=True)
     # a grade without the value cannot reach this demand (validation): its coefficient is 0
     value = r["grade"].map(net.quality.set_index("product")[quality]).fillna(r[limit])
-    coefs = ((value - r[limit]) * r["efficiency"]).to_numpy(float)
+    coefs = ((value - r[limit]) * r["efficiency"]).to_numpy(float) / per
     groups = r.groupby(keys, sort=True)
     rows = groups.ngroup().to_numpy()
     index = groups[limit].first().reset_index()
