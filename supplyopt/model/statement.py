@@ -189,15 +189,16 @@ def build_lp(net: Network, opt: Options) -> LinearProgram:
     shortfall = safety_shortfall_variables(lp, net, opt)
     end_shortfall = end_shortfall_variables(lp, stock, opt)
 
-    node_balance(lp, net, production, flow, stock, unmet)
+    received = receipts(net, flow)  # what each flow counts as where it arrives (blended on receipt)
+    node_balance(lp, net, production, flow, stock, unmet, received)
     link_capacity(lp, flow)
     storage_capacity(lp, net, stock)
     safety_stock(lp, stock, shortfall)
     end_stock_target(lp, stock, end_shortfall)
     max_truck_share_tkm(lp, flow, opt)
     max_mine_truck_share(lp, net, production, flow, opt)
-    blend_calorific(lp, net, flow)
-    blend_sulphur(lp, net, flow)
+    blend_calorific(lp, net, received)
+    blend_sulphur(lp, net, received)
 
     lp.add_cost("production", production.cols, production.index["cost_cny_per_t"])
     lp.add_cost("transport", flow.cols, flow.index["cost_cny_per_t"])
@@ -304,7 +305,7 @@ def _codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
     return pd.Categorical(values, categories=categories).codes.astype(np.int64)
 
 
-def node_balance(lp: LinearProgram, net: Network, production, flow, stock, unmet) -> ConstraintFamily:
+def node_balance(lp: LinearProgram, net: Network, production, flow, stock, unmet, received: pd.DataFrame) -> ConstraintFamily:
     """Coal conservation at every node, product and period that any variable touches:
 
     production + Σ efficiency·flow_in + stock[t-1] − Σ flow_out − stock[t] + unmet = demand_t
@@ -321,7 +322,6 @@ def node_balance(lp: LinearProgram, net: Network, production, flow, stock, unmet
 
     fi, si = flow.index, stock.index
     carried = (si["period"] < T - 1).to_numpy()
-    received = receipts(net, flow)  # a grade serving a demand counts as its product there (blended on receipt)
     parts = [
         (code(production.index["mine"], production.index["product"], production.index["period"]), production.cols, 1.0),
         (code(fi["from_code"], fi["product"], fi["period"]), flow.cols, -1.0),
@@ -452,7 +452,7 @@ def receipts(net: Network, flow: VariableFamily) -> pd.DataFrame:
     return out
 
 
-def blend_calorific(lp: LinearProgram, net: Network, flow: VariableFamily) -> ConstraintFamily | None:
+def blend_calorific(lp: LinearProgram, net: Network, received: pd.DataFrame) -> ConstraintFamily | None:
     """Σ_receipts (calorific_kcal_per_kg[grade] − min_kcal_per_kg) · efficiency · flow / 7,000
     ≥ 0 at every demand centre, product and period whose demand has a ``min_kcal_per_kg``: the
     coal received in the period — its own product and the grades serving it, blended — has at
@@ -460,22 +460,22 @@ def blend_calorific(lp: LinearProgram, net: Network, flow: VariableFamily) -> Co
     row is in tce (the energy received above the floor, in tonnes of standard coal)."""
     # ÷ 7,000 keeps the coefficients (≈ 0.1) near the balance rows' (1): with (kcal/kg)·t rows
     # (≈ 500) HiGHS's warm and cold re-plans of Shanxi picked different equally cheap plans
-    return _blend_rows(lp, net, flow, "blend_calorific", "min_kcal_per_kg", "calorific_kcal_per_kg", at_least=True, per=STANDARD_COAL_KCAL_PER_KG,
+    return _blend_rows(lp, net, received, "blend_calorific", "min_kcal_per_kg", "calorific_kcal_per_kg", at_least=True, per=STANDARD_COAL_KCAL_PER_KG,
                        meaning="coal received at a demand centre in a period, blended, reaches its least calorific value (tce above the floor)")
 
 
-def blend_sulphur(lp: LinearProgram, net: Network, flow: VariableFamily) -> ConstraintFamily | None:
+def blend_sulphur(lp: LinearProgram, net: Network, received: pd.DataFrame) -> ConstraintFamily | None:
     """Σ_receipts (sulphur_pct[grade] − max_sulphur_pct) · efficiency · flow ≤ 0 at every
     demand centre, product and period whose demand has a ``max_sulphur_pct``: the coal
     received in the period, blended, has at most that sulphur content (% by weight). Raw
     tonnes received; the row is in %·t."""
-    return _blend_rows(lp, net, flow, "blend_sulphur", "max_sulphur_pct", "sulphur_pct", at_least=False,
+    return _blend_rows(lp, net, received, "blend_sulphur", "max_sulphur_pct", "sulphur_pct", at_least=False,
                        meaning="coal received at a demand centre in a period, blended, stays within its most sulphur (%·t)")
 
 
-def _blend_rows(lp: LinearProgram, net: Network, flow: VariableFamily, name: str, limit: str, quality: str, at_least: bool, meaning: str,
+def _blend_rows(lp: LinearProgram, net: Network, received: pd.DataFrame, name: str, limit: str, quality: str, at_least: bool, meaning: str,
                 per: float = 1.0) -> ConstraintFamily | None:
-    """One row per (node, product, period) with receipts where the demand sets ``limit``:
+    """One row per (node, product, period) with receipts (:func:`receipts`) where the demand sets ``limit``:
     Σ (grade's ``quality`` − limit) · efficiency · flow / ``per``, ≥ 0 (``at_least``) or ≤ 0.
     None (no family at all) where no demand sets it, so a model without quality data is
     unchanged."""
@@ -483,7 +483,7 @@ def _blend_rows(lp: LinearProgram, net: Network, flow: VariableFamily, name: str
     if net.quality is None or not dq[limit].notna().any():
         return None
     keys = ["node", "product", "period"]
-    r = receipts(net, flow).merge(dq.loc[dq[limit].notna(), ["node", "product", limit]], on=["node", "product"], how="inner")
+    r = received.merge(dq.loc[dq[limit].notna(), ["node", "product", limit]], on=["node", "product"], how="inner")
     if r.empty:
         return None
     r = r.sort_values([*keys, "col"], kind="stable").reset_index(drop=True)
