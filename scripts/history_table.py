@@ -14,6 +14,7 @@ stock deficit (Mt) and Daqin's volume over the event weeks against the base plan
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -72,9 +73,15 @@ def figures(net, plan, base, weeks) -> dict:
     }
 
 
-def row(path: str, folder: str, weeks: tuple[str, str], record: str) -> str:
+@functools.lru_cache(maxsize=None)
+def base_run(folder: str):
+    """(network, base plan) of a data set, once per data set (two cases share the year)."""
     net = supplyopt.load(REPO / folder)
-    base = supplyopt.solve(net, model=PROFILE)
+    return net, supplyopt.solve(net, model=PROFILE)
+
+
+def row(path: str, folder: str, weeks: tuple[str, str], record: str) -> str:
+    net, base = base_run(folder)
     plan = supplyopt.solve(net, model=PROFILE, scenario=REPO / path)
     f = figures(net, plan, base, weeks_between(list(net.periods), *weeks))
     by_class = ", ".join(f"{c} {v / 1e6:,.2f}" for c, v in f["unmet_by_class_t"].items() if v > 0.5) or "0"
