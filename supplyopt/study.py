@@ -280,7 +280,11 @@ class Study:
         last re-plan is left to the caller (the reported plan): returns its ``fixes`` =
         (previous (LP, values), k) and the re-plans for summary.json."""
         known = sorted({t.known for t in timing})
-        previous = self._base_solution(log) if known[0] > 0 else None
+        # the base plan is solved even when some edits are known from the first period: each
+        # stage starts from its basis, so a chain's choice among equally cheap early plans (and
+        # so its cost) is the same in a one-off solve, a kept Study and compare
+        base = self._base_solution(log)
+        previous = base if known[0] > 0 else None
         replans: list[dict] = []
         for k in known:
             part = foresight.known_by(self.scenario, timing, k)

@@ -325,6 +325,9 @@ class HighsEngine:
         the plan does not depend on what was solved before; False where it does not fit."""
         if basis is None or len(basis.col_status) != self.h.getNumCol() or len(basis.row_status) != self.h.getNumRow():
             return False
+        # the basis alone is the start: HiGHS otherwise keeps the last solve's factorisation and
+        # pricing weights, which can steer a degenerate LP to another of its equally cheap plans
+        self.h.clearSolver()
         self.h.setBasis(basis)
         return True
 
