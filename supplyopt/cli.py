@@ -574,6 +574,31 @@ def _add_emergency_commands(sub) -> None:
     w.add_argument("--dask", metavar="ADDRESS", help="run on an existing dask.distributed scheduler, e.g. tcp://127.0.0.1:8786")
     w.set_defaults(func=cmd_sweep)
 
+    t = sub.add_parser("stochastic", help="one pre-positioning plan for a set of futures: two-stage stochastic (extensive form or progressive hedging)")
+    t.add_argument("dataset", help="data set folder (network.yaml + CSV) or .xlsx workbook")
+    t.add_argument("--scenarios", action=_Once, metavar="SET.yaml", help="scenario set: names, probabilities, scenario files (docs/stochastic.md)")
+    t.add_argument("--random", action=_Once, type=int, default=0, metavar="N", help="instead of a set: N equally likely seeded random outage scenarios (as in sweep), after --decide-until")
+    t.add_argument("--seed", action=_Once, type=int, default=0)
+    t.add_argument("--decide-until", action=_Once, dest="decide_until", required=True, metavar="PERIOD",
+                   help="last period of the first stage: decisions up to and including it are the same in every scenario")
+    t.add_argument("--method", action=_Once, choices=["ef", "ph"], default="ef", help="ef: extensive form, HiGHS in memory (default); ph: progressive hedging on mpi-sppy over MPI processes")
+    t.add_argument("--procs", action=_Once, type=int, default=1, help="MPI processes for --method ph (default 1)")
+    t.add_argument("--risk", action=_Once, choices=["cost", "unmet"], help="add a CVaR term on each scenario's cost or unmet tonnes")
+    t.add_argument("--risk-level", action=_Once, dest="risk_level", type=float, default=0.9, help="CVaR level α (default 0.9: the worst 10 %%)")
+    t.add_argument("--risk-weight", action=_Once, dest="risk_weight", type=float, default=1.0, help="weight of the CVaR term (no unit for cost; CNY per t for unmet; default 1)")
+    t.add_argument("--rho", action=_Once, type=float, help="PH: multiplier on the SEP rho (default 1)")
+    t.add_argument("--max-iterations", action=_Once, dest="max_iterations", type=int, help="PH: iteration limit (default 500)")
+    t.add_argument("--tolerance", action=_Once, type=float, help="PH: relative primal and dual residual to stop at (default 1e-4)")
+    t.add_argument("--model", action=_Once, help="run profile YAML (e.g. models/default.yaml)")
+    t.add_argument("--out", action=_Once, help="results folder (default results/<data set name>-stochastic)")
+    t.add_argument("--time-limit", action=_Once, type=float, dest="time_limit_s", metavar="SECONDS", help="ef: HiGHS's limit; ph: stop iterating after this and return the best plan with its bound")
+    t.add_argument("--threads", action=_Once, type=int)
+    _assumption_args(t, foresight=False)
+    _extend_arg(t)
+    t.add_argument("--quiet", action="store_true", help="print nothing on success")
+    t.add_argument("--json", action="store_true", help="print summary.json instead of the table")
+    t.set_defaults(func=cmd_stochastic)
+
 
 def _study(args):
 
@@ -664,6 +689,31 @@ def cmd_sweep(args) -> int:
     cmp = sweep(study, files, random=args.random, seed=args.seed, probability=args.probability, workers=args.workers, dask=args.dask, progress=_progress(args))
     info = cmp.summary["sweep"]
     return _write_comparison(args, cmp, f"{study.base.name}-sweep", f"\n{info['scenarios']} scenarios on {info['workers']} worker(s) ({info['runner']}) in {info['wall_s']:.1f} s")
+
+
+def cmd_stochastic(args) -> int:
+    from supplyopt.model.extensive import Risk
+    from supplyopt.workflows.hedging import HedgingFailed
+    from supplyopt.workflows.stochastic import format_stochastic, stochastic
+
+    net, out = _load(argparse.Namespace(**{**vars(args), "scenario": [args.scenarios] if args.scenarios else []}), "stochastic")
+    ph_time = args.time_limit_s if args.method == "ph" else None
+    opt = api.options(args.model, time_limit_s=None if ph_time else args.time_limit_s, threads=args.threads, **_assumptions(args))
+    study = api.Study(net, model=opt, extend=args.extend)
+    study.profile_path = args.model
+    risk = Risk(args.risk, args.risk_level, args.risk_weight) if args.risk else None
+    progress = None if args.quiet or args.json else (lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        plan = stochastic(study, args.scenarios, args.decide_until, method=args.method, risk=risk, procs=args.procs, random=args.random, seed=args.seed,
+                          ph_options={"rho": args.rho, "max_iterations": args.max_iterations, "tolerance": args.tolerance, "time_limit_s": ph_time}, progress=progress)
+    except api.NoPlan as err:
+        _print_no_plan(err)
+        return err.exit_code
+    except HedgingFailed as err:
+        print(f"supplyopt: {err}; nothing was written.", file=sys.stderr)
+        return EXIT_NO_PLAN
+    plan.log.insert(0, "command: supplyopt " + " ".join(args.argv))
+    return _finish(args, out, plan.write, plan.summary, format_stochastic(plan))
 
 
 if __name__ == "__main__":

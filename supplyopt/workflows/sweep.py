@@ -31,9 +31,9 @@ from supplyopt.workflows.screen import elements, outage_scenario
 RANDOM_KINDS = ("links", "ports", "mines")
 
 
-def random_scenarios(net, n: int, seed: int = 0, probability: float = 0.02, kinds=RANDOM_KINDS, max_weeks: int = 3) -> list[dict]:
+def random_scenarios(net, n: int, seed: int = 0, probability: float = 0.02, kinds=RANDOM_KINDS, max_weeks: int = 3, first: int = 0) -> list[dict]:
     """``n`` seeded stress scenarios (dicts): each element of ``kinds`` out with
-    ``probability`` for 1–``max_weeks`` consecutive weeks. A scenario that drew no outage
+    ``probability`` for 1–``max_weeks`` consecutive weeks starting in period ``first`` or later. A scenario that drew no outage
     gets the single most likely one: one element, so that none is empty."""
     if not 0 < probability <= 1:
         raise DataError([Problem("--probability", "expected a probability in (0, 1]", value=probability)])
@@ -48,7 +48,7 @@ def random_scenarios(net, n: int, seed: int = 0, probability: float = 0.02, kind
         edits, names = [], []
         for j in hit:
             kind, element = todo[j]
-            start = int(rng.integers(T))
+            start = first + int(rng.integers(T - first))
             weeks = net.periods[start : min(T, start + int(rng.integers(1, max_weeks + 1)))]
             edits += outage_scenario(net, kind, element, weeks)["edits"]
             names.append(f"{element}@{weeks[0]}+{len(weeks)}w")
