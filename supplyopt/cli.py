@@ -588,7 +588,7 @@ def _add_emergency_commands(sub) -> None:
     t.add_argument("--risk-weight", action=_Once, dest="risk_weight", type=float, default=1.0, help="weight of the CVaR term (no unit for cost; CNY per t for unmet; default 1)")
     t.add_argument("--rho", action=_Once, type=float, help="PH: multiplier on the SEP rho (default 1)")
     t.add_argument("--max-iterations", action=_Once, dest="max_iterations", type=int, help="PH: iteration limit (default 500)")
-    t.add_argument("--tolerance", action=_Once, type=float, help="PH: relative primal and dual residual to stop at (default 1e-4)")
+    t.add_argument("--tolerance", action=_Once, type=float, help="PH: stop when (best plan − bound) / best plan is at most this (default 1e-6)")
     t.add_argument("--model", action=_Once, help="run profile YAML (e.g. models/default.yaml)")
     t.add_argument("--out", action=_Once, help="results folder (default results/<data set name>-stochastic)")
     t.add_argument("--time-limit", action=_Once, type=float, dest="time_limit_s", metavar="SECONDS", help="ef: HiGHS's limit; ph: stop iterating after this and return the best plan with its bound")
