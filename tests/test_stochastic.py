@@ -258,3 +258,13 @@ def test_a_failed_or_killed_worker_is_a_clear_error_not_a_hang(tmp_dataset, tmp_
     assert "progressive hedging" in r.stderr and "nothing was written" in r.stderr and not out.exists()
     if "raise" in action:
         assert "worker trouble" in r.stderr
+
+
+def test_a_risk_term_on_cost_takes_every_cost_part_of_a_column_once(tmp_dataset):
+    # with a truck penalty the flow column carries two cost parts (transport and the penalty):
+    # the CVaR row must hold it once, with both coefficients summed (HiGHS rejects a repeated
+    # entry). The link is 1 km of rail: no truck, so the penalty is 0 and the hedge unchanged.
+    path, sset = hand_case(tmp_dataset, 0.3)
+    plan = stochastic(path, sset, decide_until="w2", model={"carbon_price_cny_per_t_co2": 100.0}, risk=Risk("cost", 0.9, 1.0))
+    assert hedge(plan) == pytest.approx(10)
+    assert plan.summary["objective"] == pytest.approx(plan.summary["expected_cost_cny"] + plan.summary["cvar"]["cost_cny"], rel=1e-9)

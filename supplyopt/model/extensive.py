@@ -188,7 +188,12 @@ def measure_terms(lp: LinearProgram, measure: str) -> tuple[np.ndarray, np.ndarr
         fam = lp.variables.get("unmet")
         return (fam.cols, np.ones(fam.size)) if fam is not None else (np.zeros(0, np.int64), np.zeros(0))
     parts = [lp.costs[k] for k in lp.costs]
-    return (np.concatenate([c for c, _ in parts]) if parts else np.zeros(0, np.int64), np.concatenate([v for _, v in parts]) if parts else np.zeros(0))
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0)
+    # a column may carry several cost parts (transport, carbon …): one coefficient each, as a
+    # matrix row may hold a column only once
+    cols, inverse = np.unique(np.concatenate([c for c, _ in parts]), return_inverse=True)
+    return cols, np.bincount(inverse, weights=np.concatenate([v for _, v in parts]), minlength=len(cols))
 
 
 def add_risk(ef: LinearProgram, lps, maps, names, p: np.ndarray, risk: Risk) -> None:

@@ -309,8 +309,8 @@ def run(job: dict, result_file: str | None = None) -> dict:
             rows.append({"iteration": it, "primal_residual": primal, "lower_bound_cny": best["lower"], "best_plan_cny": best["upper"], "gap": gap, "elapsed_s": elapsed})
             if rank == 0:
                 plan = f"{best['upper']:,.0f}" if np.isfinite(best["upper"]) else "none yet"
-                print(f"{PROGRESS} PH iteration {it}: scenarios differ from x̄ by {primal:.2e}; best plan {plan}, bound {best['lower']:,.0f}, gap {gap:.3%} "
-                      f"(stop at {opts['tolerance']:.3%}); {elapsed:.1f} s", file=console, flush=True)
+                print(f"{PROGRESS} PH iteration {it}: scenarios differ from x̄ by {primal:.2e}; best plan {plan}, bound {best['lower']:,.0f}, relative gap {gap:.2e} "
+                      f"(stop at {opts['tolerance']:.0e}); {elapsed:.1f} s", file=console, flush=True)
             return checked and gap <= opts["tolerance"]
 
     options = {

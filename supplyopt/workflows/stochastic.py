@@ -65,6 +65,7 @@ class StochasticPlan:
     unmet: pd.DataFrame  # scenario, node, product, demand_class, period, unmet_t (rows > 0)
     log: list[str] = field(default_factory=list)
     progress: pd.DataFrame | None = None  # progressive hedging: one row per iteration
+    node_kinds: dict = field(default_factory=dict)  # node id -> kind (mine, port, storage, demand …)
 
     def files(self) -> dict[str, bytes]:
         out = {
@@ -207,11 +208,12 @@ def stochastic(network, scenarios=None, decide_until=None, model=None, method: s
     ws_by = outcome_table(ws_ext, ws_sol.x)["cost_cny"].to_numpy() if ws_sol.has_plan else None
     outcomes["hindsight_cost_cny"] = ws_by
     outcomes["ev_plan_cost_cny"] = eev_by
+    table = with_base_plan(first_stage_table(net, plan), study, k)
     summary = _summary(study, sset, k, method, risk, ext, rp, ws, eev, eev_note, outcomes, ph, rp_method, notes, time.perf_counter() - started)
     log += [f"{api._now()} note: {n}" for n in notes]
     log.append(f"{api._now()} EVPI {summary['evpi_cny']}, VSS {summary['vss_cny']} ({net.currency}); {STAGES}")
-    return StochasticPlan(summary, first_stage_table(net, plan), shipments_table(net, plan), outcomes, unmet_table(ext, x, net), log,
-                          ph.progress if ph is not None else None)
+    return StochasticPlan(summary, table, shipments_table(net, plan), outcomes, unmet_table(ext, x, net), log,
+                          ph.progress if ph is not None else None, dict(zip(net.nodes["id"], net.nodes["kind"])))
 
 
 def _check_options(study, risk, method, procs) -> None:
@@ -328,6 +330,22 @@ def first_stage_table(net, plan: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return out.fillna(0.0)
 
 
+def with_base_plan(table: pd.DataFrame, study, k: int) -> pd.DataFrame:
+    """``table`` with the stock the deterministic plan for the base network alone would hold
+    (``base_plan_stock_t``) and the difference (``hedge_stock_t``): what the spread of futures
+    adds (or removes) over the plan a planner would make without them."""
+    net = study.base
+    lp = scenario_lp(study, net)
+    sol = HighsEngine(lp, study.options.solver).solve()
+    if not sol.has_plan:  # the base network alone has no plan: nothing to compare with
+        return table
+    base = first_stage_table(net, plan_of(lp, sol.x, k))[["node", "product", "period", "stock_t"]].rename(columns={"stock_t": "base_plan_stock_t"})
+    out = table.merge(base, on=["node", "product", "period"], how="left")
+    out["base_plan_stock_t"] = out["base_plan_stock_t"].fillna(0.0)
+    out["hedge_stock_t"] = out["stock_t"] - out["base_plan_stock_t"]
+    return out
+
+
 def shipments_table(net, plan: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """First-stage shipments: link, from, to, mode, product, period, flow_t (rows > 0)."""
     cols = ["link", "from", "to", "mode", "product", "period", "flow_t"]
@@ -427,16 +445,21 @@ def format_stochastic(plan: StochasticPlan) -> str:
     ph = s.get("progressive_hedging")
     if ph:
         lines.append(f"  progressive hedging  {ph['iterations']} iterations on {ph['procs']} process(es), stopped: {ph['stopped']}; bound {money(ph['bound_cny'])} {cur}, "
-                     f"gap {ph['gap']:.3%}" if ph.get("gap") is not None else f"  progressive hedging  {ph['iterations']} iterations, stopped: {ph['stopped']}")
+                     f"relative gap {ph['gap']:.2e}" if ph.get("gap") is not None else f"  progressive hedging  {ph['iterations']} iterations, stopped: {ph['stopped']}")
     t = plan.scenarios
     lines += ["", f"  {'scenario':<28} {'prob':>6} {'cost ' + cur:>20} {'unmet t':>14} {'hindsight ' + cur:>20} {'EV plan ' + cur:>20}"]
     for _, r in t.iterrows():
         lines.append(f"  {str(r['scenario'])[:28]:<28} {r['probability']:>6.3f} {money(r['cost_cny']):>20} {r['unmet_t']:>14,.0f} "
                      f"{money(r.get('hindsight_cost_cny')):>20} {money(r.get('ev_plan_cost_cny')):>20}")
     fs = plan.first_stage
-    if "stock_t" in fs and len(fs):
+    if "hedge_stock_t" in fs and len(fs):
+        # by kind of node: single nodes swap tonnes between equally cheap places (an LP has many
+        # optimal plans), totals by kind do not
         last = fs[fs["period"] == s["decide_until"]]
-        top = last.sort_values("stock_t", ascending=False).head(5)
-        lines += ["", f"  stock held at the end of {s['decide_until']} (largest):"] + [f"    {r['node']:<30} {r['product']:<14} {r['stock_t']:>14,.0f} t" for _, r in top.iterrows()]
+        kinds = last.assign(kind=last["node"].map(plan.node_kinds).fillna("other")).groupby("kind", sort=True)[["stock_t", "base_plan_stock_t", "hedge_stock_t"]].sum()
+        lines += ["", f"  stock at the end of {s['decide_until']} by kind of node, against the plan for the base network alone:",
+                  f"    {'kind':<30} {'stock t':>14} {'base plan t':>14} {'change t':>14}"]
+        lines += [f"    {k:<30} {r['stock_t']:>14,.0f} {r['base_plan_stock_t']:>14,.0f} {int(round(r['hedge_stock_t'])):>+14,}" for k, r in kinds.iterrows()]
+        lines.append(f"    {'total':<30} {kinds['stock_t'].sum():>14,.0f} {kinds['base_plan_stock_t'].sum():>14,.0f} {int(round(kinds['hedge_stock_t'].sum())):>+14,}")
     lines += ["", f"  Stages: {STAGES}.", f"  End of horizon: {s['end_of_horizon']}"]
     return "\n".join(lines)
