@@ -32,4 +32,5 @@ from supplyopt.workflows.invest import evaluate, invest  # noqa: F401
 from supplyopt.workflows.roll import roll  # noqa: F401
 from supplyopt.workflows.schedule import schedule  # noqa: F401
 from supplyopt.workflows.screen import screen  # noqa: F401
+from supplyopt.workflows.stochastic import stochastic  # noqa: F401
 from supplyopt.workflows.sweep import sweep  # noqa: F401

@@ -268,3 +268,18 @@ def test_a_risk_term_on_cost_takes_every_cost_part_of_a_column_once(tmp_dataset)
     plan = stochastic(path, sset, decide_until="w2", model={"carbon_price_cny_per_t_co2": 100.0}, risk=Risk("cost", 0.9, 1.0))
     assert hedge(plan) == pytest.approx(10)
     assert plan.summary["objective"] == pytest.approx(plan.summary["expected_cost_cny"] + plan.summary["cvar"]["cost_cny"], rel=1e-9)
+
+
+def test_priority_order_is_refused_with_a_reason(tmp_dataset):
+    path, sset = hand_case(tmp_dataset, 0.3)
+    with pytest.raises(DataError) as err:
+        stochastic(path, sset, decide_until="w2", model="models/priority.yaml")
+    assert "priority" in str(err.value.problems[0]) and "penalties by class" in str(err.value.problems[0])
+
+
+def test_random_needs_a_positive_count_and_no_set_beside_it(tmp_dataset):
+    path, sset = hand_case(tmp_dataset, 0.3)
+    for kwargs, words in (({"random": -3}, "≥ 1"), ({"random": 2, "scenarios": sset}, "not both")):
+        with pytest.raises(DataError) as err:
+            stochastic(path, kwargs.pop("scenarios", None), decide_until="w2", **kwargs)
+        assert words in str(err.value.problems[0])

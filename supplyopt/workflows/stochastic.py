@@ -401,8 +401,20 @@ def _summary(study, sset, k, method, risk, ext, rp, ws, eev, eev_note, outcomes,
         "end_of_horizon": opt.end_rule_words,
         "notes": notes,
         "wall_s": wall_s,
-        "versions": api.versions(),
+        "versions": {**api.versions(), **(_mpi_versions() if method == "ph" else {})},
     }
+
+
+def _mpi_versions() -> dict:
+    from importlib import metadata
+
+    out = {}
+    for pkg in ("mpi-sppy", "mpi4py", "mpich", "scipy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = None
+    return out
 
 
 def cvar_of(values: np.ndarray, p: np.ndarray, level: float) -> float:
