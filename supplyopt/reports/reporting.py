@@ -6,7 +6,9 @@ never from a model in memory, so it works on any results folder, old or new:
     make_report("results/base", "results/base-report", compare=["results/cold"], lang="zh")
 
 The first folder is the base; ``compare`` folders are drawn beside it and their KPIs are
-shown as changes against it. The report folder is written atomically and is byte-identical
+shown as changes against it. A folder written by ``supplyopt stochastic`` (summary.json with
+``vss_cny``, and scenarios.csv) gets its own page (:mod:`supplyopt.reports.stochastic_page`);
+it cannot be compared. The report folder is written atomically and is byte-identical
 for identical results folders (charts, workbook and HTML carry no timestamps).
 """
 
@@ -16,9 +18,11 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from supplyopt.io.data import DataError, Problem
 from supplyopt.io.write import write_folder
 from supplyopt.reports import charts, htmlreport, maps, workbook
 from supplyopt.reports.folders import ReportWarning, has_cjk, load_results, report_language, unique_labels
+from supplyopt.reports.stochastic_page import is_stochastic_folder, write_stochastic_report
 
 
 def make_report(results_dir: str | Path, out_dir: str | Path, compare: Sequence[str | Path] = (), lang: str | None = None,
@@ -29,6 +33,15 @@ def make_report(results_dir: str | Path, out_dir: str | Path, compare: Sequence[
     if warn is None:
         def warn(message: str) -> None:
             warnings.warn(message, ReportWarning, stacklevel=3)
+
+    stochastic = list(dict.fromkeys(str(p) for p in [results_dir, *compare] if is_stochastic_folder(p)))
+    if stochastic and compare:
+        raise DataError([Problem("--compare", "a stochastic results folder (from `supplyopt stochastic`) cannot be compared: its page already sets every "
+                                 "scenario against the others and against hindsight; report it alone, without --compare", value=", ".join(stochastic))])
+    if stochastic:
+        if lang not in (None, "en"):
+            warn(f"the report of a stochastic results folder is in English only; --lang {lang} is not applied")
+        return write_stochastic_report(results_dir, out_dir, warn=warn)
 
     runs = [load_results(results_dir, warn)] + [load_results(p, warn) for p in compare]
     unique_labels(runs)
