@@ -199,7 +199,7 @@ def _parser() -> argparse.ArgumentParser:
 
     # ---- report: HTML, Excel and charts from results folders (supplyopt/reporting.py)
     r = sub.add_parser("report", help="draw an HTML report, an Excel workbook and charts from results folders")
-    r.add_argument("results", help="results folder written by `supplyopt solve`")
+    r.add_argument("results", help="results folder written by `supplyopt solve` or `supplyopt stochastic`")
     r.add_argument("--compare", nargs="+", default=[], metavar="OTHER", help="more results folders, compared against the first")
     r.add_argument("--lang", choices=["zh", "en"], help="report language (default: the data set's `language`, else en)")
     r.add_argument("--out", required=True, help="report folder (report.html, results.xlsx, charts/*.png); replaced atomically")
