@@ -283,3 +283,23 @@ def test_random_needs_a_positive_count_and_no_set_beside_it(tmp_dataset):
         with pytest.raises(DataError) as err:
             stochastic(path, kwargs.pop("scenarios", None), decide_until="w2", **kwargs)
         assert words in str(err.value.problems[0])
+
+
+@needs_mpi
+def test_a_time_limit_returns_the_best_plan_with_its_bound(tmp_dataset):
+    path, sset = hand_case(tmp_dataset, 0.00015)
+    ph = stochastic(path, sset, decide_until="w2", method="ph", ph_options={"time_limit_s": 3, "max_iterations": 100_000})
+    hedged = ph.summary["progressive_hedging"]
+    assert hedged["stopped"] == "time limit" and hedged["iterations"] < 100_000
+    assert hedged["bound_cny"] <= expected(0.00015, 5) + 1e-6 <= ph.summary["objective"] + 1e-6
+    assert hedged["wall_s"] < 60
+
+
+def test_one_scenario_is_the_deterministic_plan(tmp_dataset):
+    path, _ = hand_case(tmp_dataset, 0.3)
+    one = path.parent / "one.yaml"
+    one.write_text(yaml.safe_dump({"scenarios": [{"name": "stop", "probability": 1, "scenario": ["stop.yaml"]}]}), encoding="utf-8")
+    plan = stochastic(path, one, decide_until="w2")
+    # the stop known from the start (perfect foresight): 455 CNY; nothing to hedge
+    assert plan.summary["expected_cost_cny"] == pytest.approx(455)
+    assert plan.summary["evpi_cny"] == pytest.approx(0, abs=1e-6) and plan.summary["vss_cny"] == pytest.approx(0, abs=1e-6)

@@ -306,7 +306,8 @@ def run(job: dict, result_file: str | None = None) -> dict:
                 best["lower"] = max(best["lower"], bounds(ph, self.checks))
             gap = (best["upper"] - best["lower"]) / max(1.0, abs(best["upper"])) if np.isfinite(best["upper"]) else np.inf
             elapsed = time.perf_counter() - started
-            rows.append({"iteration": it, "primal_residual": primal, "lower_bound_cny": best["lower"], "best_plan_cny": best["upper"], "gap": gap, "elapsed_s": elapsed})
+            rows.append({"iteration": it, "primal_residual": primal, "lower_bound_cny": best["lower"], "best_plan_cny": best["upper"],
+                         "gap_cny": best["upper"] - best["lower"], "gap": gap, "checked": checked, "elapsed_s": elapsed})
             if rank == 0:
                 plan = f"{best['upper']:,.0f}" if np.isfinite(best["upper"]) else "none yet"
                 print(f"{PROGRESS} PH iteration {it}: scenarios differ from x̄ by {primal:.2e}; best plan {plan}, bound {best['lower']:,.0f}, relative gap {gap:.2e} "
@@ -326,7 +327,8 @@ def run(job: dict, result_file: str | None = None) -> dict:
         with contextlib.redirect_stdout(io.StringIO()):  # mpi-sppy's own chatter (kept out of the progress lines)
             ph = PH(options, names, creator, lambda *a, **k: None, extensions=SepRho, ph_converger=Gap)
             ph.ph_main(finalize=False)
-        if best["x"] is None or rows[-1]["iteration"] % opts["bound_every"]:  # the last iterate, if not yet evaluated
+        over = opts["time_limit_s"] is not None and time.perf_counter() - started >= opts["time_limit_s"]
+        if best["x"] is None or (rows and not rows[-1]["checked"] and not over):  # the last iterate, if not yet evaluated
             best["lower"] = max(best["lower"], bounds(ph, len(rows)))
     except Exception as err:  # noqa: BLE001 — reported to the parent, which explains it
         if rank == 0 and result_file:
@@ -350,7 +352,7 @@ def run(job: dict, result_file: str | None = None) -> dict:
             stopped = "converged" if gap <= opts["tolerance"] else ("time limit" if timed_out else "iteration limit")
             out = {"plan": plan, "progress": rows, "summary": {
                 "iterations": iterations, "stopped": stopped, "trivial_bound_cny": float(ph.trivial_bound), "bound_cny": float(best["lower"]),
-                "best_plan_cny": float(best["upper"]), "gap": float(gap), "tolerance": opts["tolerance"], "bound_every": opts["bound_every"],
+                "best_plan_cny": float(best["upper"]), "gap_cny": float(best["upper"] - best["lower"]), "gap": float(gap), "tolerance": opts["tolerance"], "bound_every": opts["bound_every"],
                 "rho": f"SEP (Watson and Woodruff 2011) × {opts['rho']:g}", "proximal_term": f"linearised (outer cuts, x tolerance {opts['prox_tolerance']:g}^½ t)",
                 "max_iterations": opts["max_iterations"], "time_limit_s": opts["time_limit_s"]}}
         if result_file:
