@@ -203,6 +203,7 @@ def test_an_invalid_set_lists_every_problem_and_writes_nothing(tmp_dataset, tmp_
     r = run_cli(path, "--scenarios", bad, "--decide-until", "w2", "--out", out)
     assert r.returncode == 2
     assert "duplicate name" in r.stderr and "no_such_file.yaml" in r.stderr and "scenario file not found" in r.stderr
+    assert "sum to 0.9" in r.stderr  # every problem at once: the sum too, though two entries are wrong
     assert "Traceback" not in r.stderr and not out.exists()
     off = tmp_path / "off.yaml"
     off.write_text(yaml.safe_dump({"scenarios": [{"name": "a", "probability": 0.5, "scenario": []}, {"name": "b", "probability": 0.4, "scenario": []}]}), encoding="utf-8")

@@ -93,8 +93,11 @@ def load_scenario_set(path: str | Path) -> ScenarioSet:
             problems.append(Problem(label, f"duplicate name (also {seen[member.name]}); every scenario of a set needs its own name", column=f"{where}.name", value=member.name))
         seen.setdefault(member.name, where)
         members.append(member)
-    total = sum(m.probability for m in members)
-    if members and len(members) == len(raw["scenarios"]) and abs(total - 1.0) > SUM_TOLERANCE:
+    # the sum is checked whenever every probability is a number, even if other fields are wrong
+    probs = [item.get("probability") if isinstance(item, dict) else None for item in raw["scenarios"]]
+    numbers = [p for p in probs if isinstance(p, (int, float)) and not isinstance(p, bool)]
+    total = float(sum(numbers))
+    if len(numbers) == len(probs) and abs(total - 1.0) > SUM_TOLERANCE:
         problems.append(Problem(label, f"probabilities sum to {total:.9g}; expected 1 (within {SUM_TOLERANCE:g})", column="scenarios[*].probability", value=total))
     if problems:
         raise DataError(problems)
@@ -130,7 +133,10 @@ def _member(item, where: str, folder: Path, label: str, problems: list[Problem])
             parts.append(load_scenario(folder / f))
         except DataError as err:
             for p in err.problems:
-                problems.append(Problem(label, f"{p}", column=f"{where}.scenario", value=f))
+                inside = "" if Path(p.file) == folder / f else f"{p.file}: "  # a problem inside the file (or one it includes)
+                at = f" (row {p.row})" if p.row is not None else ""
+                at += f" ({p.column}: {p.value!r})" if p.column is not None else ""
+                problems.append(Problem(label, f"{inside}{p.message}{at}", column=f"{where}.scenario", value=f))
     if len(problems) > before:
         return None
     scenario = combine_scenarios(parts) if parts else None
