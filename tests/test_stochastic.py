@@ -304,3 +304,15 @@ def test_one_scenario_is_the_deterministic_plan(tmp_dataset):
     # the stop known from the start (perfect foresight): 455 CNY; nothing to hedge
     assert plan.summary["expected_cost_cny"] == pytest.approx(455)
     assert plan.summary["evpi_cny"] == pytest.approx(0, abs=1e-6) and plan.summary["vss_cny"] == pytest.approx(0, abs=1e-6)
+
+
+def test_a_scenario_without_a_plan_is_named_with_the_requirement(tmp_dataset, tmp_path):
+    path, _ = hand_case(tmp_dataset, 0.3)
+    (path.parent / "big_end.yaml").write_text(yaml.safe_dump({"name": "big_end", "edits": [{"what": "end_stock", "where": {"node": "D"}, "set": 200}]}), encoding="utf-8")
+    sset = path.parent / "inf.yaml"
+    sset.write_text(yaml.safe_dump({"scenarios": [{"name": "calm", "probability": 0.5, "scenario": []},
+                                                  {"name": "big_end", "probability": 0.5, "scenario": ["big_end.yaml"]}]}), encoding="utf-8")
+    r = run_cli(path, "--scenarios", sset, "--decide-until", "w2", "--end-stock-penalty", "hard", "--out", tmp_path / "out")
+    assert r.returncode == 3, r.stderr
+    assert "scenario big_end has no plan" in r.stderr and "end-of-horizon stock of coal at D in w4 cannot reach 200 t: short by 140 t" in r.stderr
+    assert not (tmp_path / "out").exists()

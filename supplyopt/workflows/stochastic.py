@@ -279,7 +279,7 @@ def _solved(engine, what: str, study, nets, sset):
     for name, net in zip(sset.names, nets):
         alone = HighsEngine(scenario_lp(study, net), study.options.solver).solve()
         if alone.status == "infeasible":
-            raise api.NoPlan("infeasible", f"scenario {name} has no plan meeting the hard requirements even with hindsight:",
+            raise api.NoPlan("infeasible", f"scenario {name} has no plan meeting the hard requirements, even with hindsight",
                              explain_infeasible(net, study.options, study._relaxable()))
     raise api.NoPlan("infeasible", f"{what} has no plan: every scenario has one alone, but no single first stage serves them all (the hard requirements of "
                      "different scenarios pull the shared decisions apart); try an earlier --decide-until")
