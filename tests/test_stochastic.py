@@ -316,3 +316,10 @@ def test_a_scenario_without_a_plan_is_named_with_the_requirement(tmp_dataset, tm
     assert r.returncode == 3, r.stderr
     assert "scenario big_end has no plan" in r.stderr and "end-of-horizon stock of coal at D in w4 cannot reach 200 t: short by 140 t" in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_solver_stop_without_a_plan_is_exit_4_not_a_traceback(tmp_dataset, tmp_path):
+    path, sset = hand_case(tmp_dataset, 0.3)
+    r = run_cli(path, "--scenarios", sset, "--decide-until", "w2", "--time-limit", "0", "--out", tmp_path / "out")
+    assert r.returncode == 4, r.stderr
+    assert "Traceback" not in r.stderr and "nothing was written" in r.stderr

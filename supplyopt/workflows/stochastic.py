@@ -275,7 +275,7 @@ def _solved(engine, what: str, study, nets, sset):
     if sol.has_plan:
         return sol
     if sol.status != "infeasible":
-        return api._no_plan(study.base, study.options, sol)
+        raise api._no_plan(study.base, study.options, sol)
     for name, net in zip(sset.names, nets):
         alone = HighsEngine(scenario_lp(study, net), study.options.solver).solve()
         if alone.status == "infeasible":
