@@ -180,7 +180,9 @@ def stochastic(network, scenarios=None, decide_until=None, model=None, method: s
         ph = progressive_hedging(study, sset, k, risk, procs=procs, options=ph_options or {}, progress=progress, log=log)
         engine_fix(engine, fixed_first_stage(ext, ph.plan))
         sol = _solved(engine, "the extensive form with progressive hedging's first stage fixed", study, nets, sset)
-        x, rp_method = sol.x, {"solve_s": sol.solve_s, "status": sol.status}
+        # the plan is evaluated exactly, but it is optimal only if PH converged
+        status = {"converged": sol.status, "time limit": "time_limit", "iteration limit": "iteration_limit"}.get(ph.summary["stopped"], sol.status)
+        x, rp_method = sol.x, {"solve_s": sol.solve_s, "status": status}
     violations = check_plan(ext.lp, x)
     if violations:
         raise api.NoPlan("numerical", "the solver's plan does not hold up (numerical trouble). It breaks:", violations[:10])
