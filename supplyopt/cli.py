@@ -593,6 +593,7 @@ def _add_emergency_commands(sub) -> None:
     t.add_argument("--out", action=_Once, help="results folder (default results/<data set name>-stochastic)")
     t.add_argument("--time-limit", action=_Once, type=float, dest="time_limit_s", metavar="SECONDS", help="ef: HiGHS's limit; ph: stop iterating after this and return the best plan with its bound")
     t.add_argument("--threads", action=_Once, type=int)
+    t.add_argument("--engine", action=_Once, choices=CHOICES["engine"], help="highs: the statement's arrays (default); pyomo: each scenario through the Pyomo view, compiled")
     _assumption_args(t, foresight=False)
     _extend_arg(t)
     t.add_argument("--quiet", action="store_true", help="print nothing on success")
@@ -698,7 +699,7 @@ def cmd_stochastic(args) -> int:
 
     net, out = _load(argparse.Namespace(**{**vars(args), "scenario": [args.scenarios] if args.scenarios else []}), "stochastic")
     ph_time = args.time_limit_s if args.method == "ph" else None
-    opt = api.options(args.model, time_limit_s=None if ph_time else args.time_limit_s, threads=args.threads, **_assumptions(args))
+    opt = api.options(args.model, time_limit_s=None if ph_time else args.time_limit_s, threads=args.threads, engine=args.engine, **_assumptions(args))
     study = api.Study(net, model=opt, extend=args.extend)
     study.profile_path = args.model
     risk = Risk(args.risk, args.risk_level, args.risk_weight) if args.risk else None

@@ -324,3 +324,11 @@ def test_a_solver_stop_without_a_plan_is_exit_4_not_a_traceback(tmp_dataset, tmp
     r = run_cli(path, "--scenarios", sset, "--decide-until", "w2", "--time-limit", "0", "--out", tmp_path / "out")
     assert r.returncode == 4, r.stderr
     assert "Traceback" not in r.stderr and "nothing was written" in r.stderr
+
+
+def test_the_pyomo_engine_gives_the_same_extensive_form(tmp_dataset, tmp_path):
+    path, sset = hand_case(tmp_dataset, 0.3)
+    r = run_cli(path, "--scenarios", sset, "--decide-until", "w2", "--engine", "pyomo", "--out", tmp_path / "out", "--json")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["expected_cost_cny"] == pytest.approx(455) and s["vss_cny"] == pytest.approx(29_952) and s["options"]["engine"] == "pyomo"

@@ -256,10 +256,10 @@ def _check_options(study, risk, method, procs) -> None:
 
 
 def scenario_lp(study, net):
-    """One scenario's model: the study's statement, through the extended Pyomo view where an
-    extension is given (the same model ``solve`` would build)."""
+    """One scenario's model: the study's statement, through the (extended) Pyomo view where an
+    extension or the Pyomo engine is asked for (the same model ``solve`` would build)."""
     lp = study.statement(net, study.options)
-    if study.extend is not None:
+    if study.extend is not None or study.options.engine == "pyomo":
         lp = compiled_lp(net, study.options, lp, study.extend)
     return lp
 
