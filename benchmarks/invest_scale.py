@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 import supplyopt
+from supplyopt.model import candidates
 from supplyopt.workflows import invest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -70,7 +71,7 @@ def run(n: int, time_limit: float, seed: int) -> dict:
         shutil.copytree(REPO / "data/shanxi", folder)
         generate(base, n, seed).to_csv(folder / "candidates.csv", index=False)
         net = supplyopt.load(folder)
-        budget = 0.3 * invest.candidate_table(net)["build_cost_cny"].sum()
+        budget = 0.3 * candidates.candidate_table(net)["build_cost_cny"].sum()
         t0 = time.perf_counter()
         inv = invest.invest(net, budget, model=REPO / "models/default.yaml", time_limit_s=time_limit, budget_step=0)
         wall = time.perf_counter() - t0

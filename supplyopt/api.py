@@ -28,7 +28,8 @@ from supplyopt.study import (  # noqa: F401 — the library face re-exports them
 from supplyopt.workflows.bottlenecks import screen as bottlenecks  # noqa: F401
 from supplyopt.workflows.compare import compare  # noqa: F401
 from supplyopt.workflows.frontier import frontier  # noqa: F401
-from supplyopt.workflows.invest import evaluate, invest  # noqa: F401
+from supplyopt.workflows.evaluate import evaluate  # noqa: F401
+from supplyopt.workflows.invest import invest  # noqa: F401
 from supplyopt.workflows.roll import roll  # noqa: F401
 from supplyopt.workflows.schedule import schedule  # noqa: F401
 from supplyopt.workflows.screen import screen  # noqa: F401

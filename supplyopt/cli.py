@@ -28,7 +28,7 @@ from supplyopt.io.write import check_out_dir, summary_json
 from supplyopt.model.options import CHOICES
 from supplyopt.reports.terminal import format_kpis
 from supplyopt.version import __version__
-from supplyopt.workflows import bottlenecks, frontier, invest, roll, schedule
+from supplyopt.workflows import bottlenecks, evaluate, frontier, invest, roll, schedule
 from supplyopt.workflows.compare import comparison_json, format_comparison, run_cases, tabulate, warning_value
 from supplyopt.workflows.screen import format_screen, screen
 from supplyopt.workflows.sweep import sweep
@@ -472,11 +472,11 @@ def cmd_evaluate(args) -> int:
 
     net, out = _load(args, f"evaluate-{args.candidate}")
     try:
-        ev = invest.evaluate(net, args.candidate, model=args.model, scenario=args.scenario, extend=args.extend, **_solver_args(args))
+        ev = evaluate.evaluate(net, args.candidate, model=args.model, scenario=args.scenario, extend=args.extend, **_solver_args(args))
     except api.NoPlan as err:
         _print_no_plan(err)
         return err.exit_code
-    return _finish(args, out, ev.write, ev.summary(), invest.format_evaluation(ev))
+    return _finish(args, out, ev.write, ev.summary(), evaluate.format_evaluation(ev))
 
 
 def cmd_invest(args) -> int:

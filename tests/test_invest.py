@@ -20,7 +20,8 @@ from conftest import CASES, REPO, write_dataset
 
 import supplyopt
 from supplyopt.io.data import DataError
-from supplyopt.workflows import invest
+from supplyopt.model import candidates
+from supplyopt.workflows import evaluate, invest
 
 HAND = CASES / "invest"
 
@@ -36,7 +37,7 @@ def test_evaluate_hand_arithmetic():
     Annual savings 4,400 × 365 / 14 = 114,714.29; payback 600,000 / 114,714.29 = 5.23 years;
     NPV = −600,000 + 114,714.29 × 10 = 547,142.9 (rate 0). Truck t·km 140 t × 100 km = 14,000.
     """
-    ev = invest.evaluate(supplyopt.load(HAND), "platform_a")
+    ev = evaluate.evaluate(supplyopt.load(HAND), "platform_a")
     assert ev.built == ["platform_a", "siding_a"]
     t = ev.table.set_index("metric")
     assert t.loc["objective_cny", "without"] == pytest.approx(10_500)
@@ -60,7 +61,7 @@ def test_evaluate_hand_arithmetic():
 def test_without_is_the_base_network():
     """Candidates not built change nothing: the same optimum as the data set without them."""
     net = supplyopt.load(HAND)
-    ev = invest.evaluate(net, "rail_up")
+    ev = evaluate.evaluate(net, "rail_up")
     assert ev.without.kpis["objective"] == pytest.approx(supplyopt.solve(net).kpis["objective"], rel=1e-12)
     # rail_up opens in W2 only: 40 t more rail in W2 saves 40 × (50 − 25) = 1,000
     assert ev.economics["operating_savings_cny"] == pytest.approx(1_000)
@@ -68,8 +69,8 @@ def test_without_is_the_base_network():
 
 def test_crf_formula():
     # r = 8 %, n = 20: 0.08 / (1 − 1.08^−20) = 0.101852 (annuity tables)
-    assert invest.capital_recovery_factor(0.08, 20) == pytest.approx(0.1018522, rel=1e-6)
-    assert invest.capital_recovery_factor(0.0, 10) == 0.1
+    assert candidates.capital_recovery_factor(0.08, 20) == pytest.approx(0.1018522, rel=1e-6)
+    assert candidates.capital_recovery_factor(0.0, 10) == 0.1
 
 
 # --------------------------------------------------------------------------- enumeration oracle

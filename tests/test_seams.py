@@ -83,7 +83,7 @@ def test_sweep_with_an_extension_in_process_and_in_processes_agree(net):
 
 
 def test_design_and_weekly_workflows_carry_the_extension(net):
-    from supplyopt.workflows import invest
+    from supplyopt.workflows import evaluate as invest
     from supplyopt.workflows.schedule import schedule
 
     ev = invest.evaluate(net, "siding_tianbang_yuanping", model=REPO / "models/default.yaml", extend=CO2)

@@ -180,7 +180,7 @@ TABLES: dict[str, TableSpec] = {
         required=False,
     ),
     # Investment candidates (sidings, platforms, capacity upgrades): see docs/data-format.md
-    # and supplyopt/invest.py. Which target columns a row needs depends on its kind.
+    # and supplyopt/model/candidates.py. Which target columns a row needs depends on its kind.
     "candidates": TableSpec(
         "candidates",
         key=("id",),

@@ -54,7 +54,7 @@ class Network:
     storage_periods: pd.DataFrame
     storage_capacity: pd.DataFrame
     file_hashes: dict[str, str] = field(default_factory=dict)
-    candidates: pd.DataFrame | None = None  # candidates.csv as read (invest.py); None if absent
+    candidates: pd.DataFrame | None = None  # candidates.csv as read (model/candidates.py); None if absent
     warnings: list[Problem] = field(default_factory=list)
     source: str = ""  # the path it was read from
     language: str | None = None  # report language from network.yaml ("zh", "en"), None = not given

@@ -151,14 +151,15 @@ def write_results(out_dir: str | Path, plan, summary: dict, log_lines: list[str]
     return _write_atomically(out_dir.absolute(), fill)
 
 
-def write_folder(out_dir: str | Path, files: dict[str, bytes]) -> Path:
-    """Write ``files`` (relative path -> content) as the folder ``out_dir``, atomically."""
+def write_folder(out_dir: str | Path, files: dict[str, str | bytes]) -> Path:
+    """Write ``files`` (relative path -> content; text is written as UTF-8) as the folder
+    ``out_dir``, atomically."""
 
     def fill(tmp: Path) -> None:
         for name, content in sorted(files.items()):
             path = tmp / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
+            path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
 
     return _write_atomically(Path(out_dir), fill)
 

@@ -24,9 +24,8 @@ import pandas as pd
 
 from supplyopt import study as api
 from supplyopt.io.network import Network
-from supplyopt.io.write import csv_text, summary_json
+from supplyopt.io.write import csv_text, summary_json, write_folder
 from supplyopt.model.foresight import DESIGN_FORESIGHT
-from supplyopt.workflows.invest import write_folder
 
 CAPS = {"max_mine_truck_share": ("CNY per truck tonne removed from mines", "t"), "max_truck_share_tkm": ("CNY per truck t·km removed", "t·km")}
 

@@ -31,10 +31,11 @@ import pandas as pd
 
 from supplyopt import study as api
 from supplyopt.io.network import Network
-from supplyopt.io.write import csv_text, summary_json
+from supplyopt.io.write import csv_text, summary_json, write_folder
+from supplyopt.model.candidates import CandidateChoice, candidate_table
+from supplyopt.model.candidates import with_candidates as add_candidates
 from supplyopt.model.foresight import DESIGN_FORESIGHT
-from supplyopt.workflows.invest import CandidateChoice, candidate_table, investment_options, write_folder
-from supplyopt.workflows.invest import with_candidates as add_candidates
+from supplyopt.workflows.invest import investment_options
 
 BISECTION_TOL = 1e-4  # share (0.01 percentage points)
 # measure -> (the profile cap tightened, the KPI it caps, what the cap row counts)
