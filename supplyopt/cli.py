@@ -28,7 +28,7 @@ from supplyopt.io.write import check_out_dir, summary_json
 from supplyopt.model.options import CHOICES
 from supplyopt.reports.terminal import format_kpis
 from supplyopt.version import __version__
-from supplyopt.workflows import bottlenecks, evaluate, frontier, invest, roll, schedule
+from supplyopt.workflows import bottlenecks, economics, evaluate, frontier, invest, roll, schedule
 from supplyopt.workflows.compare import comparison_json, format_comparison, run_cases, tabulate, warning_value
 from supplyopt.workflows.screen import format_screen, screen
 from supplyopt.workflows.sweep import sweep
@@ -414,13 +414,26 @@ def _investment_parsers(sub) -> None:
     e = sub.add_parser("evaluate", help="one candidate (candidates.csv) with and without: cost, truck t·km, CO2, payback, NPV")
     common(e, "evaluate")
     e.add_argument("--candidate", required=True, help="candidate id from candidates.csv")
+    e.add_argument("--against", metavar="ID", help="a second candidate: both evaluated on one kept model, side by side per tce arriving (coal by wire against rail)")
+    _valuation_args(e)
     e.set_defaults(func=cmd_evaluate)
 
     i = sub.add_parser("invest", help="choose candidates under a budget (MILP): chosen set, savings, gap, marginal value of budget")
     common(i, "invest")
-    i.add_argument("--budget", type=float, required=True, metavar="CNY", help="most build cost (capital, CNY) to spend")
+    i.add_argument("--budget", type=float, metavar="CNY", help="most build cost (capital, CNY) to spend; required, except with --years and --annual-budget")
     i.add_argument("--max-mine-truck-share", type=float, dest="max_mine_truck_share", metavar="SHARE", help="cap on the share of mine output leaving by truck (0–1)")
     i.add_argument("--budget-step", type=float, dest="budget_step", metavar="CNY", help="re-solve at budget + this for the marginal value (default 10 %% of the budget)")
+    g = i.add_argument_group("staged over years (docs/invest.md#staged-over-years)")
+    g.add_argument("--years", metavar="FIRST:LAST", help="plan builds over calendar years FIRST..LAST: a build year per candidate, demand and output paths from years.csv")
+    g.add_argument("--annual-budget", action="append", dest="annual_budget", metavar="CNY|YEAR=CNY", help="build cost payable in a year: one figure for every year, or YEAR=CNY (repeat)")
+    g.add_argument("--lag-years", type=int, dest="lag_years", metavar="N", help="years from paying for a candidate to its opening (default 1; candidates.csv lag_years per candidate)")
+    g.add_argument("--discount-rate", type=float, dest="discount_rate", default=None, metavar="RATE", help="rate that discounts later years' costs (default 0.08)")
+    r = i.add_argument_group("robust to what may happen (docs/invest.md#invest-over-a-scenario-set)")
+    r.add_argument("--scenarios", metavar="SET.yaml", help="choose once for every scenario of a set with probabilities (docs/stochastic.md's set format)")
+    r.add_argument("--risk", action=_Once, choices=["cost", "unmet"], help="with --scenarios: add a CVaR term on each scenario's cost or unmet tonnes")
+    r.add_argument("--risk-level", action=_Once, dest="risk_level", type=float, default=0.9, help="CVaR level α (default 0.9: the worst 10 %%)")
+    r.add_argument("--risk-weight", action=_Once, dest="risk_weight", type=float, default=1.0, help="weight of the CVaR term (default 1)")
+    _valuation_args(i)
     i.set_defaults(func=cmd_invest)
 
     b = sub.add_parser("bottlenecks", help="rank link and storage capacities and truck-share caps by their shadow prices (duals)")
@@ -440,16 +453,35 @@ def _investment_parsers(sub) -> None:
     f.set_defaults(func=cmd_frontier)
 
 
+def _valuation_args(p) -> None:
+    p.add_argument("--carbon-price", type=float, dest="carbon_price", metavar="CNY_PER_T_CO2", default=economics.DEFAULT_CARBON_PRICE_CNY_PER_T_CO2,
+                   help=f"price of the CO2 avoided in the social case (default {economics.DEFAULT_CARBON_PRICE_CNY_PER_T_CO2:g}: China's national ETS, 2024 average)")
+    p.add_argument("--truck-payload", type=float, dest="truck_payload", metavar="T", default=economics.TRUCK_PAYLOAD_T,
+                   help=f"tonnes a truck trip carries, for the trucks removed (default {economics.TRUCK_PAYLOAD_T:g})")
+
+
+def _valuation(args):
+    """The economics' prices from --carbon-price and --truck-payload, or the problems with them."""
+    problems = []
+    if not (args.carbon_price >= 0 and args.carbon_price < float("inf")):
+        problems.append(Problem("--carbon-price", "expected a price of 0 CNY per t CO2 or more", value=args.carbon_price))
+    if not (args.truck_payload > 0 and args.truck_payload < float("inf")):
+        problems.append(Problem("--truck-payload", "expected tonnes per truck trip above 0", value=args.truck_payload))
+    return economics.Valuation(args.carbon_price, args.truck_payload) if not problems else None, problems
+
+
 def _solver_args(args) -> dict:
     return {"time_limit_s": args.time_limit_s, "mip_gap": args.mip_gap}
 
 
-def _load(args, what: str):
+def _load(args, what: str, count_candidates: bool = False):
     """The data set and the results folder, before any solving: the data set's warnings
     printed (as ``solve`` prints them) and the folder checked, the default
-    ``results/<data set name>-<what>`` included, so a refused --out costs no solve."""
+    ``results/<data set name>-<what>`` included, so a refused --out costs no solve.
+    ``count_candidates``: the command may build candidates, so the data set's checks count
+    them as links (a demand centre reached only through a candidate is a warning)."""
 
-    net = api.load(args.dataset)
+    net = api.load(args.dataset, count_candidates=count_candidates)
     out = Path(args.out) if args.out else Path("results") / f"{net.name}-{what}"
     check_out_dir(out, [args.dataset, args.model, *(args.scenario or [])])
     if net.warnings and not args.quiet:
@@ -470,9 +502,17 @@ def _finish(args, out: Path, write, summary: dict, text: str) -> int:
 
 def cmd_evaluate(args) -> int:
 
-    net, out = _load(args, f"evaluate-{args.candidate}")
+    valuation, problems = _valuation(args)
+    if problems:
+        _print_problems(problems)
+        return EXIT_INPUT
+    what = f"evaluate-{args.candidate}" + (f"-against-{args.against}" if args.against else "")
+    net, out = _load(args, what, count_candidates=True)
     try:
-        ev = evaluate.evaluate(net, args.candidate, model=args.model, scenario=args.scenario, extend=args.extend, **_solver_args(args))
+        if args.against:
+            ag = evaluate.against(net, args.candidate, args.against, model=args.model, scenario=args.scenario, extend=args.extend, valuation=valuation, **_solver_args(args))
+            return _finish(args, out, ag.write, ag.summary(), evaluate.format_against(ag))
+        ev = evaluate.evaluate(net, args.candidate, model=args.model, scenario=args.scenario, extend=args.extend, valuation=valuation, **_solver_args(args))
     except api.NoPlan as err:
         _print_no_plan(err)
         return err.exit_code
@@ -481,17 +521,82 @@ def cmd_evaluate(args) -> int:
 
 def cmd_invest(args) -> int:
 
-    if not args.budget >= 0:
+    if args.budget is None and not (args.years and args.annual_budget):
+        _print_problems([Problem("--budget", "is required: the most build cost (CNY) to spend (with --years, --annual-budget may stand instead)")])
+        return EXIT_INPUT
+    if args.budget is not None and not args.budget >= 0:
         _print_problems([Problem("--budget", "expected a budget of 0 CNY or more", value=args.budget)])
         return EXIT_INPUT
-    net, out = _load(args, "invest")
+    if _valuation(args)[1]:
+        _print_problems(_valuation(args)[1])
+        return EXIT_INPUT
+    net, out = _load(args, "invest", count_candidates=True)
+    if args.years or args.scenarios:
+        return _invest_over(args, net, out)
     try:
         inv = invest.invest(net, args.budget, model=args.model, scenario=args.scenario, max_mine_truck_share=args.max_mine_truck_share, extend=args.extend,
-                            budget_step=args.budget_step, **_solver_args(args))
+                            budget_step=args.budget_step, valuation=_valuation(args)[0], **_solver_args(args))
     except api.NoPlan as err:
         _print_no_plan(err)
         return err.exit_code
     return _finish(args, out, inv.write, inv.summary(), invest.format_investment(inv))
+
+
+def _annual_budgets(values) -> float | dict | None:
+    """--annual-budget: one figure for every year, or YEAR=CNY items (repeatable)."""
+    if not values:
+        return None
+    if len(values) == 1 and "=" not in values[0]:
+        return _number("--annual-budget", values[0])
+    out, problems = {}, []
+    for v in values:
+        year, _, cny = v.partition("=")
+        if not year.strip().isdigit() or not cny:
+            problems.append(Problem("--annual-budget", "expected one figure in CNY, or YEAR=CNY items such as 2028=1.5e9", value=v))
+            continue
+        out[int(year)] = _number("--annual-budget", cny)
+    if problems:
+        raise DataError(problems)
+    return out
+
+
+def _number(option: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataError([Problem(option, "expected a number of CNY ≥ 0", value=text)]) from None
+    return value
+
+
+def _invest_over(args, net, out) -> int:
+    """invest --years (staged) or --scenarios (one choice for a set of futures)."""
+    from supplyopt.model.extensive import Risk
+    from supplyopt.workflows.invest_risk import format_robust, robust_invest
+    from supplyopt.workflows.invest_years import format_staged, staged_invest
+
+    if args.years and args.scenarios:
+        raise DataError([Problem("--years", "give --years (staged over years) or --scenarios (one choice for a set of futures), not both: staging under uncertainty is not built yet",
+                                 value=args.years)])
+    if args.budget_step is not None:
+        raise DataError([Problem("--budget-step", f"applies to a one-year invest only, not with {'--years' if args.years else '--scenarios'}", value=args.budget_step)])
+    try:
+        if args.years:
+            inv = staged_invest(net, args.years, budget=args.budget, annual_budget=_annual_budgets(args.annual_budget), lag_years=args.lag_years,
+                                **({} if args.discount_rate is None else {"discount_rate": args.discount_rate}), model=args.model, scenario=args.scenario,
+                                max_mine_truck_share=args.max_mine_truck_share, extend=args.extend, **_solver_args(args))
+            text = format_staged(inv)
+        else:
+            for name in ("annual_budget", "lag_years", "discount_rate"):
+                if getattr(args, name) is not None:
+                    raise DataError([Problem("--" + name.replace("_", "-"), "applies with --years only", value=getattr(args, name))])
+            risk = Risk(args.risk, args.risk_level, args.risk_weight) if args.risk else None
+            inv = robust_invest(net, args.budget, args.scenarios, model=args.model, risk=risk, scenario=args.scenario,
+                                max_mine_truck_share=args.max_mine_truck_share, extend=args.extend, **_solver_args(args))
+            text = format_robust(inv)
+    except api.NoPlan as err:
+        _print_no_plan(err)
+        return err.exit_code
+    return _finish(args, out, inv.write, inv.summary, text)
 
 
 def cmd_bottlenecks(args) -> int:
@@ -520,7 +625,7 @@ def cmd_frontier(args) -> int:
         need = "a budget of 0 CNY or more" if args.with_candidates else "--with-candidates with it (without candidates there is nothing to spend a budget on)"
         _print_problems([Problem("--budget", f"expected {need}", value=args.budget)])
         return EXIT_INPUT
-    net, out = _load(args, "frontier")
+    net, out = _load(args, "frontier", count_candidates=args.with_candidates)
     try:
         fr = frontier.frontier(net, model=args.model, scenario=args.scenario, points=args.points, with_candidates=args.with_candidates, extend=args.extend,
                                budget=args.budget, compare_rebuilt=args.compare_rebuilt, down_to=args.down_to,

@@ -69,10 +69,13 @@ class NoPlan(Exception):
 
 
 # --------------------------------------------------------------------------- inputs
-def load(path: str | Path) -> Network:
+def load(path: str | Path, count_candidates: bool = False) -> Network:
     """Read and check a data set (folder or .xlsx). Raises :class:`DataError` listing every
-    problem; warnings are kept on ``network.warnings``."""
-    net = validate(read_dataset(path))
+    problem; warnings are kept on ``network.warnings``. ``count_candidates``: the checks that
+    depend on which links exist count the candidates of candidates.csv as built (for the
+    commands that may build them: evaluate, invest, frontier --with-candidates; see
+    :func:`supplyopt.io.validate.validate`)."""
+    net = validate(read_dataset(path), count_candidates=count_candidates)
     net.source = str(path)
     return net
 

@@ -6,6 +6,7 @@ blank cells in a period row take the period-less value.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -55,6 +56,7 @@ class Network:
     storage_capacity: pd.DataFrame
     file_hashes: dict[str, str] = field(default_factory=dict)
     candidates: pd.DataFrame | None = None  # candidates.csv as read (model/candidates.py); None if absent
+    years: pd.DataFrame | None = None  # years.csv as read (io/years.py: paths for invest --years); None if absent
     warnings: list[Problem] = field(default_factory=list)
     source: str = ""  # the path it was read from
     language: str | None = None  # report language from network.yaml ("zh", "en"), None = not given
@@ -193,6 +195,7 @@ def expand(ds: Dataset) -> Network:
         file_hashes=dict(ds.file_hashes),
         language=ds.language,
         candidates=t["candidates"].reset_index(drop=True) if "candidates" in t else None,
+        years=t["years"].reset_index(drop=True) if "years" in t else None,
         quality=grades(t["quality"]) if "quality" in t else None,
         demand_quality=demand_quality,
     )
@@ -253,3 +256,44 @@ def serving_grades(net: Network, open_only: bool = False) -> pd.DataFrame:
             for node in keys.loc[(keys["product"] == product) & keys["node"].isin(seen), "node"]:
                 rows.append((node, product, grade))
     return pd.DataFrame(rows, columns=["node", "product", "grade"]).drop_duplicates().reset_index(drop=True)
+
+
+def with_candidate_links(net: Network) -> Network:
+    """A shallow copy of ``net`` whose links include every link candidate of candidates.csv
+    as if built: each ``new_link`` a link with its capacity in every period, each
+    ``link_capacity`` candidate's capacity added to its link in every period. The one place
+    candidate links join the network: the checks that depend on which links exist (reachability,
+    free cycles, grades reaching a demand) read it when a command may build candidates, and
+    ``model.candidates.with_candidates`` builds the model's network on it (its build rows take
+    back what is not built or not yet open). ``net`` itself when it has no candidates."""
+    if net.candidates is None or net.candidates.empty:
+        return net
+    cands = net.candidates.sort_values("id", kind="stable")
+    out = copy.copy(net)
+    T = net.n_periods
+    periods = np.arange(T)
+    new = cands[cands["kind"] == "new_link"]
+    link_periods = net.link_periods
+    if len(new):
+        rows = pd.DataFrame({
+            "id": new["id"], "from": new["from"], "to": new["to"], "mode": new["mode"],
+            "distance_km": new["distance_km"], "efficiency": new["efficiency"].fillna(1.0),
+            "products": new["products"].map(split_products),
+        })
+        links = pd.concat([net.links, rows], ignore_index=True)
+        for col in net.links.columns.difference(rows.columns):  # the data set's own columns (corridor …)
+            if links[col].dtype == object or pd.api.types.is_string_dtype(links[col]):
+                links[col] = links[col].fillna("")
+        out.links = links
+        per = pd.DataFrame({
+            "link": np.repeat(new["id"].to_numpy(), T), "period": np.tile(periods, len(new)),
+            "capacity_t": np.repeat(new["capacity_t"].to_numpy(float), T), "cost_cny_per_t": np.repeat(new["cost_cny_per_t"].to_numpy(float), T),
+        })
+        link_periods = pd.concat([link_periods, per], ignore_index=True)
+    else:
+        link_periods = link_periods.copy()
+    up = cands[cands["kind"] == "link_capacity"].groupby("link")["capacity_t"].sum()
+    link_periods["capacity_t"] = link_periods["capacity_t"] + link_periods["link"].map(up).fillna(0.0)
+    # model.flow_variables relies on (link, period) order
+    out.link_periods = link_periods.sort_values(["link", "period"], kind="stable").reset_index(drop=True)
+    return out

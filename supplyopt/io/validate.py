@@ -11,24 +11,33 @@ import numpy as np
 import pandas as pd
 
 from supplyopt.io.data import DEFAULT_MODES, DEMAND_UNITS, NODE_KINDS, TABLES, DataError, Dataset, Problem
-from supplyopt.io.network import Network, expand, period_index, products_of, serving_grades, split_products
+from supplyopt.io.years import check_years
+from supplyopt.io.network import Network, expand, period_index, products_of, serving_grades, split_products, with_candidate_links
 
 
-def validate(ds: Dataset) -> Network:
-    """The checked network, or :class:`DataError` carrying every error (and warnings)."""
-    problems, net = _check(ds)
+def validate(ds: Dataset, count_candidates: bool = False) -> Network:
+    """The checked network, or :class:`DataError` carrying every error (and warnings).
+
+    ``count_candidates``: the checks that depend on which links exist (demand centres reached,
+    free cycles, grades reaching a demand) count every candidate of candidates.csv as built,
+    as ``evaluate``, ``invest`` and ``frontier --with-candidates`` may build them: a demand
+    centre or mine connected only through candidates is then a warning naming them, not an
+    error (a greenfield study). Without it (``solve`` and every command that builds nothing)
+    such a network is refused, the message naming the candidates that would connect it."""
+    problems, net = _check(ds, count_candidates)
     if net is None:
         raise DataError(problems)
     net.warnings = [p for p in problems if p.severity != "error"]
     return net
 
 
-def check(ds: Dataset) -> list[Problem]:
-    """All problems in a data set: errors first, in file and row order, then warnings."""
-    return _check(ds)[0]
+def check(ds: Dataset, count_candidates: bool = False) -> list[Problem]:
+    """All problems in a data set: errors first, in file and row order, then warnings
+    (``count_candidates`` as in :func:`validate`)."""
+    return _check(ds, count_candidates)[0]
 
 
-def _check(ds: Dataset) -> tuple[list[Problem], Network | None]:
+def _check(ds: Dataset, count_candidates: bool = False) -> tuple[list[Problem], Network | None]:
     """Problems, and the expanded network when there is no error."""
     problems = list(ds.problems)
     if not ds.periods or any(name not in ds.tables for name, s in TABLES.items() if s.required):
@@ -50,10 +59,11 @@ def _check(ds: Dataset) -> tuple[list[Problem], Network | None]:
     problems += _demand_units(t["demand"], ds)
     if "quality" in t:
         problems += _quality(t["quality"], ds)
+    problems += check_years(ds)
     net = None
     if not any(p.severity == "error" for p in problems):
         net = expand(ds)
-        problems += _network(ds, net)
+        problems += _network(ds, net, count_candidates)
     problems = sorted(problems, key=_reading_order)
     return problems, (net if not any(p.severity == "error" for p in problems) else None)
 
@@ -421,9 +431,13 @@ def _candidates(cands: pd.DataFrame, ds: Dataset) -> list[Problem]:
 
 
 # --------------------------------------------------------------------------- whole network
-def _network(ds: Dataset, net: Network) -> list[Problem]:
-    """Graph and balance checks on the expanded network (only once the tables are clean)."""
-    out = _free_cycles(net, ds)
+def _network(ds: Dataset, net: Network, count_candidates: bool = False) -> list[Problem]:
+    """Graph and balance checks on the expanded network (only once the tables are clean).
+    ``count_candidates``: the link-dependent checks read the network with every candidate link
+    built (:func:`~supplyopt.io.network.with_candidate_links`)."""
+    built = with_candidate_links(net)  # net itself without candidates
+    links_net = built if count_candidates else net
+    out = _free_cycles(links_net, ds)
     sources = {"demand": ds.sources["demand"], "supply": ds.sources["supply"]}
     demand = net.demand[net.demand["demand_t"] > 0]
     supplied = set(net.supply["product"].unique())
@@ -438,22 +452,91 @@ def _network(ds: Dataset, net: Network) -> list[Problem]:
             row = first_row.get((rows["node"].iloc[0], product))
             out.append(Problem(sources["demand"], f"product {product!r} has demand but no supply: {what}", row=int(row) if row is not None else None, column="product", value=product, severity=sev))
             continue
+        sources_of = {grade: set(net.supply.loc[net.supply["product"] == grade, "node"].unique()) | set(
+            net.storage.loc[(net.storage["product"] == grade) & (net.storage["initial_t"] > 0), "node"].unique()
+        ) for grade in grades}
         reachable: set[str] = set()
         for grade in grades:
-            sources_of = set(net.supply.loc[net.supply["product"] == grade, "node"].unique()) | set(
-                net.storage.loc[(net.storage["product"] == grade) & (net.storage["initial_t"] > 0), "node"].unique()
-            )
-            reachable |= _reachable(_product_links(net, grade), sources_of)  # one search from all sources
+            reachable |= _reachable(_product_links(net, grade), sources_of[grade])  # one search from all sources
         carrying = " or ".join(repr(g) for g in grades)
         for node in sorted(set(rows["node"].unique()) - reachable):
             row = first_row.get((node, product))
-            out.append(Problem(sources["demand"], f"demand centre {node} cannot be reached: no chain of links carrying {carrying} leads to it from a mine or stock", row=int(row) if row is not None else None, column="node", value=node))
+            through = _candidates_reaching(net, built, grades, sources_of, node)
+            where = {"row": int(row) if row is not None else None, "column": "node", "value": node}
+            if through and count_candidates:
+                out.append(Problem(sources["demand"], f"demand centre {node} can be reached only through candidate(s) {', '.join(through)} (candidates.csv): a plan that builds none of them leaves its demand unmet, at its penalty", severity="warning", **where))
+            elif through:
+                out.append(Problem(sources["demand"], f"demand centre {node} cannot be reached: no chain of links carrying {carrying} leads to it from a mine or stock; candidate(s) {', '.join(through)} in candidates.csv would connect it: study them with supplyopt evaluate or invest (solve builds no candidate)", **where))
+            else:
+                out.append(Problem(sources["demand"], f"demand centre {node} cannot be reached: no chain of links carrying {carrying} leads to it from a mine or stock", **where))
         capacity = net.supply.loc[net.supply["product"].isin(grades), "capacity_t"].sum()
         stock = net.storage.loc[net.storage["product"].isin(grades), "initial_t"].sum()
         need = rows["demand_t"].sum()
         if capacity + stock < need:
             out.append(Problem(sources["supply"], f"total supply capacity of {carrying} over the horizon ({capacity:,.0f} t) plus initial stock ({stock:,.0f} t) is below total demand ({need:,.0f} t): some demand will go unmet", severity="warning"))
-    return out + _demand_quality(ds, net, first_row)
+    if count_candidates:
+        out += _mines_only_through_candidates(ds, net, built)
+    return out + _demand_quality(ds, links_net, first_row)
+
+
+def _candidate_link_ids(net: Network) -> dict[str, list[str]]:
+    """Links that exist only if a candidate is built -> the candidates that make them: a
+    ``new_link`` candidate's own link, and a link closed in every period (capacity 0) that
+    ``link_capacity`` candidates open."""
+    if net.candidates is None:
+        return {}
+    c = net.candidates
+    out = {i: [i] for i in c.loc[c["kind"] == "new_link", "id"]}
+    open_links = set(net.link_periods.loc[net.link_periods["capacity_t"] > 0, "link"])
+    for link, ups in c[c["kind"] == "link_capacity"].groupby("link")["id"]:
+        if link not in open_links and link not in out:
+            out[link] = sorted(ups)
+    return out
+
+
+def _candidates_reaching(net: Network, built: Network, grades: list[str], sources_of: dict[str, set[str]], node: str) -> list[str]:
+    """The candidates on some route from a mine or stock to ``node`` in the network with every
+    candidate built (``built``), sorted; [] when no route reaches it even then. A candidate
+    link a → b is on a route when a can be reached from a source and ``node`` from b."""
+    made_by = _candidate_link_ids(net)
+    if not made_by:
+        return []
+    out: set[str] = set()
+    for grade in grades:
+        succ = _product_links(built, grade)
+        ahead = _reachable(succ, sources_of[grade])
+        if node not in ahead:
+            continue
+        pred: dict[str, list[str]] = {}
+        for a, bs in succ.items():
+            for b in bs:
+                pred.setdefault(b, []).append(a)
+        behind = _reachable(pred, {node})
+        links = built.links[built.links["id"].isin(set(made_by))]
+        for link, a, b, ps in zip(links["id"], links["from"], links["to"], links["products"]):
+            if (not ps or grade in ps) and a in ahead and b in behind:
+                out |= set(made_by[link])
+    return sorted(out)
+
+
+def _mines_only_through_candidates(ds: Dataset, net: Network, built: Network) -> list[Problem]:
+    """A mine with capacity whose every open link out is a candidate: a warning naming them
+    (its output is used only if one is built)."""
+    made_by = _candidate_link_ids(net)
+    open_now = set(net.link_periods.loc[net.link_periods["capacity_t"] > 0, "link"])
+    open_built = set(built.link_periods.loc[built.link_periods["capacity_t"] > 0, "link"])
+    first_row = ds.tables["supply"].drop_duplicates("node").set_index("node")["row"]
+    out = []
+    for mine in sorted(set(net.supply.loc[net.supply["capacity_t"] > 0, "node"])):
+        leaving = built.links.loc[built.links["from"] == mine, "id"]
+        if leaving.isin(open_now).any():
+            continue
+        through = sorted({c for link in leaving if link in open_built and link in made_by for c in made_by[link]})
+        if through:
+            row = first_row.get(mine)
+            out.append(Problem(ds.sources["supply"], f"mine {mine} can send coal out only through candidate(s) {', '.join(through)} (candidates.csv): a plan that builds none of them leaves its output unused",
+                               row=int(row) if row is not None else None, column="node", value=mine, severity="warning"))
+    return out
 
 
 def _blended_into(net: Network) -> dict[str, list[str]]:
@@ -514,14 +597,18 @@ def _free_cycles(net: Network, ds: Dataset) -> list[Problem]:
     for link, a, b in zip(free["id"], free["from"], free["to"]):
         graph.add_edge(a, b, link=link)
     rows = ds.tables["links"].drop_duplicates("id").set_index("id")["row"]
+    # with candidates counted (validate's count_candidates) a new_link candidate may close the cycle
+    cand_rows = ds.tables["candidates"].set_index("id")["row"] if "candidates" in ds.tables else pd.Series(dtype=int)
     out = []
     for component in sorted(nx.strongly_connected_components(graph), key=min):
         if len(component) < 2:
             continue
         cycle = nx.find_cycle(graph.subgraph(component))
         links = [graph.edges[a, b]["link"] for a, b in cycle]
-        where = ", ".join(str(int(rows[lk])) for lk in links)
-        out.append(Problem(ds.sources["links"], f"links {' → '.join(links)} (rows {where}) form a cycle that costs nothing (cost_cny_per_t 0, efficiency 1): coal could circulate on it for free; give at least one of them a cost", row=int(rows[links[0]]), column="cost_cny_per_t", value=0))
+        where = "rows " + ", ".join(str(int(rows[lk])) if lk in rows.index else f"candidates.csv row {int(cand_rows[lk])}" for lk in links)
+        first = next((lk for lk in links if lk in rows.index), None)
+        label, row = (ds.sources["links"], int(rows[first])) if first is not None else (ds.sources["candidates"], int(cand_rows[links[0]]))
+        out.append(Problem(label, f"links {' → '.join(links)} ({where}) form a cycle that costs nothing (cost_cny_per_t 0, efficiency 1): coal could circulate on it for free; give at least one of them a cost", row=row, column="cost_cny_per_t", value=0))
     return out
 
 

@@ -27,14 +27,13 @@ Savings over the horizon are scaled to a year by × 365 / horizon_days.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from supplyopt.io.data import DataError, Problem
-from supplyopt.io.network import Network, period_index, split_products
+from supplyopt.io.network import Network, period_index, split_products, with_candidate_links
 
 DEFAULT_DISCOUNT_RATE = 0.08  # social discount rate, China's 建设项目经济评价方法与参数 (3rd ed.)
 DEFAULT_LIFETIME_YEARS = 30.0  # rail track and structures; give lifetime_years for anything else
@@ -96,35 +95,12 @@ def requirement_closure(cands: pd.DataFrame, chosen: list[str]) -> list[str]:
 # --------------------------------------------------------------------------- the network
 def with_candidates(net: Network) -> Network:
     """A copy of ``net`` with every candidate in place as if built (new links and storage
-    added, upgraded capacities raised); :class:`CandidateChoice` takes back what is not built."""
+    added, upgraded capacities raised; the links by ``io.network.with_candidate_links``);
+    :class:`CandidateChoice` takes back what is not built."""
     cands = candidate_table(net)
-    out = copy.copy(net)
+    out = with_candidate_links(net)  # new links and raised link capacities
     T = net.n_periods
     periods = np.arange(T)
-
-    new = cands[cands["kind"] == "new_link"]
-    if len(new):
-        rows = pd.DataFrame({
-            "id": new["id"], "from": new["from"], "to": new["to"], "mode": new["mode"],
-            "distance_km": new["distance_km"], "efficiency": new["efficiency"],
-            "products": new["products"].map(split_products),
-        })
-        links = pd.concat([net.links, rows], ignore_index=True)
-        for col in net.links.columns.difference(rows.columns):  # the data set's own columns (corridor …)
-            if links[col].dtype == object or pd.api.types.is_string_dtype(links[col]):
-                links[col] = links[col].fillna("")
-        out.links = links
-        per = pd.DataFrame({
-            "link": np.repeat(new["id"].to_numpy(), T), "period": np.tile(periods, len(new)),
-            "capacity_t": np.repeat(new["capacity_t"].to_numpy(float), T), "cost_cny_per_t": np.repeat(new["cost_cny_per_t"].to_numpy(float), T),
-        })
-        link_periods = pd.concat([net.link_periods, per], ignore_index=True)
-    else:
-        link_periods = net.link_periods.copy()
-    up = cands[cands["kind"] == "link_capacity"].groupby("target")["added_t"].sum()
-    link_periods["capacity_t"] = link_periods["capacity_t"] + link_periods["link"].map(up).fillna(0.0)
-    # model.flow_variables relies on (link, period) order
-    out.link_periods = link_periods.sort_values(["link", "period"], kind="stable").reset_index(drop=True)
 
     stores = cands[cands["kind"] == "new_storage"]
     storage, storage_periods, capacity = net.storage, net.storage_periods, net.storage_capacity.copy()

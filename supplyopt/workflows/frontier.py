@@ -136,7 +136,7 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
     at its penalty, below that share). ``measure``: ``mine`` (share of mine output leaving by
     truck, ``max_mine_truck_share``) or ``tkm`` (truck share of all t·km, ``max_truck_share_tkm``)."""
 
-    net = network if isinstance(network, Network) else api.load(network)
+    net = network if isinstance(network, Network) else api.load(network, count_candidates=with_candidates)
 
     def layers() -> list:
         return [CandidateChoice(candidate_table(net), budget=budget)] if with_candidates else []

@@ -13,6 +13,7 @@ from supplyopt.io.network import Network
 from supplyopt.io.write import csv_text, summary_json, write_folder
 from supplyopt.model.candidates import CandidateChoice, candidate_table, with_candidates
 from supplyopt.model.foresight import DESIGN_FORESIGHT
+from supplyopt.workflows.economics import Valuation, economics_lines, legend, per_candidate, summary_of
 from supplyopt.workflows.evaluate import money_text, comparison_text, comparison, headline
 
 # --------------------------------------------------------------------------- invest
@@ -42,6 +43,8 @@ class Investment:
     mip_gap: float | None
     solve_s: float
     marginal: dict = field(default_factory=dict)
+    economics: pd.DataFrame | None = None  # one row per candidate, cash and social cases (economics.per_candidate)
+    valuation: Valuation | None = None
 
     def summary(self) -> dict:
         t = self.table.set_index("metric") if self.table is not None else None
@@ -57,28 +60,32 @@ class Investment:
             "solver_status": self.plan.summary["solver"]["status"],
             "solve_s": self.solve_s,
             "marginal_value_of_budget": self.marginal,
+            "economics": [summary_of(r) for _, r in self.economics.iterrows()] if self.economics is not None else [],
+            "valuation": (self.valuation or Valuation()).record(),
             "without": None if t is None else t["without"].to_dict(),
             "with": None if t is None else t["with"].to_dict(),
             "units": "CNY and tonnes over the horizon; savings = objective with nothing built − objective with the chosen set (investment part included)",
         }
 
     def write(self, out_dir: str | Path) -> Path:
-        """summary.json, candidates.csv (chosen or not), comparison.csv — atomically."""
+        """summary.json, candidates.csv (chosen or not), comparison.csv, economics.csv — atomically."""
 
         files = {"summary.json": summary_json(self.summary()), "candidates.csv": csv_text(self.candidates)}
+        if self.economics is not None:
+            files["economics.csv"] = csv_text(self.economics)
         if self.table is not None:
             files["comparison.csv"] = csv_text(self.table)
         return write_folder(out_dir, files)
 
 
 def invest(network, budget: float, model=None, scenario=None, max_mine_truck_share: float | None = None, budget_step: float | None = None,
-           extend=None, **solver) -> Investment:
+           extend=None, valuation: Valuation | None = None, **solver) -> Investment:
     """Choose candidates with Σ build cost ≤ budget minimising the plan's cost including the
     annualised investment (MILP; gap and time limit from the profile). Marginal value of
     budget: re-solved at budget + step (default 10 % of the budget), (objective(B) −
     objective(B + step)) / step, CNY of horizon cost per CNY of budget."""
 
-    net = network if isinstance(network, Network) else api.load(network)
+    net = network if isinstance(network, Network) else api.load(network, count_candidates=True)
     cands = candidate_table(net)
     opt = investment_options(api.options(model, max_mine_truck_share=max_mine_truck_share, **{**solver, "foresight": DESIGN_FORESIGHT}))
     full = with_candidates(net)
@@ -112,7 +119,10 @@ def invest(network, budget: float, model=None, scenario=None, max_mine_truck_sha
         }
     table_c = cands[["id", "kind", "target", "build_cost_cny", "annual_cost_cny", "horizon_cost_cny", "earliest_period", "excludes", "requires"]].copy()
     table_c.insert(1, "chosen", table_c["id"].isin(chosen))
-    return Investment(float(budget), chosen, plan, none, table_c, table, sol.mip_gap, sol.solve_s, marginal)
+    result = Investment(float(budget), chosen, plan, none, table_c, table, sol.mip_gap, sol.solve_s, marginal, valuation=valuation or Valuation())
+    # one row per candidate: the marginal value of each chosen one, the others alone (warm LPs, builds fixed)
+    result.economics = per_candidate(none_study, none_choice, net, cands, chosen, none, result.valuation)
+    return result
 
 
 def format_investment(inv: Investment) -> str:
@@ -129,4 +139,7 @@ def format_investment(inv: Investment) -> str:
     if m:
         lines.append(f"Marginal value of budget: {m['cny_saved_per_cny_of_budget']:.4f} CNY saved per CNY "
                      f"(re-solved at budget + {money_text(m['budget_step_cny'])}: builds {', '.join(m['chosen_at_budget_plus_step']) or 'nothing'})")
+    if inv.economics is not None and len(inv.economics):
+        lines += ["", "Per candidate (million CNY; per year once open; payback simple/discounted years from opening; basis per row):",
+                  economics_lines(inv.economics), legend(inv.valuation or Valuation())]
     return "\n".join(lines)

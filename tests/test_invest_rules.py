@@ -1,0 +1,153 @@
+"""Rules the investment commands keep exactly (docs/invest.md, "Rules kept exactly"):
+greenfield networks, the budget never exceeded, contradictory rules refused, money and number
+options checked, flows that move reported the same way every run.
+
+The oracle never uses supplyopt's model: for each subset of candidates it solves one networkx
+min-cost flow per period (no storage in these cases, so periods are independent) with the
+subset's links as ordinary arcs from their earliest period on, and adds the annualised build
+cost worked out here from the documented formula.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import networkx as nx
+import pandas as pd
+import pytest
+from conftest import write_dataset
+
+import supplyopt
+from supplyopt.cli import main
+from supplyopt.io.data import DataError
+from supplyopt.workflows import invest
+
+PERIODS = ["W1", "W2"]
+DAYS = 7.0
+
+
+# --------------------------------------------------------------------------- the oracle
+def subset_cost(tables: dict, subset: tuple[str, ...]) -> float:
+    """Least cost with exactly ``subset`` built: per period a min-cost flow (source → mine at
+    its cost, links at theirs, demand → sink, unmet straight from the source at its penalty;
+    integer data, so network simplex is exact), plus annual cost × open days / 365."""
+    cands = pd.DataFrame(tables["candidates"]).astype(object)
+    cands = cands.where(cands.notna(), "")
+    chosen = cands[cands["id"].isin(subset)]
+    total = 0.0
+    for t, period in enumerate(PERIODS):
+        g = nx.DiGraph()
+        arcs = [(lk["from"], lk["to"], lk.get("capacity_t", ""), lk["cost_cny_per_t"]) for lk in tables["links"]]
+        for _, c in chosen.iterrows():
+            opens = PERIODS.index(c["earliest_period"]) if c.get("earliest_period", "") else 0
+            if t < opens:
+                continue
+            if c["kind"] == "new_link":
+                arcs.append((c["from"], c["to"], c["capacity_t"], c["cost_cny_per_t"]))
+            else:  # link_capacity: a parallel arc at the link's cost
+                base = next(lk for lk in [*tables["links"], *tables["candidates"]] if lk["id"] == c["link"])
+                arcs.append((base["from"], base["to"], c["capacity_t"], base["cost_cny_per_t"]))
+        need = sum(int(d["demand_t"]) for d in tables["demand"])
+        g.add_node("S", demand=-need)
+        g.add_node("Z", demand=need)
+        for i, (a, b, cap, cost) in enumerate(arcs):  # each arc through its own midpoint: parallel arcs allowed
+            mid = ("arc", i)
+            g.add_edge(a, mid, weight=int(cost), **({"capacity": int(cap)} if cap != "" else {}))
+            g.add_edge(mid, b, weight=0)
+        for m in tables["supply"]:
+            g.add_edge("S", m["node"], weight=int(m["cost_cny_per_t"]), capacity=int(m["capacity_t"]))
+        for d in tables["demand"]:
+            g.add_edge(d["node"], "Z", weight=0, capacity=int(d["demand_t"]))
+            g.add_edge("S", ("unmet", d["node"]), weight=int(d["penalty_cny_per_t"]), capacity=int(d["demand_t"]))
+            g.add_edge(("unmet", d["node"]), "Z", weight=0)
+        total += nx.min_cost_flow_cost(g)
+    for _, c in chosen.iterrows():
+        r, n = float(c["discount_rate"]), float(c["lifetime_years"])
+        crf = 1 / n if r == 0 else r / (1 - (1 + r) ** -n)
+        opens = PERIODS.index(c["earliest_period"]) if c.get("earliest_period", "") else 0
+        total += (float(c["build_cost_cny"]) * crf + float(c.get("fixed_om_cny_per_year") or 0)) * (len(PERIODS) - opens) * DAYS / 365
+    return total
+
+
+def allowed(tables: dict, subset: tuple[str, ...], budget: float) -> bool:
+    """Within the budget (exactly: a Python sum), no excluded pair, every requirement built."""
+    rows = {c["id"]: c for c in tables["candidates"]}
+    if sum(float(rows[c]["build_cost_cny"]) for c in sorted(subset)) > budget:
+        return False
+    for c in subset:
+        if any(x in subset for x in str(rows[c].get("excludes") or "").split(";") if x):
+            return False
+        if any(x not in subset for x in str(rows[c].get("requires") or "").split(";") if x):
+            return False
+    return True
+
+
+def best_subset(tables: dict, budget: float) -> tuple[float, tuple[str, ...]]:
+    ids = sorted(c["id"] for c in tables["candidates"])
+    subsets = [s for k in range(len(ids) + 1) for s in itertools.combinations(ids, k) if allowed(tables, s, budget)]
+    return min((subset_cost(tables, s), s) for s in subsets)
+
+
+# --------------------------------------------------------------------------- 1. greenfield
+def greenfield_tables() -> dict:
+    """A mine and its plant by road; a new mine whose only outlet is a proposed siding
+    (siding_new, or the cheaper-to-build but dearer-to-run siding_alt: they exclude each other),
+    a new plant reached only by a proposed line (line_np), and a platform on siding_new that
+    requires it."""
+    return {
+        "nodes": [{"id": n, "kind": k} for n, k in (("mine", "mine"), ("newmine", "mine"), ("plant", "demand"), ("newplant", "demand"))],
+        "supply": [{"node": "mine", "capacity_t": 100, "cost_cny_per_t": 10}, {"node": "newmine", "capacity_t": 100, "cost_cny_per_t": 5}],
+        "demand": [{"node": "plant", "demand_t": 90, "penalty_cny_per_t": 500}, {"node": "newplant", "demand_t": 30, "penalty_cny_per_t": 400}],
+        "links": [{"id": "road", "from": "mine", "to": "plant", "mode": "truck", "capacity_t": "", "cost_cny_per_t": 50, "distance_km": 100}],
+        "candidates": [
+            {"id": "siding_new", "kind": "new_link", "from": "newmine", "to": "plant", "mode": "rail", "distance_km": 100, "cost_cny_per_t": 20,
+             "capacity_t": 50, "build_cost_cny": 600_000, "lifetime_years": 10, "discount_rate": 0, "excludes": "siding_alt"},
+            {"id": "siding_alt", "kind": "new_link", "from": "newmine", "to": "plant", "mode": "rail", "distance_km": 120, "cost_cny_per_t": 30,
+             "capacity_t": 60, "build_cost_cny": 350_000, "lifetime_years": 10, "discount_rate": 0},
+            {"id": "platform", "kind": "link_capacity", "link": "siding_new", "capacity_t": 30, "build_cost_cny": 150_000,
+             "lifetime_years": 10, "discount_rate": 0, "requires": "siding_new"},
+            {"id": "line_np", "kind": "new_link", "from": "mine", "to": "newplant", "mode": "rail", "distance_km": 80, "cost_cny_per_t": 15,
+             "capacity_t": 40, "build_cost_cny": 400_000, "lifetime_years": 10, "discount_rate": 0, "earliest_period": "W2"},
+        ],
+    }
+
+
+def test_greenfield_solve_refuses_and_names_the_candidate(tmp_path):
+    """solve builds no candidate: the new plant cannot be reached, and the message names the
+    line that would connect it and points to evaluate/invest."""
+    data = write_dataset(tmp_path / "gf", PERIODS, greenfield_tables())
+    with pytest.raises(DataError) as err:
+        supplyopt.load(data)
+    msgs = [str(p) for p in err.value.problems if p.severity == "error"]
+    assert len(msgs) == 1, msgs
+    assert "demand.csv row 2, column node: 'newplant'" in msgs[0] and "line_np" in msgs[0] and "evaluate or invest" in msgs[0]
+    assert main(["solve", str(data), "--out", str(tmp_path / "out")]) == 2 and not (tmp_path / "out").exists()
+
+
+def test_greenfield_counted_for_the_commands_that_build(tmp_path, capsys):
+    """load(count_candidates=True): warnings name the nodes and the candidates they depend on."""
+    data = write_dataset(tmp_path / "gf", PERIODS, greenfield_tables())
+    net = supplyopt.load(data, count_candidates=True)
+    warns = {p.value: str(p) for p in net.warnings}
+    assert "line_np" in warns["newplant"] and "only through candidate" in warns["newplant"]
+    assert "siding_new" in warns["newmine"] and "siding_alt" in warns["newmine"] and "platform" not in warns["newmine"]
+    out = tmp_path / "inv"
+    assert main(["invest", str(data), "--budget", "1e6", "--mip-gap", "0", "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert "newplant" in printed.err and "line_np" in printed.err
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert any("newplant" in w and "line_np" in w for w in summary["input_warnings"])
+    assert main(["evaluate", str(data), "--candidate", "line_np", "--out", str(tmp_path / "ev"), "--quiet"]) == 0
+    assert main(["frontier", str(data), "--with-candidates", "--points", "2", "--out", str(tmp_path / "fr"), "--quiet"]) == 0
+    assert main(["frontier", str(data), "--points", "2", "--out", str(tmp_path / "fr0"), "--quiet"]) == 2  # builds nothing: refused
+
+
+@pytest.mark.parametrize("budget", [0, 350_000, 750_000, 1_000_000, 1_150_000, 2_000_000])
+def test_greenfield_invest_equals_enumeration(tmp_path, budget):
+    tables = greenfield_tables()
+    data = write_dataset(tmp_path / "gf", PERIODS, tables)
+    cost, subset = best_subset(tables, budget)
+    inv = invest.invest(data, budget, mip_gap=0, budget_step=0)
+    assert inv.plan.kpis["objective"] == pytest.approx(cost, rel=1e-9, abs=1e-6), (inv.chosen, subset)
+    assert allowed(tables, tuple(inv.chosen), budget)
