@@ -204,6 +204,23 @@ TABLES: dict[str, TableSpec] = {
             Column("earliest_period"),
             Column("excludes"),
             Column("requires"),
+            _num("lag_years"),
+        ),
+        required=False,
+    ),
+    # Paths over the years of a plan (invest --years): demand and mine output relative to
+    # the data set's own year, from the provincial plan's targets; supplyopt/io/years.py.
+    "years": TableSpec(
+        "years",
+        key=("year", "what", "node", "demand_class"),
+        columns=(
+            _num("year", in_header=True, needs_value=True),
+            Column("what", in_header=True, needs_value=True),
+            Column("node"),
+            Column("demand_class"),
+            _num("scale", in_header=True, needs_value=True),
+            _num("budget_cny"),
+            Column("basis"),
         ),
         required=False,
     ),
