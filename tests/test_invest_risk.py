@@ -141,3 +141,11 @@ def test_cli(tmp_path, capsys):
     assert main(["invest", str(data), "--budget", str(COST), "--scenarios", str(sset), "--years", "2027:2028", "--out", str(tmp_path / "no")]) == 2
     assert main(["invest", str(data), "--budget", str(COST), "--scenarios", str(sset), "--budget-step", "5", "--out", str(tmp_path / "no")]) == 2
     assert not (tmp_path / "no").exists()
+
+
+def test_budget_one_cny_short_builds_nothing(tmp_path):
+    """Each candidate costs 10,000: a budget of 9,999 CNY buys none of them, however the
+    solver's tolerances treat the million-CNY budget row."""
+    data, sset = hand_case(tmp_path)
+    inv = robust_invest(str(data), COST - 1, str(sset), mip_gap=1e-9)
+    assert inv.summary["chosen"] == [] and inv.summary["budget_check"]["build_cost_cny"] == 0

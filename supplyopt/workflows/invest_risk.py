@@ -33,7 +33,7 @@ from supplyopt.io.data import DataError, Problem
 from supplyopt.io.network import Network
 from supplyopt.io.scenario import apply_scenario
 from supplyopt.io.write import csv_text, summary_json, write_folder
-from supplyopt.model.candidates import CandidateChoice, candidate_table, with_candidates
+from supplyopt.model.candidates import BUDGET_ROW_TOLERANCE_CNY, MAX_BUDGET_TIGHTENINGS, CandidateChoice, candidate_table, exact_build_cost, with_candidates
 from supplyopt.model.extensive import Extensive, Risk, extensive_form, measure_terms
 from supplyopt.model.foresight import DESIGN_FORESIGHT
 from supplyopt.workflows.evaluate import money_text
@@ -74,31 +74,29 @@ def chosen_ids(ext: Extensive, x: np.ndarray) -> list[str]:
     return sorted(fam.index["candidate"].iloc[:n][x[fam.start : fam.start + n] > 0.5])
 
 
-def exact_build_cost(cands: pd.DataFrame, chosen: list[str]) -> float:
-    """Σ build_cost_cny of ``chosen``, summed exactly (math.fsum, in id order)."""
-    cost = dict(zip(cands["id"], cands["build_cost_cny"]))
-    return math.fsum(float(cost[c]) for c in sorted(chosen))
-
-
 def solve_within_budget(engine: HighsEngine, ext: Extensive, cands: pd.DataFrame, budget: float, row_family: str = "investment_budget"):
-    """Solve, and while the chosen set's exact build cost exceeds ``budget`` (the solver's
-    feasibility tolerance lets a row be broken by a few CNY), tighten the budget rows just
-    below that set's cost and solve again. Returns (solution, tightenings)."""
-    tightened = 0
+    """Solve; while the chosen set's exact build cost exceeds ``budget`` (the solver's
+    tolerances let the row be broken), set every scenario's budget row just below that set's
+    cost — by 2, 4, 8 … CNY, as :func:`~supplyopt.model.candidates.solve_within_budget` does
+    for one plan — and solve again, warm. Returns (solution, tightenings)."""
     rows = ext.lp.constraints.get(row_family)
+    tightenings, margin = [], BUDGET_ROW_TOLERANCE_CNY
     while True:
         sol = engine.solve()
         if not sol.has_plan or rows is None:
-            return sol, tightened
-        cost = exact_build_cost(cands, chosen_ids(ext, sol.x))
+            return sol, tightenings
+        chosen = chosen_ids(ext, sol.x)
+        cost = exact_build_cost(cands, chosen)
         if cost <= budget:
-            return sol, tightened
-        tightened += 1
-        # the row is written in million CNY (candidates.investment_budget); stay a whole CNY below
-        bound = (cost - 1.0) / 1e6
-        engine.set_constraint_bounds(row_family, np.arange(rows.size), np.full(rows.size, -np.inf), np.full(rows.size, min(bound, budget / 1e6)))
-        if tightened > 50:
-            raise api.NoPlan("numerical", f"the chosen candidates kept exceeding the budget of {budget:,.0f} CNY after 50 tightenings (solver tolerance)")
+            return sol, tightenings
+        if len(tightenings) == MAX_BUDGET_TIGHTENINGS:
+            raise api.NoPlan("numerical", f"the chosen candidates kept costing more than the budget of {budget:,.0f} CNY after "
+                             f"{MAX_BUDGET_TIGHTENINGS} tightenings of the budget row (solver tolerance)")
+        margin *= 2
+        bound = max(min(budget, cost - margin), 0.0)
+        tightenings.append({"row_bound_cny": bound, "over_budget_set": chosen, "over_budget_cost_cny": cost})
+        # the row is written in million CNY (candidates.investment_budget)
+        engine.set_constraint_bounds(row_family, np.arange(rows.size), np.full(rows.size, -np.inf), np.full(rows.size, bound / 1e6))
 
 
 # --------------------------------------------------------------------------- solving
@@ -180,7 +178,9 @@ def robust_invest(network, budget: float, scenarios, model=None, risk: Risk | No
         "budget_cny": float(budget),
         "chosen": chosen,
         "build_cost_cny": exact_build_cost(cands, chosen),
-        "budget_rows_tightened": tightened,
+        "budget_check": {"budget_cny": float(budget), "build_cost_cny": exact_build_cost(cands, chosen), "tightenings": tightened,
+                         "rule": "the chosen set's build cost, summed exactly, never above the budget; where the solver's tolerance let a budget row be "
+                                 "broken, the rows were tightened just below that set's cost and re-solved"},
         "expected_objective_cny": float(sol.objective),
         "expected_objective_nothing_built_cny": nothing_expected,
         "expected_savings_cny": nothing_expected - float(sol.objective),

@@ -44,7 +44,7 @@ from supplyopt.io.scenario import Scenario, apply_scenario
 from supplyopt.io.write import csv_text, summary_json, write_folder
 from supplyopt.io.years import FILE as YEARS_FILE
 from supplyopt.io.years import year_edits
-from supplyopt.model.candidates import DEFAULT_DISCOUNT_RATE, CandidateChoice, candidate_table, with_candidates
+from supplyopt.model.candidates import BUDGET_ROW_TOLERANCE_CNY, DEFAULT_DISCOUNT_RATE, MAX_BUDGET_TIGHTENINGS, CandidateChoice, candidate_table, with_candidates
 from supplyopt.model.extensive import extensive_form
 from supplyopt.model.foresight import DESIGN_FORESIGHT
 from supplyopt.workflows.evaluate import money_text
@@ -192,7 +192,8 @@ def staged_invest(network, years, budget: float | None = None, annual_budget: di
         "lag_years": {c: int(v) for c, v in zip(ids, lag)},
         "budget_cny": budget,
         "annual_budget_cny": {str(y): v for y, v in sorted(per_year.items())},
-        "budget_rows_tightened": tightened,
+        "budget_check": {"tightenings": tightened, "rule": "each year's and the plan's build cost, summed exactly, never above its budget; where the "
+                         "solver's tolerance let a budget row be broken, the row was tightened just below that cost and re-solved"},
         "schedule": [{"candidate": r.candidate, "build_year": int(r.build_year), "opens": int(r.opens)} for r in schedule.itertuples() if r.build_year > 0],
         "build_cost_cny": math.fsum(schedule["build_cost_cny"][schedule["build_year"] > 0]),
         "present_value_cny": float(sol.objective),
@@ -248,31 +249,34 @@ def add_excludes_over_years(lp, cands, bcol):
 
 
 def solve_exact(engine, lp, cands, bcol, yrs, budget, per_year):
-    """Solve; while a year's or the plan's exact build cost (math.fsum) exceeds its budget
-    (solver tolerance), tighten that row a whole CNY below the set's cost and solve again."""
+    """Solve; while a year's or the whole plan's exact build cost (math.fsum) exceeds its
+    budget (the solver's tolerances let a row be broken), set that row just below the cost
+    — by 2, 4, 8 … CNY, as candidates.solve_within_budget does — and solve again, warm.
+    Returns (solution, tightenings)."""
     cost = cands["build_cost_cny"].to_numpy(float)
-    tightened = 0
+    tightenings, margin = [], BUDGET_ROW_TOLERANCE_CNY
     while True:
         sol = engine.solve()
         if not sol.has_plan:
-            return sol, tightened
+            return sol, tightenings
         built = sol.x[bcol] > 0.5
-        over = False
+        over = []
         for j, y in enumerate(yrs):
             spent = math.fsum(cost[built[:, j]])
             if y in per_year and spent > per_year[y]:
-                pos = list(lp.constraints["annual_budget"].index["year"]).index(y)
-                engine.set_constraint_bounds("annual_budget", [pos], [-np.inf], [(spent - 1.0) / 1e6])
-                over = True
+                over.append(("annual_budget", list(lp.constraints["annual_budget"].index["year"]).index(y), spent, per_year[y], y))
         total = math.fsum(cost[built.any(axis=1)])
         if budget is not None and total > budget:
-            engine.set_constraint_bounds("investment_budget", [0], [-np.inf], [(total - 1.0) / 1e6])
-            over = True
+            over.append(("investment_budget", 0, total, budget, None))
         if not over:
-            return sol, tightened
-        tightened += 1
-        if tightened > 50:
-            raise api.NoPlan("numerical", "the build schedule kept exceeding a budget after 50 tightenings (solver tolerance)")
+            return sol, tightenings
+        if len(tightenings) >= MAX_BUDGET_TIGHTENINGS:
+            raise api.NoPlan("numerical", f"the build schedule kept exceeding a budget after {MAX_BUDGET_TIGHTENINGS} tightenings (solver tolerance)")
+        margin *= 2
+        for family, pos, spent, limit, year in over:
+            bound = max(min(limit, spent - margin), 0.0)
+            tightenings.append({"row": family, "year": year, "row_bound_cny": bound, "over_budget_cost_cny": spent})
+            engine.set_constraint_bounds(family, [pos], [-np.inf], [bound / 1e6])
 
 
 # --------------------------------------------------------------------------- tables
