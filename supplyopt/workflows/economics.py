@@ -290,16 +290,22 @@ def delivered(net: Network, members: pd.DataFrame, without, with_, per_year: flo
     change = carried(with_).sub(carried(without), fill_value=0.0).rename("change_t").reset_index()
     change["arriving_t"] = change["change_t"] * change["link"].map(eff)
     change["kcal"] = change["product"].map(kcal)
-    known = change["kcal"].notna().all()
+    unknown_t = float(change.loc[change["kcal"].isna(), "arriving_t"].abs().sum()) * per_year
+    known = unknown_t <= 1e-6
     entering, arriving = float(change["change_t"].sum()) * per_year, float(change["arriving_t"].sum()) * per_year
     tce = float((change["arriving_t"] * change["kcal"] / STANDARD_COAL_KCAL_PER_KG).sum()) * per_year if known else None
-    mix_kcal = float((change["arriving_t"] * change["kcal"]).sum() / change["arriving_t"].sum()) if known and change["arriving_t"].sum() > 0 else None
+    if known and change["arriving_t"].sum() > 1e-9:
+        mix_kcal = float((change["arriving_t"] * change["kcal"]).sum() / change["arriving_t"].sum())
+    else:  # nothing carried: the mean of the grades the links may carry, where all have a value
+        allowed = [p for t in links for p in net.links.set_index("id").at[t, "products"] or net.products]
+        values = [kcal.get(p) for p in allowed]
+        mix_kcal = float(np.mean(values)) if values and all(v is not None and np.isfinite(v) for v in values) else None
     cap_t = float(targets["added_t"].sum()) * 365.0 / net.period_days
     cap_arriving = float((targets["added_t"] * targets["target"].map(eff)).sum()) * 365.0 / net.period_days
     return {
         "entering_t_per_year": entering, "arriving_t_per_year": arriving, "arriving_tce_per_year": tce,
         "loss_t_per_year": entering - arriving, "loss_tce_per_year": None if tce is None or arriving <= 0 else tce * (entering - arriving) / arriving,
-        "mix_kcal_per_kg": mix_kcal,
+        "mix_kcal_per_kg": mix_kcal, "without_calorific_t_per_year": unknown_t,
         "capacity_t_per_year": cap_t, "capacity_tce_per_year": None if mix_kcal is None else cap_arriving * mix_kcal / STANDARD_COAL_KCAL_PER_KG,
     }
 
@@ -328,8 +334,9 @@ def number_text(v, decimals: int = 0) -> str:
     return f"{(v if v != 0 else 0.0):,.{decimals}f}"
 
 
-def years_text(v) -> str:
-    return "never" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{number_text(v, 1)}"
+def years_text(v, never: str = "beyond life") -> str:
+    """Years to one decimal; ``never`` where the flows never pay back within the lifetime."""
+    return never if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{number_text(v, 1)}"
 
 
 ROW_LINES = [  # (label, column, decimals) for the vertical view
@@ -368,13 +375,13 @@ def economics_text(table: pd.DataFrame, valuation: Valuation) -> str:
 
 def economics_lines(table: pd.DataFrame) -> str:
     """One line per candidate (invest): money in million CNY."""
-    head = f"  {'candidate':<28}{'build M':>9}{'cash M/yr':>11}{'ext. M/yr':>11}{'cash NPV M':>12}{'social NPV M':>13}{'payback':>13}{'trucks/yr':>11}{'CO2 t/yr':>10}  basis"
+    head = f"  {'candidate':<28}{'build M':>9}{'cash M/yr':>11}{'ext. M/yr':>11}{'cash NPV M':>12}{'social NPV M':>13}{'payback':>14}{'trucks/yr':>11}{'CO2 t/yr':>10}  basis"
     lines = [head]
     for _, r in table.iterrows():
         m = (lambda c: number_text(r[c] / 1e6 if pd.notna(r[c]) else None, 1))
-        pay = f"{years_text(r['simple_payback_years'])}/{years_text(r['discounted_payback_years'])}" if pd.notna(r["cash_npv_cny"]) else "—"
+        pay = f"{years_text(r['simple_payback_years'], '>life')}/{years_text(r['discounted_payback_years'], '>life')}" if pd.notna(r["cash_npv_cny"]) else "—"
         lines.append(f"  {str(r['candidate'])[:27]:<28}{m('build_cost_cny'):>9}{m('cash_savings_cny_per_year'):>11}{m('external_savings_cny_per_year'):>11}"
-                     f"{m('cash_npv_cny'):>12}{m('social_npv_cny'):>13}{pay:>13}{number_text(r['truck_trips_removed_per_year']):>11}"
+                     f"{m('cash_npv_cny'):>12}{m('social_npv_cny'):>13}{pay:>14}{number_text(r['truck_trips_removed_per_year']):>11}"
                      f"{number_text(r['co2_t_avoided_per_year']):>10}  {r['basis']}")
     return "\n".join(lines)
 

@@ -17,7 +17,7 @@ from supplyopt.io.write import csv_text, summary_json, write_folder
 from supplyopt.model.candidates import CandidateChoice, candidate_table, horizon_days, requirement_closure, with_candidates
 from supplyopt.model.foresight import DESIGN_FORESIGHT
 from supplyopt.workflows.economics import (ROW_COLUMNS, Valuation, attribution, delivered, economics_rows, economics_text, measures, number_text, open_days,
-                                           per_tce, saved, summary_of)
+                                           per_tce, saved, summary_of, years_text)
 
 # --------------------------------------------------------------------------- comparing plans
 def headline(plan) -> dict:
@@ -238,7 +238,8 @@ AGAINST_ROWS = [  # metric, unit, where: "row" (economics total row) or "deliver
     ("capacity entering", "t/yr", "delivery", "capacity_t_per_year"), ("capacity arriving", "tce/yr", "delivery", "capacity_tce_per_year"),
     ("carried entering", "t/yr", "delivery", "entering_t_per_year"), ("carried arriving", "t/yr", "delivery", "arriving_t_per_year"),
     ("carried arriving", "tce/yr", "delivery", "arriving_tce_per_year"), ("line loss (produced, not delivered)", "t/yr", "delivery", "loss_t_per_year"),
-    ("line loss", "tce/yr", "delivery", "loss_tce_per_year"), ("calorific value carried", "kcal/kg", "delivery", "mix_kcal_per_kg"),
+    ("line loss", "tce/yr", "delivery", "loss_tce_per_year"), ("calorific value (carried, else grades allowed)", "kcal/kg", "delivery", "mix_kcal_per_kg"),
+    ("carried without a calorific value", "t/yr", "delivery", "without_calorific_t_per_year"),
     ("build cost", "CNY", "row", "build_cost_cny"), ("annualised cost incl. O&M", "CNY/yr", "row", "annualised_cost_cny_per_year"),
     ("cash savings", "CNY/yr", "row", "cash_savings_cny_per_year"), ("external savings", "CNY/yr", "row", "external_savings_cny_per_year"),
     ("cash cost per tce arriving", "CNY/tce", "delivery", "cash_cost_cny_per_tce"), ("social cost per tce arriving", "CNY/tce", "delivery", "social_cost_cny_per_tce"),
@@ -316,10 +317,10 @@ def format_against(ag: Against) -> str:
     a, b = ag.first.candidate, ag.second.candidate
     w = max(18, len(a) + 2, len(b) + 2)
     lines = [f"{a} against {b} (per year once open; tce = t × kcal/kg ÷ 7,000 from quality.csv)",
-             f"  {'':<38}{'unit':<9}{a:>{w}}{b:>{w}}"]
+             f"  {'':<48}{'unit':<9}{a:>{w}}{b:>{w}}"]
     for r in ag.table.itertuples():
         decimals = 2 if "per t" in r.metric or r.unit in ("kg/tce",) else 1 if r.unit == "years" else 0
-        show = (lambda v: "never" if not np.isfinite(v) else number_text(v, 1)) if r.unit == "years" else (lambda v: number_text(v, decimals))
-        lines.append(f"  {r.metric:<38}{r.unit:<9}{show(r.first):>{w}}{show(r.second):>{w}}")
+        show = years_text if r.unit == "years" else (lambda v: number_text(v, decimals))
+        lines.append(f"  {r.metric:<48}{r.unit:<9}{show(r.first):>{w}}{show(r.second):>{w}}")
     lines += ["", "Economics table:", economics_text(pd.concat([ag.first.rows, ag.second.rows], ignore_index=True), ag.first.valuation or Valuation())]
     return "\n".join(lines)
