@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import write_dataset
@@ -151,3 +153,109 @@ def test_greenfield_invest_equals_enumeration(tmp_path, budget):
     inv = invest.invest(data, budget, mip_gap=0, budget_step=0)
     assert inv.plan.kpis["objective"] == pytest.approx(cost, rel=1e-9, abs=1e-6), (inv.chosen, subset)
     assert allowed(tables, tuple(inv.chosen), budget)
+
+
+# --------------------------------------------------------------------------- 2. the budget, exactly
+def slip_tables(extra_cny: float = 0.9) -> dict:
+    """One mine, one plant by road; sidings a and b together cost the budget (5e9) + 0.9 CNY
+    and save most: HiGHS's feasibility tolerance (the row is in million CNY) accepted them
+    before the exact check. c is the dearer-to-run alternative that fits."""
+    budget = 5e9
+    rail = {"kind": "new_link", "from": "mine", "to": "plant", "mode": "rail", "distance_km": 100, "capacity_t": 4_500_000, "lifetime_years": 10, "discount_rate": 0}
+    return {
+        "nodes": [{"id": "mine", "kind": "mine"}, {"id": "plant", "kind": "demand"}],
+        "supply": [{"node": "mine", "capacity_t": 10_000_000, "cost_cny_per_t": 10}],
+        "demand": [{"node": "plant", "demand_t": 9_000_000, "penalty_cny_per_t": 500}],
+        "links": [{"id": "road", "from": "mine", "to": "plant", "mode": "truck", "capacity_t": "", "cost_cny_per_t": 50, "distance_km": 100}],
+        "candidates": [
+            {"id": "a", **rail, "cost_cny_per_t": 20, "build_cost_cny": budget * 0.55},
+            {"id": "b", **rail, "cost_cny_per_t": 21, "build_cost_cny": budget * 0.45 + extra_cny},
+            {"id": "c", **rail, "cost_cny_per_t": 35, "build_cost_cny": budget * 0.3},
+        ],
+    }
+
+
+def test_budget_never_exceeded_by_the_solver_tolerance(tmp_path):
+    """a + b cost 5,000,000,000.9 CNY: over a budget of 5e9 by 0.9 CNY, and they save most.
+    The exact check tightens the row and the plan is the best set within the budget (a, c)."""
+    tables = slip_tables()
+    data = write_dataset(tmp_path / "slip", PERIODS, tables)
+    cost, subset = best_subset(tables, 5e9)
+    assert subset == ("a", "c")
+    out = tmp_path / "inv"
+    assert main(["invest", str(data), "--budget", "5e9", "--budget-step", "0", "--mip-gap", "0", "--out", str(out), "--quiet"]) == 0
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["chosen"] == ["a", "c"] and s["budget_check"]["build_cost_cny"] <= 5e9
+    assert s["budget_check"]["tightenings"] and s["budget_check"]["tightenings"][0]["over_budget_set"] == ["a", "b"]
+    assert s["with"]["objective_cny"] == pytest.approx(cost, rel=1e-12)
+
+
+def test_budget_within_after_several_tightenings(tmp_path, monkeypatch):
+    """A solver that lets the row be broken by 100 CNY (simulated: the row written 100 CNY
+    looser than asked): the bound is tightened by 2, 4, 8 … CNY until the set fits."""
+    from supplyopt.model import candidates
+
+    real = candidates.investment_budget
+    monkeypatch.setattr(candidates, "investment_budget", lambda lp, cands, build, budget: real(lp, cands, build, None if budget is None else budget + 100))
+    tables = slip_tables(extra_cny=60)
+    data = write_dataset(tmp_path / "slip", PERIODS, tables)
+    inv = invest.invest(data, 5e9, mip_gap=0, budget_step=1e9)
+    check = inv.plan.summary["budget_check"]
+    assert inv.chosen == ["a", "c"] and check["build_cost_cny"] <= 5e9 and len(check["tightenings"]) >= 2
+    assert inv.summary()["budget_check"] == check
+    assert inv.marginal["budget_check_at_budget_plus_step"]["build_cost_cny"] <= 6e9
+    fr = frontier_with_budget(data, 5e9)
+    assert all(set(b.split(";")) != {"a", "b"} for b in fr.table["built"]) and "budget_tightenings" in fr.table
+
+
+def frontier_with_budget(data, budget):
+    from supplyopt.workflows import frontier
+
+    return frontier.frontier(data, points=2, with_candidates=True, budget=budget, mip_gap=0)
+
+
+def random_tables(seed: int) -> dict:
+    """Two mines, two plants, trucks everywhere; five candidates (sidings, a new plant line,
+    an upgrade, an exclusion, a requirement) with build costs not round."""
+    rng = np.random.default_rng(seed)
+    cost = lambda: float(rng.integers(100_000, 900_000)) + float(rng.integers(0, 100)) / 100  # noqa: E731
+    rail = {"kind": "new_link", "mode": "rail", "distance_km": 100, "lifetime_years": 20, "discount_rate": 0.08}
+    return {
+        "nodes": [{"id": n, "kind": k} for n, k in (("m1", "mine"), ("m2", "mine"), ("d1", "demand"), ("d2", "demand"))],
+        "supply": [{"node": "m1", "capacity_t": 120, "cost_cny_per_t": 10}, {"node": "m2", "capacity_t": 80, "cost_cny_per_t": int(rng.integers(8, 14))}],
+        "demand": [{"node": d, "demand_t": int(rng.integers(40, 90)), "penalty_cny_per_t": 400} for d in ("d1", "d2")],
+        "links": [{"id": f"road_{m}_{d}", "from": m, "to": d, "mode": "truck", "capacity_t": "", "cost_cny_per_t": int(rng.integers(60, 90)), "distance_km": 100}
+                  for m in ("m1", "m2") for d in ("d1", "d2")]
+                 + [{"id": "rail_m1_d1", "from": "m1", "to": "d1", "mode": "rail", "capacity_t": 30, "cost_cny_per_t": 25, "distance_km": 100}],
+        "candidates": [
+            {"id": "s1", **rail, "from": "m1", "to": "d2", "cost_cny_per_t": int(rng.integers(15, 30)), "capacity_t": int(rng.integers(30, 70)), "build_cost_cny": cost()},
+            {"id": "s2", **rail, "from": "m2", "to": "d2", "cost_cny_per_t": int(rng.integers(15, 30)), "capacity_t": int(rng.integers(30, 70)), "build_cost_cny": cost(), "excludes": "s1"},
+            {"id": "s3", **rail, "from": "m2", "to": "d1", "cost_cny_per_t": int(rng.integers(15, 30)), "capacity_t": int(rng.integers(30, 70)), "build_cost_cny": cost(), "earliest_period": "W2"},
+            {"id": "up1", "kind": "link_capacity", "link": "rail_m1_d1", "capacity_t": int(rng.integers(20, 60)), "build_cost_cny": cost(), "lifetime_years": 20, "discount_rate": 0.08},
+            {"id": "up3", "kind": "link_capacity", "link": "s3", "capacity_t": 30, "build_cost_cny": cost(), "lifetime_years": 20, "discount_rate": 0.08, "requires": "s3"},
+        ],
+    }
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_invest_equals_enumeration_budget_exactly_a_subset_cost(tmp_path, seed):
+    """Budgets exactly equal to the build cost of the best set (a Python sum in id order):
+    first the best set with no budget, then, each time, the best set costing less than the
+    last budget. The MILP finds that set, and never one costing a cent more."""
+    tables = random_tables(seed)
+    data = write_dataset(tmp_path / "rnd", PERIODS, tables)
+    net = supplyopt.load(data, count_candidates=True)
+    cost_of = {c["id"]: c["build_cost_cny"] for c in tables["candidates"]}
+    budget, seen = float("inf"), []
+    for _ in range(3):
+        _, best = best_subset(tables, budget)
+        if not best:
+            break
+        budget = sum(cost_of[c] for c in sorted(best))  # the best set costs the budget exactly
+        cost, _ = best_subset(tables, budget)
+        inv = invest.invest(net, budget, mip_gap=0, budget_step=0)
+        assert inv.plan.kpis["objective"] == pytest.approx(cost, rel=1e-9, abs=1e-6), (budget, inv.chosen, best)
+        assert allowed(tables, tuple(inv.chosen), budget)
+        seen.append(best)
+        budget = math.nextafter(budget, 0)  # the next: the best set costing less
+    assert len(seen) >= 2, seen

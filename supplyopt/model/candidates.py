@@ -27,6 +27,7 @@ Savings over the horizon are scaled to a year by × 365 / horizon_days.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -203,6 +204,13 @@ def candidate_capacity(lp, net: Network, cands: pd.DataFrame, build, family: str
     return lp.add_constraints(name, meaning, [key, "period"], index, rows, cols, coefs, -np.inf, base)
 
 
+def exact_build_cost(cands: pd.DataFrame, chosen: list[str]) -> float:
+    """Σ build_cost_cny of ``chosen`` (CNY), summed exactly (``math.fsum``, in id order): the
+    figure the budget is checked against, the same in every run."""
+    cost = dict(zip(cands["id"], cands["build_cost_cny"]))
+    return math.fsum(float(cost[c]) for c in sorted(chosen))
+
+
 def investment_budget(lp, cands: pd.DataFrame, build, budget: float | None):
     """Σ build_cost_cny · build ≤ budget (capital, not annualised), written in million CNY:
     a row bound above 1e9 makes the engine pass every bound in thousands (solve.BIG_TONNES),
@@ -239,3 +247,55 @@ def candidate_requires(lp, cands: pd.DataFrame, build):
     cols = build.start + np.asarray([c for p in pairs for c in p], np.int64)
     return lp.add_constraints("candidate_requires", "a candidate only with the one it requires", ["candidate", "requires"], index,
                               np.repeat(np.arange(n), 2), cols, np.tile([1.0, -1.0], n), -np.inf, 0.0)
+
+
+# --------------------------------------------------------------------------- the budget, exactly
+# HiGHS accepts a row broken by up to its feasibility tolerance (mip_feasibility_tolerance 1e-6):
+# on the budget row, written in million CNY, that is about 1 CNY, more where the engine scales.
+BUDGET_ROW_TOLERANCE_CNY = 1.0
+MAX_BUDGET_TIGHTENINGS = 40
+
+
+def solve_within_budget(study, choice: CandidateChoice, budget: float | None):
+    """Solve ``study`` (one of whose layers is ``choice``, choosing) so that the chosen set's
+    build cost, summed exactly (:func:`exact_build_cost`), is never above ``budget`` (CNY).
+
+    The MILP's budget row may be broken by the solver's feasibility tolerance (1–100 CNY).
+    After each solve the chosen set is checked; while it costs more than ``budget``, the row's
+    bound is set just below that set's cost (by 2, 4, 8 … CNY: beyond the tolerance, so the set
+    is cut off) and the study re-solved warm. A set costing within a few CNY of the budget may
+    then be passed over for a cheaper one: never one above the budget.
+
+    ``budget`` None: no budget row, one solve. Returns the :class:`~supplyopt.results.plan.Plan`;
+    ``plan.summary["budget_check"]`` records ``budget_cny``, ``build_cost_cny`` (exact),
+    ``chosen`` and ``tightenings`` (one dict per re-solve: ``row_bound_cny``, the
+    ``over_budget_set`` and its ``over_budget_cost_cny``; empty when none was needed).
+    Raises what ``study.solve`` raises (``NoPlan``). ``choice.budget`` is ``budget`` again on
+    return. (Takes the study as it is, without importing it: the model layer sits below it.)"""
+    choice.budget = None if budget is None else float(budget)
+    plan = study.solve()
+    tightenings: list[dict] = []
+    if budget is not None:
+        margin = BUDGET_ROW_TOLERANCE_CNY
+        try:
+            while (cost := exact_build_cost(choice.table, chosen := choice.built(study))) > budget:
+                if len(tightenings) == MAX_BUDGET_TIGHTENINGS:  # the bound is 0 long before: only sets of a few CNY could get here
+                    raise RuntimeError(f"the chosen candidates kept costing more than the budget of {budget:,.2f} CNY "
+                                       f"after {MAX_BUDGET_TIGHTENINGS} tightenings of the budget row (solver tolerance)")
+                margin *= 2
+                bound = max(min(float(budget), cost - margin), 0.0)
+                tightenings.append({"row_bound_cny": bound, "over_budget_set": chosen, "over_budget_cost_cny": cost})
+                choice.budget = bound
+                plan = study.solve()
+        finally:
+            choice.budget = float(budget)
+    chosen = choice.built(study)
+    plan.summary["budget_check"] = {
+        "budget_cny": None if budget is None else float(budget),
+        "build_cost_cny": exact_build_cost(choice.table, chosen),
+        "chosen": chosen,
+        "tightenings": tightenings,
+        "rule": "the chosen set's build cost, summed exactly, never above the budget: where the solver's tolerance let the "
+                "budget row be broken, the row was tightened just below that set's cost and re-solved",
+    }
+    return plan

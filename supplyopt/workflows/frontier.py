@@ -32,7 +32,7 @@ import pandas as pd
 from supplyopt import study as api
 from supplyopt.io.network import Network
 from supplyopt.io.write import csv_text, summary_json, write_folder
-from supplyopt.model.candidates import CandidateChoice, candidate_table
+from supplyopt.model.candidates import CandidateChoice, candidate_table, solve_within_budget
 from supplyopt.model.candidates import with_candidates as add_candidates
 from supplyopt.model.foresight import DESIGN_FORESIGHT
 from supplyopt.workflows.invest import investment_options
@@ -108,7 +108,7 @@ def lowest_share(network: Network, opt, layers: list, scenario, unmet_t: float, 
 
     def reachable(share: float) -> bool:
         probe.options = dataclasses.replace(opt, **{option: float(share)})
-        probe.solve()
+        solve_kept(probe)
         v = probe.lp.variables["cap_violation"]
         return probe.solution.x[v.start] <= tol
 
@@ -124,6 +124,15 @@ def lowest_share(network: Network, opt, layers: list, scenario, unmet_t: float, 
         mid = 0.5 * (lo + hi)
         lo, hi = (lo, mid) if reachable(mid) else (mid, hi)
     return hi
+
+
+def solve_kept(study):
+    """``study.solve()``, with a candidate budget kept exactly where the study has one
+    (:func:`~supplyopt.model.candidates.solve_within_budget`)."""
+    choice = next((layer for layer in study.layers if isinstance(layer, CandidateChoice) and layer.fixed is None), None)
+    if choice is None or choice.budget is None:
+        return study.solve()
+    return solve_within_budget(study, choice, choice.budget)
 
 
 # --------------------------------------------------------------------------- frontier
@@ -151,7 +160,7 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
     study = api.Study(full, model=opt, layers=layers(), extend=extend)
     if scenario is not None:
         study.apply(scenario)
-    first = study.solve()
+    first = solve_kept(study)
     high = first.kpis[kpi] or 0.0
     if down_to is None:
         low = lowest_share(full, opt, layers(), scenario, first.kpis["unmet_t"], high, first.kpis[size], measure, extend)
@@ -164,9 +173,11 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
     for cap in caps:
         study.options = dataclasses.replace(opt, **{option: float(cap)})
         t = time.perf_counter()
-        plan = study.solve()
+        plan = solve_kept(study)
         warm_s += time.perf_counter() - t
         rows.append(_point(cap, plan, study, kpi))
+        if budget is not None and with_candidates:  # where the budget row had to be tightened (solver tolerance)
+            rows[-1]["budget_tightenings"] = len(plan.summary["budget_check"]["tightenings"])
     table = pd.DataFrame(rows)
     base = table["objective_cny"].iloc[0]
     table["extra_cost_cny"] = table["objective_cny"] - base
@@ -181,7 +192,7 @@ def frontier(network, model=None, scenario=None, points: int = 11, with_candidat
             fresh = api.Study(full, model=dataclasses.replace(opt, **{option: float(cap)}), layers=layers(), extend=extend)
             if scenario is not None:
                 fresh.apply(scenario)
-            diffs.append(abs(fresh.solve().kpis["objective"] - obj) / max(abs(obj), 1.0))
+            diffs.append(abs(solve_kept(fresh).kpis["objective"] - obj) / max(abs(obj), 1.0))
         timing |= {"points_rebuilt_s": time.perf_counter() - t, "largest_relative_difference": float(max(diffs))}
     knee = knee_index(table["cap"].to_numpy(), table["objective_cny"].to_numpy())
     inputs = {"dataset": api.dataset_record(study.base), "input_warnings": api.input_warnings(study.base)}

@@ -11,7 +11,7 @@ import pandas as pd
 from supplyopt import study as api
 from supplyopt.io.network import Network
 from supplyopt.io.write import csv_text, summary_json, write_folder
-from supplyopt.model.candidates import CandidateChoice, candidate_table, with_candidates
+from supplyopt.model.candidates import CandidateChoice, candidate_table, solve_within_budget, with_candidates
 from supplyopt.model.foresight import DESIGN_FORESIGHT
 from supplyopt.workflows.economics import Valuation, economics_lines, legend, per_candidate, summary_of
 from supplyopt.workflows.evaluate import money_text, comparison_text, comparison, headline
@@ -53,6 +53,7 @@ class Investment:
             "budget_cny": self.budget,
             "chosen": self.chosen,
             "build_cost_cny": float(self.candidates.loc[self.candidates["chosen"], "build_cost_cny"].sum()),
+            "budget_check": self.plan.summary.get("budget_check"),  # candidates.solve_within_budget: exact sum, tightenings
             "savings_cny": None if t is None else -float(t.loc["objective_cny", "change"]),
             "operating_savings_cny": None if t is None else -float(t.loc["operating_cny", "change"]),
             "mip_gap": self.mip_gap,
@@ -101,18 +102,18 @@ def invest(network, budget: float, model=None, scenario=None, max_mine_truck_sha
         none = none_study.solve()
     except api.NoPlan:
         none = None  # only some investment makes the plan possible
-    plan = study.solve()
+    plan = solve_within_budget(study, choice, float(budget))
     sol = study.solution
     chosen = choice.built(study)
     table = comparison(headline(none), headline(plan)) if none is not None else None
     step = budget_step if budget_step is not None else (0.1 * budget if budget > 0 else float(cands["build_cost_cny"].min()))
     marginal = {}
     if step > 0:
-        choice.budget = float(budget) + step
-        more = study.solve()
+        more = solve_within_budget(study, choice, float(budget) + step)
         marginal = {
             "budget_step_cny": step,
             "chosen_at_budget_plus_step": choice.built(study),
+            "budget_check_at_budget_plus_step": more.summary["budget_check"],
             "objective_at_budget_plus_step_cny": more.kpis["objective"],
             "cny_saved_per_cny_of_budget": (plan.kpis["objective"] - more.kpis["objective"]) / step,
             "note": "re-solved at budget + step (MILP; both within the MIP gap)",
