@@ -219,7 +219,6 @@ TABLES: dict[str, TableSpec] = {
             Column("node"),
             Column("demand_class"),
             _num("scale", in_header=True, needs_value=True),
-            _num("budget_cny"),
             Column("basis"),
         ),
         required=False,
