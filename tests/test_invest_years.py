@@ -183,3 +183,17 @@ def test_cli_staged_and_its_refusals(tmp_path, capsys):
         rc = main(["invest", str(data), *bad, "--out", str(tmp_path / "no")])
         assert rc == 2, bad
         assert not (tmp_path / "no").exists()
+
+
+def test_a_season_is_named_as_the_basis():
+    """The winter set (13 weeks) carries a warning that its savings are scaled from a season;
+    the planning year (52 weeks) does not."""
+    from conftest import REPO
+
+    from supplyopt import load
+    from supplyopt.model.candidates import year_basis
+
+    winter = year_basis(load(REPO / "data/shanxi", count_candidates=True))
+    assert winter["horizon_days"] == 91 and not winter["full_year"] and "scaled ×4.01" in winter["warning"]
+    year = year_basis(load(REPO / "data/shanxi-year", count_candidates=True))
+    assert year["full_year"] and year["warning"] is None

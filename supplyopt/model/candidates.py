@@ -56,6 +56,23 @@ def horizon_days(net: Network) -> float:
     return net.n_periods * net.period_days
 
 
+FULL_YEAR_DAYS = 357  # 51 weeks and more count as a year (a 52-week planning year is 364 days)
+
+
+def year_basis(net: Network) -> dict:
+    """What an investment figure per year stands on: the horizon in days, the factor that
+    scales it to a year, and a warning when the horizon is a season rather than a year (a
+    siding is built for decades, not for a winter: its savings then assume every week of the
+    year looks like these)."""
+    days = horizon_days(net)
+    scale = 365.0 / days
+    warning = None
+    if days < FULL_YEAR_DAYS:
+        warning = (f"the horizon is {days:g} days ({net.periods[0]} … {net.periods[-1]}), scaled ×{scale:.2f} to a year: savings assume every week of "
+                   "the year looks like these. Decide on a full year (e.g. data/shanxi-year) and keep a season like this as a stress check")
+    return {"horizon_days": days, "year_scale": scale, "full_year": warning is None, "warning": warning}
+
+
 # --------------------------------------------------------------------------- the table
 def candidate_table(net: Network) -> pd.DataFrame:
     """candidates.csv with defaults applied and the money worked out, one row per candidate:

@@ -33,7 +33,7 @@ from supplyopt.io.data import DataError, Problem
 from supplyopt.io.network import Network
 from supplyopt.io.scenario import apply_scenario
 from supplyopt.io.write import csv_text, summary_json, write_folder
-from supplyopt.model.candidates import BUDGET_ROW_TOLERANCE_CNY, MAX_BUDGET_TIGHTENINGS, CandidateChoice, candidate_table, exact_build_cost, with_candidates
+from supplyopt.model.candidates import BUDGET_ROW_TOLERANCE_CNY, MAX_BUDGET_TIGHTENINGS, CandidateChoice, candidate_table, exact_build_cost, with_candidates, year_basis
 from supplyopt.model.extensive import Extensive, Risk, extensive_form, measure_terms
 from supplyopt.model.foresight import DESIGN_FORESIGHT
 from supplyopt.workflows.evaluate import money_text
@@ -172,6 +172,7 @@ def robust_invest(network, budget: float, scenarios, model=None, risk: Risk | No
         cand_table[f"chosen_alone_{name}"] = cand_table["id"].isin(own or [])
     summary = {
         **run_record(study),
+        "year_basis": year_basis(net),
         "scenario_set": sset.record(),
         "assumption": ASSUMPTION,
         "risk": None if risk is None else {"measure": risk.measure, "level": risk.level, "weight": risk.weight, "words": risk.words()},
@@ -212,4 +213,6 @@ def format_robust(inv: RobustInvestment) -> str:
                      f"{money_text(r.regret_cny):>14}  {r.own_choice or 'nothing'}")
     lines.append("  regret: the scenario's cost with the shared choice minus with its own best choice (hindsight)")
     lines.append(f"Assumption: {s['assumption']}")
+    if s["year_basis"]["warning"]:
+        lines.append(f"Warning: {s['year_basis']['warning']}")
     return "\n".join(lines)

@@ -44,7 +44,7 @@ from supplyopt.io.scenario import Scenario, apply_scenario
 from supplyopt.io.write import csv_text, summary_json, write_folder
 from supplyopt.io.years import FILE as YEARS_FILE
 from supplyopt.io.years import year_edits
-from supplyopt.model.candidates import BUDGET_ROW_TOLERANCE_CNY, DEFAULT_DISCOUNT_RATE, MAX_BUDGET_TIGHTENINGS, CandidateChoice, candidate_table, with_candidates
+from supplyopt.model.candidates import BUDGET_ROW_TOLERANCE_CNY, DEFAULT_DISCOUNT_RATE, MAX_BUDGET_TIGHTENINGS, CandidateChoice, candidate_table, with_candidates, year_basis
 from supplyopt.model.extensive import extensive_form
 from supplyopt.model.foresight import DESIGN_FORESIGHT
 from supplyopt.workflows.evaluate import money_text
@@ -186,6 +186,7 @@ def staged_invest(network, years, budget: float | None = None, annual_budget: di
     flow = cash_flow_table(cands, yrs, lag, built, year_costs, none_costs, discount)
     summary = {
         **run_record(study),
+        "year_basis": year_basis(net),
         "years": [yrs[0], yrs[-1]],
         "assumption": ASSUMPTION,
         "discount_rate": discount_rate,
@@ -359,4 +360,6 @@ def format_staged(inv: StagedInvestment) -> str:
     lines.append(f"  cash saved: {', '.join(CASH_PARTS)} with nothing built minus with the schedule; net cash = cash saved − capital − O&M (capital when paid);")
     lines.append("  other saved: penalties and externalities avoided (not cash); PV after charge = (cash + other saved − annual charge) discounted: the objective's measure")
     lines += [f"Years: {'; '.join(s['year_paths'])}", f"Assumption: {s['assumption']}"]
+    if s["year_basis"]["warning"]:
+        lines.append(f"Warning: {s['year_basis']['warning']}")
     return "\n".join(lines)
