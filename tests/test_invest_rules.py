@@ -13,6 +13,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import shutil
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -23,7 +25,7 @@ from conftest import write_dataset
 import supplyopt
 from supplyopt.cli import main
 from supplyopt.io.data import DataError
-from supplyopt.workflows import invest
+from supplyopt.workflows import evaluate, invest
 
 PERIODS = ["W1", "W2"]
 DAYS = 7.0
@@ -259,3 +261,78 @@ def test_invest_equals_enumeration_budget_exactly_a_subset_cost(tmp_path, seed):
         seen.append(best)
         budget = math.nextafter(budget, 0)  # the next: the best set costing less
     assert len(seen) >= 2, seen
+
+
+# --------------------------------------------------------------------------- 3. contradictory rules
+HAND = Path(__file__).parent / "cases" / "invest"  # siding_a ⟂ siding_b; platform_a requires siding_a; rail_up (rows 1–4: a, b, rail_up, platform)
+
+
+def hand_with(tmp_path, **cells) -> Path:
+    """The hand case of test_invest.py with candidates.csv cells replaced: {(id, column): value}."""
+    shutil.copytree(HAND, tmp_path / "d")
+    c = pd.read_csv(tmp_path / "d/candidates.csv", dtype=str, keep_default_na=False)
+    for key, value in cells.items():
+        cid, column = key.split("__")
+        c.loc[c["id"] == cid, column] = value
+    c.to_csv(tmp_path / "d/candidates.csv", index=False)
+    return tmp_path / "d"
+
+
+def load_errors(data) -> list[str]:
+    with pytest.raises(DataError) as err:
+        supplyopt.load(data, count_candidates=True)
+    return [str(p) for p in err.value.problems if p.severity == "error"]
+
+
+@pytest.mark.parametrize("cells,row,column,words", [
+    ({"platform_a__excludes": "siding_a"}, 4, "excludes", ["platform_a requires siding_a", "platform_a and siding_a exclude each other"]),
+    # through the closure: rail_up requires platform_a, which requires siding_a; rail_up excludes siding_a
+    ({"rail_up__requires": "platform_a", "rail_up__excludes": "siding_a"}, 3, "excludes", ["rail_up requires platform_a; platform_a requires siding_a", "rail_up and siding_a exclude"]),
+    # a requires b and b excludes a
+    ({"rail_up__requires": "siding_b", "siding_b__excludes": "siding_a;rail_up"}, 3, "requires", ["rail_up requires siding_b", "rail_up and siding_b exclude"]),
+    # the closure brings in two that exclude each other: rail_up requires platform_a (→ siding_a) and siding_b
+    ({"rail_up__requires": "platform_a;siding_b"}, 3, "requires", ["platform_a requires siding_a", "siding_a and siding_b exclude"]),
+])
+def test_contradictory_rules_are_invalid(tmp_path, cells, row, column, words):
+    msgs = load_errors(hand_with(tmp_path, **cells))
+    hit = [m for m in msgs if f"candidates.csv row {row}, column {column}:" in m and "contradictory rules" in m]
+    assert hit and all(w in hit[0] for w in words), msgs
+
+
+def test_contradictory_cycle_and_unknown_named_at_once(tmp_path, capsys):
+    """siding_a and siding_b require each other but exclude each other: neither can be built
+    (both rows); platform_a names a ghost. All three at once, exit 2, nothing written — for
+    evaluate too, which would otherwise build a forbidden pair."""
+    data = hand_with(tmp_path, siding_a__requires="siding_b", siding_b__requires="siding_a", platform_a__requires="siding_a;ghost")
+    msgs = load_errors(data)
+    assert any("row 1, column" in m and "siding_a could never be built" in m for m in msgs), msgs
+    assert any("row 2, column" in m and "siding_b could never be built" in m for m in msgs), msgs
+    assert any("row 4, column requires: 'siding_a;ghost'" in m and "unknown candidate 'ghost'" in m for m in msgs), msgs
+    for argv in (["evaluate", str(data), "--candidate", "siding_a"], ["invest", str(data), "--budget", "1e6"]):
+        out = tmp_path / argv[0]
+        assert main([*argv, "--out", str(out)]) == 2 and not out.exists()
+        err = capsys.readouterr().err
+        assert "siding_a could never be built" in err and "ghost" in err
+
+
+def test_compatible_requires_cycle_built_together(tmp_path):
+    """siding_a requires platform_a and platform_a requires siding_a: a warning; evaluate builds
+    both; invest builds both or neither. Hand arithmetic (test_invest.py's case, 2 weeks):
+    siding_b alone 2,000 + 2 × (80 × 22 + 20 × 25) + 400,000 × 0.1 × 14/365 = 8,054.2;
+    siding_a + platform_a 2,000 + 2 × (90 × 20 + 10 × 25) + 600,000 × 0.1 × 14/365 = 8,401.4;
+    so siding_b at 600,000, and at 500,000 siding_b too (siding_a alone is not allowed)."""
+    data = hand_with(tmp_path, siding_a__requires="platform_a")
+    net = supplyopt.load(data, count_candidates=True)
+    assert any("platform_a, siding_a require one another" in str(w) and w.severity == "warning" for w in net.warnings)
+    assert evaluate.evaluate(net, "siding_a").built == ["platform_a", "siding_a"]
+    for budget in (500_000, 600_000):
+        inv = invest.invest(net, budget, mip_gap=0, budget_step=0)
+        assert ("siding_a" in inv.chosen) == ("platform_a" in inv.chosen)
+        assert inv.chosen == ["siding_b"]
+        assert inv.plan.kpis["objective"] == pytest.approx(2_000 + 2 * (80 * 22 + 20 * 25) + 400_000 * 0.1 * 14 / 365)
+
+
+def test_negative_build_cost_is_invalid(tmp_path):
+    """The exact budget check relies on build costs ≥ 0 (already refused when read)."""
+    msgs = load_errors(hand_with(tmp_path, rail_up__build_cost_cny="-300000"))
+    assert any("row 3, column build_cost_cny: '-300000'" in m and "negative" in m for m in msgs), msgs

@@ -427,6 +427,61 @@ def _candidates(cands: pd.DataFrame, ds: Dataset) -> list[Problem]:
                     bad(row, col, r[col], f"a candidate cannot name itself in {col}")
                 elif other not in ids:
                     bad(row, col, r[col], f"unknown candidate {other!r}; expected ids from candidates.csv separated by ';'")
+    return out + _candidate_rules(cands, label)
+
+
+def _candidate_rules(cands: pd.DataFrame, label: str) -> list[Problem]:
+    """Requirements and exclusions that contradict each other. Building a candidate means
+    building everything it requires, directly or through others (the closure); if two
+    candidates of that closure exclude each other (either naming the other), the candidate can
+    never be built: an error on its row, naming the chain. A requirement cycle whose members
+    are compatible (a requires b, b requires a) means they are built together: a warning."""
+    ids = list(cands["id"])
+    known = set(ids)
+    rows = dict(zip(cands["id"], cands["row"]))
+    cells = {col: dict(zip(cands["id"], cands[col])) for col in ("requires", "excludes")}
+    requires = {c: [r for r in split_products(cells["requires"][c]) if r in known and r != c] for c in ids}
+    excluded = {frozenset((a, b)) for a in ids for b in split_products(cells["excludes"][a]) if b in known and b != a}
+    out = []
+
+    def chain(a: str) -> dict[str, str | None]:
+        """Everything ``a`` requires, directly or through others: {candidate: the one requiring it}."""
+        via: dict[str, str | None] = {a: None}
+        todo = [a]
+        while todo:
+            c = todo.pop(0)
+            for r in requires[c]:
+                if r not in via:
+                    via[r] = c
+                    todo.append(r)
+        return via
+
+    def route(via: dict, x: str) -> list[str]:
+        steps = []
+        while via[x] is not None:
+            steps.append(f"{via[x]} requires {x}")
+            x = via[x]
+        return steps[::-1]
+
+    closures = {c: chain(c) for c in ids}
+    for a in ids:
+        via = closures[a]
+        clashes = sorted(tuple(sorted(p)) for p in excluded if p <= set(via))
+        for x, y in clashes:
+            reasons = list(dict.fromkeys(route(via, x) + route(via, y)))
+            names = x if x == a else y if y == a else None
+            column = "excludes" if names is not None and (y if names == x else x) in split_products(cells["excludes"][a]) else "requires"
+            out.append(Problem(label, f"contradictory rules: building {a} means building {', '.join(sorted(set(via) - {a}))} ({'; '.join(reasons)}), "
+                                      f"but {x} and {y} exclude each other: {a} could never be built; remove the requirement or the exclusion",
+                               row=int(rows[a]), column=column, value=cells[column][a]))
+    seen: set[str] = set()
+    for a in ids:
+        cycle = sorted(c for c in closures[a] if a in closures[c])
+        if len(cycle) > 1 and a not in seen:
+            seen |= set(cycle)
+            if not any(p <= set(closures[a]) for p in excluded):
+                out.append(Problem(label, f"candidates {', '.join(cycle)} require one another (a cycle): they are built together, as one, and their build costs count together against the budget",
+                                   row=int(rows[a]), column="requires", value=cells["requires"][a], severity="warning"))
     return out
 
 
