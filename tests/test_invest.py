@@ -315,3 +315,5 @@ def test_invest_on_shanxi_runs_end_to_end(tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert 0 < summary["build_cost_cny"] <= 5e9 and summary["chosen"]
     assert (out / "candidates.csv").is_file()
+    # 13 winter weeks are a season, not a year: the figures say what they stand on
+    assert summary["year_basis"]["horizon_days"] == 91 and "scaled ×4.01 to a year" in summary["year_basis"]["warning"]

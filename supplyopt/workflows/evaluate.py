@@ -14,7 +14,7 @@ from supplyopt.io.data import DataError, Problem
 from supplyopt.io.network import Network
 from supplyopt.io.validate import did_you_mean
 from supplyopt.io.write import csv_text, summary_json, write_folder
-from supplyopt.model.candidates import CandidateChoice, candidate_table, horizon_days, requirement_closure, with_candidates
+from supplyopt.model.candidates import CandidateChoice, candidate_table, horizon_days, requirement_closure, with_candidates, year_basis
 from supplyopt.model.foresight import DESIGN_FORESIGHT
 from supplyopt.workflows.economics import (ROW_COLUMNS, Valuation, attribution, delivered, economics_rows, economics_text, measures, number_text, open_days,
                                            per_tce, saved, summary_of, years_text)
@@ -77,11 +77,13 @@ class Evaluation:
     rows: pd.DataFrame | None = None
     delivery: dict | None = None
     valuation: Valuation | None = None
+    basis: dict | None = None  # candidates.year_basis: the horizon and whether it is a year
 
     def summary(self) -> dict:
         t = self.table.set_index("metric")
         return {
             **self.without.inputs(),
+            "year_basis": self.basis,
             "candidate": self.candidate,
             "built": self.built,
             "economics": self.economics,
@@ -149,7 +151,7 @@ def with_candidate(study, choice, net: Network, cands: pd.DataFrame, candidate: 
     delivery = per_tce(total, delivered(study.network, chosen, without, with_, year_factor(net, chosen)))
     econ = economics(net, chosen, headline(without), headline(with_), total)
     econ |= carried(study.network, chosen, moved, econ)
-    return Evaluation(candidate, built, without, with_, table, moved, econ, rows, delivery, valuation)
+    return Evaluation(candidate, built, without, with_, table, moved, econ, rows, delivery, valuation, year_basis(net))
 
 
 def year_factor(net: Network, members: pd.DataFrame) -> float:
@@ -219,7 +221,7 @@ class Against:
     table: pd.DataFrame  # metric, unit, <first>, <second>
 
     def summary(self) -> dict:
-        return {**self.first.without.inputs(), "candidates": [self.first.candidate, self.second.candidate],
+        return {**self.first.without.inputs(), "year_basis": self.first.basis, "candidates": [self.first.candidate, self.second.candidate],
                 "against": {r.metric: {"unit": r.unit, self.first.candidate: none_if_nan(r.first), self.second.candidate: none_if_nan(r.second)} for r in self.table.itertuples()},
                 "evaluations": {e.candidate: {k: v for k, v in e.summary().items() if k not in ("data_set", "model", "dataset")} for e in (self.first, self.second)},
                 "units": "per year once open; per t and per tce arriving on the candidate links (tce = t × calorific_kcal_per_kg / 7,000, quality.csv)"}
@@ -306,6 +308,8 @@ def format_evaluation(ev: Evaluation) -> str:
              economics_text(ev.rows, ev.valuation or Valuation())]
     if ev.delivery:
         lines.append(delivery_text(ev))
+    if ev.basis and ev.basis["warning"]:
+        lines += ["", f"Warning: {ev.basis['warning']}"]
     if len(ev.moved):
         lines += ["", "Flows that move (t over the horizon, largest first):"]
         for r in ev.moved.head(8).itertuples():
@@ -323,4 +327,6 @@ def format_against(ag: Against) -> str:
         show = years_text if r.unit == "years" else (lambda v: number_text(v, decimals))
         lines.append(f"  {r.metric:<48}{r.unit:<9}{show(r.first):>{w}}{show(r.second):>{w}}")
     lines += ["", "Economics table:", economics_text(pd.concat([ag.first.rows, ag.second.rows], ignore_index=True), ag.first.valuation or Valuation())]
+    if ag.first.basis and ag.first.basis["warning"]:
+        lines += ["", f"Warning: {ag.first.basis['warning']}"]
     return "\n".join(lines)

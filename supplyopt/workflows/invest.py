@@ -11,7 +11,7 @@ import pandas as pd
 from supplyopt import study as api
 from supplyopt.io.network import Network
 from supplyopt.io.write import csv_text, summary_json, write_folder
-from supplyopt.model.candidates import CandidateChoice, candidate_table, solve_within_budget, with_candidates
+from supplyopt.model.candidates import CandidateChoice, candidate_table, solve_within_budget, with_candidates, year_basis
 from supplyopt.model.foresight import DESIGN_FORESIGHT
 from supplyopt.workflows.economics import Valuation, economics_lines, legend, per_candidate, summary_of
 from supplyopt.workflows.evaluate import money_text, comparison_text, comparison, headline
@@ -45,11 +45,13 @@ class Investment:
     marginal: dict = field(default_factory=dict)
     economics: pd.DataFrame | None = None  # one row per candidate, cash and social cases (economics.per_candidate)
     valuation: Valuation | None = None
+    basis: dict | None = None  # candidates.year_basis: the horizon and whether it is a year
 
     def summary(self) -> dict:
         t = self.table.set_index("metric") if self.table is not None else None
         return {
             **self.plan.inputs(),
+            "year_basis": self.basis,
             "budget_cny": self.budget,
             "chosen": self.chosen,
             "build_cost_cny": float(self.candidates.loc[self.candidates["chosen"], "build_cost_cny"].sum()),
@@ -120,7 +122,7 @@ def invest(network, budget: float, model=None, scenario=None, max_mine_truck_sha
         }
     table_c = cands[["id", "kind", "target", "build_cost_cny", "annual_cost_cny", "horizon_cost_cny", "earliest_period", "excludes", "requires"]].copy()
     table_c.insert(1, "chosen", table_c["id"].isin(chosen))
-    result = Investment(float(budget), chosen, plan, none, table_c, table, sol.mip_gap, sol.solve_s, marginal, valuation=valuation or Valuation())
+    result = Investment(float(budget), chosen, plan, none, table_c, table, sol.mip_gap, sol.solve_s, marginal, valuation=valuation or Valuation(), basis=year_basis(net))
     # one row per candidate: the marginal value of each chosen one, the others alone (warm LPs, builds fixed)
     result.economics = per_candidate(none_study, none_choice, net, cands, chosen, none, result.valuation)
     return result
@@ -143,4 +145,6 @@ def format_investment(inv: Investment) -> str:
     if inv.economics is not None and len(inv.economics):
         lines += ["", "Per candidate (million CNY; per year once open; payback simple/discounted years from opening; basis per row):",
                   economics_lines(inv.economics), legend(inv.valuation or Valuation())]
+    if inv.basis and inv.basis["warning"]:
+        lines += ["", f"Warning: {inv.basis['warning']}"]
     return "\n".join(lines)
