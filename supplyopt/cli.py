@@ -54,8 +54,9 @@ def _logging() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     _logging()
-    args = _parser().parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)  # as typed, for run logs
+    typed = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(_negative_values(typed))
+    args.argv = typed  # as typed, for run logs
     try:
         _check_out(args)
         return args.func(args)
@@ -405,8 +406,9 @@ def _investment_parsers(sub) -> None:
         p.add_argument("--model", help="run profile YAML (e.g. models/default.yaml)")
         p.add_argument("--scenario", action="append", help="scenario YAML applied first; repeat to apply several in order")
         p.add_argument("--out", help=f"results folder (default results/<data set name>-{what})")
-        p.add_argument("--time-limit", type=float, dest="time_limit_s", metavar="SECONDS")
-        p.add_argument("--mip-gap", type=float, dest="mip_gap")
+        # numbers read as text and checked together by _investment_numbers (all problems at once)
+        p.add_argument("--time-limit", dest="time_limit_s", metavar="SECONDS")
+        p.add_argument("--mip-gap", dest="mip_gap")
         _extend_arg(p)
         p.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the tables")
         p.add_argument("--quiet", action="store_true", help="print nothing on success")
@@ -420,9 +422,9 @@ def _investment_parsers(sub) -> None:
 
     i = sub.add_parser("invest", help="choose candidates under a budget (MILP): chosen set, savings, gap, marginal value of budget")
     common(i, "invest")
-    i.add_argument("--budget", type=float, metavar="CNY", help="most build cost (capital, CNY) to spend; required, except with --years and --annual-budget")
-    i.add_argument("--max-mine-truck-share", type=float, dest="max_mine_truck_share", metavar="SHARE", help="cap on the share of mine output leaving by truck (0–1)")
-    i.add_argument("--budget-step", type=float, dest="budget_step", metavar="CNY", help="re-solve at budget + this for the marginal value (default 10 %% of the budget)")
+    i.add_argument("--budget", metavar="CNY", help="most build cost (capital, CNY) to spend; required, except with --years and --annual-budget")
+    i.add_argument("--max-mine-truck-share", dest="max_mine_truck_share", metavar="SHARE", help="cap on the share of mine output leaving by truck (0–1)")
+    i.add_argument("--budget-step", dest="budget_step", metavar="CNY", help="re-solve at budget + this for the marginal value (default 10 %% of the budget)")
     g = i.add_argument_group("staged over years (docs/invest.md#staged-over-years)")
     g.add_argument("--years", metavar="FIRST:LAST", help="plan builds over calendar years FIRST..LAST: a build year per candidate, demand and output paths from years.csv")
     g.add_argument("--annual-budget", action="append", dest="annual_budget", metavar="CNY|YEAR=CNY", help="build cost payable in a year: one figure for every year, or YEAR=CNY (repeat)")
@@ -438,17 +440,17 @@ def _investment_parsers(sub) -> None:
 
     b = sub.add_parser("bottlenecks", help="rank link and storage capacities and truck-share caps by their shadow prices (duals)")
     common(b, "bottlenecks")
-    b.add_argument("--max-mine-truck-share", type=float, dest="max_mine_truck_share", metavar="SHARE", help="cap on the share of mine output leaving by truck (0–1)")
-    b.add_argument("--top", type=int, default=15, help="rows to print (all are written)")
+    b.add_argument("--max-mine-truck-share", dest="max_mine_truck_share", metavar="SHARE", help="cap on the share of mine output leaving by truck (0–1)")
+    b.add_argument("--top", default="15", help="rows to print (all are written)")
     b.set_defaults(func=cmd_bottlenecks)
 
     f = sub.add_parser("frontier", help="least cost as the cap on truck share (of mine output, or of t·km) tightens to the lowest feasible (CSV + PNG)")
     common(f, "frontier")
-    f.add_argument("--points", type=int, default=11, help="points on the frontier (default 11)")
+    f.add_argument("--points", default="11", help="points on the frontier (default 11)")
     f.add_argument("--with-candidates", action="store_true", help="let the model build candidates (candidates.csv) at every point (MILP)")
-    f.add_argument("--budget", type=float, metavar="CNY", help="with --with-candidates: most build cost")
+    f.add_argument("--budget", metavar="CNY", help="with --with-candidates: most build cost")
     f.add_argument("--compare-rebuilt", action="store_true", help="also solve every point on a freshly built model and report both timings")
-    f.add_argument("--down-to", type=float, dest="down_to", metavar="SHARE", help="last cap (0–1) instead of the lowest share that still delivers what the uncapped plan does")
+    f.add_argument("--down-to", dest="down_to", metavar="SHARE", help="last cap (0–1) instead of the lowest share that still delivers what the uncapped plan does")
     f.add_argument("--measure", choices=("mine", "tkm"), default="mine", help="mine: share of mine output leaving by truck (default); tkm: truck share of all t·km")
     f.set_defaults(func=cmd_frontier)
 
@@ -468,6 +470,55 @@ def _valuation(args):
     if not (args.truck_payload > 0 and args.truck_payload < float("inf")):
         problems.append(Problem("--truck-payload", "expected tonnes per truck trip above 0", value=args.truck_payload))
     return economics.Valuation(args.carbon_price, args.truck_payload) if not problems else None, problems
+
+
+# option -> (attribute, whole number?, lowest, highest, lowest allowed itself?, what is expected)
+INVESTMENT_NUMBERS = {
+    "--budget": ("budget", False, 0.0, float("inf"), True, "an amount of CNY of 0 or more, such as 5e9"),
+    "--budget-step": ("budget_step", False, 0.0, float("inf"), True, "an amount of CNY of 0 or more, such as 5e8"),
+    "--max-mine-truck-share": ("max_mine_truck_share", False, 0.0, 1.0, True, "a share from 0 to 1, such as 0.15 for 15 %"),
+    "--down-to": ("down_to", False, 0.0, 1.0, True, "a share from 0 to 1, such as 0.1"),
+    "--mip-gap": ("mip_gap", False, 0.0, 1.0, True, "a relative gap from 0 to 1, such as 1e-6"),
+    "--time-limit": ("time_limit_s", False, 0.0, float("inf"), False, "a number of seconds above 0, such as 300"),
+    "--top": ("top", True, 0, float("inf"), True, "a whole number of rows, 0 or more"),
+    "--points": ("points", True, 2, float("inf"), True, "a whole number of points, 2 or more"),
+}
+
+
+def _negative_values(argv: list[str]) -> list[str]:
+    """``--budget -1e6`` as ``--budget=-1e6``: argparse reads a value starting with '-' that is
+    not a plain negative integer or decimal ("-1e6", "-inf") as an option and stops with
+    "expected one argument"; joined, the value reaches :func:`_investment_numbers`, which
+    says what is wrong with it."""
+    out = []
+    for token in argv:
+        if out and out[-1] in INVESTMENT_NUMBERS and token.startswith("-") and not token.startswith("--"):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
+def _investment_numbers(args) -> None:
+    """The money and number options of evaluate, invest, bottlenecks and frontier, read as
+    text, turned into numbers in place; every one that is not a finite number in its range
+    (negative, NaN, inf, text) is a :class:`Problem` naming the option, the value as typed and
+    what is expected, all raised at once (exit 2, before anything is read or written)."""
+    problems = []
+    for option, (name, whole, low, high, low_ok, expected) in INVESTMENT_NUMBERS.items():
+        text = getattr(args, name, None)
+        if text is None or not isinstance(text, str):
+            continue
+        try:
+            value = int(text) if whole else float(text)
+        except ValueError:
+            value = None
+        if value is None or not (low <= value <= high) or value == float("inf") or (value == low and not low_ok):
+            problems.append(Problem(option, f"expected {expected}", value=text))
+        else:
+            setattr(args, name, value)
+    if problems:
+        raise DataError(problems)
 
 
 def _solver_args(args) -> dict:
@@ -502,6 +553,7 @@ def _finish(args, out: Path, write, summary: dict, text: str) -> int:
 
 def cmd_evaluate(args) -> int:
 
+    _investment_numbers(args)
     valuation, problems = _valuation(args)
     if problems:
         _print_problems(problems)
@@ -521,6 +573,7 @@ def cmd_evaluate(args) -> int:
 
 def cmd_invest(args) -> int:
 
+    _investment_numbers(args)
     if args.budget is None and not (args.years and args.annual_budget):
         _print_problems([Problem("--budget", "is required: the most build cost (CNY) to spend (with --years, --annual-budget may stand instead)")])
         return EXIT_INPUT
@@ -601,6 +654,7 @@ def _invest_over(args, net, out) -> int:
 
 def cmd_bottlenecks(args) -> int:
 
+    _investment_numbers(args)
     if args.top < 0:
         _print_problems([Problem("--top", "expected a number of rows ≥ 0 to print (all are written)", value=args.top)])
         return EXIT_INPUT
@@ -615,6 +669,7 @@ def cmd_bottlenecks(args) -> int:
 
 def cmd_frontier(args) -> int:
 
+    _investment_numbers(args)
     if args.points < 2:
         _print_problems([Problem("--points", "expected at least 2 points", value=args.points)])
         return EXIT_INPUT

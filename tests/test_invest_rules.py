@@ -336,3 +336,39 @@ def test_negative_build_cost_is_invalid(tmp_path):
     """The exact budget check relies on build costs ≥ 0 (already refused when read)."""
     msgs = load_errors(hand_with(tmp_path, rail_up__build_cost_cny="-300000"))
     assert any("row 3, column build_cost_cny: '-300000'" in m and "negative" in m for m in msgs), msgs
+
+
+# --------------------------------------------------------------------------- 4. money and number options
+@pytest.mark.parametrize("argv,option,value,expected", [
+    (["invest", "--budget", "-1e6"], "--budget", "-1e6", "CNY of 0 or more"),  # argparse once read -1e6 as an option
+    (["invest", "--budget", "nan"], "--budget", "nan", "CNY of 0 or more"),
+    (["invest", "--budget", "inf"], "--budget", "inf", "CNY of 0 or more"),
+    (["invest", "--budget", "1,000,000"], "--budget", "1,000,000", "CNY of 0 or more"),
+    (["invest", "--budget", "1e6", "--budget-step", "-inf"], "--budget-step", "-inf", "CNY of 0 or more"),
+    (["invest", "--budget", "1e6", "--max-mine-truck-share", "1.5"], "--max-mine-truck-share", "1.5", "a share from 0 to 1"),
+    (["invest", "--budget", "1e6", "--max-mine-truck-share", "-0.1"], "--max-mine-truck-share", "-0.1", "a share from 0 to 1"),
+    (["invest", "--budget", "1e6", "--mip-gap", "-1e-4"], "--mip-gap", "-1e-4", "a relative gap from 0 to 1"),
+    (["invest", "--budget", "1e6", "--time-limit", "0"], "--time-limit", "0", "seconds above 0"),
+    (["evaluate", "--candidate", "siding_a", "--time-limit", "nan"], "--time-limit", "nan", "seconds above 0"),
+    (["evaluate", "--candidate", "siding_a", "--mip-gap", "abc"], "--mip-gap", "abc", "a relative gap"),
+    (["bottlenecks", "--top", "-1"], "--top", "-1", "a whole number of rows, 0 or more"),
+    (["bottlenecks", "--top", "2.5"], "--top", "2.5", "a whole number of rows"),
+    (["bottlenecks", "--max-mine-truck-share", "inf"], "--max-mine-truck-share", "inf", "a share from 0 to 1"),
+    (["frontier", "--points", "1"], "--points", "1", "a whole number of points, 2 or more"),
+    (["frontier", "--points", "-1e3"], "--points", "-1e3", "a whole number of points"),
+    (["frontier", "--with-candidates", "--budget", "-5e8"], "--budget", "-5e8", "CNY of 0 or more"),
+])
+def test_number_options_refused_with_what_is_expected(tmp_path, capsys, argv, option, value, expected):
+    out = tmp_path / "out"
+    assert main([argv[0], str(HAND), *argv[1:], "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{option}: '{value}' — expected" in err and expected in err, err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_number_options_all_named_at_once(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["invest", str(HAND), "--budget", "-1", "--budget-step", "x", "--max-mine-truck-share", "nan", "--mip-gap", "2", "--time-limit", "-inf", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert all(o in err for o in ("--budget:", "--budget-step:", "--max-mine-truck-share:", "--mip-gap:", "--time-limit:")), err
+    assert not out.exists()
