@@ -372,3 +372,54 @@ def test_number_options_all_named_at_once(tmp_path, capsys):
     err = capsys.readouterr().err
     assert all(o in err for o in ("--budget:", "--budget-step:", "--max-mine-truck-share:", "--mip-gap:", "--time-limit:")), err
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- 5. flows that move
+def test_flows_moved_tolerance_ties_and_no_minus_zero():
+    """Changes at or below max(0.5 t, 1e-6 × total flow) are noise and not listed; equal
+    changes in link id order; -0 and tiny negatives written as 0."""
+    from types import SimpleNamespace
+
+    def plan(flows):
+        rows = [{"link": k, "from": "a", "to": "b", "mode": "rail", "period": 0, "flow_t": v} for k, v in flows.items()]
+        return SimpleNamespace(flows=pd.DataFrame(rows))
+
+    without = plan({"z_big": 2_000_000.0, "b_tie": 10.0, "a_tie": 30.0, "noise": 5.0, "zero": -0.0})
+    with_ = plan({"z_big": 2_000_000.4, "b_tie": 30.0, "a_tie": 10.0, "noise": 5.0 + 1.5, "zero": -1e-12, "new": 20.0})
+    moved = evaluate.flows_moved(without, with_)
+    assert evaluate.flow_tolerance_t(without, with_) == pytest.approx(2.0000669)  # 1e-6 × 2,000,066.9 t (the larger plan)
+    assert list(moved["link"]) == ["a_tie", "b_tie", "new"]  # |change| 20 each: by link id; noise (1.5 t) and z_big (0.4 t) not listed
+    assert "-0" not in moved.to_csv(index=False)
+    zero = evaluate.flows_moved(plan({"x": -0.0}), plan({"x": -1e-12, "y": 3.0}))
+    assert not (np.signbit(zero[["without_t", "with_t"]].to_numpy()).any())
+
+
+def equal_routes_tables() -> dict:
+    """Two roads of equal cost from the mine to the plant (the split between them is
+    arbitrary) and a siding that takes part of the traffic."""
+    road = {"from": "mine", "to": "plant", "mode": "truck", "capacity_t": 70, "cost_cny_per_t": 50, "distance_km": 100}
+    return {
+        "nodes": [{"id": "mine", "kind": "mine"}, {"id": "plant", "kind": "demand"}],
+        "supply": [{"node": "mine", "capacity_t": 200, "cost_cny_per_t": 10}],
+        "demand": [{"node": "plant", "demand_t": 100, "penalty_cny_per_t": 500}],
+        "links": [{"id": "road_east", **road}, {"id": "road_west", **road}],
+        "candidates": [{"id": "siding", "kind": "new_link", "from": "mine", "to": "plant", "mode": "rail", "distance_km": 100, "cost_cny_per_t": 20,
+                        "capacity_t": 60, "build_cost_cny": 300_000, "lifetime_years": 10, "discount_rate": 0}],
+    }
+
+
+def test_evaluate_twice_byte_identical(tmp_path, capsys):
+    data = write_dataset(tmp_path / "eq", PERIODS, equal_routes_tables())
+    texts = []
+    for run in ("one", "two"):
+        assert main(["evaluate", str(data), "--candidate", "siding", "--out", str(tmp_path / run)]) == 0
+        texts.append(capsys.readouterr().out.replace(str(tmp_path / run), "OUT"))
+    for name in ("comparison.csv", "flows_moved.csv"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+    assert texts[0] == texts[1]
+    assert "changes above 0.5 t" in texts[0] and "siding" in texts[0]
+    assert not any(w in texts[0] for w in (" -0 ", "(-0)", "-0%", "-0.0 "))
+    summary = json.loads((tmp_path / "one" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["flows_moved_tolerance_t"] == 0.5
+    moved = pd.read_csv(tmp_path / "one" / "flows_moved.csv")
+    assert (moved["change_t"].abs() > 0.5).all() and moved.loc[moved["link"] == "siding", "change_t"].iloc[0] == pytest.approx(120)

@@ -47,15 +47,33 @@ def comparison(without: dict, with_: dict) -> pd.DataFrame:
     return pd.DataFrame({"metric": names, "without": a, "with": b, "change": b - a})
 
 
-def flows_moved(without, with_, tol_t: float = 0.5) -> pd.DataFrame:
-    """Tonnes per link over the horizon that change (|change| > tol_t), largest first."""
+FLOW_TOLERANCE_T = 0.5  # t over the horizon: below this a change of flow is solver noise
+FLOW_TOLERANCE_SHARE = 1e-6  # of the larger plan's total flow: the same, relative, for big networks
+
+
+def flow_tolerance_t(without, with_) -> float:
+    """The smallest change of flow on a link (t over the horizon) that counts as moved:
+    max(FLOW_TOLERANCE_T, FLOW_TOLERANCE_SHARE × total flow of the larger plan)."""
+    total = max(float(without.flows["flow_t"].sum()), float(with_.flows["flow_t"].sum()))
+    return max(FLOW_TOLERANCE_T, FLOW_TOLERANCE_SHARE * total)
+
+
+def flows_moved(without, with_, tol_t: float | None = None) -> pd.DataFrame:
+    """Tonnes per link over the horizon that change by more than ``tol_t`` (default
+    :func:`flow_tolerance_t`): link, from, to, mode, without_t, with_t, change_t. Largest
+    change first; changes equal to the tonne, and ties, in link id order, so that every run
+    lists the same rows in the same order. Magnitudes below 1e-9 t are written as 0 (no "-0")."""
+    tol_t = flow_tolerance_t(without, with_) if tol_t is None else tol_t
     cols = ["link", "from", "to", "mode"]
     a = without.flows.groupby(cols, sort=True)["flow_t"].sum().rename("without_t")
     b = with_.flows.groupby(cols, sort=True)["flow_t"].sum().rename("with_t")
     both = pd.concat([a, b], axis=1).fillna(0.0).reset_index()
     both["change_t"] = both["with_t"] - both["without_t"]
+    for col in ("without_t", "with_t", "change_t"):
+        v = both[col].to_numpy(float)
+        both[col] = np.where(np.abs(v) < 1e-9, 0.0, v)
     both = both[both["change_t"].abs() > tol_t]
-    order = np.lexsort((both["link"].to_numpy(), -both["change_t"].abs().to_numpy()))
+    order = np.lexsort((both["link"].to_numpy(), -np.round(both["change_t"].abs().to_numpy())))
     return both.iloc[order].reset_index(drop=True)
 
 
@@ -94,6 +112,7 @@ class Evaluation:
             "with": t["with"].to_dict(),
             "change": t["change"].to_dict(),
             "flows_moved": len(self.moved),
+            "flows_moved_tolerance_t": flow_tolerance_t(self.without, self.with_),  # changes at or below it are not listed
             "units": "CNY, t, t·km over the horizon (without/with/change); economics per year once open where named, NPVs at the horizon's start",
         }
 
@@ -311,7 +330,7 @@ def format_evaluation(ev: Evaluation) -> str:
     if ev.basis and ev.basis["warning"]:
         lines += ["", f"Warning: {ev.basis['warning']}"]
     if len(ev.moved):
-        lines += ["", "Flows that move (t over the horizon, largest first):"]
+        lines += ["", f"Flows that move (t over the horizon, largest first; changes above {number_text(flow_tolerance_t(ev.without, ev.with_), 1)} t):"]
         for r in ev.moved.head(8).itertuples():
             lines.append(f"  {r.link:<40} {r.mode:<9}{number_text(r.without_t):>14} → {number_text(r.with_t):>12}  ({'+' if r.change_t > 0 else ''}{number_text(r.change_t)})")
     return "\n".join(lines)
