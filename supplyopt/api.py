@@ -30,6 +30,8 @@ from supplyopt.workflows.compare import compare  # noqa: F401
 from supplyopt.workflows.frontier import frontier  # noqa: F401
 from supplyopt.workflows.evaluate import evaluate  # noqa: F401
 from supplyopt.workflows.invest import invest  # noqa: F401
+from supplyopt.workflows.invest_risk import robust_invest  # noqa: F401
+from supplyopt.workflows.invest_years import staged_invest  # noqa: F401
 from supplyopt.workflows.roll import roll  # noqa: F401
 from supplyopt.workflows.schedule import schedule  # noqa: F401
 from supplyopt.workflows.screen import screen  # noqa: F401
