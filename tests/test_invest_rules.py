@@ -423,3 +423,15 @@ def test_evaluate_twice_byte_identical(tmp_path, capsys):
     assert summary["flows_moved_tolerance_t"] == 0.5
     moved = pd.read_csv(tmp_path / "one" / "flows_moved.csv")
     assert (moved["change_t"].abs() > 0.5).all() and moved.loc[moved["link"] == "siding", "change_t"].iloc[0] == pytest.approx(120)
+
+
+def test_nothing_built_compares_equal():
+    """When the budget buys nothing, the comparison is the nothing-built plan against itself:
+    every change 0 (not a second optimal routing of equal cost)."""
+    import supplyopt
+    from conftest import CASES
+
+    from supplyopt.workflows import invest
+
+    inv = invest.invest(supplyopt.load(CASES / "invest", count_candidates=True), 0, mip_gap=1e-9, budget_step=0)
+    assert inv.chosen == [] and (inv.table["change"] == 0).all()

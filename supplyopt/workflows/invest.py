@@ -107,7 +107,9 @@ def invest(network, budget: float, model=None, scenario=None, max_mine_truck_sha
     plan = solve_within_budget(study, choice, float(budget))
     sol = study.solution
     chosen = choice.built(study)
-    table = comparison(headline(none), headline(plan)) if none is not None else None
+    # nothing built: the same network as the reference — a second optimal plan of equal cost
+    # would show route changes that building did not cause
+    table = comparison(headline(none), headline(plan if chosen else none)) if none is not None else None
     step = budget_step if budget_step is not None else (0.1 * budget if budget > 0 else float(cands["build_cost_cny"].min()))
     marginal = {}
     if step > 0:
