@@ -51,22 +51,26 @@ def hand_case(folder, years_rows=None, extra_cands=()):
     }, period_days=365)
 
 
-def operating_cost(demand: float, open_: set[str]) -> float:
-    """A year's transport cost by networkx min-cost flow (integer tonnes and costs)."""
+def operating_cost(demand: float, open_: set[str], road_t: int = 10**6) -> float:
+    """A year's transport cost by networkx min-cost flow (integer tonnes and costs); inf when
+    the demand cannot be carried."""
     g = nx.DiGraph()
     g.add_node("mine", demand=-int(demand))
     g.add_node("plant", demand=int(demand))
-    g.add_edge("mine", "road", weight=50, capacity=10**6)
+    g.add_edge("mine", "road", weight=50, capacity=road_t)
     g.add_edge("road", "plant", weight=0)
     g.add_edge("mine", "rail", weight=25, capacity=30 + (50 if "upgrade" in open_ else 0))
     g.add_edge("rail", "plant", weight=0)
     if "siding" in open_:
         g.add_edge("mine", "siding", weight=20, capacity=10_000)
         g.add_edge("siding", "plant", weight=0)
-    return float(nx.min_cost_flow_cost(g))
+    try:
+        return float(nx.min_cost_flow_cost(g))
+    except nx.NetworkXUnfeasible:
+        return float("inf")
 
 
-def best_schedule(annual=None, budget=None, lag=0):
+def best_schedule(annual=None, budget=None, lag=0, road_t=10**6):
     """Every schedule (each candidate: a build year or never), its present value (rate 0):
     each year's operating cost + annual charge (build cost / 10) of the open candidates."""
     options = [None, *YEARS]
@@ -82,7 +86,7 @@ def best_schedule(annual=None, budget=None, lag=0):
         total = 0.0
         for yr in YEARS:
             open_ = {c for c, y in sched.items() if y + lag <= yr}
-            total += operating_cost(DEMAND[yr], open_) + sum(CANDS[c] / 10 for c in open_)
+            total += operating_cost(DEMAND[yr], open_, road_t) + sum(CANDS[c] / 10 for c in open_)
         if best is None or total < best[0] - 1e-9:
             best = (total, sched)
     return best
@@ -197,3 +201,29 @@ def test_a_season_is_named_as_the_basis():
     assert winter["horizon_days"] == 91 and not winter["full_year"] and "scaled ×4.01" in winter["warning"]
     year = year_basis(load(REPO / "data/shanxi-year", count_candidates=True))
     assert year["full_year"] and year["warning"] is None
+
+
+ROAD_CAP = '''
+import pyomo.environ as pyo
+
+
+def extra_functionality(model, network, options):
+    """At most 50 t a year by road (a local truck ban)."""
+    model.road_cap = pyo.Constraint(expr=sum(model.flow[l, p, t] for l, p, t in model.FLOWS if l == "road") <= 50)
+'''
+
+
+def test_every_year_carries_the_extension(tmp_path):
+    """Seam: the extension hook acts in each year's model. With at most 50 t a year by road,
+    2027 (100 t) needs more than rail's 30 + the road's 50, and 2028 (300 t) needs the siding:
+    the schedule equals the enumeration with the road capped, and differs from the free one."""
+    data = hand_case(tmp_path / "case")
+    ext = tmp_path / "road_cap.py"
+    ext.write_text(ROAD_CAP)
+    free = staged_invest(str(data), "2027:2028", lag_years=0, discount_rate=0.0, mip_gap=1e-9)
+    capped = staged_invest(str(data), "2027:2028", lag_years=0, discount_rate=0.0, mip_gap=1e-9, extend=str(ext))
+    assert free.summary["schedule"] == [{"candidate": "siding", "build_year": 2028, "opens": 2028}]
+    want_pv, want = best_schedule(road_t=50)
+    assert {s["candidate"]: s["build_year"] for s in capped.summary["schedule"]} == want
+    assert capped.summary["present_value_cny"] == pytest.approx(want_pv, abs=1e-6)
+    assert want != {"siding": 2028} and capped.summary["extension"]["path"] == str(ext)
