@@ -127,7 +127,8 @@ def read_snapshot(path: str | Path, net: Network) -> Snapshot:
     """Read and check a snapshot CSV (node, product, stock_t, as_of) against the window.
 
     Errors (:class:`DataError`, exit 2): missing file or column, a node not in nodes.csv, a
-    node and product without a storage.csv row, a duplicate, stock_t not a number ≥ 0, as_of
+    node and product without a storage.csv row, no data rows (no stock counted), a node and
+    product counted twice (case and spaces ignored), stock_t not a number ≥ 0, as_of
     not a date (YYYY-MM-DD), stocks at a node above its capacity in the first week.
     Warnings: a snapshot dated more than one period before the first week starts (stale) or
     after it ends, and storage rows the snapshot leaves out (they keep the data set's
@@ -146,6 +147,8 @@ def read_snapshot(path: str | Path, net: Network) -> Snapshot:
     missing = [c for c in ("node", "stock_t", "as_of") if c not in frame.columns]
     if missing:
         raise DataError([Problem(label, f"missing column {c}; a snapshot needs node, product, stock_t, as_of", column=c) for c in missing])
+    if not len(frame):
+        raise DataError([Problem(label, "no stock counted: the snapshot has a header but no data rows; expected one row per node and product counted (node, product, stock_t, as_of)")])
     if "product" not in frame.columns:
         frame["product"] = ""
     snap = pd.DataFrame({c: frame[c].astype(str).str.strip() for c in SNAPSHOT_COLUMNS})
@@ -156,7 +159,8 @@ def read_snapshot(path: str | Path, net: Network) -> Snapshot:
     snap["stock_t"] = _snapshot_numbers(snap, label, problems)
     snap["as_of"] = _snapshot_dates(snap, label, problems)
     problems += _snapshot_keys(snap, net, label)
-    problems += _snapshot_capacity(snap[snap["stock_t"].notna()], net, label)
+    dup = _snapshot_duplicates(snap, label, problems)
+    problems += _snapshot_capacity(snap[snap["stock_t"].notna() & ~dup], net, label)
     problems += _snapshot_age(snap, net, label)
     problems += _snapshot_coverage(snap, net, label)
     problems.sort(key=lambda p: (p.row is None, p.row or 0))
@@ -197,10 +201,25 @@ def _snapshot_keys(snap: pd.DataFrame, net: Network, label: str) -> list[Problem
         elif (node, product) not in held:
             what = f"node {node} holds no {product} in storage.csv" if node in storage_nodes else f"node {node} has no storage.csv row"
             out.append(Problem(label, f"{what}; a snapshot can only give stocks the data set models", row=int(row), column="product", value=product))
-    dup = snap.duplicated(["node", "product"], keep="first")
-    for row, node, product in zip(snap.loc[dup, "row"], snap.loc[dup, "node"], snap.loc[dup, "product"]):
-        out.append(Problem(label, f"second stock for {node}/{product}; expected one row per node and product", row=int(row), column="node", value=node))
     return out
+
+
+def _snapshot_duplicates(snap: pd.DataFrame, label: str, problems: list[Problem]) -> pd.Series:
+    """Rows that count a node and product an earlier row already counted — compared with
+    case and whitespace ignored, so that ``port_qhd`` and ``Port_QHD `` are one stock. One
+    error per repeated row naming the first row; returns the mask of repeated rows."""
+    key = snap["node"].map(_loose) + "\x00" + snap["product"].map(_loose)
+    dup = key.duplicated(keep="first")
+    first = snap.loc[~dup].assign(_key=key[~dup]).set_index("_key")
+    for row, k, node, product in zip(snap.loc[dup, "row"], key[dup], snap.loc[dup, "node"], snap.loc[dup, "product"]):
+        was = first.loc[k]
+        same = "" if (node, product) == (was["node"], was["product"]) else f" (written {was['node']}/{was['product']} there; case and spaces are ignored)"
+        problems.append(Problem(label, f"duplicate stock for {node}/{product}: row {int(was['row'])} already counts it{same}; expected one row per node and product", row=int(row), column="node", value=node))
+    return dup
+
+
+def _loose(text: str) -> str:
+    return re.sub(r"\s+", "", str(text)).casefold()
 
 
 def _snapshot_capacity(snap: pd.DataFrame, net: Network, label: str) -> list[Problem]:
@@ -253,6 +272,7 @@ class Previous:
     flows: pd.DataFrame
     weeks: list[str]
     hashes: dict[str, str | None]
+    committed_week: str | None = None  # the week that run committed (summary.json's schedule section)
 
 
 def read_previous(path: str | Path) -> Previous:
@@ -269,10 +289,31 @@ def read_previous(path: str | Path) -> Previous:
         if isinstance(summary, dict) and "schedule" not in summary:  # e.g. the folder of `supplyopt solve`
             raise DataError([Problem(label, "is a results folder, but not of `supplyopt schedule` (its summary.json has no schedule section); expected the --out folder of last week's schedule run")])
         weeks = [str(w) for w in summary["schedule"]["weeks"]]
+        committed = summary["schedule"].get("committed_week") or (weeks[0] if weeks else None)
         flows = pd.read_csv(folder / "flows.csv", dtype={"link": str, "product": str, "period": str})[["link", "product", "period", "flow_t"]]
     except (ValueError, KeyError, TypeError) as err:
         raise DataError([Problem(label, f"not a supplyopt schedule results folder ({type(err).__name__}: {err}); expected summary.json with schedule.weeks and flows.csv with link, product, period, flow_t")]) from None
-    return Previous(label, flows, weeks, {name: sha256_file(folder / name) for name in ("flows.csv", "summary.json")})
+    return Previous(label, flows, weeks, {name: sha256_file(folder / name) for name in ("flows.csv", "summary.json")}, None if committed is None else str(committed))
+
+
+def check_previous_week(prev: Previous, periods: list[str], first: str) -> None:
+    """DataError (exit 2) when ``prev`` committed ``first`` or a later week: last week's run
+    is the reference, never a run for this week or the future (a mixed-up folder). Weeks are
+    ordered by the data set's periods, else by their ISO-week dates; a week neither can place
+    is let through."""
+    week = prev.committed_week
+    if week is None:
+        return
+    if week in periods and first in periods:
+        later = periods.index(week) >= periods.index(first)
+    elif week_start(week) is not None and week_start(first) is not None:
+        later = week_start(week) >= week_start(first)
+    else:
+        return
+    if later:
+        what = "the same week as" if week == first else "a later week than"
+        raise DataError([Problem("--previous", f"is the results folder of the run that committed {week}, {what} this run's first week {first}; "
+                                 f"expected the folder of an earlier week's run (last week's --out)", value=prev.path)])
 
 
 def reference_flows(prev: Previous, net: Network) -> tuple[list[int], pd.DataFrame]:
@@ -428,6 +469,7 @@ def schedule(network, model=None, *, snapshot=None, start: str | None = None, ho
     layers, covered, ref, prev = [], [], None, None
     if previous is not None:
         prev = read_previous(previous)
+        check_previous_week(prev, list(base.periods), win.periods[0])
         covered, ref = reference_flows(prev, win)
         inputs.update({f"previous/{k}": v for k, v in prev.hashes.items()})
         if not covered:

