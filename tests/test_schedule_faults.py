@@ -97,3 +97,60 @@ def test_previous_from_an_earlier_week_is_accepted(yard, tmp_path):
     prev = tmp_path / "prev"
     assert main(["schedule", str(yard), "--start", "2026-W50", "--horizon", "3", "--out", str(prev), "--quiet"]) == 0
     assert main(["schedule", str(yard), "--start", "2026-W51", "--horizon", "2", "--previous", str(prev), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+
+
+# --------------------------------------------------------------------------- 4: crash consistency
+def test_a_run_killed_at_any_write_step_loses_nothing_and_the_next_run_recovers(yard, tmp_path):
+    # tests/crash_driver.py SIGKILLs a weekly run before each file-system step of its run
+    # (lock, recovery, the temporary folder, every file, both renames of the swap, the removal
+    # of the backup), once from a clean state and once from the state of a run killed between
+    # the two renames (so the recovery itself is killed at each of its steps).
+    out = tmp_path / "runs" / "w50"
+    report = tmp_path / "report.json"
+    done = subprocess.run([sys.executable, str(REPO / "tests" / "crash_driver.py"), str(yard), str(out), str(report)],
+                          cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr
+    facts = json.loads(report.read_text())
+    previous = facts["previous"]["w50"]
+    old_runs = previous["runs.jsonl"]
+    assert len(old_runs) == 1
+    files = set(previous)
+
+    def results(entry, runs_before):
+        """'old' (the previous folder as it was), 'new' (complete, with one line more), else None."""
+        if entry == previous:
+            return "old"
+        if set(entry) == files and entry["runs.jsonl"][:-1] == runs_before and entry["runs.jsonl"][-1][0].startswith("kill at"):
+            return "new"
+        return None
+
+    rows = facts["rows"]
+    assert len(rows) > 40 and {r["pass"] for r in rows} == {"clean", "recovering"}
+    seen = {"old": 0, "new": 0, "backup": 0}
+    for r in rows:
+        where = f"{r['pass']} run killed before step {r['k']} ({r['step']})"
+        last = r["k"] == max(x["k"] for x in rows if x["pass"] == r["pass"])
+        assert r["exit"] == (0 if last else -9), where
+        after = r["after_kill"]
+        if "w50" in after:
+            kind = results(after["w50"], old_runs)
+            assert kind is not None, where
+            seen[kind] += 1
+        else:  # killed between the two renames: the previous folder waits whole as the backup
+            backups = [v for name, v in after.items() if name.startswith(".w50.old-")]
+            assert backups == [previous], where
+            seen["backup"] += 1
+            kind = "old"
+        # a next run that fails puts the folder back, removes every leftover, logs its line
+        assert r["failed_run_exit"] == 2, where
+        failed = r["after_failed_run"]
+        assert sorted(failed) == [".w50.lock", "w50"], where
+        runs = failed["w50"]["runs.jsonl"]
+        assert runs[:len(old_runs)] == old_runs and runs[-1][-1] == "fail", where
+        assert len(runs) == len(old_runs) + (2 if kind == "new" else 1), where
+        # and a next run that succeeds writes complete results, every earlier line kept
+        assert r["next_run_exit"] == 0, where
+        final = r["after_next_run"]
+        assert sorted(final) == [".w50.lock", "w50"] and set(final["w50"]) == files, where
+        assert final["w50"]["runs.jsonl"][:-1] == runs, where
+    assert seen["old"] and seen["new"] and seen["backup"]  # every outcome was met

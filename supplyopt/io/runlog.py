@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from supplyopt.io.data import DataError
+from supplyopt.io.write import recover_dir
 
 logger = logging.getLogger("supplyopt")
 
@@ -232,6 +233,12 @@ class Run:
             raise
         self.lock = lock
         self.record["timings"] = {"wait_s": lock.waited_s}
+        # under the lock, before anything reads runs.jsonl: undo what a killed run left half done
+        recovered = recover_dir(self.out_dir)
+        for line in recovered:
+            logger.warning(line)
+        if recovered:
+            self.record["recovered"] = recovered
         self.stage = "running"
         self.watchdog = Watchdog(self.wall_limit_s, self.started, self._timed_out)
         return self

@@ -6,7 +6,9 @@ runs on the same inputs are the wall-clock figures ``build_s`` and ``solve_s`` i
 ``summary.json`` and the timestamps in ``run.log``.
 
 Atomic: everything is written to a hidden temporary folder beside the target, which is then
-renamed into place; a crash leaves either the previous results or none, never half.
+swapped into place (:func:`replace_dir`); a crash at any step leaves the previous results, or
+the new ones complete, or the previous ones as a backup that the next run puts back
+(:func:`recover_dir`) — never half, and never a leftover for ever.
 
 Safe: every results folder carries a marker file (:data:`MARKER`); an existing folder is
 replaced only when it carries the marker or is empty. :func:`check_out_dir` refuses, before any
@@ -17,9 +19,11 @@ umask, so colleagues on a shared server can read results as they read the user's
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -166,27 +170,104 @@ def write_folder(out_dir: str | Path, files: dict[str, str | bytes]) -> Path:
 
 def _write_atomically(out_dir: Path, fill) -> Path:
     """A marked results folder at ``out_dir``: ``fill(tmp)`` writes into a hidden temporary
-    folder beside it, which is then renamed into place (:func:`replace_dir`); a crash leaves the
-    previous folder or none, never half."""
+    folder beside it, which is then swapped into place (:func:`replace_dir`); a crash at any
+    step leaves the previous folder, or the new one complete, or a backup the next run puts
+    back (:func:`recover_dir`) — never half a folder."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(out_dir)
+    recover_dir(out_dir)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
+    held = _hold(tmp)  # while this process lives, no other run takes the folder for a leftover
     try:
         mark_results(tmp)
         fill(tmp)
         replace_dir(tmp, out_dir)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_marked(tmp)
         raise
+    finally:
+        _let_go(held)
     return out_dir
 
 
-def _remove_leftovers(out_dir: Path) -> None:
-    """Temporary folders beside ``out_dir`` left by a run that was killed (its process is gone)."""
-    for p in out_dir.parent.glob(f".{out_dir.name}.*-*"):
-        parts = p.name[len(out_dir.name) + 2 :].split("-")
-        if len(parts) >= 2 and parts[0] in ("tmp", "old") and parts[1].isdigit() and not _alive(int(parts[1])):
-            shutil.rmtree(p, ignore_errors=True)
+# The hidden folders a swap makes beside ``<out>``: ``.<out>.tmp-<pid>-<random>`` (the new
+# results being written) and ``.<out>.old-<pid>-<random>`` (the previous results, moved aside
+# while the new ones are put in place). Nothing else beside the folder is ever touched.
+SWAP_NAME = re.compile(r"\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)(-[A-Za-z0-9_]+)?")
+
+
+def recover_dir(target: str | Path) -> list[str]:
+    """Finish what a killed run left beside ``target``; returns what was done, in words.
+
+    A folder ``target`` missing while a dead run's backup ``.<out>.old-…`` exists means the
+    run died between the two renames of the swap: the backup (the previous results, their
+    ``runs.jsonl`` included) is renamed back to ``target``. Every other temporary or backup
+    folder of a dead run is removed. A folder counts as a dead run's only when its name has the
+    swap's pattern, it carries :data:`MARKER` (or is empty) and the process named in it no
+    longer holds it (:func:`_in_use`); folders this tool did not create are never touched."""
+    target = Path(target).absolute()
+    if not target.parent.is_dir():
+        return []
+    dead = {"tmp": [], "old": []}
+    for p in sorted(target.parent.iterdir()):
+        m = SWAP_NAME.fullmatch(p.name)
+        if m is None or m["name"] != target.name or p.is_symlink() or not p.is_dir():
+            continue
+        if _replaceable(p, str(p)) or _in_use(p, int(m["pid"])):
+            continue
+        dead[m["kind"]].append(p)
+    done = []
+    if dead["old"] and not (target.exists() or target.is_symlink()):
+        back = max(dead["old"], key=lambda p: p.stat().st_mtime_ns)
+        os.replace(back, target)
+        dead["old"].remove(back)
+        done.append(f"put back {target.name} from {back.name}, left by a run killed while replacing it")
+    for p in dead["tmp"] + dead["old"]:
+        remove_marked(p)
+        done.append(f"removed {p.name}, left by a run that was killed")
+    return done
+
+
+def _in_use(folder: Path, pid: int) -> bool:
+    """Whether the run that made ``folder`` may still be writing it: its process is alive and
+    holds the folder's lock (:func:`_hold`), or is alive and has not yet marked it. A process
+    id that the system gave to another process since (a container that starts every run as
+    the same pid) does not keep a leftover for ever: that process holds no lock on it."""
+    if not _alive(pid):
+        return False
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return True  # cannot tell: leave it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+    return not (folder / MARKER).is_file()  # just made, not marked yet: its maker is about to lock it
+
+
+def _hold(folder: Path) -> int | None:
+    """An exclusive ``flock`` on ``folder`` for as long as this process writes or moves it (the
+    kernel drops it when the process dies, however it dies); the file descriptor, or None."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        pass  # held by nobody else in practice; the process id still protects it
+    return fd
+
+
+def _let_go(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)
 
 
 def _alive(pid: int) -> bool:
@@ -214,21 +295,56 @@ def _umask() -> int:
 
 
 def replace_dir(new: Path, target: Path) -> None:
-    """Put folder ``new`` at ``target``; an existing target is moved aside first and removed
-    only once the new one is in place. Only a folder that carries :data:`MARKER` (or is
-    empty) is replaced; anything else raises :class:`DataError`."""
-    old = None
+    """Put folder ``new`` at ``target`` in three steps, each recoverable: (1) an existing
+    target is renamed to a backup ``.<out>.old-<pid>-<random>`` beside it, (2) ``new`` is
+    renamed to ``target``, (3) the backup is removed. A crash between (1) and (2) leaves no
+    ``target`` but a complete backup, which :func:`recover_dir` renames back at the next run;
+    a crash in (3) leaves a backup that it removes. Only a folder that carries
+    :data:`MARKER` (or is empty) is replaced; anything else raises :class:`DataError`."""
+    backup, held = None, None
     if target.exists() or target.is_symlink():
         problems = [] if target.is_symlink() and not target.exists() else _replaceable(target, str(target))
         if problems:
             raise DataError(problems)
-        old = target.parent / f".{target.name}.old-{os.getpid()}"
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(target, old)
-    os.replace(new, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        backup = target.parent / f".{target.name}.old-{os.getpid()}-{new.name.rsplit('-', 1)[-1]}"
+        if backup.exists():
+            remove_marked(backup)
+        held = None if target.is_symlink() else _hold(target)  # the lock moves with the folder
+        os.replace(target, backup)
+    try:
+        os.replace(new, target)
+        _sync_folder(target.parent)
+    finally:
+        _let_go(held)
+    if backup is not None:
+        remove_marked(backup)
+
+
+def remove_marked(folder: Path) -> None:
+    """Remove a results folder, its :data:`MARKER` last: a removal cut short leaves a folder
+    still marked (or empty), which :func:`recover_dir` still knows as this tool's."""
+    try:
+        for p in folder.iterdir():
+            if p.name != MARKER:
+                shutil.rmtree(p, ignore_errors=True) if p.is_dir() and not p.is_symlink() else p.unlink(missing_ok=True)
+        (folder / MARKER).unlink(missing_ok=True)
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def _sync_folder(folder: Path) -> None:
+    """The renames made durable on disk (a power cut after the swap keeps the new folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------- terminal
