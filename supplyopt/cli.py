@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import traceback
 from pathlib import Path
@@ -44,12 +45,21 @@ def _logging() -> None:
 
     logger = logging.getLogger("supplyopt")
     if not any(getattr(h, "_supplyopt", False) for h in logger.handlers):
-        handler = logging.StreamHandler()  # resolves sys.stderr when it writes (tests swap it)
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("supplyopt: %(message)s"))
         handler._supplyopt = True
         logger.addHandler(handler)
         logger.propagate = False
     logger.setLevel(logging.INFO if os.environ.get("SUPPLYOPT_LOG", "").lower() == "info" else logging.WARNING)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """A log handler writing to whatever ``sys.stderr`` is when it writes (tests and callers
+    swap it; a plain StreamHandler would keep writing to the stream it first saw)."""
+
+    def emit(self, record) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -332,11 +342,13 @@ def _unattended(args, default_out: str, work, write, show) -> int:
     then ``write(out, result, runs_text)`` and ``show(result)``; exit codes as documented."""
 
     out = Path(args.out) if args.out else Path(default_out)
-    if args.wall_limit_s is not None and args.wall_limit_s <= 0:
-        raise DataError([Problem("--wall-limit", "expected a number of seconds above 0", value=args.wall_limit_s)])
-    run = Run(out, ["supplyopt", *args.argv], wait_s=args.wait, wall_limit_s=args.wall_limit_s)
+    limit = args.wall_limit_s
+    bad_limit = limit is not None and not (0 < limit < float("inf"))
+    run = Run(out, ["supplyopt", *args.argv], wait_s=args.wait, wall_limit_s=None if bad_limit else limit)
     try:
-        with run:
+        with run:  # from here on every end of the run leaves its line in runs.jsonl (or on stderr)
+            if bad_limit:
+                raise DataError([Problem("--wall-limit", "expected a number of seconds above 0", value=limit)])
             result = work(run.time_left)
             run.record.update(inputs=result.inputs, options=result.summary.get("options"), versions=result.summary.get("versions"), warnings=result.warnings)
             run.record["timings"].update(result.record_timings)

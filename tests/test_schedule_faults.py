@@ -154,3 +154,83 @@ def test_a_run_killed_at_any_write_step_loses_nothing_and_the_next_run_recovers(
         assert sorted(final) == [".w50.lock", "w50"] and set(final["w50"]) == files, where
         assert final["w50"]["runs.jsonl"][:-1] == runs, where
     assert seen["old"] and seen["new"] and seen["backup"]  # every outcome was met
+
+
+# --------------------------------------------------------------------------- 5: run log of every end
+def _no_solver(*a, **k):
+    from supplyopt.engines.solution import SolverMissing
+
+    raise SolverMissing("the HiGHS solver (Python package highspy) is not installed")
+
+
+def _bug(*a, **k):
+    raise ZeroDivisionError("a bug")
+
+
+@pytest.mark.parametrize("case, code, status", [
+    ("bad --start", 2, "input_error"),
+    ("bad --wall-limit", 2, "input_error"),
+    ("infeasible", 3, "infeasible"),
+    ("solver stopped", 4, "no_plan"),
+    ("no solver", 4, "no_solver"),
+    ("bug", 1, "bug"),
+    ("locked", 6, "locked"),
+    ("wall limit while waiting", 5, "wall_limit"),
+])
+def test_every_failed_run_leaves_one_complete_line(tmp_path, monkeypatch, capsys, case, code, status):
+    # M → P by a rail link of 50 t/week; P's yard holds 80 t at the start (data set). Under a
+    # hard end-of-horizon rule a snapshot of 0 t cannot be rebuilt to 80 t in one week through a
+    # 50 t link: no plan (exit 3).
+    data = write_dataset(tmp_path / "narrow", WEEKS, {
+        "nodes": [{"id": "M", "kind": "mine"}, {"id": "P", "kind": "demand"}],
+        "supply": [{"node": "M", "capacity_t": 100, "cost_cny_per_t": 10}],
+        "links": [{"id": "rail", "from": "M", "to": "P", "mode": "rail", "capacity_t": 50, "cost_cny_per_t": 1, "distance_km": 10}],
+        "demand": [{"node": "P", "demand_t": 20}],
+        "storage": [{"node": "P", "capacity_t": 500, "initial_t": 80, "safety_t": 0}],
+    })
+    out = tmp_path / "out"
+    assert main(["schedule", str(data), "--out", str(out), "--horizon", "1", "--quiet"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.name != "runs.jsonl"}
+    args = ["schedule", str(data), "--out", str(out), "--horizon", "1"]
+    if case == "bad --start":
+        args += ["--start", "2099-W01"]
+    elif case == "bad --wall-limit":
+        args += ["--wall-limit", "-3"]
+    elif case == "infeasible":
+        hard = tmp_path / "hard.yaml"
+        hard.write_text("end_stock: initial\nend_stock_penalty_cny_per_t: hard\n")
+        args += ["--model", str(hard), "--snapshot", str(snapshot(tmp_path, [{"node": "P", "product": "coal", "stock_t": 0, "as_of": "2026-12-07"}]))]
+    elif case == "solver stopped":
+        args += ["--time-limit", "0"]
+    elif case == "no solver":
+        monkeypatch.setattr("supplyopt.workflows.schedule.solve_window", _no_solver)
+    elif case == "bug":
+        monkeypatch.setattr("supplyopt.workflows.schedule.solve_window", _bug)
+    if case in ("locked", "wall limit while waiting"):
+        from supplyopt.io.runlog import OutputLock
+
+        with OutputLock(out):
+            assert main(args + (["--wait", "5", "--wall-limit", "0.2"] if case != "locked" else [])) == code
+    else:
+        assert main(args) == code
+    lines = run_log(out)
+    assert [x["status"] for x in lines] == ["ok", status]
+    last = lines[-1]
+    assert last["exit_code"] == code and last["command"][:2] == ["supplyopt", "schedule"]
+    assert last["started"] <= last["finished"] and last["finished"].endswith("+00:00")
+    assert before == {p.name: p.read_bytes() for p in out.iterdir() if p.name != "runs.jsonl"}  # results untouched
+    assert "run log:" not in capsys.readouterr().err
+
+
+def test_a_run_locked_out_before_any_folder_exists_prints_its_line(yard, tmp_path, capsys):
+    # No results folder yet: a failed run never creates one, so its line goes to stderr.
+    from supplyopt.io.runlog import OutputLock
+
+    out = tmp_path / "out"
+    with OutputLock(out):
+        assert main(["schedule", str(yard), "--out", str(out)]) == 6
+    err = capsys.readouterr().err
+    assert f"run log: this run's line has no results folder to go to: {out} does not exist yet" in err
+    line = json.loads(err.split("here it is: ", 1)[1].splitlines()[0])
+    assert line["status"] == "locked" and line["exit_code"] == 6 and line["finished"]
+    assert not out.exists()

@@ -104,6 +104,8 @@ def highs_option_values(so: SolverOptions, lp: LinearProgram | None = None) -> d
 class SolverMissing(RuntimeError):
     """HiGHS (or Pyomo, for the pyomo engine) cannot be imported."""
 
+    status, exit_code = "no_solver", 4  # as the command line ends (run logs record the same)
+
 
 def highs_version() -> str:
 

@@ -11,7 +11,10 @@ A dispatch team runs ``supplyopt schedule`` from cron. Three things keep such ru
   anything still run at the limit, the watchdog records the run and ends the process with
   exit code 5. It never interrupts the writing of results (see :meth:`Watchdog.critical`).
 - :func:`append_run` — one JSON object per run appended to ``runs.jsonl`` in the results
-  folder: input hashes, options, versions, timings, status, warnings.
+  folder: input hashes, options, versions, timings, status, warnings. Every run leaves one
+  line, whatever its end — ok, bad input, no plan, wall-clock limit, locked out (exit 6), a
+  bug; where no results folder exists yet the line goes to stderr instead (a run that fails
+  never creates the folder).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import time
 from pathlib import Path
 
 from supplyopt.io.data import DataError
-from supplyopt.io.write import recover_dir
+from supplyopt.io.write import MARKER, recover_dir
 
 logger = logging.getLogger("supplyopt")
 
@@ -172,18 +175,62 @@ def previous_runs(out_dir: str | Path) -> str:
 
 
 def append_run(out_dir: str | Path, record: dict) -> bool:
-    """Append a run that wrote no results (bad input, no plan, wall-clock limit) to the run
-    log of a results folder an earlier run wrote (it has ``runs.jsonl``); nothing is created
-    anywhere else. Returns whether the line was written."""
+    """Append a run that wrote no results (bad input, no plan, wall-clock limit, locked out) to
+    the run log of a results folder an earlier run wrote (it has ``runs.jsonl`` or the
+    results marker), under the run log's lock (:func:`run_log_lock`). No folder is created:
+    where there is none yet, the line goes to stderr (the log), saying so. Returns whether the
+    line was appended to ``runs.jsonl``."""
     out_dir = Path(out_dir)
-    if not (out_dir / RUN_LOG).is_file():
-        return False
+    line = run_line(record)
+    with run_log_lock(out_dir):
+        if (out_dir / RUN_LOG).is_file() or (out_dir / MARKER).is_file():
+            try:
+                with open(out_dir / RUN_LOG, "a", encoding="utf-8") as f:
+                    f.write(line)
+                return True
+            except OSError as err:
+                where = f"could not be appended to {out_dir / RUN_LOG} ({err})"
+        else:
+            where = f"has no results folder to go to: {out_dir} does not exist yet (a run that fails never creates it)"
+    logger.warning(f"run log: this run's line {where}; here it is: {line.rstrip()}")
+    return False
+
+
+RUN_LOG_BYTE = 1 << 20  # the byte of the lock file whose POSIX lock guards runs.jsonl
+
+
+@contextlib.contextmanager
+def run_log_lock(out_dir: str | Path, wait_s: float = 30.0, poll_s: float = 0.05):
+    """A short lock on the run log of ``out_dir``: a POSIX record lock (``lockf``) on one byte
+    of ``.<out>.lock``, independent of the run's whole-file ``flock`` on it. The run that holds
+    the folder takes it around its commit (read runs.jsonl, write and swap the folder); a run
+    locked out or failing takes it to append its line, so that no line lands in a folder
+    that is being replaced. Gives up after ``wait_s`` and goes on (a line may then be lost,
+    never a folder)."""
+    path = Path(out_dir).absolute()
+    path = path.parent / f".{path.name}.lock"
     try:
-        with open(out_dir / RUN_LOG, "a", encoding="utf-8") as f:
-            f.write(run_line(record))
-        return True
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644) if path.parent.is_dir() else None
     except OSError:
-        return False
+        fd = None
+    held = False
+    t0 = time.monotonic()
+    while fd is not None:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, RUN_LOG_BYTE)
+            held = True
+            break
+        except OSError:
+            if time.monotonic() - t0 >= wait_s:
+                break
+            time.sleep(poll_s)
+    try:
+        yield held
+    finally:
+        if fd is not None:
+            if held:
+                fcntl.lockf(fd, fcntl.LOCK_UN, 1, RUN_LOG_BYTE)
+            os.close(fd)
 
 
 # --------------------------------------------------------------------------- one unattended run
@@ -228,8 +275,13 @@ class Run:
         lock = OutputLock(self.out_dir, self.wait_s if not cut else max(0.0, left))
         try:
             lock.__enter__()
-        except Locked:
+        except Locked as err:
             self.wall_limited = cut
+            # the run that holds the folder may be replacing it: append_run waits for its commit
+            status, code = ("wall_limit", EXIT_WALL_LIMIT) if cut else ("locked", EXIT_LOCKED)
+            self.record["timings"] = {"wait_s": time.monotonic() - self.started}
+            self._close(status, code, error=str(err))
+            append_run(self.out_dir, self.record)
             raise
         self.lock = lock
         self.record["timings"] = {"wait_s": lock.waited_s}
@@ -252,7 +304,8 @@ class Run:
             if self.watchdog.finished:
                 return
             self._close("ok", 0)
-            write(previous_runs(self.out_dir) + run_line(self.record))
+            with run_log_lock(self.out_dir):  # no line of a locked-out run lost between read and swap
+                write(previous_runs(self.out_dir) + run_line(self.record))
             self.watchdog.finished = True
 
     def __exit__(self, exc_type, exc, tb) -> None:
