@@ -23,7 +23,7 @@ from pathlib import Path
 from supplyopt import api
 from supplyopt.engines.solver import SolverMissing
 from supplyopt.io.data import ROWS_NOTE, DataError, Problem, read_dataset
-from supplyopt.io.runlog import Locked, Run
+from supplyopt.io.runlog import Locked, Run, process_started
 from supplyopt.io.validate import check
 from supplyopt.io.write import check_out_dir, summary_json
 from supplyopt.model.options import CHOICES
@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     typed = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(_negative_values(typed))
     args.argv = typed  # as typed, for run logs
+    args.from_command_line = argv is None
     try:
         _check_out(args)
         return args.func(args)
@@ -344,7 +345,10 @@ def _unattended(args, default_out: str, work, write, show) -> int:
     out = Path(args.out) if args.out else Path(default_out)
     limit = args.wall_limit_s
     bad_limit = limit is not None and not (0 < limit < float("inf"))
-    run = Run(out, ["supplyopt", *args.argv], wait_s=args.wait, wall_limit_s=None if bad_limit else limit)
+    # a command line run counts from the process's start (imports included); a call of main()
+    # from Python counts from the call
+    started = process_started() if args.from_command_line else None
+    run = Run(out, ["supplyopt", *args.argv], wait_s=args.wait, wall_limit_s=None if bad_limit else limit, started=started)
     try:
         with run:  # from here on every end of the run leaves its line in runs.jsonl (or on stderr)
             if bad_limit:

@@ -234,3 +234,20 @@ def test_a_run_locked_out_before_any_folder_exists_prints_its_line(yard, tmp_pat
     line = json.loads(err.split("here it is: ", 1)[1].splitlines()[0])
     assert line["status"] == "locked" and line["exit_code"] == 6 and line["finished"]
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- 6: wall-clock limit
+def test_wall_limit_counts_from_the_process_start_and_ends_the_run_on_time(tmp_path):
+    # The 13-week Shanxi roll takes about 12 s; with --wall-limit 2 the process must be gone
+    # within 2.5 s of its start (it took 3.1–3.2 s when the clock started after the imports).
+    out = tmp_path / "roll"
+    cmd = [sys.executable, "-m", "supplyopt", "roll", str(SHANXI), "--model", str(REPO / "models" / "default.yaml"),
+           "--weeks", "13", "--horizon", "6", "--out", str(out), "--wall-limit", "2", "--quiet"]
+    t0 = time.monotonic()
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
+    elapsed = time.monotonic() - t0
+    assert done.returncode == 5, done.stderr
+    assert elapsed <= 2.5, f"ended {elapsed:.2f} s after it started (limit 2 s)"
+    line = json.loads(done.stderr.split("here it is: ", 1)[1].splitlines()[0])
+    assert line["status"] == "wall_limit" and line["exit_code"] == 5
+    assert not out.exists()

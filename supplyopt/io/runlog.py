@@ -153,6 +153,19 @@ class Watchdog:
                 os._exit(EXIT_WALL_LIMIT)
 
 
+def process_started() -> float:
+    """When this process started, on the ``time.monotonic()`` clock (Linux: from
+    /proc/self/stat and the boot-time clock); now where that cannot be read."""
+    now = time.monotonic()
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])  # field 22, starttime, in clock ticks since boot
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return now
+    return now - age if 0 <= age < 3600 else now
+
+
 # --------------------------------------------------------------------------- run log
 def sha256_file(path: str | Path | None) -> str | None:
     try:
@@ -248,9 +261,12 @@ class Run:
     existing results folder and leaves the results as they were.
     """
 
-    def __init__(self, out_dir: str | Path, command: list[str], wait_s: float = 0.0, wall_limit_s: float | None = None):
+    def __init__(self, out_dir: str | Path, command: list[str], wait_s: float = 0.0, wall_limit_s: float | None = None, started: float | None = None):
         self.out_dir = Path(out_dir)
-        self.started = time.monotonic()
+        # ``started`` (time.monotonic()): when the wall-clock limit starts counting; the command
+        # line passes the process's own start (process_started), so Python's start-up and
+        # imports count against --wall-limit as they count in the time cron sees
+        self.started = time.monotonic() if started is None else min(float(started), time.monotonic())
         self.record: dict = {
             "started": _utc_now(),
             "command": list(command),
