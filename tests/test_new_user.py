@@ -65,7 +65,7 @@ def test_default_out_that_is_not_a_results_folder_is_refused_before_solving(tmp_
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--with-candidates", "--budget", "-1"], "expected a budget of 0 CNY or more"),
+    (["--with-candidates", "--budget", "-1"], "expected an amount of CNY of 0 or more"),
     (["--budget", "1e9"], "expected --with-candidates with it"),  # silently ignored before
 ])
 def test_frontier_budget_mistakes(tmp_path, capsys, args, words):
@@ -135,7 +135,7 @@ def test_capacity_candidate_on_a_node_with_forecast_rows_is_valid(tmp_path):
     (["schedule", str(WINTER), "--start", "W50"], "unknown period (did you mean '2026-W50'?)"),
     # a candidate id one letter short
     (["evaluate", str(INVEST), "--candidate", "siding_aa"], "unknown candidate (did you mean 'siding_a'?)"),
-    (["bottlenecks", str(WINTER), "--top", "-1"], "--top: '-1' — expected a number of rows ≥ 0"),  # printed one row fewer before
+    (["bottlenecks", str(WINTER), "--top", "-1"], "--top: '-1' — expected a whole number of rows, 0 or more"),  # printed one row fewer before
 ])
 def test_typos_name_what_was_meant(tmp_path, capsys, argv, words):
     out = tmp_path / "out"
