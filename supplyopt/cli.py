@@ -354,7 +354,8 @@ def _unattended(args, default_out: str, work, write, show) -> int:
             if bad_limit:
                 raise DataError([Problem("--wall-limit", "expected a number of seconds above 0", value=limit)])
             result = work(run.time_left)
-            run.record.update(inputs=result.inputs, options=result.summary.get("options"), versions=result.summary.get("versions"), warnings=result.warnings)
+            run.record.update(inputs=result.inputs, options=result.summary.get("options"), versions=result.summary.get("versions"), warnings=result.warnings,
+                              notes=result.notes)
             run.record["timings"].update(result.record_timings)
             run.commit(lambda runs_text: write(out, result, runs_text))
     except Locked as err:

@@ -251,3 +251,23 @@ def test_wall_limit_counts_from_the_process_start_and_ends_the_run_on_time(tmp_p
     line = json.loads(done.stderr.split("here it is: ", 1)[1].splitlines()[0])
     assert line["status"] == "wall_limit" and line["exit_code"] == 5
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- 7: HiGHS's own output
+@pytest.mark.parametrize("command", ["schedule", "roll"])
+def test_highs_output_goes_to_the_run_log_not_the_terminal(yard, tmp_path, command):
+    # solver.log: true makes HiGHS print its log on standard output, which broke --json
+    # ("LP has 7 rows; …" before the JSON); now it is caught and kept in run.log and runs.jsonl.
+    profile = tmp_path / "log.yaml"
+    profile.write_text("solver:\n  log: true\n")
+    out = tmp_path / "out"
+    extra = ["--weeks", "2", "--horizon", "1"] if command == "roll" else []
+    done = subprocess.run([sys.executable, "-m", "supplyopt", command, str(yard), "--model", str(profile), "--out", str(out), "--json", *extra],
+                          cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr
+    json.loads(done.stdout)  # nothing but summary.json on stdout
+    assert "Coefficient ranges" not in done.stdout + done.stderr
+    log = (out / "run.log").read_text()
+    assert "HiGHS: Coefficient ranges:" in log
+    notes = run_log(out)[-1]["notes"]
+    assert any("Coefficient ranges" in n for n in notes)

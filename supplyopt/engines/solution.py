@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -128,6 +129,36 @@ def new_highs():
         h = highspy.Highs()
     _banner_shown = True
     return h
+
+
+@contextlib.contextmanager
+def captured_console():
+    """Whatever the solver prints on standard output (HiGHS's console log, with ``solver.log:
+    true``, or a warning it prints before its log file is set) caught at the file-descriptor
+    level: yields a list that holds the printed lines once the block ends. Unattended runs
+    route them to their run log; the terminal and ``--json`` output stay clean."""
+    import ctypes
+    import tempfile
+
+    lines: list[str] = []
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:
+        yield lines
+        return
+    libc = ctypes.CDLL(None)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 1)
+        try:
+            yield lines
+        finally:
+            libc.fflush(None)  # the C library's buffer of a redirected stdout
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+            sink.seek(0)
+            lines += [ln.rstrip() for ln in sink.read().decode("utf-8", "replace").splitlines() if ln.strip()]
 
 
 @contextlib.contextmanager

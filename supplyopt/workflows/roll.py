@@ -9,13 +9,14 @@ is a :mod:`supplyopt.schedule` window; see docs/schedule.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from supplyopt import study as api
+from supplyopt.engines.solution import captured_console
 from supplyopt.io.data import DataError, Problem
 from supplyopt.io.network import Network
 from supplyopt.io.write import csv_text, write_results
@@ -28,6 +29,8 @@ from supplyopt.workflows.schedule import (
     reference_flows,
     shipment_list,
     slice_periods,
+    solver_notes,
+    solver_warnings,
     stability_extension,
     stock_trajectory,
     with_initial_stocks,
@@ -63,6 +66,7 @@ class Roll:
     runs: list[dict]  # per weekly run: week, build_s, solve_s, status, trainloads method
     warnings: list[str]
     inputs: dict
+    notes: list[str] = field(default_factory=list)  # HiGHS's harmless notices and printed log: run.log, runs.jsonl
 
     @property
     def record_timings(self) -> dict:
@@ -95,7 +99,10 @@ def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str |
     profile = str(model) if isinstance(model, (str, Path)) else None
     T = span.n_periods
 
-    full_plan, _, full_info, full_t = solve_window(span, opt, [], trainloads, time_left, profile, extend)
+    with captured_console() as console:  # HiGHS's own printing goes to the run log, not the terminal
+        full_plan, _, full_info, full_t = solve_window(span, opt, [], trainloads, time_left, profile, extend)
+    warnings += [f"full plan: {w}" for w in solver_warnings(console)]
+    notes = [f"full plan: {n}" for n in solver_notes(full_plan, console)]
     full_costs = period_costs(full_t["lp"], full_t["solution"], T).drop(columns=list(ROLL_EXCLUDED), errors="ignore")
     runs = [{"run": "full", "weeks": T, "build_s": full_t["build_s"], "solve_s": full_t["solve_s"], "status": full_plan.summary["status"], "trainloads": full_info.get("method")}]
 
@@ -107,8 +114,11 @@ def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str |
         if stable and previous is not None:
             covered, ref = reference_flows(previous, win)
             exts.append(stability_extension(covered, ref, opt.change_penalty_cny_per_t))
-        plan, trains, info, t = solve_window(win, opt, exts, trainloads, time_left, profile, extend)
+        with captured_console() as console:
+            plan, trains, info, t = solve_window(win, opt, exts, trainloads, time_left, profile, extend)
         week = win.periods[0]
+        warnings += [f"{week}: {w}" for w in solver_warnings(console)]
+        notes += [f"{week}: {n}" for n in solver_notes(plan, console)]
         costs = period_costs(t["lp"], t["solution"], win.n_periods).iloc[0]
         rolled_costs.append(costs.drop(labels=list(ROLL_EXCLUDED), errors="ignore"))
         committed.append((plan, trains, win))
@@ -122,6 +132,7 @@ def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str |
     result = _roll_result(span, opt, full_plan, full_costs, committed, rolled_costs, runs, warnings, inputs, weeks, horizon, trainloads, stable)
     result.summary["scenarios"] = scenarios
     result.summary["extension"] = extension
+    result.notes = notes
     return result
 
 
@@ -204,7 +215,7 @@ def write_roll(out: str | Path, result: Roll, runs_text: str) -> Path:
     s = result.summary
     lines = [f"supplyopt roll: {s['dataset']['name']}, {len(s['weeks'])} weekly runs of {s['horizon_weeks']} weeks from {s['weeks'][0]}",
              f"rolled cost {s['rolled_cost']:,.2f}, full-horizon cost {s['full_horizon_cost']:,.2f} {s['currency']}"]
-    lines += [f"warning: {w}" for w in result.warnings]
+    lines += [f"warning: {w}" for w in result.warnings] + [f"note: {n}" for n in result.notes]
     return write_results(out, result.plan, result.summary, lines, {**roll_files(result), "runs.jsonl": runs_text})
 
 

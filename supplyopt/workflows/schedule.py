@@ -43,6 +43,7 @@ from supplyopt.io.network import Network
 from supplyopt.io.runlog import sha256_file
 from supplyopt.io.scenario import apply_scenario
 from supplyopt.io.validate import did_you_mean
+from supplyopt.engines.solution import captured_console
 from supplyopt.io.write import csv_text, write_results
 from supplyopt.model.options import Options
 from supplyopt.results.plan import TOL, Plan
@@ -415,6 +416,7 @@ class Schedule:
     warnings: list[str]
     timings: dict
     inputs: dict  # file -> sha256, for the run log
+    notes: list[str] = field(default_factory=list)  # HiGHS's harmless notices and printed log: run.log, runs.jsonl
 
     @property
     def record_timings(self) -> dict:
@@ -479,13 +481,28 @@ def schedule(network, model=None, *, snapshot=None, start: str | None = None, ho
     profile = str(model) if isinstance(model, (str, Path)) else None
     if profile:
         inputs["profile"] = sha256_file(profile)
-    plan, trains, train_info, timings = solve_window(win, opt, layers, trainloads, time_left, profile, extend)
-    warnings += plan.warnings + train_info.get("warnings", [])
+    with captured_console() as console:  # HiGHS's own printing goes to the run log, not the terminal
+        plan, trains, train_info, timings = solve_window(win, opt, layers, trainloads, time_left, profile, extend)
+    warnings += plan.warnings + train_info.get("warnings", []) + solver_warnings(console)
     changes = change_list(plan, win, covered, ref) if ref is not None else pd.DataFrame(columns=["link", "product", "week", "previous_t", "planned_t", "change_t"])
     summary = schedule_summary(plan, win, horizon, snap, prev, changes, train_info, opt)
     summary["extension"] = extension
     summary["schedule"]["scenarios"] = scenarios
-    return Schedule(win, plan, shipment_list(plan, win, trains), stock_trajectory(plan, win), changes, trains, summary, warnings, timings, inputs)
+    sched = Schedule(win, plan, shipment_list(plan, win, trains), stock_trajectory(plan, win), changes, trains, summary, warnings, timings, inputs)
+    sched.notes = solver_notes(plan, console)
+    return sched
+
+
+def solver_warnings(console: list[str]) -> list[str]:
+    """HiGHS's WARNING and ERROR lines among what it printed, as the run's warnings."""
+    return [f"HiGHS: {ln.strip()}" for ln in console if re.search(r"\b(WARNING|ERROR)\b", ln)]
+
+
+def solver_notes(plan: Plan, console: list[str]) -> list[str]:
+    """For run.log and runs.jsonl: HiGHS's notices judged harmless (summary.json →
+    numerics.notes) and the rest of what HiGHS printed (its log, under ``solver.log: true``)."""
+    notes = list((plan.summary.get("numerics") or {}).get("notes") or [])
+    return notes + [f"HiGHS: {ln}" for ln in console if not re.search(r"\b(WARNING|ERROR)\b", ln)]
 
 
 def schedule_summary(plan: Plan, win: Network, horizon: int, snap: Snapshot | None, prev: Previous | None, changes: pd.DataFrame, train_info: dict, opt: Options) -> dict:
@@ -529,7 +546,7 @@ def log_lines(sched: Schedule) -> list[str]:
         f"status: {s['status_message']}; objective {s['objective']:,.2f} {s['currency']}",
         f"shipments: {len(sched.shipments)} rows ({int(sched.shipments['committed'].sum())} in the committed week); changes against --previous: {len(sched.changes)}",
     ]
-    return lines + [f"warning: {w}" for w in sched.warnings]
+    return lines + [f"warning: {w}" for w in sched.warnings] + [f"note: {n}" for n in sched.notes]
 
 
 def write_schedule(out: str | Path, sched: Schedule, runs_text: str) -> Path:
