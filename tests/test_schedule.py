@@ -244,13 +244,15 @@ def test_trainloads_ship_whole_trains(trains_case):
 
 def test_trainload_fallback_rounds_the_relaxation(trains_case):
     # A zero time limit stops the MIP before any plan. Relaxation: 2.5 trains (550 CNY);
-    # rounded to 2 (nearest, ties to even) and re-solved: 2 trains + 10 t by road = 590.
+    # rounded down to 2 and re-solved: 2 trains + 10 t by road = 590. Filling back a third
+    # train (60 t > 50 t demand, no yard) has no plan, so 2 stay.
     s = schedule(trains_case, horizon=1, trainloads=True, time_limit_s=0)
     info = s.summary["schedule"]["trainloads"]
-    assert info["method"] == "rounded" and info["relaxed_objective"] == pytest.approx(550)
+    assert info["method"] == "rounded and repaired" and info["relaxed_objective"] == pytest.approx(550)
     assert s.summary["objective"] == pytest.approx(590)
     assert s.trains["trains"].tolist() == [2]
-    assert any("rounded from the LP relaxation" in w for w in s.warnings)
+    assert info["rounding"] == [{"link": "rail", "product": "coal", "week": "2026-W50", "lp_trains": pytest.approx(2.5), "rounded": 2, "final": 2}]
+    assert any("rounded down" in w for w in s.warnings)
 
 
 def test_train_size_must_be_positive(trains_case, capsys):

@@ -130,9 +130,9 @@ def csv_text(frame: pd.DataFrame) -> str:
     return format_numbers(frame).to_csv(index=False, lineterminator="\n")
 
 
-def write_results(out_dir: str | Path, plan, summary: dict, log_lines: list[str], extra: dict[str, str] | None = None) -> Path:
+def write_results(out_dir: str | Path, plan, summary: dict, log_lines: list[str], extra: dict[str, str | bytes] | None = None) -> Path:
     """Write summary.json, the CSV tables and run.log into ``out_dir``, atomically;
-    ``extra`` maps further file names to their text (a workflow's own tables)."""
+    ``extra`` maps further file names to their text or bytes (a workflow's own tables)."""
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
 
@@ -149,8 +149,8 @@ def write_results(out_dir: str | Path, plan, summary: dict, log_lines: list[str]
             (tmp / "warnings.csv").write_text(csv_text(plan.early_warnings), encoding="utf-8")
         (tmp / "summary.json").write_text(summary_json(summary), encoding="utf-8")
         (tmp / "run.log").write_text("\n".join(log_lines) + "\n", encoding="utf-8")
-        for name, text in (extra or {}).items():
-            (tmp / name).write_text(text, encoding="utf-8")
+        for name, content in (extra or {}).items():  # text as UTF-8, bytes (a workbook) as they are
+            (tmp / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
 
     return _write_atomically(out_dir.absolute(), fill)
 

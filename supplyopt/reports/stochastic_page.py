@@ -36,6 +36,7 @@ from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from supplyopt.io.data import DataError, Problem, read_dataset
 from supplyopt.io.write import check_out_dir, write_folder
+from supplyopt.io.xlsx import reproducible_xlsx
 from supplyopt.reports import workbook
 from supplyopt.reports.charts import Chart, Figures, wrap
 from supplyopt.reports.folders import ReportWarning
@@ -753,7 +754,7 @@ def workbook_bytes(summary: dict, tables: dict[str, pd.DataFrame]) -> bytes:
 
     buf = io.BytesIO()
     wb.save(buf)
-    return workbook._reproducible_zip(buf.getvalue())
+    return reproducible_xlsx(buf.getvalue())
 
 
 # --------------------------------------------------------------------------- entry point

@@ -13,17 +13,16 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-import zipfile
 
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from supplyopt.io.xlsx import reproducible_xlsx
 from supplyopt.results.labels import KPIS, kpi_unit, text
 
 SHEETS = ("flows", "production", "stocks", "unmet", "prices", "nodes")
-FIXED_TIME = "2000-01-01T00:00:00Z"
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 
 
@@ -139,19 +138,4 @@ def workbook_bytes(runs, lang: str) -> bytes:
     wb.properties.creator = "supplyopt"
     buf = io.BytesIO()
     wb.save(buf)
-    return _reproducible_zip(buf.getvalue())
-
-
-def _reproducible_zip(data: bytes) -> bytes:
-    """The same zip with fixed entry times and fixed document dates (openpyxl stamps 'now')."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + FIXED_TIME.encode() + rb"\g<2>", content)
-            entry = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = info.external_attr
-            dst.writestr(entry, content)
-    return out.getvalue()
+    return reproducible_xlsx(buf.getvalue())

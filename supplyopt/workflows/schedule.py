@@ -16,12 +16,15 @@ set's ``initial_t`` (the planned level), ``safety``: ``safety_t`` of the window'
 look-ahead", not "stay low".
 
 Tables a run adds to the results folder (units in the column names):
-  shipments.csv        origin, link, destination, mode, product, week, shipment_t, trains,
-                       committed — one row per shipment, grouped by origin
+  shipments.csv        origin, link, destination, mode, movement, product, week, shipment_t,
+                       trains, committed — one row per shipment, grouped by origin
   stock_trajectory.csv node, product, week, opening_t, stock_t, safety_t, above_safety_t,
                        safety_shortfall_t, days_of_cover, cover_status
   changes.csv          link, product, week, previous_t, planned_t, change_t (with --previous)
   trains.csv           link, product, week, train_t, trains, shipment_t (links with train_t)
+  request_plan.csv     the rail movements as railway orders: committed week, then ten-day
+                       periods (request_plan.py); berth_plan.csv the sea movements as ship
+                       calls; request_plan.xlsx both as sheets
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from supplyopt.engines.solution import captured_console
 from supplyopt.io.write import csv_text, write_results
 from supplyopt.model.options import Options
 from supplyopt.results.plan import TOL, Plan
+from supplyopt.workflows.request_plan import berth_plan, movements, not_shipments, request_plan, request_workbook, require_dispatch_columns
 from supplyopt.workflows.trains import solve_window
 
 SNAPSHOT_COLUMNS = ("node", "product", "stock_t", "as_of")
@@ -370,12 +374,14 @@ def change_list(plan: Plan, net: Network, covered: list[int], ref: pd.DataFrame)
 
 # --------------------------------------------------------------------------- dispatch tables
 def shipment_list(plan: Plan, net: Network, trains: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Shipments per origin: origin, link, destination, mode, product, week, shipment_t,
-    trains (whole trains under --trainloads, else shipment_t ÷ train_t; blank without a
-    train size), committed (the first week)."""
+    """Shipments per origin: origin, link, destination, mode, movement (rail, sea, truck,
+    conveyor, uhv …: request_plan.movements), product, week, shipment_t, trains (whole trains
+    under --trainloads, else shipment_t ÷ train_t; blank without a train size), committed
+    (the first week)."""
     f = plan.flows
     out = pd.DataFrame({
         "origin": f["from"], "link": f["link"], "destination": f["to"], "mode": f["mode"],
+        "movement": f["link"].map(movements(net)).fillna(f["mode"]),
         "product": f["product"], "week": f["period"], "shipment_t": f["flow_t"],
     })
     size = out["link"].map(net.links.set_index("id")["train_t"]) if "train_t" in net.links else pd.Series(np.nan, index=out.index)
@@ -417,6 +423,8 @@ class Schedule:
     timings: dict
     inputs: dict  # file -> sha256, for the run log
     notes: list[str] = field(default_factory=list)  # HiGHS's harmless notices and printed log: run.log, runs.jsonl
+    request_plan: pd.DataFrame = field(default_factory=pd.DataFrame)  # rail movements as railway orders (request_plan.py)
+    berth_plan: pd.DataFrame = field(default_factory=pd.DataFrame)  # sea movements as ship calls
 
     @property
     def record_timings(self) -> dict:
@@ -459,6 +467,7 @@ def schedule(network, model=None, *, snapshot=None, start: str | None = None, ho
     extend, extension, _ = api.extension_of(extend)
     opt = api.options(model, **solver)
     win = prepare_window(base, opt, start, horizon)
+    require_dispatch_columns(win)  # links.csv's wagon and ship_t, before any solving
     warnings: list[str] = [str(p) for p in base.warnings]
     snap = None
     if snapshot is not None:
@@ -488,9 +497,26 @@ def schedule(network, model=None, *, snapshot=None, start: str | None = None, ho
     summary = schedule_summary(plan, win, horizon, snap, prev, changes, train_info, opt)
     summary["extension"] = extension
     summary["schedule"]["scenarios"] = scenarios
-    sched = Schedule(win, plan, shipment_list(plan, win, trains), stock_trajectory(plan, win), changes, trains, summary, warnings, timings, inputs)
+    shipments = shipment_list(plan, win, trains)
+    requests = request_plan(shipments, win, whole_trains=train_info.get("method") not in (None, "off"))
+    berths = berth_plan(shipments, win)
+    summary["schedule"]["request_plan"] = request_record(requests, berths, shipments, win.periods[0])
+    sched = Schedule(win, plan, shipments, stock_trajectory(plan, win), changes, trains, summary, warnings, timings, inputs, request_plan=requests, berth_plan=berths)
     sched.notes = solver_notes(plan, console)
     return sched
+
+
+def request_record(requests: pd.DataFrame, berths: pd.DataFrame, shipments: pd.DataFrame, week: str) -> dict:
+    """summary.json's record of the request and berth plans: rows, the committed week's rail
+    tonnes, wagons and ship calls, and what moved without being a shipment (conveyor, UHV)."""
+    now = requests[requests["period"] == week]
+    ships = berths[berths["week"] == week]
+    return {
+        "rows": int(len(requests)), "berth_rows": int(len(berths)),
+        "committed_rail_t": float(now["tonnes"].sum()), "committed_wagons": int(now["wagons"].sum()),
+        "committed_sea_t": float(ships["tonnes"].sum()), "committed_ship_calls": int(ships["ship_calls"].sum()),
+        "not_shipments_committed_t": not_shipments(shipments, week), "not_shipments_window_t": not_shipments(shipments),
+    }
 
 
 def solver_warnings(console: list[str]) -> list[str]:
@@ -526,14 +552,18 @@ def schedule_summary(plan: Plan, win: Network, horizon: int, snap: Snapshot | No
     return summary
 
 
-def dispatch_files(sched: Schedule) -> dict[str, str]:
-    """The dispatch tables as file name -> CSV text (numbers formatted like every table)."""
+def dispatch_files(sched: Schedule) -> dict[str, str | bytes]:
+    """The dispatch tables as file name -> CSV text (numbers formatted like every table), and
+    the request plan's workbook (bytes, identical for identical tables)."""
 
     return {
         "shipments.csv": csv_text(sched.shipments),
         "stock_trajectory.csv": csv_text(sched.trajectory),
         "changes.csv": csv_text(sched.changes),
         "trains.csv": csv_text(sched.trains),
+        "request_plan.csv": csv_text(sched.request_plan),
+        "berth_plan.csv": csv_text(sched.berth_plan),
+        "request_plan.xlsx": request_workbook(sched.request_plan, sched.berth_plan),
     }
 
 
@@ -574,6 +604,13 @@ def format_schedule(sched: Schedule) -> str:
     if tl.get("method") != "off":
         gap = tl.get("mip_gap")
         lines.append(f"Trainloads: {tl['method']}" + (f" (gap {100 * gap:.2f} %)" if gap is not None else ""))
+    rp = s["schedule"].get("request_plan")
+    if rp:
+        lines.append(f"Railway request plan (request_plan.csv, .xlsx): {rp['committed_rail_t']:,.0f} t in {rp['committed_wagons']:,} wagons in {week} "
+                     f"(one row per rail link: coal over two links is ordered on each), {rp['rows']} rows to {s['schedule']['weeks'][-1]}")
+        lines.append(f"Berth plan (berth_plan.csv): {rp['committed_sea_t']:,.0f} t in {rp['committed_ship_calls']:,} ship calls in {week}")
+        ns = rp["not_shipments_committed_t"]
+        lines.append(f"Not shipments in {week} (in shipments.csv, not in the request plan): conveyor {ns['conveyor']:,.0f} t, UHV {ns['uhv']:,.0f} t")
     now = sched.shipments[sched.shipments["committed"]]
     by_origin = now.groupby("origin", sort=True).agg(shipment_t=("shipment_t", "sum"), links=("link", "size"), trains=("trains", lambda t: t.sum(min_count=1)))
     top = by_origin.sort_values("shipment_t", ascending=False, kind="stable").head(12)

@@ -12,18 +12,25 @@ added to the LP as a Study extension (variable family ``trains``, constraint fam
 ``solver.time_limit_s`` (or the time left before ``--wall-limit``). A plan found by then is
 kept, with its gap in summary.json.
 
-Rounding fallback: when the MIP stops *without* any plan, the LP relaxation is solved (trains
-continuous), each train count is rounded to the nearest whole number within its bounds, and
-the LP is solved once more with the train counts fixed at those numbers — the rest of the
-plan (production, other modes, stocks, unmet demand) adjusts around them. summary.json says
-``trainloads.method: rounded`` and the run carries a warning. If the rounded trains leave no
-feasible plan (e.g. a mine's minimum output has nowhere to go), the run ends without a plan
-(exit 3), naming the MIP's stop and the rounding.
+Rounding fallback, rounded and repaired: when the MIP stops *without* any plan, the LP
+relaxation is solved (trains continuous) and every train count rounded *down* — rounding to
+the nearest whole number can round two 0.75-train links up to 1 each and send 200 t out of a
+mine that makes 150 t, calling a feasible case infeasible. The plan is re-solved with the
+counts fixed (production, other modes, stocks and unmet demand adjust around them); then
+whole trains are added back one at a time, largest fractional part of the LP value first
+(ties: larger LP value, then link, product, week), each kept only where the fixed-count
+re-solve stays feasible and gets cheaper. summary.json says ``trainloads.method: rounded and
+repaired`` and lists, per link and week the relaxation left fractional, the LP value, the
+rounded-down count and the final count; the run carries a warning. Only when even the
+rounded-down counts and every fill leave no feasible plan does the run end without a plan
+(exit 3), naming the MIP's stop and the repair.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -44,7 +51,8 @@ def trainload_extension(mode: str = "integer", fixed: pd.DataFrame | None = None
 
     ``mode``: ``integer`` (the MIP), ``relaxed`` (continuous trains: the LP relaxation) or
     ``fixed`` (train counts set to ``fixed``'s ``trains`` column, keyed by link, product,
-    period from 0; missing keys are fixed at 0)."""
+    period from 0; missing keys are fixed at 0; ``fixed`` may be a callable returning that
+    table, read at every build)."""
 
     def extension(lp, net, opt) -> None:
         flow = lp.variables["flow"]
@@ -61,7 +69,8 @@ def trainload_extension(mode: str = "integer", fixed: pd.DataFrame | None = None
         upper = np.where(np.isfinite(cap), np.floor(np.where(np.isfinite(cap), cap, 0.0) / size + 1e-9), np.inf)
         lower = np.zeros(len(sel))
         if mode == "fixed":
-            given = index[KEYS].merge(fixed[KEYS + ["trains"]], on=KEYS, how="left")["trains"].fillna(0.0).to_numpy()
+            table = fixed() if callable(fixed) else fixed  # a callable: counts that change between re-solves of one kept model
+            given = index[KEYS].merge(table[KEYS + ["trains"]], on=KEYS, how="left")["trains"].fillna(0.0).to_numpy()
             lower = upper = np.minimum(given, upper)
         integrality = "integer" if mode == "integer" else "continuous"
         trains = lp.add_variables("trains", "whole trains entering a link in a week", KEYS, index, lower, upper, integrality=integrality)
@@ -74,10 +83,10 @@ def trainload_extension(mode: str = "integer", fixed: pd.DataFrame | None = None
     return extension
 
 
-def _solve(win: Network, opt: Options, layers: list, time_left, profile: str | None, fallback: bool = False, extend=None):
-    """One solve of the window with the given layers (and the user's extension); the solver's time limit is the
-    profile's or the time left before the wall-clock limit, whichever is shorter. The
-    fallback's LPs (``fallback``) ignore the profile's limit, which was the MIP's."""
+def _study(win: Network, opt: Options, layers: list, time_left, profile: str | None, fallback: bool = False, extend=None) -> api.Study:
+    """A study of the window with the given layers (and the user's extension); the solver's
+    time limit is the profile's or the time left before the wall-clock limit, whichever is
+    shorter. The fallback's LPs (``fallback``) ignore the profile's limit, which was the MIP's."""
     if fallback:
         opt = dataclasses.replace(opt, solver=dataclasses.replace(opt.solver, time_limit_s=None))
     if time_left is not None and (left := time_left()) is not None:
@@ -86,6 +95,12 @@ def _solve(win: Network, opt: Options, layers: list, time_left, profile: str | N
             opt = api.options(opt, time_limit_s=limit)
     study = api.Study(win, model=opt, layers=layers, extend=extend)
     study.profile_path = profile
+    return study
+
+
+def _solve(win: Network, opt: Options, layers: list, time_left, profile: str | None, fallback: bool = False, extend=None):
+    """One solve of the window (see :func:`_study`): (plan, study)."""
+    study = _study(win, opt, layers, time_left, profile, fallback, extend)
     return study.solve(), study
 
 
@@ -108,7 +123,7 @@ def solve_window(win: Network, opt: Options, layers: list, trainloads: bool, tim
     """Solve a scheduling window, with whole trains when ``trainloads``.
 
     Returns (plan, trains table, info, timings): ``info`` says how trains were planned
-    (``method``: off | mip | rounded, the MIP's status and gap, warnings); ``timings`` has
+    (``method``: off | mip | rounded and repaired, the MIP's status and gap, warnings); ``timings`` has
     ``build_s`` and ``solve_s`` (all solves together) and the final ``lp`` and ``solution``.
     Raises :class:`~supplyopt.api.NoPlan` when there is no plan.
     """
@@ -130,29 +145,126 @@ def solve_window(win: Network, opt: Options, layers: list, trainloads: bool, tim
             raise
         stopped = err.message
     relaxed, rstudy = _solve(win, opt, [*layers, trainload_extension("relaxed")], time_left, profile, fallback=True, extend=extend)
-    counts = train_counts(rstudy, win)
     fam = rstudy.lp.variables["trains"]
-    values = fam.index[KEYS].copy()
-    x = rstudy.solution.x[fam.start : fam.start + fam.size]
-    values["trains"] = np.clip(np.round(x), fam.lower, fam.upper)
+    lp_trains = rstudy.solution.x[fam.start : fam.start + fam.size]
+    keys = fam.index[KEYS].copy()
+    fixed = {"trains": keys.assign(trains=0.0)}
+    study = _study(win, opt, [*layers, trainload_extension("fixed", lambda: fixed["trains"])], time_left, profile, fallback=True, extend=extend)
+
+    def cost_of(counts: np.ndarray):
+        """The plan with the train counts fixed at ``counts``: (plan, trains table), or None where none is feasible."""
+        fixed["trains"] = keys.assign(trains=counts)
+        try:
+            plan = study.solve()
+        except api.NoPlan as err:
+            if err.status != "infeasible":
+                raise
+            return None
+        return plan, train_counts(study, win)
+
     try:
-        plan, study = _solve(win, opt, [*layers, trainload_extension("fixed", values)], time_left, profile, fallback=True, extend=extend)
+        repair = round_and_repair(lp_trains, fam.lower, fam.upper, cost_of, time_left)
     except api.NoPlan as err:
         raise api.NoPlan(
             err.status,
-            f"the trainload MIP stopped without a plan ({stopped}) and the rounded LP relaxation has none either: {err.message}",
+            f"the trainload MIP stopped without a plan ({stopped}) and the LP relaxation's trains, rounded down and filled back, leave none either: {err.message}",
             err.explanation,
             "Raise the time limit (--time-limit) or the gap (--mip-gap), or plan in tonnes (without --trainloads).",
         ) from None
-    note = f"trainload MIP stopped without a plan ({stopped}); trains rounded from the LP relaxation (relaxed cost {relaxed.summary['objective']:,.0f}, {len(counts)} link-weeks) and the plan re-solved around them"
-    info = {"method": "rounded", "status": plan.summary["status"], "relaxed_objective": relaxed.summary["objective"], "warnings": [note]}
-    return plan, train_counts(study, win), info, _timings([relaxed, plan], study)
+    if repair.last_tried is not repair.best:  # the kept model holds a rejected trial: solve the chosen counts again for lp and solution
+        cost_of(repair.counts)
+    plan, trains = repair.best
+    rows = keys.assign(week=np.asarray(win.periods, dtype=object)[keys["period"].to_numpy()], lp_trains=lp_trains, rounded=repair.rounded, final=repair.counts)
+    rows = rows.iloc[repair.fractional][["link", "product", "week", "lp_trains", "rounded", "final"]].astype({"rounded": int, "final": int})
+    added = int((repair.counts - repair.rounded).sum())
+    nearest_up = int((np.round(lp_trains[repair.fractional]) > repair.rounded[repair.fractional]).sum())
+    note = (f"trainload MIP stopped without a plan ({stopped}); trains from the LP relaxation (relaxed cost {relaxed.summary['objective']:,.0f}) rounded down "
+            f"at {len(repair.fractional)} fractional link-week(s), then {added} whole train(s) added back where the plan stayed feasible and got cheaper "
+            f"({repair.solves} re-solves{'; filling stopped at the wall-clock limit' if repair.stopped else ''}; rounding to the nearest would have rounded {nearest_up} up): "
+            f"plan cost {plan.summary['objective']:,.0f}")
+    info = {
+        "method": "rounded and repaired", "status": plan.summary["status"], "relaxed_objective": relaxed.summary["objective"],
+        "rounded_down_objective": repair.rounded_cost, "fill_solves": repair.solves, "fill_stopped_at_wall_limit": repair.stopped,
+        "rounding": rows.to_dict("records"), "warnings": [note],
+    }
+    return plan, trains, info, _timings([relaxed, plan], study, extra_s=repair.seconds)
 
 
-def _timings(plans, study) -> dict:
+@dataclass
+class Repair:
+    """What :func:`round_and_repair` did: the counts rounded down and the final counts (one per
+    train variable), the positions whose LP value was fractional, the best (plan, trains) found
+    and the last one tried, the rounded-down plan's cost (None: infeasible), solves and seconds."""
+
+    rounded: np.ndarray
+    counts: np.ndarray
+    fractional: np.ndarray
+    best: tuple
+    last_tried: tuple | None
+    rounded_cost: float | None
+    solves: int
+    seconds: dict
+    stopped: bool
+
+
+def round_and_repair(lp_trains: np.ndarray, lower: np.ndarray, upper: np.ndarray, cost_of, time_left=None) -> Repair:
+    """Whole train counts from the LP relaxation's ``lp_trains``: round down, then fill.
+
+    ``cost_of(counts)`` re-solves the plan with the counts fixed: (plan, trains table), or
+    None where no plan is feasible. Counts start at ⌊lp⌋ (within ``lower … upper``); then,
+    for each count whose LP value is fractional — largest fractional part first, ties by
+    larger LP value, then position — one more train is tried and kept where the plan is
+    feasible and cheaper than the best so far (or the first feasible one, where the
+    rounded-down counts had none). Raises :class:`~supplyopt.api.NoPlan` (infeasible) when no
+    tried counts give a plan. ``time_left``: stop filling (keeping the best plan) when fewer
+    seconds are left than the slowest re-solve took, plus one.
+    """
+    x = np.asarray(lp_trains, float)
+    down = np.clip(np.floor(x + 1e-6), lower, upper)
+    fractional = np.flatnonzero(x - down > 1e-6)
+    order = sorted(fractional, key=lambda i: (-(x[i] - down[i]), -x[i], i))
+    seconds = {"build_s": 0.0, "solve_s": 0.0}
+    slowest = 0.0
+
+    def tried(counts):
+        nonlocal slowest
+        t0 = time.perf_counter()
+        out = cost_of(counts)
+        slowest = max(slowest, time.perf_counter() - t0)
+        if out is not None:
+            seconds["build_s"] += out[0].summary["build_s"]
+            seconds["solve_s"] += out[0].summary["solve_s"]
+        return out
+
+    best = last = tried(down)
+    counts, solves, stopped = down.copy(), 1, False
+    rounded_cost = None if best is None else best[0].summary["objective"]
+    for i in order:
+        if counts[i] + 1 > upper[i] + 1e-9:
+            continue
+        if time_left is not None and (left := time_left()) is not None and left < slowest + 1.0:
+            stopped = True
+            break
+        trial = counts.copy()
+        trial[i] += 1
+        last = tried(trial)
+        solves += 1
+        if last is None:
+            continue
+        cost = last[0].summary["objective"]
+        if best is None or cost < best[0].summary["objective"] - 1e-6 * max(1.0, abs(best[0].summary["objective"])):
+            best, counts = last, trial
+    if best is None:
+        raise api.NoPlan("infeasible", f"no plan with the trains rounded down nor with any one train added back ({solves} re-solves)", [])
+    return Repair(down, counts, np.asarray(fractional, dtype=int), best, last, rounded_cost, solves, seconds, stopped)
+
+
+def _timings(plans, study, extra_s: dict | None = None) -> dict:
+    """Seconds building and solving ``plans`` (plus ``extra_s``), and the final lp and solution."""
+    extra_s = extra_s or {}
     return {
-        "build_s": float(sum(p.summary["build_s"] for p in plans)),
-        "solve_s": float(sum(p.summary["solve_s"] for p in plans)),
+        "build_s": float(sum(p.summary["build_s"] for p in plans) + extra_s.get("build_s", 0.0)),
+        "solve_s": float(sum(p.summary["solve_s"] for p in plans) + extra_s.get("solve_s", 0.0)),
         "lp": study.lp,
         "solution": study.solution,
     }
