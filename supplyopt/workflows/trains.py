@@ -21,8 +21,9 @@ whole trains are added back one at a time, largest fractional part of the LP val
 (ties: larger LP value, then link, product, week), each kept only where the fixed-count
 re-solve stays feasible and gets cheaper. summary.json says ``trainloads.method: rounded and
 repaired`` and lists, per link and week the relaxation left fractional, the LP value, the
-rounded-down count and the final count; the run carries a warning. Only when even the
-rounded-down counts and every fill leave no feasible plan does the run end without a plan
+rounded-down count and the final count; the run carries a warning. Where the rounded-down
+counts have no plan at all, a MIP over rounding each count down or up chooses instead
+(``repair: bounded MIP``). Only when that too has no plan does the run end without a plan
 (exit 3), naming the MIP's stop and the repair.
 """
 
@@ -40,6 +41,7 @@ from supplyopt.io.network import Network
 from supplyopt.model.options import Options
 
 KEYS = ["link", "product", "period"]
+BOUNDED_MIN_S = 30.0  # the round-down-or-up MIP's least time limit (s), within the wall-clock limit
 
 
 def has_trains(net: Network) -> bool:
@@ -52,7 +54,8 @@ def trainload_extension(mode: str = "integer", fixed: pd.DataFrame | None = None
     ``mode``: ``integer`` (the MIP), ``relaxed`` (continuous trains: the LP relaxation) or
     ``fixed`` (train counts set to ``fixed``'s ``trains`` column, keyed by link, product,
     period from 0; missing keys are fixed at 0; ``fixed`` may be a callable returning that
-    table, read at every build)."""
+    table, read at every build) or ``bounded`` (whole trains between ``fixed``'s ``lower``
+    and ``upper`` columns: the round-down-or-up MIP)."""
 
     def extension(lp, net, opt) -> None:
         flow = lp.variables["flow"]
@@ -72,7 +75,11 @@ def trainload_extension(mode: str = "integer", fixed: pd.DataFrame | None = None
             table = fixed() if callable(fixed) else fixed  # a callable: counts that change between re-solves of one kept model
             given = index[KEYS].merge(table[KEYS + ["trains"]], on=KEYS, how="left")["trains"].fillna(0.0).to_numpy()
             lower = upper = np.minimum(given, upper)
-        integrality = "integer" if mode == "integer" else "continuous"
+        elif mode == "bounded":
+            given = index[KEYS].merge(fixed[KEYS + ["lower", "upper"]], on=KEYS, how="left").fillna({"lower": 0.0, "upper": 0.0})
+            upper = np.minimum(given["upper"].to_numpy(float), upper)
+            lower = np.minimum(given["lower"].to_numpy(float), upper)
+        integrality = "integer" if mode in ("integer", "bounded") else "continuous"
         trains = lp.add_variables("trains", "whole trains entering a link in a week", KEYS, index, lower, upper, integrality=integrality)
         n = len(sel)
         lp.add_constraints(
@@ -162,8 +169,22 @@ def solve_window(win: Network, opt: Options, layers: list, trainloads: bool, tim
             return None
         return plan, train_counts(study, win)
 
+    def bounded(down: np.ndarray, up: np.ndarray):
+        """The MIP over rounding each count down or up, with the MIP's time limit (at least
+        BOUNDED_MIN_S): (plan, trains table, counts), or None without a plan."""
+        least = dataclasses.replace(opt, solver=dataclasses.replace(opt.solver, time_limit_s=max(opt.solver.time_limit_s or 0.0, BOUNDED_MIN_S)))
+        choice = keys.assign(lower=down, upper=up)
+        try:
+            plan, bstudy = _solve(win, least, [*layers, trainload_extension("bounded", choice)], time_left, profile, extend=extend)
+        except api.NoPlan as err:
+            if err.status not in ("infeasible", "no_plan"):
+                raise
+            return None
+        bfam = bstudy.lp.variables["trains"]
+        return plan, train_counts(bstudy, win), np.round(bstudy.solution.x[bfam.start : bfam.start + bfam.size])
+
     try:
-        repair = round_and_repair(lp_trains, fam.lower, fam.upper, cost_of, time_left)
+        repair = round_and_repair(lp_trains, fam.lower, fam.upper, cost_of, time_left, bounded)
     except api.NoPlan as err:
         raise api.NoPlan(
             err.status,
@@ -171,20 +192,22 @@ def solve_window(win: Network, opt: Options, layers: list, trainloads: bool, tim
             err.explanation,
             "Raise the time limit (--time-limit) or the gap (--mip-gap), or plan in tonnes (without --trainloads).",
         ) from None
-    if repair.last_tried is not repair.best:  # the kept model holds a rejected trial: solve the chosen counts again for lp and solution
+    if repair.last_tried is not repair.best or repair.how == "bounded MIP":  # the kept model holds another trial: solve the chosen counts again
         cost_of(repair.counts)
     plan, trains = repair.best
     rows = keys.assign(week=np.asarray(win.periods, dtype=object)[keys["period"].to_numpy()], lp_trains=lp_trains, rounded=repair.rounded, final=repair.counts)
     rows = rows.iloc[repair.fractional][["link", "product", "week", "lp_trains", "rounded", "final"]].astype({"rounded": int, "final": int})
     added = int((repair.counts - repair.rounded).sum())
     nearest_up = int((np.round(lp_trains[repair.fractional]) > repair.rounded[repair.fractional]).sum())
+    how = ("then the MIP over rounding each down or up chose" if repair.how == "bounded MIP" else "then") + f" {added} whole train(s) added back"
     note = (f"trainload MIP stopped without a plan ({stopped}); trains from the LP relaxation (relaxed cost {relaxed.summary['objective']:,.0f}) rounded down "
-            f"at {len(repair.fractional)} fractional link-week(s), then {added} whole train(s) added back where the plan stayed feasible and got cheaper "
+            f"at {len(repair.fractional)} fractional link-week(s){' (no plan with them)' if repair.rounded_cost is None else ''}, {how}"
+            f"{' where the plan stayed feasible and got cheaper' if repair.how == 'fill' else ''} "
             f"({repair.solves} re-solves{'; filling stopped at the wall-clock limit' if repair.stopped else ''}; rounding to the nearest would have rounded {nearest_up} up): "
             f"plan cost {plan.summary['objective']:,.0f}")
     info = {
         "method": "rounded and repaired", "status": plan.summary["status"], "relaxed_objective": relaxed.summary["objective"],
-        "rounded_down_objective": repair.rounded_cost, "fill_solves": repair.solves, "fill_stopped_at_wall_limit": repair.stopped,
+        "rounded_down_objective": repair.rounded_cost, "repair": repair.how, "fill_solves": repair.solves, "fill_stopped_at_wall_limit": repair.stopped,
         "rounding": rows.to_dict("records"), "warnings": [note],
     }
     return plan, trains, info, _timings([relaxed, plan], study, extra_s=repair.seconds)
@@ -205,9 +228,10 @@ class Repair:
     solves: int
     seconds: dict
     stopped: bool
+    how: str = "fill"  # fill | bounded MIP
 
 
-def round_and_repair(lp_trains: np.ndarray, lower: np.ndarray, upper: np.ndarray, cost_of, time_left=None) -> Repair:
+def round_and_repair(lp_trains: np.ndarray, lower: np.ndarray, upper: np.ndarray, cost_of, time_left=None, bounded=None) -> Repair:
     """Whole train counts from the LP relaxation's ``lp_trains``: round down, then fill.
 
     ``cost_of(counts)`` re-solves the plan with the counts fixed: (plan, trains table), or
@@ -215,7 +239,10 @@ def round_and_repair(lp_trains: np.ndarray, lower: np.ndarray, upper: np.ndarray
     for each count whose LP value is fractional — largest fractional part first, ties by
     larger LP value, then position — one more train is tried and kept where the plan is
     feasible and cheaper than the best so far (or the first feasible one, where the
-    rounded-down counts had none). Raises :class:`~supplyopt.api.NoPlan` (infeasible) when no
+    rounded-down counts had none). Where the rounded-down counts have no plan (a mine's
+    minimum output with too few trains to leave by) and ``bounded(down, up)`` is given, it
+    chooses instead: the MIP over rounding each count down or up, returning (plan, trains
+    table, counts) or None — one train at a time rarely restores such a plan. Raises :class:`~supplyopt.api.NoPlan` (infeasible) when no
     tried counts give a plan. ``time_left``: stop filling (keeping the best plan) when fewer
     seconds are left than the slowest re-solve took, plus one.
     """
@@ -239,6 +266,14 @@ def round_and_repair(lp_trains: np.ndarray, lower: np.ndarray, upper: np.ndarray
     best = last = tried(down)
     counts, solves, stopped = down.copy(), 1, False
     rounded_cost = None if best is None else best[0].summary["objective"]
+    if best is None and bounded is not None:
+        up = np.minimum(np.ceil(x - 1e-6), upper)
+        chosen = bounded(down, np.maximum(up, down))
+        if chosen is None:
+            raise api.NoPlan("infeasible", "no plan with the trains rounded down nor with any choice of rounding each down or up", [])
+        seconds["build_s"] += chosen[0].summary["build_s"]
+        seconds["solve_s"] += chosen[0].summary["solve_s"]
+        return Repair(down, chosen[2], np.asarray(fractional, dtype=int), chosen[:2], None, None, 2, seconds, False, "bounded MIP")
     for i in order:
         if counts[i] + 1 > upper[i] + 1e-9:
             continue
