@@ -268,3 +268,25 @@ def test_only_rail_goes_in_the_request_plan(dispatch_data, tmp_path):
     request = pd.read_csv(out / "request_plan.csv")
     assert set(request["link"]) == {"R1", "R2"}  # not the conveyor C, the sea link S or the UHV line U
     assert set(pd.read_csv(out / "berth_plan.csv")["link"]) == {"S"}
+
+
+def test_rounded_down_without_a_plan_is_repaired_by_the_down_or_up_mip(tmp_path):
+    # As tight_mine, but the mine must make at least 150 t (of up to 200 t) and has no road:
+    # LP 0.75 + 0.75 trains (150 t, 75 t to each plant). Rounded down, 0 + 0 trains leave the
+    # 150 t nowhere to go: no plan, and one train alone (100 t) is still below 150 t. The MIP
+    # over rounding each down or up picks 1 + 1: 200 t made (2,000) and railed (200), 25 t
+    # into each yard (2 × 25 × 2 = 100) = 2,300 CNY.
+    data = write_dataset(tmp_path / "min", W[:1], {
+        "nodes": [{"id": "M", "kind": "mine"}, {"id": "P1", "kind": "demand"}, {"id": "P2", "kind": "demand"}],
+        "supply": [{"node": "M", "capacity_t": 200, "min_t": 150, "cost_cny_per_t": 10}],
+        "links": [{"id": "A", "from": "M", "to": "P1", "mode": "rail", "capacity_t": "", "cost_cny_per_t": 1, "distance_km": 10, "train_t": 100},
+                  {"id": "B", "from": "M", "to": "P2", "mode": "rail", "capacity_t": "", "cost_cny_per_t": 1, "distance_km": 10, "train_t": 100}],
+        "demand": [{"node": "P1", "demand_t": 75}, {"node": "P2", "demand_t": 75}],
+        "storage": [{"node": "P1", "capacity_t": 100, "initial_t": 0, "holding_cny_per_t": 2}, {"node": "P2", "capacity_t": 100, "initial_t": 0, "holding_cny_per_t": 2}],
+    })
+    s = schedule(data, profile(tmp_path, end_stock="free"), horizon=1, trainloads=True, time_limit_s=0)
+    info = s.summary["schedule"]["trainloads"]
+    assert info["method"] == "rounded and repaired" and info["repair"] == "bounded MIP" and info["rounded_down_objective"] is None
+    assert s.summary["objective"] == pytest.approx(2300)
+    assert [(r["link"], r["rounded"], r["final"]) for r in info["rounding"]] == [("A", 0, 1), ("B", 0, 1)]
+    assert any("(no plan with them), then the MIP over rounding each down or up chose 2 whole train(s) added back" in w for w in s.warnings)
