@@ -331,6 +331,8 @@ def _schedule_parsers(sub) -> None:
     common.add_argument("--json", action="store_true", help="print summary.json to stdout")
     s = sub.add_parser("schedule", parents=[common], help="weekly run: commit next week's shipments, look ahead the rest")
     s.add_argument("--previous", metavar="DIR", help="last run's results folder: changes to its look-ahead cost change_penalty_cny_per_t")
+    s.add_argument("--days", action="store_true", help="plan the committed week day by day too: train paths, loading windows, trainsets (docs/schedule.md)")
+    s.add_argument("--calls", metavar="CALLS.csv", help="ship calls of the committed week (ship, link, size_t, arrival_day, demurrage_cny_per_day); implies --days")
     s.set_defaults(func=cmd_schedule)
     r = sub.add_parser("roll", parents=[common], help="simulate weekly runs over a span and compare with the full-horizon plan")
     r.add_argument("--weeks", type=int, default=13, help="weeks to simulate (default 13)")
@@ -387,7 +389,7 @@ def cmd_schedule(args) -> int:
     def work(time_left):
         return schedule.schedule(args.dataset, args.model, extend=args.extend, snapshot=args.snapshot, start=args.start, horizon=args.horizon, previous=args.previous,
                             trainloads=args.trainloads, scenario=args.scenario, time_left=time_left, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap,
-                            **_assumptions(args))
+                            days=args.days, calls=args.calls, **_assumptions(args))
 
     return _unattended(args, "results/schedule", work, schedule.write_schedule, schedule.format_schedule)
 

@@ -84,6 +84,7 @@ TABLES: dict[str, TableSpec] = {
             Column("region"),
             _num("lon", signed=True),
             _num("lat", signed=True),
+            _num("loading_t_per_day"),  # optional: a station's daily loading window (schedule --days)
         ),
     ),
     "supply": TableSpec(
@@ -116,9 +117,13 @@ TABLES: dict[str, TableSpec] = {
             _num("efficiency", signed=True),
             Column("products"),
             _num("train_t"),  # optional: tonnes per train, for trainload scheduling (supplyopt schedule --trainloads)
+            # optional, schedule --days: train paths a day, trainsets and their round trip in days
+            _num("paths_per_day"),
+            _num("trainsets"),
+            _num("cycle_days"),
             PERIOD,
         ),
-        static=("from", "to", "mode", "distance_km", "efficiency", "products", "train_t"),
+        static=("from", "to", "mode", "distance_km", "efficiency", "products", "train_t", "paths_per_day", "trainsets", "cycle_days"),
     ),
     "demand": TableSpec(
         "demand",

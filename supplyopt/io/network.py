@@ -151,6 +151,11 @@ def expand(ds: Dataset) -> Network:
     links["products"] = links["products"].map(split_products)
     link_periods = link_rows[["id", "period", "capacity_t", "cost_cny_per_t"]].rename(columns={"id": "link"})
     link_periods["capacity_t"] = link_periods["capacity_t"].fillna(np.inf)
+    if "paths_per_day" in links and "train_t" in links:
+        # train paths are capacity: paths a day × days in a period × tonnes a train (schedule --days plans each day)
+        paths = (links["paths_per_day"] * links["train_t"] * ds.period_days).to_numpy(float)
+        by_link = pd.Series(np.where(np.isnan(paths), np.inf, paths), index=links["id"].to_numpy())
+        link_periods["capacity_t"] = np.minimum(link_periods["capacity_t"].to_numpy(float), link_periods["link"].map(by_link).fillna(np.inf).to_numpy(float))
 
     supply = per_period(t["supply"], ["node", "product"], T)
     supply["capacity_t"] = supply["capacity_t"].fillna(np.inf)

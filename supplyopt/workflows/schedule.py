@@ -50,6 +50,7 @@ from supplyopt.engines.solution import captured_console
 from supplyopt.io.write import csv_text, write_results
 from supplyopt.model.options import Options
 from supplyopt.results.plan import TOL, Plan
+from supplyopt.workflows.days import DayPlan, days_in, plan_days, read_calls
 from supplyopt.workflows.request_plan import berth_plan, movements, not_shipments, request_plan, request_workbook, require_dispatch_columns
 from supplyopt.workflows.trains import solve_window
 
@@ -425,6 +426,7 @@ class Schedule:
     notes: list[str] = field(default_factory=list)  # HiGHS's harmless notices and printed log: run.log, runs.jsonl
     request_plan: pd.DataFrame = field(default_factory=pd.DataFrame)  # rail movements as railway orders (request_plan.py)
     berth_plan: pd.DataFrame = field(default_factory=pd.DataFrame)  # sea movements as ship calls
+    days: DayPlan | None = None  # the committed week day by day (schedule --days)
 
     @property
     def record_timings(self) -> dict:
@@ -454,14 +456,16 @@ def prepare_window(base: Network, opt: Options, start: str | None, horizon: int)
 
 
 def schedule(network, model=None, *, snapshot=None, start: str | None = None, horizon: int = 6, previous=None,
-             trainloads: bool = False, scenario=None, time_left=None, extend=None, **solver) -> Schedule:
+             trainloads: bool = False, scenario=None, time_left=None, extend=None, days: bool = False, calls=None, **solver) -> Schedule:
     """Plan ``horizon`` weeks from ``start`` (default: the first period) from the stocks in
     ``snapshot`` (path or None: the data set's initial_t); ``previous``: an earlier run's
     results folder whose look-ahead the plan should keep to (profile option
     ``change_penalty_cny_per_t``); ``trainloads``: whole trains on links with ``train_t``.
     ``scenario``: edits applied to the data set first (corridor maintenance, forecasts).
     ``time_left``: a callable giving the seconds left (the wall-clock limit), used as the
-    solver's time limit. Raises DataError (bad input) or api.NoPlan."""
+    solver's time limit. ``days``: the committed week planned day by day as well
+    (workflows/days.py: train paths, loading windows, trainsets, ``calls`` — a ship-calls
+    CSV). Raises DataError (bad input) or api.NoPlan."""
 
     base, inputs, scenarios = planning_base(network, scenario)
     extend, extension, _ = api.extension_of(extend)
@@ -503,7 +507,21 @@ def schedule(network, model=None, *, snapshot=None, start: str | None = None, ho
     summary["schedule"]["request_plan"] = request_record(requests, berths, shipments, win.periods[0])
     sched = Schedule(win, plan, shipments, stock_trajectory(plan, win), changes, trains, summary, warnings, timings, inputs, request_plan=requests, berth_plan=berths)
     sched.notes = solver_notes(plan, console)
+    if days or calls is not None:
+        sched.days = committed_days(win, opt, plan, layers, calls, trainloads, time_left, profile, extend, inputs)
+        summary["schedule"]["days"] = sched.days.summary
+        warnings += [w for w in sched.days.plan.warnings if w not in warnings]
     return sched
+
+
+def committed_days(win, opt, plan, layers, calls, trainloads, time_left, profile, extend, inputs) -> DayPlan:
+    """The committed week day by day (workflows/days.py), ship calls read first."""
+    table = None
+    if calls is not None:
+        table = read_calls(calls, win, days_in(win))
+        inputs["calls"] = sha256_file(calls)
+    with captured_console():
+        return plan_days(win, opt, plan, layers, table, trainloads, time_left, profile, extend)
 
 
 def request_record(requests: pd.DataFrame, berths: pd.DataFrame, shipments: pd.DataFrame, week: str) -> dict:
@@ -564,7 +582,7 @@ def dispatch_files(sched: Schedule) -> dict[str, str | bytes]:
         "request_plan.csv": csv_text(sched.request_plan),
         "berth_plan.csv": csv_text(sched.berth_plan),
         "request_plan.xlsx": request_workbook(sched.request_plan, sched.berth_plan),
-    }
+    } | ({"days.csv": csv_text(sched.days.days), "ship_calls.csv": csv_text(sched.days.calls)} if sched.days is not None else {})
 
 
 def log_lines(sched: Schedule) -> list[str]:
