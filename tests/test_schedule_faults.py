@@ -18,6 +18,7 @@ import pytest
 from conftest import REPO, write_dataset
 
 from supplyopt.cli import main
+from supplyopt.workflows.schedule import schedule
 
 WEEKS = ["2026-W50", "2026-W51", "2026-W52"]  # Mondays 2026-12-07, 12-14, 12-21
 SHANXI = REPO / "data" / "shanxi"
@@ -271,3 +272,88 @@ def test_highs_output_goes_to_the_run_log_not_the_terminal(yard, tmp_path, comma
     assert "HiGHS: Coefficient ranges:" in log
     notes = run_log(out)[-1]["notes"]
     assert any("Coefficient ranges" in n for n in notes)
+
+
+# --------------------------------------------------------------------------- red cover at the window's end
+def drawdown_yard(tmp_path: Path, mine_cny_per_t: float, mine_t: float = 200, initial_t: float = 100, safety_t: float = 100) -> Path:
+    """Mine M (``mine_t`` a week at ``mine_cny_per_t``) → rail (1 CNY/t) → plant P, demand 70
+    t/week (10 t a day); P's yard holds ``initial_t`` at the start, safety ``safety_t`` (100 t: 10
+    days, amber, between the default 7-day red and 12-day amber lines), holding 1 CNY/t a week (coal comes
+    just in time)."""
+    return write_dataset(tmp_path / f"drawdown-{mine_cny_per_t:g}-{mine_t:g}-{initial_t:g}", WEEKS, {
+        "nodes": [{"id": "M", "kind": "mine"}, {"id": "P", "kind": "demand"}],
+        "supply": [{"node": "M", "capacity_t": mine_t, "cost_cny_per_t": mine_cny_per_t}],
+        "links": [{"id": "rail", "from": "M", "to": "P", "mode": "rail", "capacity_t": "", "cost_cny_per_t": 1, "distance_km": 10}],
+        "demand": [{"node": "P", "demand_t": 70, "period": ""}],
+        "storage": [{"node": "P", "capacity_t": 500, "initial_t": initial_t, "safety_t": safety_t, "holding_cny_per_t": 1}],
+    })
+
+
+@pytest.mark.parametrize("rule, mine_cny_per_t, deficit_t", [
+    # free: no end target. A tonne kept in W52 costs 601 CNY of coal and 1 of holding, 500 of
+    # safety penalty if not: the yard is drawn down in W52 as far as demand lets it, 100 − 70 =
+    # 30 t. Earlier, a tonne below safety costs 500 twice (W51 and W52) to save 603: kept.
+    ("free", 600, 0),
+    # initial (soft, 1,000 CNY/t): a tonne kept in W52 costs 1,802, not keeping it 500 + 1,000
+    # = 1,500: drawn down to 30 t again, 70 t of end-stock deficit; in W51 not keeping it would
+    # cost 500 + 500 + 1,000 = 2,000 > 1,803: kept
+    ("initial", 1800, 70),
+])
+def test_the_end_rule_never_raises_a_red_cover_alert(tmp_path, capsys, rule, mine_cny_per_t, deficit_t):
+    # Stocks 100, 100, 30 t. Cover: W50 and W51 100 t ÷ (next week's 70 t ÷ 7) = 10 days,
+    # amber; W52 30 t ÷ (its own 70 t ÷ 7) = 3 days — below the 7-day red line, but that stock
+    # is the end rule's choice and the week after W52 is not planned: status 'end', no red
+    # warning anywhere (trajectory, warnings.csv, terminal). The 70 t below safety stay an
+    # amber safety warning; the deficit stays end-stock deficit, never red cover.
+    data = drawdown_yard(tmp_path, mine_cny_per_t)
+    model = tmp_path / f"{rule}.yaml"
+    model.write_text(f"end_stock: {rule}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["schedule", str(data), "--model", str(model), "--horizon", "3", "--out", str(out)]) == 0
+    terminal = capsys.readouterr().out
+    t = pd.read_csv(out / "stock_trajectory.csv", keep_default_na=False)
+    assert t["stock_t"].tolist() == pytest.approx([100, 100, 30])
+    assert t["days_of_cover"].tolist() == pytest.approx([10, 10, 3])
+    assert t["cover_status"].tolist() == ["amber", "amber", "end"]
+    w = pd.read_csv(out / "warnings.csv")
+    assert (w["severity"] != "red").all()
+    assert list(zip(w["kind"], w["period"])) == [("cover", "2026-W50"), ("cover", "2026-W51"), ("safety", "2026-W52")]
+    assert [ln.split()[-1] for ln in terminal.splitlines() if ln.startswith("  P ")] == ["end"]  # W52, below safety: 'end', not 'red'
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["end_of_horizon"]["deficit_t"] == pytest.approx(deficit_t)
+    assert summary["unmet_t"] == pytest.approx(0, abs=1e-6)
+    # the roll: its last run commits W52 as the last week of its window: 'end' there too
+    roll_out = tmp_path / "roll"
+    assert main(["roll", str(data), "--model", str(model), "--weeks", "3", "--horizon", "2", "--out", str(roll_out), "--quiet"]) == 0
+    r = pd.read_csv(roll_out / "stock_trajectory.csv", keep_default_na=False)
+    assert r["cover_status"].tolist() == ["amber", "amber", "end"]
+
+
+def test_a_real_shortfall_in_the_last_week_stays_red(tmp_path):
+    # An empty yard without safety stock and a mine making 50 t a week against 70 t of demand:
+    # 20 t short every week (holding coal to shift a shortfall only costs), the last one
+    # included — red there too (cover (0 − 20) ÷ 10 = −2 days) with its unmet warning: a
+    # shortage in the plan, not the end rule's stock.
+    data = drawdown_yard(tmp_path, 10, mine_t=50, initial_t=0, safety_t=0)
+    model = tmp_path / "free.yaml"
+    model.write_text("end_stock: free\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["schedule", str(data), "--model", str(model), "--horizon", "3", "--out", str(out), "--quiet"]) == 0
+    t = pd.read_csv(out / "stock_trajectory.csv", keep_default_na=False)
+    assert t["days_of_cover"].tolist() == pytest.approx([-2, -2, -2])
+    assert t["cover_status"].tolist() == ["red", "red", "red"]
+    w = pd.read_csv(out / "warnings.csv")
+    assert list(zip(w["severity"], w["kind"], w["period"]))[:3] == [("red", "unmet", week) for week in WEEKS]
+
+
+def test_shanxi_end_stock_safety_raises_no_red_cover():
+    # Measured 2026-12-07: end_stock: safety draws 17 demand centres down to exactly their
+    # safety stock in 2027-W02, the look-ahead's last week; against that week's own demand that
+    # is 6.93-6.99 days, under power's 7-day line, and they all came out red. Now 'end', and no
+    # red warning: the centres of the committed week and the look-ahead are judged as before.
+    s = schedule(SHANXI, {"end_stock": "safety"}, snapshot=SHANXI / "snapshot.csv", start="2026-W50", horizon=6)
+    t = s.trajectory
+    assert (t["cover_status"] != "red").all() and (s.plan.early_warnings["severity"] != "red").all()
+    last = t[t["week"] == "2027-W02"]
+    assert (last.loc[last["cover_status"] != "", "cover_status"] == "end").all() and (last["cover_status"] == "end").sum() >= 17
+    assert set(t.loc[t["week"] != "2027-W02", "cover_status"]) <= {"", "ok", "amber"}

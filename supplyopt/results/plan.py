@@ -36,7 +36,7 @@ Tables (one row per key; units in the column names):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -403,6 +403,32 @@ def _kpis(net, lp, sol, flows, production, unmet, stocks) -> dict:
         "safety_shortfall_t": float(stocks["safety_shortfall_t"].sum()) if len(stocks) else 0.0,
         "end_deficit_t": float(values(lp, sol, "end_shortfall").sum()) if "end_shortfall" in lp.variables else 0.0,
     }
+
+
+# --------------------------------------------------------------------------- end of a weekly window
+WINDOW_END = "end"  # cover_status of a weekly window's last week: its stock is the end rule's, not judged on cover
+
+
+def window_end_cover(plan: Plan, net: Network, opt: Options) -> Plan:
+    """A weekly run's plan (``schedule``, each run of ``roll``) with the cover of its window's
+    last week not judged as a shortage risk.
+
+    The stock a window ends with is set by the end-of-horizon rule (``end_stock``: initial,
+    safety, free — and its soft deficit), and the daily need that week's cover is divided by is
+    that same week's demand, since the week after lies outside the window. A plan that draws a
+    yard down to its safety stock or to zero there is obeying the rule, not running short: the
+    next weekly run plans the weeks after. So at demand centres the last week's
+    ``cover_status`` is ``end`` (days of cover still shown), and red only where the centre
+    went short in that week (its unmet demand, a real shortfall). The early warnings are
+    rebuilt from those statuses: no cover warning for the last week; its safety shortfall
+    stays an amber ``safety`` warning and the end-stock deficit its own figure (end_stock.csv).
+    Every earlier week keeps the usual rule (results ``_stocks``)."""
+    stocks = plan.stocks.copy()
+    last = (stocks["period"] == net.periods[-1]).to_numpy()
+    judged = stocks["cover_status"].isin(["red", "amber", "ok"]).to_numpy()
+    went_short = (stocks["went_short_t"].fillna(0.0) > 0.5).to_numpy()
+    stocks["cover_status"] = np.where(last & judged & ~went_short, WINDOW_END, stocks["cover_status"])
+    return replace(plan, stocks=stocks, early_warnings=early_warnings(net, opt, plan.unmet, stocks))
 
 
 # --------------------------------------------------------------------------- end of horizon

@@ -20,7 +20,7 @@ from supplyopt.engines.solution import captured_console
 from supplyopt.io.data import DataError, Problem
 from supplyopt.io.network import Network
 from supplyopt.io.write import csv_text, write_results
-from supplyopt.results.plan import Plan
+from supplyopt.results.plan import Plan, window_end_cover
 from supplyopt.workflows.schedule import (
     Previous,
     planning_base,
@@ -116,6 +116,7 @@ def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str |
             exts.append(stability_extension(covered, ref, opt.change_penalty_cny_per_t))
         with captured_console() as console:
             plan, trains, info, t = solve_window(win, opt, exts, trainloads, time_left, profile, extend)
+        plan = window_end_cover(plan, win, opt)  # a window's last week: the end rule's stock, not a red cover alert
         week = win.periods[0]
         warnings += [f"{week}: {w}" for w in solver_warnings(console)]
         notes += [f"{week}: {n}" for n in solver_notes(plan, console)]

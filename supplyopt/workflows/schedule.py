@@ -49,7 +49,7 @@ from supplyopt.io.validate import did_you_mean
 from supplyopt.engines.solution import captured_console
 from supplyopt.io.write import csv_text, write_results
 from supplyopt.model.options import Options
-from supplyopt.results.plan import TOL, Plan
+from supplyopt.results.plan import TOL, WINDOW_END, Plan, window_end_cover
 from supplyopt.workflows.days import DayPlan, days_in, plan_days, read_calls
 from supplyopt.workflows.request_plan import berth_plan, movements, not_shipments, request_plan, request_workbook, require_dispatch_columns
 from supplyopt.workflows.trains import solve_window
@@ -496,6 +496,7 @@ def schedule(network, model=None, *, snapshot=None, start: str | None = None, ho
         inputs["profile"] = sha256_file(profile)
     with captured_console() as console:  # HiGHS's own printing goes to the run log, not the terminal
         plan, trains, train_info, timings = solve_window(win, opt, layers, trainloads, time_left, profile, extend)
+    plan = window_end_cover(plan, win, opt)  # the last week's stock is the end rule's: not a red cover alert
     warnings += plan.warnings + train_info.get("warnings", []) + solver_warnings(console)
     changes = change_list(plan, win, covered, ref) if ref is not None else pd.DataFrame(columns=["link", "product", "week", "previous_t", "planned_t", "change_t"])
     summary = schedule_summary(plan, win, horizon, snap, prev, changes, train_info, opt)
@@ -640,6 +641,8 @@ def format_schedule(sched: Schedule) -> str:
         lines += ["", "Stocks below safety or in red cover"]
         for _, r in low.head(10).iterrows():
             lines.append(f"  {r['node']:<28}{r['product']:<10}{r['week']:<10}{r['stock_t']:>12,.0f} t  safety {r['safety_t']:>10,.0f} t  {r['cover_status']}")
+        if (low["cover_status"] == WINDOW_END).any():
+            lines.append(f"  ('{WINDOW_END}': {s['schedule']['weeks'][-1]} ends the look-ahead; its stock is the end rule's, not a cover alert — the next weekly run plans what follows)")
     if s["schedule"]["previous"] is not None:
         p = s["schedule"]["previous"]
         lines += ["", f"Changes against {p['path']}: {p['changes']} shipment(s), {p['changed_t']:,.0f} t (changes.csv)"]
