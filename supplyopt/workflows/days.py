@@ -288,6 +288,7 @@ def plan_days(win: Network, opt: Options, week_plan, layers: list, calls: pd.Dat
         "method": info.get("method"),
         "status": plan.summary.get("status"),
         "mip_gap": plan.summary["solver"].get("mip_gap"),
+        "mip_gap_cny": (plan.summary["solver"]["objective"] - plan.summary["solver"]["dual_bound"]) if plan.summary["solver"].get("dual_bound") is not None else None,
         "cost_cny": plan.kpis["objective"],
         "unmet_t": plan.kpis["unmet_t"],
         "end_of_week_deficit_t": float(end["deficit_t"].sum()) if end is not None and "deficit_t" in end else 0.0,

@@ -630,6 +630,12 @@ def format_schedule(sched: Schedule) -> str:
         lines.append(f"Berth plan (berth_plan.csv): {rp['committed_sea_t']:,.0f} t in {rp['committed_ship_calls']:,} ship calls in {week}")
         ns = rp["not_shipments_committed_t"]
         lines.append(f"Not shipments in {week} (in shipments.csv, not in the request plan): conveyor {ns['conveyor']:,.0f} t, UHV {ns['uhv']:,.0f} t")
+    dd = s["schedule"].get("days")
+    if dd:
+        lines.append(f"Day by day (days.csv): {dd['days'][0]} … {dd['days'][-1]}, cost {dd['cost_cny']:,.0f} {s['currency']}, unmet {dd['unmet_t']:,.0f} t, "
+                     f"end-of-week deficit against the weekly plan {dd['end_of_week_deficit_t']:,.0f} t"
+                     + (f", MIP gap {dd['mip_gap_cny']:,.0f} {s['currency']} ({dd['status']})" if dd.get("mip_gap_cny") is not None else "") + (f"; {dd['ships']} ship call(s) (ship_calls.csv): "
+                     f"{dd['ships_waiting_past_week']} waiting past the week, demurrage {dd['demurrage_cny']:,.0f} {s['currency']}" if dd["ships"] else ""))
     now = sched.shipments[sched.shipments["committed"]]
     by_origin = now.groupby("origin", sort=True).agg(shipment_t=("shipment_t", "sum"), links=("link", "size"), trains=("trains", lambda t: t.sum(min_count=1)))
     top = by_origin.sort_values("shipment_t", ascending=False, kind="stable").head(12)
