@@ -357,3 +357,18 @@ def test_shanxi_end_stock_safety_raises_no_red_cover():
     last = t[t["week"] == "2027-W02"]
     assert (last.loc[last["cover_status"] != "", "cover_status"] == "end").all() and (last["cover_status"] == "end").sum() >= 17
     assert set(t.loc[t["week"] != "2027-W02", "cover_status"]) <= {"", "ok", "amber"}
+
+
+def test_shipments_are_whole_tonnes_in_one_format(tmp_path):
+    """Was: committed shipments carried fractional tonnes (1122387.101775) beside '4000000.0'.
+    Now every shipment_t in shipments.csv is a whole number written without a decimal point;
+    flows.csv keeps the exact plan."""
+    from conftest import REPO
+
+    from supplyopt.cli import main
+
+    out = tmp_path / "w50"
+    assert main(["schedule", str(REPO / "data/shanxi"), "--model", str(REPO / "models/default.yaml"), "--snapshot", str(REPO / "data/shanxi/snapshot.csv"),
+                 "--start", "2026-W50", "--horizon", "2", "--out", str(out), "--quiet"]) == 0
+    column = [line.split(",")[7] for line in (out / "shipments.csv").read_text().splitlines()[1:]]
+    assert column and all(v.isdigit() for v in column), [v for v in column if not v.isdigit()][:5]

@@ -376,14 +376,17 @@ def change_list(plan: Plan, net: Network, covered: list[int], ref: pd.DataFrame)
 # --------------------------------------------------------------------------- dispatch tables
 def shipment_list(plan: Plan, net: Network, trains: pd.DataFrame | None = None) -> pd.DataFrame:
     """Shipments per origin: origin, link, destination, mode, movement (rail, sea, truck,
-    conveyor, uhv …: request_plan.movements), product, week, shipment_t, trains (whole trains
+    conveyor, uhv …: request_plan.movements), product, week, shipment_t (whole tonnes; the
+    exact plan is in flows.csv), trains (whole trains
     under --trainloads, else shipment_t ÷ train_t; blank without a train size), committed
     (the first week)."""
     f = plan.flows
     out = pd.DataFrame({
         "origin": f["from"], "link": f["link"], "destination": f["to"], "mode": f["mode"],
         "movement": f["link"].map(movements(net)).fillna(f["mode"]),
-        "product": f["product"], "week": f["period"], "shipment_t": f["flow_t"],
+        "product": f["product"], "week": f["period"],
+        # a shipment is whole tonnes (half to even): one number format in the column; flows.csv keeps the exact plan
+        "shipment_t": np.round(f["flow_t"].to_numpy(float)),
     })
     size = out["link"].map(net.links.set_index("id")["train_t"]) if "train_t" in net.links else pd.Series(np.nan, index=out.index)
     out["trains"] = np.round(out["shipment_t"] / size, 2)
