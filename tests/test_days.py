@@ -112,3 +112,17 @@ def test_cli_writes_the_days(tmp_path):
     days = pd.read_csv(out / "days.csv")
     assert {"link", "product", "day", "flow_t"} <= set(days.columns)
     assert pd.read_csv(out / "ship_calls.csv")["loaded_day"].tolist() == ["2027-W01-D4"]
+
+
+def test_the_request_plan_orders_the_committed_week_by_day(tmp_path):
+    """With --days the railway request plan's committed-week rows are the day plan's trains,
+    one row per day with its date (2027-W01 begins Monday 2027-01-04); the look-ahead keeps its
+    ten-day rows."""
+    data, calls = port_case(tmp_path / "case")
+    out = tmp_path / "out"
+    assert main(["schedule", str(data), "--horizon", "2", "--calls", str(calls), "--out", str(out), "--quiet"]) == 0
+    req = pd.read_csv(out / "request_plan.csv", dtype={"period": str})
+    days = req[req["period_kind"] == "day"]
+    assert len(days) >= 4 and set(days["days"]) == {1} and (days["trains"] == 1).all() and (days["tonnes"] == 100).all()
+    assert days.iloc[0]["period"] == "2027-W01-D1" and days.iloc[0]["from_date"] == "2027-01-04"
+    assert "2027-W01" not in set(req["period"]) and (req["period_kind"] == "ten-day").any()

@@ -22,6 +22,7 @@ index routes).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 import re
@@ -208,6 +209,28 @@ def request_plan(shipments: pd.DataFrame, net: Network, whole_trains: bool = Fal
     for col in ("from_date", "to_date"):
         out[col] = out[col].map(lambda d: d.isoformat() if isinstance(d, dt.date) else "")
     return out[REQUEST_COLUMNS].reset_index(drop=True)
+
+
+def with_days(requests: pd.DataFrame, days: pd.DataFrame, net: Network, week: str) -> pd.DataFrame:
+    """The request plan with the committed week's rows replaced by one row per day of the day
+    plan (``schedule --days``: days.csv's rail movements, period_kind ``day``, its date where the
+    week is an ISO week); the look-ahead's ten-day rows as they were."""
+    rail = days[days["link"].map(movements(net)).fillna(days["mode"]) == "rail"] if len(days) else days
+    if not len(rail):
+        return requests[requests["period"] != week].reset_index(drop=True)
+    dates = week_days(week) or []
+    labels = sorted(set(rail["day"]), key=lambda d: int(str(d).rsplit("-D", 1)[-1]))
+    date_of = {d: (dates[int(str(d).rsplit("-D", 1)[-1]) - 1].isoformat() if dates else "") for d in labels}
+    shipments = pd.DataFrame({"origin": rail["from"], "destination": rail["to"], "link": rail["link"], "product": rail["product"], "week": rail["day"],
+                              "shipment_t": np.round(rail["flow_t"].to_numpy(float)), "movement": "rail"})
+    day_net = copy.copy(net)
+    day_net.periods = labels
+    rows = request_plan(shipments, day_net, whole_trains="trains" in rail and rail["trains"].notna().any())
+    rows["period_kind"] = "day"
+    rows["from_date"] = rows["period"].map(date_of)
+    rows["to_date"] = rows["from_date"]
+    rows["days"] = 1
+    return pd.concat([rows, requests[requests["period"] != week]], ignore_index=True)[REQUEST_COLUMNS]
 
 
 def _whole_train_pieces(pieces: pd.DataFrame, size: np.ndarray) -> np.ndarray:

@@ -25,6 +25,8 @@ Tables a run adds to the results folder (units in the column names):
   request_plan.csv     the rail movements as railway orders: committed week, then ten-day
                        periods (request_plan.py); berth_plan.csv the sea movements as ship
                        calls; request_plan.xlsx both as sheets
+  reconciliation.csv,  with --actuals: last week's receipts against its committed plan, and
+  stock_reconciliation.csv  the opening stocks derived from them (workflows/actuals.py)
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ from supplyopt.engines.solution import captured_console
 from supplyopt.io.write import csv_text, write_results
 from supplyopt.model.options import Options
 from supplyopt.results.plan import TOL, WINDOW_END, Plan, window_end_cover
+from supplyopt.workflows.actuals import Reconciliation, actuals_in, format_actuals
 from supplyopt.workflows.days import DayPlan, days_in, plan_days, read_calls
-from supplyopt.workflows.request_plan import berth_plan, movements, not_shipments, request_plan, request_workbook, require_dispatch_columns
+from supplyopt.workflows.request_plan import berth_plan, movements, not_shipments, request_plan, request_workbook, require_dispatch_columns, with_days
 from supplyopt.workflows.trains import solve_window
 
 SNAPSHOT_COLUMNS = ("node", "product", "stock_t", "as_of")
@@ -129,7 +132,7 @@ class Snapshot:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def read_snapshot(path: str | Path, net: Network) -> Snapshot:
+def read_snapshot(path: str | Path, net: Network, left_out: str = "the data set's initial_t") -> Snapshot:
     """Read and check a snapshot CSV (node, product, stock_t, as_of) against the window.
 
     Errors (:class:`DataError`, exit 2): missing file or column, a node not in nodes.csv, a
@@ -137,8 +140,8 @@ def read_snapshot(path: str | Path, net: Network) -> Snapshot:
     product counted twice (case and spaces ignored), stock_t not a number ≥ 0, as_of
     not a date (YYYY-MM-DD), stocks at a node above its capacity in the first week.
     Warnings: a snapshot dated more than one period before the first week starts (stale) or
-    after it ends, and storage rows the snapshot leaves out (they keep the data set's
-    initial_t).
+    after it ends, and storage rows the snapshot leaves out (they keep ``left_out``: the
+    data set's initial_t, or the stock derived from --actuals).
     """
     file = Path(path)
     label = file.name
@@ -168,7 +171,7 @@ def read_snapshot(path: str | Path, net: Network) -> Snapshot:
     dup = _snapshot_duplicates(snap, label, problems)
     problems += _snapshot_capacity(snap[snap["stock_t"].notna() & ~dup], net, label)
     problems += _snapshot_age(snap, net, label)
-    problems += _snapshot_coverage(snap, net, label)
+    problems += _snapshot_coverage(snap, net, label, left_out)
     problems.sort(key=lambda p: (p.row is None, p.row or 0))
     if any(p.severity == "error" for p in problems):
         raise DataError(problems)
@@ -259,13 +262,13 @@ def _snapshot_age(snap: pd.DataFrame, net: Network, label: str) -> list[Problem]
     return out
 
 
-def _snapshot_coverage(snap: pd.DataFrame, net: Network, label: str) -> list[Problem]:
+def _snapshot_coverage(snap: pd.DataFrame, net: Network, label: str, left_out: str) -> list[Problem]:
     given = set(zip(snap["node"], snap["product"]))
     left = [f"{n}/{p}" for n, p in zip(net.storage["node"], net.storage["product"]) if (n, p) not in given]
     if not left:
         return []
     shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
-    return [Problem(label, f"{len(left)} stock(s) not in the snapshot keep the data set's initial_t: {shown}", severity="warning")]
+    return [Problem(label, f"{len(left)} stock(s) not in the snapshot keep {left_out}: {shown}", severity="warning")]
 
 
 # --------------------------------------------------------------------------- stability
@@ -320,6 +323,24 @@ def check_previous_week(prev: Previous, periods: list[str], first: str) -> None:
         what = "the same week as" if week == first else "a later week than"
         raise DataError([Problem("--previous", f"is the results folder of the run that committed {week}, {what} this run's first week {first}; "
                                  f"expected the folder of an earlier week's run (last week's --out)", value=prev.path)])
+
+
+def check_actuals_week(prev: Previous | None, actuals, periods: list[str], first: str) -> None:
+    """DataError (exit 2) unless ``prev`` is the run that committed the week just before
+    ``first``: receipts are last week's, reconciled with last week's plan, and the stocks
+    they give open this week (a gap of a week would drop that week's movements)."""
+    if prev is None:
+        raise DataError([Problem("--actuals", "needs --previous LASTWEEK_DIR: receipts are reconciled with the week that run committed and carried from its end-of-week stocks", value=str(actuals))])
+    week = prev.committed_week
+    if week in periods and first in periods:
+        adjacent = periods.index(first) - periods.index(week) == 1
+    elif week is not None and week_start(week) is not None and week_start(first) is not None:
+        adjacent = (week_start(first) - week_start(week)).days == 7
+    else:
+        adjacent = week is not None
+    if not adjacent:
+        raise DataError([Problem("--actuals", f"--previous committed {week}, not the week before this run's first week {first}; the receipts of {week} cannot open {first} "
+                                 f"(expected last week's --out)", value=prev.path)])
 
 
 def reference_flows(prev: Previous, net: Network) -> tuple[list[int], pd.DataFrame]:
@@ -430,6 +451,7 @@ class Schedule:
     request_plan: pd.DataFrame = field(default_factory=pd.DataFrame)  # rail movements as railway orders (request_plan.py)
     berth_plan: pd.DataFrame = field(default_factory=pd.DataFrame)  # sea movements as ship calls
     days: DayPlan | None = None  # the committed week day by day (schedule --days)
+    actuals: Reconciliation | None = None  # last week's actuals against its plan (schedule --actuals)
 
     @property
     def record_timings(self) -> dict:
@@ -459,7 +481,7 @@ def prepare_window(base: Network, opt: Options, start: str | None, horizon: int)
 
 
 def schedule(network, model=None, *, snapshot=None, start: str | None = None, horizon: int = 6, previous=None,
-             trainloads: bool = False, scenario=None, time_left=None, extend=None, days: bool = False, calls=None, **solver) -> Schedule:
+             trainloads: bool = False, scenario=None, time_left=None, extend=None, days: bool = False, calls=None, actuals=None, **solver) -> Schedule:
     """Plan ``horizon`` weeks from ``start`` (default: the first period) from the stocks in
     ``snapshot`` (path or None: the data set's initial_t); ``previous``: an earlier run's
     results folder whose look-ahead the plan should keep to (profile option
@@ -468,7 +490,9 @@ def schedule(network, model=None, *, snapshot=None, start: str | None = None, ho
     ``time_left``: a callable giving the seconds left (the wall-clock limit), used as the
     solver's time limit. ``days``: the committed week planned day by day as well
     (workflows/days.py: train paths, loading windows, trainsets, ``calls`` — a ship-calls
-    CSV). Raises DataError (bad input) or api.NoPlan."""
+    CSV). ``actuals``: receipts of the week ``previous`` committed (workflows/actuals.py):
+    reconciled with its plan, and this week's opening stocks derived from them where the
+    snapshot gives no count. Raises DataError (bad input) or api.NoPlan."""
 
     base, inputs, scenarios = planning_base(network, scenario)
     extend, extension, _ = api.extension_of(extend)
@@ -476,18 +500,28 @@ def schedule(network, model=None, *, snapshot=None, start: str | None = None, ho
     win = prepare_window(base, opt, start, horizon)
     require_dispatch_columns(win)  # links.csv's wagon and ship_t, before any solving
     warnings: list[str] = [str(p) for p in base.warnings]
-    snap = None
-    if snapshot is not None:
-        snap = read_snapshot(snapshot, win)
-        win = with_initial_stocks(win, snap.stocks)
-        warnings += [str(p) for p in snap.warnings]
-        inputs["snapshot"] = snap.sha256
-    else:
-        warnings.append(f"no --snapshot: stocks at the start of {win.periods[0]} are the data set's initial_t")
-    layers, covered, ref, prev = [], [], None, None
+    prev = None
     if previous is not None:
         prev = read_previous(previous)
         check_previous_week(prev, list(base.periods), win.periods[0])
+    if actuals is not None:
+        check_actuals_week(prev, actuals, list(base.periods), win.periods[0])
+    snap = None
+    if snapshot is not None:
+        snap = read_snapshot(snapshot, win, left_out="the stock derived from --actuals" if actuals is not None else "the data set's initial_t")
+        win = with_initial_stocks(win, snap.stocks)
+        warnings += [str(p) for p in snap.warnings]
+        inputs["snapshot"] = snap.sha256
+    elif actuals is None:
+        warnings.append(f"no --snapshot: stocks at the start of {win.periods[0]} are the data set's initial_t")
+    recon = None
+    if actuals is not None:  # the count wins where there is one; the rest start from last week's plan and actuals
+        recon = actuals_in(actuals, previous, prev.committed_week, base, None if snap is None else snap.stocks)
+        win = with_initial_stocks(win, recon.stocks[["node", "product", "opening_t"]].rename(columns={"opening_t": "stock_t"}))
+        warnings += recon.warnings
+        inputs.update({k: v for k, v in recon.hashes.items() if k not in inputs})
+    layers, covered, ref = [], [], None
+    if previous is not None:
         covered, ref = reference_flows(prev, win)
         inputs.update({f"previous/{k}": v for k, v in prev.hashes.items()})
         if not covered:
@@ -505,15 +539,17 @@ def schedule(network, model=None, *, snapshot=None, start: str | None = None, ho
     summary = schedule_summary(plan, win, horizon, snap, prev, changes, train_info, opt)
     summary["extension"] = extension
     summary["schedule"]["scenarios"] = scenarios
+    summary["schedule"]["actuals"] = None if recon is None else recon.summary
     shipments = shipment_list(plan, win, trains)
     requests = request_plan(shipments, win, whole_trains=train_info.get("method") not in (None, "off"))
     berths = berth_plan(shipments, win)
     summary["schedule"]["request_plan"] = request_record(requests, berths, shipments, win.periods[0])
-    sched = Schedule(win, plan, shipments, stock_trajectory(plan, win), changes, trains, summary, warnings, timings, inputs, request_plan=requests, berth_plan=berths)
+    sched = Schedule(win, plan, shipments, stock_trajectory(plan, win), changes, trains, summary, warnings, timings, inputs, request_plan=requests, berth_plan=berths, actuals=recon)
     sched.notes = solver_notes(plan, console)
     if days or calls is not None:
         sched.days = committed_days(win, opt, plan, layers, calls, trainloads, time_left, profile, extend, inputs)
         summary["schedule"]["days"] = sched.days.summary
+        sched.request_plan = with_days(requests, sched.days.days, win, win.periods[0])  # the committed week's orders by day
         warnings += [w for w in sched.days.plan.warnings if w not in warnings]
     return sched
 
@@ -586,7 +622,8 @@ def dispatch_files(sched: Schedule) -> dict[str, str | bytes]:
         "request_plan.csv": csv_text(sched.request_plan),
         "berth_plan.csv": csv_text(sched.berth_plan),
         "request_plan.xlsx": request_workbook(sched.request_plan, sched.berth_plan),
-    } | ({"days.csv": csv_text(sched.days.days), "ship_calls.csv": csv_text(sched.days.calls)} if sched.days is not None else {})
+    } | ({"days.csv": csv_text(sched.days.days), "ship_calls.csv": csv_text(sched.days.calls)} if sched.days is not None else {}) | (
+        {"reconciliation.csv": csv_text(sched.actuals.table), "stock_reconciliation.csv": csv_text(sched.actuals.stocks)} if sched.actuals is not None else {})
 
 
 def log_lines(sched: Schedule) -> list[str]:
@@ -639,6 +676,8 @@ def format_schedule(sched: Schedule) -> str:
                      f"end-of-week deficit against the weekly plan {dd['end_of_week_deficit_t']:,.0f} t"
                      + (f", MIP gap {dd['mip_gap_cny']:,.0f} {s['currency']} ({dd['status']})" if dd.get("mip_gap_cny") is not None else "") + (f"; {dd['ships']} ship call(s) (ship_calls.csv): "
                      f"{dd['ships_waiting_past_week']} waiting past the week, demurrage {dd['demurrage_cny']:,.0f} {s['currency']}" if dd["ships"] else ""))
+    if s["schedule"].get("actuals"):
+        lines += format_actuals(s["schedule"]["actuals"])
     now = sched.shipments[sched.shipments["committed"]]
     by_origin = now.groupby("origin", sort=True).agg(shipment_t=("shipment_t", "sum"), links=("link", "size"), trains=("trains", lambda t: t.sum(min_count=1)))
     top = by_origin.sort_values("shipment_t", ascending=False, kind="stable").head(12)
