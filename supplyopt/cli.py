@@ -128,7 +128,7 @@ def _check_out(args) -> None:
     if not out:
         return
 
-    inputs = [getattr(args, name, None) for name in ("dataset", "model", "snapshot", "previous", "results", "extend")]
+    inputs = [getattr(args, name, None) for name in ("dataset", "model", "snapshot", "previous", "actuals", "results", "extend")]
     inputs += list(getattr(args, "scenario", None) or []) + list(getattr(args, "compare", None) or [])
     check_out_dir(out, [p for p in inputs if isinstance(p, str)])
 
@@ -331,6 +331,7 @@ def _schedule_parsers(sub) -> None:
     common.add_argument("--json", action="store_true", help="print summary.json to stdout")
     s = sub.add_parser("schedule", parents=[common], help="weekly run: commit next week's shipments, look ahead the rest")
     s.add_argument("--previous", metavar="DIR", help="last run's results folder: changes to its look-ahead cost change_penalty_cny_per_t")
+    s.add_argument("--actuals", metavar="RECEIPTS.csv", help="what moved in the week --previous committed (link, product, week, shipped_t, received_t): reconciled with its plan, opening stocks derived from it (docs/schedule.md)")
     s.add_argument("--days", action="store_true", help="plan the committed week day by day too: train paths, loading windows, trainsets (docs/schedule.md)")
     s.add_argument("--calls", metavar="CALLS.csv", help="ship calls of the committed week (ship, link, size_t, arrival_day, demurrage_cny_per_day); implies --days")
     s.set_defaults(func=cmd_schedule)
@@ -389,7 +390,7 @@ def cmd_schedule(args) -> int:
     def work(time_left):
         return schedule.schedule(args.dataset, args.model, extend=args.extend, snapshot=args.snapshot, start=args.start, horizon=args.horizon, previous=args.previous,
                             trainloads=args.trainloads, scenario=args.scenario, time_left=time_left, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap,
-                            days=args.days, calls=args.calls, **_assumptions(args))
+                            days=args.days, calls=args.calls, actuals=args.actuals, **_assumptions(args))
 
     return _unattended(args, "results/schedule", work, schedule.write_schedule, schedule.format_schedule)
 
