@@ -290,3 +290,19 @@ def test_rounded_down_without_a_plan_is_repaired_by_the_down_or_up_mip(tmp_path)
     assert s.summary["objective"] == pytest.approx(2300)
     assert [(r["link"], r["rounded"], r["final"]) for r in info["rounding"]] == [("A", 0, 1), ("B", 0, 1)]
     assert any("(no plan with them), then the MIP over rounding each down or up chose 2 whole train(s) added back" in w for w in s.warnings)
+
+
+def test_a_failed_repair_is_no_plan_found_not_infeasible(tight_mine, tmp_path, monkeypatch):
+    """When the MIP stopped without a plan and rounding finds none either, the run says "no
+    plan found" (exit 4), not "infeasible" (exit 3): the plan in tonnes exists, and a
+    whole-train plan may too (the MIP finds one given time)."""
+    from supplyopt import study as api
+    from supplyopt.workflows import trains
+
+    def nothing(*args, **kwargs):
+        raise api.NoPlan("infeasible", "no rounding of the trains gives a plan")
+
+    monkeypatch.setattr(trains, "round_and_repair", nothing)
+    with pytest.raises(api.NoPlan) as err:
+        schedule(tight_mine, profile(tmp_path, end_stock="free"), horizon=1, trainloads=True, time_limit_s=0)
+    assert err.value.status == "no_plan" and err.value.exit_code == 4 and "raise the time limit" in " ".join(err.value.lines()).lower()

@@ -186,8 +186,10 @@ def solve_window(win: Network, opt: Options, layers: list, trainloads: bool, tim
     try:
         repair = round_and_repair(lp_trains, fam.lower, fam.upper, cost_of, time_left, bounded)
     except api.NoPlan as err:
+        # not "infeasible" (exit 3): the plan in tonnes exists and a whole-train plan may too —
+        # the MIP stopped before finding one, and rounding did not find one either (exit 4)
         raise api.NoPlan(
-            err.status,
+            "no_plan",
             f"the trainload MIP stopped without a plan ({stopped}) and the LP relaxation's trains, rounded down and filled back, leave none either: {err.message}",
             err.explanation,
             "Raise the time limit (--time-limit) or the gap (--mip-gap), or plan in tonnes (without --trainloads).",
