@@ -20,7 +20,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from supplyopt import api
+from supplyopt import api, arguments
 from supplyopt.engines.solver import SolverMissing
 from supplyopt.io.data import ROWS_NOTE, DataError, Problem, read_dataset
 from supplyopt.io.runlog import Locked, Run, process_started
@@ -65,10 +65,12 @@ class _StderrHandler(logging.StreamHandler):
 def main(argv: list[str] | None = None) -> int:
     _logging()
     typed = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(_negative_values(typed))
+    parser = _parser()
+    args = parser.parse_args(arguments.negative_values(typed))
     args.argv = typed  # as typed, for run logs
     args.from_command_line = argv is None
     try:
+        _numbers(args, arguments.command_parser(parser, args.command))
         _check_out(args)
         return args.func(args)
     except BrokenPipeError:
@@ -139,19 +141,6 @@ def _extend_arg(p) -> None:
                    help="Python file defining extra_functionality(model, network, options) that adds to the Pyomo model of every solve (selects the Pyomo engine; docs/model.md)")
 
 
-def _penalty(text: str):
-    """--end-stock-penalty: CNY per t (a number ≥ 0) or ``hard``."""
-    if text.strip().lower() == "hard":
-        return "hard"
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected CNY per t (a number ≥ 0) or hard, not {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected CNY per t (a number ≥ 0) or hard, not {text!r}")
-    return value
-
-
 def _assumption_args(p, foresight: bool = True) -> None:
     """The assumptions that decide an emergency answer, overridable per run (the profile holds
     the defaults; summary.json records what was used)."""
@@ -159,21 +148,8 @@ def _assumption_args(p, foresight: bool = True) -> None:
         p.add_argument("--foresight", action=_Once, choices=CHOICES["foresight"],
                        help="surprise (default): a scenario's edits are unknown until their known_from period, the base plan stands until then; perfect: known from the start")
     p.add_argument("--end-stock", action=_Once, dest="end_stock", choices=CHOICES["end_stock"], help="end-of-horizon target: initial (default), safety or free")
-    p.add_argument("--end-stock-penalty", action=_Once, dest="end_stock_penalty_cny_per_t", type=_penalty, metavar="CNY|hard",
+    p.add_argument("--end-stock-penalty", action=_Once, dest="end_stock_penalty_cny_per_t", metavar="CNY|hard",
                    help="CNY per t the horizon ends below its target (default 1000), or hard: the target must be met")
-
-
-def _weeks(text: str) -> list[int]:
-    """--warning-weeks: whole numbers of weeks ≥ 0, comma-separated, each once."""
-    try:
-        weeks = [int(w) for w in text.split(",") if w.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected whole numbers of weeks ≥ 0 separated by commas (e.g. 0,1,2,4), not {text!r}") from None
-    if not weeks or min(weeks) < 0 or len(set(weeks)) != len(weeks):
-        raise argparse.ArgumentTypeError(f"expected distinct whole numbers of weeks ≥ 0 separated by commas (e.g. 0,1,2,4), not {text!r}")
-    if not text.isascii():  # full-width digits are read as meant, and said so
-        print(f"supplyopt: warning: --warning-weeks {text!r} read as {','.join(map(str, sorted(weeks)))}", file=sys.stderr)
-    return sorted(weeks)
 
 
 def _assumptions(args) -> dict:
@@ -197,11 +173,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", action=_Once, help="results folder (default results/<data set name>)")
     s.add_argument("--engine", action=_Once, choices=CHOICES["engine"], help="highs: arrays straight to HiGHS (default); pyomo: Pyomo's persistent HiGHS interface")
     _extend_arg(s)
-    s.add_argument("--time-limit", action=_Once, type=float, dest="time_limit_s", metavar="SECONDS")
-    s.add_argument("--threads", action=_Once, type=int)
+    s.add_argument("--time-limit", action=_Once, dest="time_limit_s", metavar="SECONDS")
+    s.add_argument("--threads", action=_Once)
     s.add_argument("--presolve", action=_Once, choices=CHOICES["presolve"])
     s.add_argument("--method", action=_Once, choices=CHOICES["method"], help="HiGHS algorithm (default choose: dual simplex below 40,000 columns, else a race of dual simplex and interior point on two cores; docs/profiles.md)")
-    s.add_argument("--mip-gap", action=_Once, type=float, dest="mip_gap")
+    s.add_argument("--mip-gap", action=_Once, dest="mip_gap")
     _assumption_args(s)
     s.add_argument("--quiet", action="store_true", help="print nothing on success")
     s.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the KPI table")
@@ -212,7 +188,8 @@ def _parser() -> argparse.ArgumentParser:
     # ---- report: HTML, Excel and charts from results folders (supplyopt/reporting.py)
     r = sub.add_parser("report", help="draw an HTML report, an Excel workbook and charts from results folders")
     r.add_argument("results", help="results folder written by `supplyopt solve` or `supplyopt stochastic`")
-    r.add_argument("--compare", nargs="+", default=[], metavar="OTHER", help="more results folders, compared against the first")
+    r.add_argument("--compare", nargs="+", action="extend", default=[], metavar="OTHER",
+                   help="more results folders, compared against the first; repeat it or list several (all are kept)")
     r.add_argument("--lang", choices=["zh", "en"], help="report language (default: the data set's `language`, else en)")
     r.add_argument("--out", required=True, help="report folder (report.html, results.xlsx, charts/*.png); replaced atomically")
     r.add_argument("--quiet", action="store_true", help="print nothing on success")
@@ -220,7 +197,26 @@ def _parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_report)
     _investment_parsers(sub)
     _add_emergency_commands(sub)
+    arguments.read_as_text(p)  # every number option: checked by _numbers, all at once
     return p
+
+
+RUN_LOGGED = ("schedule", "roll")  # commands whose every end, a refused number too, leaves a runs.jsonl line
+
+
+def _numbers(args, command) -> None:
+    """The number options of ``command`` (its sub-parser) converted in place, or every one
+    refused at once (exit 2, before anything is read or written: arguments.NUMBER_OPTIONS).
+    ``schedule``/``roll`` keep the refusal for their run log (:func:`_unattended`)."""
+    args.refused_numbers = []
+    try:
+        notes = arguments.check(args, command)
+    except DataError as err:
+        if args.command not in RUN_LOGGED:
+            raise
+        args.refused_numbers, notes = err.problems, []
+    for note in notes:  # full-width digits are read as meant, and said so
+        print(f"supplyopt: warning: {note}", file=sys.stderr)
 
 
 def cmd_report(args) -> int:
@@ -338,6 +334,8 @@ def _schedule_parsers(sub) -> None:
     r = sub.add_parser("roll", parents=[common], help="simulate weekly runs over a span and compare with the full-horizon plan")
     r.add_argument("--weeks", type=int, default=13, help="weeks to simulate (default 13)")
     r.add_argument("--stable", action="store_true", help="each run keeps to the last run's look-ahead, like schedule --previous")
+    r.add_argument("--deviation", type=float, default=0.0, metavar="SHARE", help="simulated actuals: each committed week's links deliver planned × (1 − u), u uniform in [0, SHARE] (default 0: as planned)")
+    r.add_argument("--seed", type=int, default=0, help="seed of the simulated deviations (default 0)")
     r.set_defaults(func=cmd_roll)
 
 
@@ -346,16 +344,17 @@ def _unattended(args, default_out: str, work, write, show) -> int:
     then ``write(out, result, runs_text)`` and ``show(result)``; exit codes as documented."""
 
     out = Path(args.out) if args.out else Path(default_out)
-    limit = args.wall_limit_s
-    bad_limit = limit is not None and not (0 < limit < float("inf"))
+    # a refused --wall-limit or --wait is left as typed (text): the run starts without it, to log the refusal
+    limit = args.wall_limit_s if not isinstance(args.wall_limit_s, str) else None
+    wait = args.wait if not isinstance(args.wait, str) else 0.0
     # a command line run counts from the process's start (imports included); a call of main()
     # from Python counts from the call
     started = process_started() if args.from_command_line else None
-    run = Run(out, ["supplyopt", *args.argv], wait_s=args.wait, wall_limit_s=None if bad_limit else limit, started=started)
+    run = Run(out, ["supplyopt", *args.argv], wait_s=wait, wall_limit_s=limit, started=started)
     try:
         with run:  # from here on every end of the run leaves its line in runs.jsonl (or on stderr)
-            if bad_limit:
-                raise DataError([Problem("--wall-limit", "expected a number of seconds above 0", value=limit)])
+            if args.refused_numbers:
+                raise DataError(args.refused_numbers)
             result = work(run.time_left)
             run.record.update(inputs=result.inputs, options=result.summary.get("options"), versions=result.summary.get("versions"), warnings=result.warnings,
                               notes=result.notes)
@@ -404,6 +403,7 @@ def cmd_roll(args) -> int:
     def work(time_left):
         return roll.roll(args.dataset, args.model, extend=args.extend, weeks=args.weeks, horizon=args.horizon, start=args.start, snapshot=args.snapshot,
                         trainloads=args.trainloads, stable=args.stable, scenario=args.scenario, time_left=time_left, progress=progress, time_limit_s=args.time_limit_s, mip_gap=args.mip_gap,
+                        deviation=args.deviation, seed=args.seed,
                         **_assumptions(args))
 
     return _unattended(args, "results/roll", work, roll.write_roll, roll.format_roll)
@@ -426,7 +426,6 @@ def _investment_parsers(sub) -> None:
         p.add_argument("--model", help="run profile YAML (e.g. models/default.yaml)")
         p.add_argument("--scenario", action="append", help="scenario YAML applied first; repeat to apply several in order")
         p.add_argument("--out", help=f"results folder (default results/<data set name>-{what})")
-        # numbers read as text and checked together by _investment_numbers (all problems at once)
         p.add_argument("--time-limit", dest="time_limit_s", metavar="SECONDS")
         p.add_argument("--mip-gap", dest="mip_gap")
         _extend_arg(p)
@@ -448,13 +447,13 @@ def _investment_parsers(sub) -> None:
     g = i.add_argument_group("staged over years (docs/invest.md#staged-over-years)")
     g.add_argument("--years", metavar="FIRST:LAST", help="plan builds over calendar years FIRST..LAST: a build year per candidate, demand and output paths from years.csv")
     g.add_argument("--annual-budget", action="append", dest="annual_budget", metavar="CNY|YEAR=CNY", help="build cost payable in a year: one figure for every year, or YEAR=CNY (repeat)")
-    g.add_argument("--lag-years", type=int, dest="lag_years", metavar="N", help="years from paying for a candidate to its opening (default 1; candidates.csv lag_years per candidate)")
-    g.add_argument("--discount-rate", type=float, dest="discount_rate", default=None, metavar="RATE", help="rate that discounts later years' costs (default 0.08)")
+    g.add_argument("--lag-years", dest="lag_years", metavar="N", help="years from paying for a candidate to its opening (default 1; candidates.csv lag_years per candidate)")
+    g.add_argument("--discount-rate", dest="discount_rate", default=None, metavar="RATE", help="rate that discounts later years' costs (default 0.08)")
     r = i.add_argument_group("robust to what may happen (docs/invest.md#invest-over-a-scenario-set)")
     r.add_argument("--scenarios", metavar="SET.yaml", help="choose once for every scenario of a set with probabilities (docs/stochastic.md's set format)")
     r.add_argument("--risk", action=_Once, choices=["cost", "unmet"], help="with --scenarios: add a CVaR term on each scenario's cost or unmet tonnes")
-    r.add_argument("--risk-level", action=_Once, dest="risk_level", type=float, default=0.9, help="CVaR level α (default 0.9: the worst 10 %%)")
-    r.add_argument("--risk-weight", action=_Once, dest="risk_weight", type=float, default=1.0, help="weight of the CVaR term (default 1)")
+    r.add_argument("--risk-level", action=_Once, dest="risk_level", default=0.9, help="CVaR level α (default 0.9: the worst 10 %%)")
+    r.add_argument("--risk-weight", action=_Once, dest="risk_weight", default=1.0, help="weight of the CVaR term (default 1)")
     _valuation_args(i)
     i.set_defaults(func=cmd_invest)
 
@@ -476,9 +475,9 @@ def _investment_parsers(sub) -> None:
 
 
 def _valuation_args(p) -> None:
-    p.add_argument("--carbon-price", type=float, dest="carbon_price", metavar="CNY_PER_T_CO2", default=economics.DEFAULT_CARBON_PRICE_CNY_PER_T_CO2,
+    p.add_argument("--carbon-price", dest="carbon_price", metavar="CNY_PER_T_CO2", default=economics.DEFAULT_CARBON_PRICE_CNY_PER_T_CO2,
                    help=f"price of the CO2 avoided in the social case (default {economics.DEFAULT_CARBON_PRICE_CNY_PER_T_CO2:g}: China's national ETS, 2024 average)")
-    p.add_argument("--truck-payload", type=float, dest="truck_payload", metavar="T", default=economics.TRUCK_PAYLOAD_T,
+    p.add_argument("--truck-payload", dest="truck_payload", metavar="T", default=economics.TRUCK_PAYLOAD_T,
                    help=f"tonnes a truck trip carries, for the trucks removed (default {economics.TRUCK_PAYLOAD_T:g})")
 
 
@@ -490,55 +489,6 @@ def _valuation(args):
     if not (args.truck_payload > 0 and args.truck_payload < float("inf")):
         problems.append(Problem("--truck-payload", "expected tonnes per truck trip above 0", value=args.truck_payload))
     return economics.Valuation(args.carbon_price, args.truck_payload) if not problems else None, problems
-
-
-# option -> (attribute, whole number?, lowest, highest, lowest allowed itself?, what is expected)
-INVESTMENT_NUMBERS = {
-    "--budget": ("budget", False, 0.0, float("inf"), True, "an amount of CNY of 0 or more, such as 5e9"),
-    "--budget-step": ("budget_step", False, 0.0, float("inf"), True, "an amount of CNY of 0 or more, such as 5e8"),
-    "--max-mine-truck-share": ("max_mine_truck_share", False, 0.0, 1.0, True, "a share from 0 to 1, such as 0.15 for 15 %"),
-    "--down-to": ("down_to", False, 0.0, 1.0, True, "a share from 0 to 1, such as 0.1"),
-    "--mip-gap": ("mip_gap", False, 0.0, 1.0, True, "a relative gap from 0 to 1, such as 1e-6"),
-    "--time-limit": ("time_limit_s", False, 0.0, float("inf"), False, "a number of seconds above 0, such as 300"),
-    "--top": ("top", True, 0, float("inf"), True, "a whole number of rows, 0 or more"),
-    "--points": ("points", True, 2, float("inf"), True, "a whole number of points, 2 or more"),
-}
-
-
-def _negative_values(argv: list[str]) -> list[str]:
-    """``--budget -1e6`` as ``--budget=-1e6``: argparse reads a value starting with '-' that is
-    not a plain negative integer or decimal ("-1e6", "-inf") as an option and stops with
-    "expected one argument"; joined, the value reaches :func:`_investment_numbers`, which
-    says what is wrong with it."""
-    out = []
-    for token in argv:
-        if out and out[-1] in INVESTMENT_NUMBERS and token.startswith("-") and not token.startswith("--"):
-            out[-1] = f"{out[-1]}={token}"
-        else:
-            out.append(token)
-    return out
-
-
-def _investment_numbers(args) -> None:
-    """The money and number options of evaluate, invest, bottlenecks and frontier, read as
-    text, turned into numbers in place; every one that is not a finite number in its range
-    (negative, NaN, inf, text) is a :class:`Problem` naming the option, the value as typed and
-    what is expected, all raised at once (exit 2, before anything is read or written)."""
-    problems = []
-    for option, (name, whole, low, high, low_ok, expected) in INVESTMENT_NUMBERS.items():
-        text = getattr(args, name, None)
-        if text is None or not isinstance(text, str):
-            continue
-        try:
-            value = int(text) if whole else float(text)
-        except ValueError:
-            value = None
-        if value is None or not (low <= value <= high) or value == float("inf") or (value == low and not low_ok):
-            problems.append(Problem(option, f"expected {expected}", value=text))
-        else:
-            setattr(args, name, value)
-    if problems:
-        raise DataError(problems)
 
 
 def _solver_args(args) -> dict:
@@ -573,11 +523,7 @@ def _finish(args, out: Path, write, summary: dict, text: str) -> int:
 
 def cmd_evaluate(args) -> int:
 
-    _investment_numbers(args)
-    valuation, problems = _valuation(args)
-    if problems:
-        _print_problems(problems)
-        return EXIT_INPUT
+    valuation = economics.Valuation(args.carbon_price, args.truck_payload)
     what = f"evaluate-{args.candidate}" + (f"-against-{args.against}" if args.against else "")
     net, out = _load(args, what, count_candidates=True)
     try:
@@ -593,22 +539,15 @@ def cmd_evaluate(args) -> int:
 
 def cmd_invest(args) -> int:
 
-    _investment_numbers(args)
     if args.budget is None and not (args.years and args.annual_budget):
         _print_problems([Problem("--budget", "is required: the most build cost (CNY) to spend (with --years, --annual-budget may stand instead)")])
-        return EXIT_INPUT
-    if args.budget is not None and not args.budget >= 0:
-        _print_problems([Problem("--budget", "expected a budget of 0 CNY or more", value=args.budget)])
-        return EXIT_INPUT
-    if _valuation(args)[1]:
-        _print_problems(_valuation(args)[1])
         return EXIT_INPUT
     net, out = _load(args, "invest", count_candidates=True)
     if args.years or args.scenarios:
         return _invest_over(args, net, out)
     try:
         inv = invest.invest(net, args.budget, model=args.model, scenario=args.scenario, max_mine_truck_share=args.max_mine_truck_share, extend=args.extend,
-                            budget_step=args.budget_step, valuation=_valuation(args)[0], **_solver_args(args))
+                            budget_step=args.budget_step, valuation=economics.Valuation(args.carbon_price, args.truck_payload), **_solver_args(args))
     except api.NoPlan as err:
         _print_no_plan(err)
         return err.exit_code
@@ -674,10 +613,6 @@ def _invest_over(args, net, out) -> int:
 
 def cmd_bottlenecks(args) -> int:
 
-    _investment_numbers(args)
-    if args.top < 0:
-        _print_problems([Problem("--top", "expected a number of rows ≥ 0 to print (all are written)", value=args.top)])
-        return EXIT_INPUT
     net, out = _load(args, "bottlenecks")
     try:
         scr = bottlenecks.screen(net, model=args.model, scenario=args.scenario, max_mine_truck_share=args.max_mine_truck_share, extend=args.extend, **_solver_args(args))
@@ -689,16 +624,8 @@ def cmd_bottlenecks(args) -> int:
 
 def cmd_frontier(args) -> int:
 
-    _investment_numbers(args)
-    if args.points < 2:
-        _print_problems([Problem("--points", "expected at least 2 points", value=args.points)])
-        return EXIT_INPUT
-    if args.down_to is not None and not 0 <= args.down_to <= 1:
-        _print_problems([Problem("--down-to", "expected a share between 0 and 1", value=args.down_to)])
-        return EXIT_INPUT
-    if args.budget is not None and not (args.with_candidates and args.budget >= 0):
-        need = "a budget of 0 CNY or more" if args.with_candidates else "--with-candidates with it (without candidates there is nothing to spend a budget on)"
-        _print_problems([Problem("--budget", f"expected {need}", value=args.budget)])
+    if args.budget is not None and not args.with_candidates:
+        _print_problems([Problem("--budget", "expected --with-candidates with it (without candidates there is nothing to spend a budget on)", value=args.budget)])
         return EXIT_INPUT
     net, out = _load(args, "frontier", count_candidates=args.with_candidates)
     try:
@@ -717,8 +644,8 @@ def _common(p, out_help: str) -> None:
     p.add_argument("dataset", help="data set folder (network.yaml + CSV) or .xlsx workbook")
     p.add_argument("--model", help="run profile YAML (e.g. models/default.yaml)")
     p.add_argument("--out", help=out_help)
-    p.add_argument("--time-limit", type=float, dest="time_limit_s", metavar="SECONDS")
-    p.add_argument("--threads", type=int)
+    p.add_argument("--time-limit", dest="time_limit_s", metavar="SECONDS")
+    p.add_argument("--threads")
     _assumption_args(p)
     _extend_arg(p)
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
@@ -730,7 +657,7 @@ def _add_emergency_commands(sub) -> None:
     _common(c, "results folder (default results/<data set name>-compare)")
     c.add_argument("--scenario", action="append", default=[], help="scenario YAML; repeat for several cases (each compared with the base)")
     c.add_argument("--cold", action="store_true", help="solve every case on a fresh model instead of warm re-solves")
-    c.add_argument("--warning-weeks", dest="warning_weeks", type=_weeks, metavar="W,W,…",
+    c.add_argument("--warning-weeks", dest="warning_weeks", metavar="W,W,…",
                    help="also solve each scenario as a surprise known this many weeks earlier (e.g. 0,1,2,4), and with perfect foresight: what warning is worth (warning_value.csv)")
     c.set_defaults(func=cmd_compare)
 
@@ -738,41 +665,41 @@ def _add_emergency_commands(sub) -> None:
     _common(s, "results folder (default results/<data set name>-screen)")
     s.add_argument("--elements", default="links,ports,mines,storage,corridors", help="comma-separated kinds: links, corridors, ports, mines, storage")
     s.add_argument("--window", metavar="W1:W2", help="out only in these weeks (period labels, inclusive); default the whole horizon")
-    s.add_argument("--top", type=int, default=20, help="rows to print (all are written)")
-    s.add_argument("--workers", type=int, default=1, help="processes, each with its own kept model")
+    s.add_argument("--top", default=20, help="rows to print (all are written)")
+    s.add_argument("--workers", default=1, help="processes, each with its own kept model")
     s.add_argument("--cold", action="store_true", help="rebuild the model for every case (timing reference)")
-    s.add_argument("--limit", type=int, help="screen only the first N elements (timing runs)")
+    s.add_argument("--limit", help="screen only the first N elements (timing runs)")
     s.set_defaults(func=cmd_screen)
 
     w = sub.add_parser("sweep", help="many scenarios in parallel (processes or a dask cluster), merged into one compare table")
     _common(w, "results folder (default results/<data set name>-sweep)")
     w.add_argument("--scenarios", action="extend", nargs="+", default=[], metavar="GLOB", help="scenario files or patterns, e.g. 'scenarios/*.yaml' (quoted, or let the shell expand it); repeat for more")
-    w.add_argument("--random", type=int, default=0, metavar="N", help="add N seeded random stress scenarios (outages by element and probability)")
-    w.add_argument("--seed", type=int, default=0)
-    w.add_argument("--probability", type=float, default=0.02, help="chance each link, port and mine is out in a random scenario (default 0.02)")
-    w.add_argument("--workers", type=int, default=1, help="local processes, each with its own kept model")
+    w.add_argument("--random", default=0, metavar="N", help="add N seeded random stress scenarios (outages by element and probability)")
+    w.add_argument("--seed", default=0)
+    w.add_argument("--probability", default=0.02, help="chance each link, port and mine is out in a random scenario (default 0.02)")
+    w.add_argument("--workers", default=1, help="local processes, each with its own kept model")
     w.add_argument("--dask", metavar="ADDRESS", help="run on an existing dask.distributed scheduler, e.g. tcp://127.0.0.1:8786")
     w.set_defaults(func=cmd_sweep)
 
     t = sub.add_parser("stochastic", help="one pre-positioning plan for a set of futures: two-stage stochastic (extensive form or progressive hedging)")
     t.add_argument("dataset", help="data set folder (network.yaml + CSV) or .xlsx workbook")
     t.add_argument("--scenarios", action=_Once, metavar="SET.yaml", help="scenario set: names, probabilities, scenario files (docs/stochastic.md)")
-    t.add_argument("--random", action=_Once, type=int, default=0, metavar="N", help="instead of a set: N equally likely seeded random outage scenarios (as in sweep), after --decide-until")
-    t.add_argument("--seed", action=_Once, type=int, default=0)
+    t.add_argument("--random", action=_Once, default=0, metavar="N", help="instead of a set: N equally likely seeded random outage scenarios (as in sweep), after --decide-until")
+    t.add_argument("--seed", action=_Once, default=0)
     t.add_argument("--decide-until", action=_Once, dest="decide_until", required=True, metavar="PERIOD",
                    help="last period of the first stage: decisions up to and including it are the same in every scenario")
     t.add_argument("--method", action=_Once, choices=["ef", "ph"], default="ef", help="ef: extensive form, HiGHS in memory (default); ph: progressive hedging on mpi-sppy over MPI processes")
-    t.add_argument("--procs", action=_Once, type=int, default=1, help="MPI processes for --method ph (default 1)")
+    t.add_argument("--procs", action=_Once, default=1, help="MPI processes for --method ph (default 1)")
     t.add_argument("--risk", action=_Once, choices=["cost", "unmet"], help="add a CVaR term on each scenario's cost or unmet tonnes")
-    t.add_argument("--risk-level", action=_Once, dest="risk_level", type=float, default=0.9, help="CVaR level α (default 0.9: the worst 10 %%)")
-    t.add_argument("--risk-weight", action=_Once, dest="risk_weight", type=float, default=1.0, help="weight of the CVaR term (no unit for cost; CNY per t for unmet; default 1)")
-    t.add_argument("--rho", action=_Once, type=float, help="PH: multiplier on the SEP rho (default 1)")
-    t.add_argument("--max-iterations", action=_Once, dest="max_iterations", type=int, help="PH: iteration limit (default 500)")
-    t.add_argument("--tolerance", action=_Once, type=float, help="PH: stop when (best plan − bound) / best plan is at most this (default 1e-6)")
+    t.add_argument("--risk-level", action=_Once, dest="risk_level", default=0.9, help="CVaR level α (default 0.9: the worst 10 %%)")
+    t.add_argument("--risk-weight", action=_Once, dest="risk_weight", default=1.0, help="weight of the CVaR term (no unit for cost; CNY per t for unmet; default 1)")
+    t.add_argument("--rho", action=_Once, help="PH: multiplier on the SEP rho (default 1)")
+    t.add_argument("--max-iterations", action=_Once, dest="max_iterations", help="PH: iteration limit (default 500)")
+    t.add_argument("--tolerance", action=_Once, help="PH: stop when (best plan − bound) / best plan is at most this (default 1e-6)")
     t.add_argument("--model", action=_Once, help="run profile YAML (e.g. models/default.yaml)")
     t.add_argument("--out", action=_Once, help="results folder (default results/<data set name>-stochastic)")
-    t.add_argument("--time-limit", action=_Once, type=float, dest="time_limit_s", metavar="SECONDS", help="ef: HiGHS's limit; ph: stop iterating after this and return the best plan with its bound")
-    t.add_argument("--threads", action=_Once, type=int)
+    t.add_argument("--time-limit", action=_Once, dest="time_limit_s", metavar="SECONDS", help="ef: HiGHS's limit; ph: stop iterating after this and return the best plan with its bound")
+    t.add_argument("--threads", action=_Once)
     t.add_argument("--engine", action=_Once, choices=CHOICES["engine"], help="highs: the statement's arrays (default); pyomo: each scenario through the Pyomo view, compiled")
     _assumption_args(t, foresight=False)
     _extend_arg(t)
@@ -831,9 +758,6 @@ def _progress(args):
 
 
 def cmd_screen(args) -> int:
-
-    if args.workers < 1:
-        raise DataError([Problem("--workers", "expected a whole number ≥ 1", value=args.workers)])
     study = _study(args)
     kinds = [k.strip() for k in args.elements.split(",") if k.strip()]
     try:
@@ -855,9 +779,6 @@ def cmd_screen(args) -> int:
 def cmd_sweep(args) -> int:
     import glob
 
-
-    if args.workers < 1:
-        raise DataError([Problem("--workers", "expected a whole number ≥ 1", value=args.workers)])
     files = []
     for pattern in args.scenarios:
         found = sorted(glob.glob(pattern))

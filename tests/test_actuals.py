@@ -225,3 +225,25 @@ def test_actuals_must_be_of_the_week_just_before(short_rail, last_week, tmp_path
     rec = receipts(tmp_path, [{"link": "rail", "product": "", "week": "2026-W50", "shipped_t": 70, "received_t": ""}])
     assert main(["schedule", str(short_rail), "--start", "2026-W52", "--horizon", "1", "--previous", str(last_week), "--actuals", str(rec), "--out", str(tmp_path / "o")]) == 2
     assert "--previous committed 2026-W50, not the week before this run's first week 2026-W52" in capsys.readouterr().err
+
+
+def test_roll_replays_simulated_deviations(tmp_path):
+    """roll --deviation: each committed week realised short (planned × (1 − u) per link, u in
+    [0, share], seeded) — less coal moved than planned, the same figures for the same seed, the
+    plain roll for share 0, and a share outside [0, 1) refused."""
+    from conftest import REPO
+
+    from supplyopt.workflows.roll import roll
+
+    data, model = REPO / "data/shanxi", REPO / "models/default.yaml"
+    plain = roll(data, model, weeks=3, horizon=3)
+    same = roll(data, model, weeks=3, horizon=3, deviation=0.0)
+    assert same.summary["rolled_cost"] == pytest.approx(plain.summary["rolled_cost"], rel=1e-12) and "deviation" not in same.summary
+    a = roll(data, model, weeks=3, horizon=3, deviation=0.2, seed=7)
+    b = roll(data, model, weeks=3, horizon=3, deviation=0.2, seed=7)
+    d = a.summary["deviation"]
+    assert d["realised_t"] < d["planned_t"] and d["realised_t"] >= 0.8 * d["planned_t"] - 1e-6
+    assert a.weeks["realised_t"].tolist() == b.weeks["realised_t"].tolist()
+    assert a.summary["rolled_unmet_t"] >= plain.summary["rolled_unmet_t"]
+    with pytest.raises(DataError):
+        roll(data, model, weeks=2, horizon=2, deviation=1.5)

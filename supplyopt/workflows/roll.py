@@ -77,12 +77,20 @@ ROLL_EXCLUDED = ("change_penalty",)  # steering terms, not costs: left out of th
 
 
 def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str | None = None, snapshot=None,
-         trainloads: bool = False, stable: bool = False, scenario=None, time_left=None, progress=None, extend=None, **solver) -> Roll:
+         trainloads: bool = False, stable: bool = False, scenario=None, time_left=None, progress=None, extend=None,
+         deviation: float = 0.0, seed: int = 0, **solver) -> Roll:
     """Simulate ``weeks`` weekly runs: plan ``horizon`` weeks, commit the first, carry its
     closing stocks to the next run, repeat. Look-ahead windows end at the span's end, where
     every run and the full plan meet the same end target. ``stable``: each run keeps to the
     last run's look-ahead like ``schedule --previous``. ``progress(week, seconds)`` is called
-    after each run. Compares with the full-horizon optimum over the same span."""
+    after each run. Compares with the full-horizon optimum over the same span.
+
+    ``deviation`` (a share, 0 = none): simulated actuals. Each committed week is then realised
+    with every link that carries coal in it delivering only planned × (1 − u), u drawn uniformly
+    in [0, deviation] per link (seeded by ``seed``: trains cancelled, ships late) — the realised
+    week is the model's own best response (:func:`realised_week`: re-routing within the week
+    allowed, the plan's end-of-week stocks as a soft target), so coal is conserved through every
+    hub; its costs, unmet tonnes and closing stocks are what the next run starts from."""
 
     base, inputs, scenarios = planning_base(network, scenario)
     extend, extension, _ = api.extension_of(extend)
@@ -106,6 +114,10 @@ def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str |
     full_costs = period_costs(full_t["lp"], full_t["solution"], T).drop(columns=list(ROLL_EXCLUDED), errors="ignore")
     runs = [{"run": "full", "weeks": T, "build_s": full_t["build_s"], "solve_s": full_t["solve_s"], "status": full_plan.summary["status"], "trainloads": full_info.get("method")}]
 
+    if not (np.isfinite(deviation) and 0.0 <= deviation < 1.0):
+        raise DataError([Problem("--deviation", "expected a share of planned tonnes from 0 to below 1, e.g. 0.1 for up to 10 % short", value=deviation)])
+    rng = np.random.default_rng(seed)
+    realised_rows = []
     stocks = span.storage[["node", "product", "initial_t"]].rename(columns={"initial_t": "stock_t"})
     committed, rolled_costs, previous = [], [], None
     for k in range(T):
@@ -121,6 +133,9 @@ def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str |
         warnings += [f"{week}: {w}" for w in solver_warnings(console)]
         notes += [f"{week}: {n}" for n in solver_notes(plan, console)]
         costs = period_costs(t["lp"], t["solution"], win.n_periods).iloc[0]
+        if deviation > 0:
+            plan, costs, row = realised_week(win, opt, plan, deviation, rng, time_left, profile, extend)
+            realised_rows.append(row)
         rolled_costs.append(costs.drop(labels=list(ROLL_EXCLUDED), errors="ignore"))
         committed.append((plan, trains, win))
         closing = plan.stocks[plan.stocks["period"] == week][["node", "product", "stock_t"]]
@@ -133,8 +148,42 @@ def roll(network, model=None, *, weeks: int = 13, horizon: int = 6, start: str |
     result = _roll_result(span, opt, full_plan, full_costs, committed, rolled_costs, runs, warnings, inputs, weeks, horizon, trainloads, stable)
     result.summary["scenarios"] = scenarios
     result.summary["extension"] = extension
+    if deviation > 0:
+        dev = pd.DataFrame(realised_rows)
+        result.weeks = result.weeks.merge(dev, on="week", how="left")
+        result.summary["deviation"] = {
+            "share": deviation, "seed": seed, "planned_t": float(dev["planned_t"].sum()), "realised_t": float(dev["realised_t"].sum()),
+            "rule": "each committed week realised with every link carrying coal delivering planned × (1 − u), u uniform in [0, share] per link and week "
+                    "(seeded); the realised week is the model's best response (re-routing within the week, the plan's end-of-week stocks as a soft "
+                    "target); the next run starts from its closing stocks",
+        }
     result.notes = notes
     return result
+
+
+def realised_week(win, opt, plan, deviation: float, rng, time_left, profile, extend):
+    """The committed week as it happens: its window's first week alone, each link that carries
+    coal in the plan capped at planned × (1 − u), u ~ U[0, deviation]; the plan's end-of-week
+    stocks its (soft) end target. Returns (realised one-week plan, its costs, a row for
+    weeks.csv: week, planned_t, realised_t, realised_unmet_t)."""
+    week = win.periods[0]
+    one = slice_periods(win, 0, 1)
+    flows = plan.flows[plan.flows["period"] == week].groupby("link")["flow_t"].sum()
+    flows = flows[flows > 1e-6]
+    cap = flows * (1.0 - rng.uniform(0.0, deviation, size=len(flows)))
+    lp = one.link_periods.copy()
+    lp["capacity_t"] = np.minimum(lp["capacity_t"].to_numpy(float), lp["link"].map(cap).fillna(np.inf).to_numpy(float))
+    one.link_periods = lp
+    end = plan.stocks[plan.stocks["period"] == week][["node", "product", "stock_t"]]
+    storage = one.storage.copy()
+    storage["end_t"] = storage.merge(end, on=["node", "product"], how="left")["stock_t"].to_numpy(float)
+    one.storage = storage
+    realised, _, _, t = solve_window(one, opt, [], False, time_left, profile, extend)
+    # the end-of-week target only steers the realised week; its shortfall is carried as stock
+    # into the next run, which pays for it there (as a committed week of a plain roll)
+    costs = period_costs(t["lp"], t["solution"], 1).iloc[0].drop(labels=["end_stock_penalty"], errors="ignore")
+    moved = float(realised.flows["flow_t"].sum())
+    return realised, costs, {"week": week, "planned_t": float(flows.sum()), "realised_t": moved, "realised_unmet_t": float(realised.unmet["unmet_t"].sum())}
 
 
 def _roll_result(span, opt, full_plan, full_costs, committed, rolled_costs, runs, warnings, inputs, weeks, horizon, trainloads, stable) -> Roll:
