@@ -481,16 +481,6 @@ def _valuation_args(p) -> None:
                    help=f"tonnes a truck trip carries, for the trucks removed (default {economics.TRUCK_PAYLOAD_T:g})")
 
 
-def _valuation(args):
-    """The economics' prices from --carbon-price and --truck-payload, or the problems with them."""
-    problems = []
-    if not (args.carbon_price >= 0 and args.carbon_price < float("inf")):
-        problems.append(Problem("--carbon-price", "expected a price of 0 CNY per t CO2 or more", value=args.carbon_price))
-    if not (args.truck_payload > 0 and args.truck_payload < float("inf")):
-        problems.append(Problem("--truck-payload", "expected tonnes per truck trip above 0", value=args.truck_payload))
-    return economics.Valuation(args.carbon_price, args.truck_payload) if not problems else None, problems
-
-
 def _solver_args(args) -> dict:
     return {"time_limit_s": args.time_limit_s, "mip_gap": args.mip_gap}
 
@@ -555,29 +545,22 @@ def cmd_invest(args) -> int:
 
 
 def _annual_budgets(values) -> float | dict | None:
-    """--annual-budget: one figure for every year, or YEAR=CNY items (repeatable)."""
+    """--annual-budget: one figure for every year, or YEAR=CNY items (repeatable); each
+    item's number already checked (arguments.NUMBER_OPTIONS)."""
     if not values:
         return None
     if len(values) == 1 and "=" not in values[0]:
-        return _number("--annual-budget", values[0])
+        return float(values[0])
     out, problems = {}, []
     for v in values:
         year, _, cny = v.partition("=")
         if not year.strip().isdigit() or not cny:
             problems.append(Problem("--annual-budget", "expected one figure in CNY, or YEAR=CNY items such as 2028=1.5e9", value=v))
             continue
-        out[int(year)] = _number("--annual-budget", cny)
+        out[int(year)] = float(cny)
     if problems:
         raise DataError(problems)
     return out
-
-
-def _number(option: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise DataError([Problem(option, "expected a number of CNY ≥ 0", value=text)]) from None
-    return value
 
 
 def _invest_over(args, net, out) -> int:

@@ -348,8 +348,8 @@ def test_negative_build_cost_is_invalid(tmp_path):
     (["invest", "--budget", "1e6", "--max-mine-truck-share", "1.5"], "--max-mine-truck-share", "1.5", "a share from 0 to 1"),
     (["invest", "--budget", "1e6", "--max-mine-truck-share", "-0.1"], "--max-mine-truck-share", "-0.1", "a share from 0 to 1"),
     (["invest", "--budget", "1e6", "--mip-gap", "-1e-4"], "--mip-gap", "-1e-4", "a relative gap from 0 to 1"),
-    (["invest", "--budget", "1e6", "--time-limit", "0"], "--time-limit", "0", "seconds above 0"),
-    (["evaluate", "--candidate", "siding_a", "--time-limit", "nan"], "--time-limit", "nan", "seconds above 0"),
+    (["invest", "--budget", "1e6", "--time-limit", "-5"], "--time-limit", "-5", "seconds, 0 or more"),  # 0: the solver stops at once (exit 4), as in solve
+    (["evaluate", "--candidate", "siding_a", "--time-limit", "nan"], "--time-limit", "nan", "seconds, 0 or more"),
     (["evaluate", "--candidate", "siding_a", "--mip-gap", "abc"], "--mip-gap", "abc", "a relative gap"),
     (["bottlenecks", "--top", "-1"], "--top", "-1", "a whole number of rows, 0 or more"),
     (["bottlenecks", "--top", "2.5"], "--top", "2.5", "a whole number of rows"),
