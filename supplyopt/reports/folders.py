@@ -15,7 +15,8 @@ import pandas as pd
 from supplyopt.io.data import DataError, Problem, read_dataset
 from supplyopt.results.labels import LANGUAGES
 
-RESULT_TABLES = ("flows", "production", "stocks", "unmet", "prices", "nodes", "quality")  # quality: only with quality.csv
+# quality, warnings, end_stock, reserves: only where solve wrote them
+RESULT_TABLES = ("flows", "production", "stocks", "unmet", "prices", "nodes", "quality", "warnings", "end_stock", "reserves")
 REQUIRED_TABLES = ("flows", "production", "stocks", "unmet")
 # columns each table must have for the report to read it
 NEEDED_COLUMNS = {
@@ -25,7 +26,8 @@ NEEDED_COLUMNS = {
     "unmet": ("node", "product", "period", "demand_t", "unmet_t"),
     "nodes": ("id", "kind", "lon", "lat"),
 }
-TEXT_COLUMNS = {"link", "product", "period", "from", "to", "mode", "node", "mine", "id", "kind", "name", "region", "cover_status", "demand_unit"}
+TEXT_COLUMNS = {"link", "product", "period", "from", "to", "mode", "node", "mine", "id", "kind", "name", "region", "cover_status", "demand_unit",
+                "severity", "unit", "message", "rule"}
 BOOL_COLUMNS = {"truck", "clean"}
 
 

@@ -1,8 +1,8 @@
 """The HTML report: one self-contained file (charts embedded as base64 PNG data URIs, styles
 inline, no scripts), so it opens from disk or an e-mail attachment with no server.
 
-Sections, in order, each an ``<section id=...>``: key figures, flow map, stocks and days of
-cover, modal split and CO2, comparison, tables.
+Sections, in order, each an ``<section id=...>``: executive summary (reports/executive.py),
+key figures, flow map, stocks and days of cover, modal split and CO2, comparison, tables.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ import math
 
 from supplyopt.model.foresight import describe as describe_foresight
 from supplyopt.reports.charts import corridor_table
+from supplyopt.reports.executive import Line
 from supplyopt.reports.folders import node_names
 from supplyopt.results.labels import KPIS, text
 
 # KPI changes coloured green when better, red when worse (+1: more is better); others plain
 BETTER = {"objective": -1, "delivered_t": 1, "unmet_t": -1, "safety_shortfall_t": -1, "end_deficit_t": -1, "truck_share_tkm": -1, "mine_truck_share": -1,
           "clean_share_tkm": 1, "co2_t": -1}
-SECTIONS = ("sec_kpis", "sec_map", "sec_stocks", "sec_modal", "sec_compare", "sec_tables")
+SECTIONS = ("sec_summary", "sec_kpis", "sec_map", "sec_stocks", "sec_modal", "sec_compare", "sec_tables")
 STYLE = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",system-ui,sans-serif;margin:0 auto;max-width:1180px;padding:0 24px 48px;color:#222;line-height:1.45}
 h1{font-size:1.6em;border-bottom:3px solid #1f5fa8;padding-bottom:.3em}
@@ -35,6 +36,11 @@ figure img{max-width:100%;height:auto;border:1px solid #e5e5e5}
 figcaption,.note{color:#555;font-size:.85em}
 dl.meta{display:grid;grid-template-columns:max-content auto;gap:.2em 1em;font-size:.9em}
 dl.meta dt{font-weight:bold}
+ul.exec{list-style:none;padding:0}
+ul.exec li{padding:.3em .6em;margin:.2em 0;border-left:5px solid #999}
+ul.exec li.red{border-color:#b30000;background:#fde8e8;color:#8a0000;font-weight:bold}
+ul.exec li.amber{border-color:#d98c00;background:#fff4dc}
+ul.exec li.ok{border-color:#2b8a3e}
 """
 
 
@@ -96,17 +102,17 @@ def meta_list(run, lang: str) -> str:
         (text("profile", lang), (s.get("profile") or {}).get("path") or text("none", lang)),
         (text("scenario", lang), (s.get("scenario") or {}).get("path") or text("none", lang)),
         (text("foresight", lang), describe_foresight(s["foresight"]) if s.get("foresight") else "–"),
-        (text("end_rule", lang), _end_rule(s.get("end_of_horizon"))),
+        (text("end_rule", lang), _end_rule(s.get("end_of_horizon"), lang)),
     ]
     return '<dl class="meta">' + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items) + "</dl>"
 
 
-def _end_rule(end: dict | None) -> str:
+def _end_rule(end: dict | None, lang: str = "en") -> str:
     """The end-of-horizon rule with its figures: target, reached, deficit (t, CNY)."""
     if not end:
         return "–"
-    deficit = f"; end-stock deficit {end['deficit_t']:,.0f} t ({end['deficit_cost_cny']:,.0f} CNY), not unmet demand" if end["deficit_t"] > 0.5 else ""
-    return f"{end['rule']}: target {end['target_t']:,.0f} t, reached {end['end_stock_t']:,.0f} t{deficit}"
+    deficit = text("end_rule_deficit", lang, t=f"{end['deficit_t']:,.0f}", cny=f"{end['deficit_cost_cny']:,.0f}") if end["deficit_t"] > 0.5 else ""
+    return text("end_rule_figures", lang, rule=end["rule"], target=f"{end['target_t']:,.0f}", reached=f"{end['end_stock_t']:,.0f}") + deficit
 
 
 def figure(chart) -> str:
@@ -142,8 +148,25 @@ def planner_tables(run, lang: str) -> str:
     return "\n".join(out)
 
 
-def render(runs, sections: dict[str, list], lang: str) -> str:
-    """The whole report page. ``sections`` maps a section key to its charts."""
+def summary_block(lines: list[Line], several: bool) -> str:
+    """The executive summary as lists, one per results folder (headed by its label when
+    there are several); each line coloured by its severity (red, amber, ok, info)."""
+    out, current = [], None
+    for line in lines:
+        if line.results != current:
+            if current is not None:
+                out.append("</ul>")
+            if several:
+                out.append(f"<h3>{_e(line.results)}</h3>")
+            out.append('<ul class="exec">')
+            current = line.results
+        out.append(f'<li class="{_e(line.severity)}" data-topic="{_e(line.topic)}">{_e(line.text)}</li>')
+    return "\n".join(out + (["</ul>"] if lines else []))
+
+
+def render(runs, sections: dict[str, list], lang: str, summary: list[Line] = ()) -> str:
+    """The whole report page. ``sections`` maps a section key to its charts; ``summary`` is
+    the executive summary drawn first."""
     title = f"{text('title', lang)}: {runs[0].summary.get('dataset', {}).get('name', runs[0].label)}"
     nav = "".join(f'<a href="#{key}">{_e(text(key, lang))}</a>' for key in SECTIONS)
     parts = [
@@ -155,7 +178,9 @@ def render(runs, sections: dict[str, list], lang: str) -> str:
     ]
     for key in SECTIONS:
         parts.append(f'<section id="{key}"><h2>{_e(text(key, lang))}</h2>')
-        if key == "sec_kpis":
+        if key == "sec_summary":
+            parts.append(summary_block(list(summary), len(runs) > 1))
+        elif key == "sec_kpis":
             parts.append(kpi_table(runs, lang))
             parts += [meta_list(r, lang) for r in runs]
         elif key == "sec_tables":

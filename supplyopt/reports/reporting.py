@@ -21,6 +21,7 @@ from pathlib import Path
 from supplyopt.io.data import DataError, Problem
 from supplyopt.io.write import write_folder
 from supplyopt.reports import charts, htmlreport, maps, workbook
+from supplyopt.reports.executive import executive_summary
 from supplyopt.reports.folders import ReportWarning, has_cjk, load_results, report_language, unique_labels
 from supplyopt.reports.stochastic_page import is_stochastic_folder, write_stochastic_report
 
@@ -65,6 +66,7 @@ def make_report(results_dir: str | Path, out_dir: str | Path, compare: Sequence[
         for item in items:
             if item.png is not None:
                 files[f"charts/{item.file}"] = item.png
-    files["results.xlsx"] = workbook.workbook_bytes(runs, language)
-    files["report.html"] = htmlreport.render(runs, sections, language).encode("utf-8")
+    summary = executive_summary(runs, language)  # first on the page and first sheet of the workbook
+    files["results.xlsx"] = workbook.workbook_bytes(runs, language, summary)
+    files["report.html"] = htmlreport.render(runs, sections, language, summary).encode("utf-8")
     return write_folder(out_dir, files)

@@ -1,6 +1,6 @@
 """The Excel workbook of a report: every result table of the first results folder as a sheet
 (headers are the CSV column names, which carry the units: ``flow_t``, ``cost_cny``,
-``price_cny_per_t``), a ``kpis`` sheet with every folder side by side and a ``columns`` sheet
+``price_cny_per_t``), first a ``Summary`` sheet (the executive summary, reports/executive.py), a ``kpis`` sheet with every folder side by side and a ``columns`` sheet
 spelling out each column's unit. Header rows are frozen, numbers formatted, columns sized.
 
 ``pandas.read_excel(path, sheet_name="flows")`` gives back the frame that
@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from supplyopt.io.xlsx import reproducible_xlsx
+from supplyopt.reports.executive import Line, summary_frame
 from supplyopt.results.labels import KPIS, kpi_unit, text
 
 SHEETS = ("flows", "production", "stocks", "unmet", "prices", "nodes")
@@ -120,11 +121,22 @@ def columns_frame(base, currency: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["sheet", "column", "unit"])
 
 
-def workbook_bytes(runs, lang: str) -> bytes:
-    """The workbook (.xlsx bytes) for a report on ``runs`` (results folders, base first)."""
+SEVERITY_FONT = {"red": Font(bold=True, color="B30000"), "amber": Font(color="9C6500")}
+
+
+def workbook_bytes(runs, lang: str, summary: list[Line] = ()) -> bytes:
+    """The workbook (.xlsx bytes) for a report on ``runs`` (results folders, base first);
+    its first sheet ``Summary`` holds the executive summary ``summary``."""
     base = runs[0]
     wb = Workbook()
     wb.remove(wb.active)
+    write_sheet(wb, "Summary", summary_frame(list(summary)))
+    ws = wb["Summary"]
+    ws.column_dimensions["D"].width = 120
+    for r, line in enumerate(summary, start=2):
+        if line.severity in SEVERITY_FONT:
+            for j in range(1, 5):
+                ws.cell(row=r, column=j).font = SEVERITY_FONT[line.severity]
     kpis = kpi_frame(runs, lang)
     write_sheet(wb, "kpis", kpis)
     ws = wb["kpis"]
