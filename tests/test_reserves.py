@@ -104,3 +104,16 @@ def test_calling_up_nothing_is_an_error(tmp_dataset):
     with pytest.raises(supplyopt.DataError) as err:
         supplyopt.solve(REPO / "data/examples/winter", scenario={"name": "x", "edits": [{"what": "release_reserve", "set": 1}]})
     assert "selects no reserve" in err.value.problems[0].message
+
+
+def test_terminal_produced_counts_the_reserve_called_up(tmp_dataset):
+    from supplyopt.reports.terminal import format_kpis
+
+    plan = supplyopt.solve(_case(tmp_dataset), scenario={"name": "emergency", "edits": [CALL, RELEASE]})
+    lines = [" ".join(line.split()) for line in format_kpis(plan.summary, plan).splitlines()]
+    # M 50 t a week for 3 weeks = 150 t; the reserve 20 t (w2) + 30 t (w3) = 50 t; 200 t in all
+    assert "produced 200 t" in lines
+    assert "mine output 150 t" in lines and "capacity reserve 50 t called up (reserves.csv)" in lines
+    base = supplyopt.solve(_case(tmp_dataset))
+    lines = [" ".join(line.split()) for line in format_kpis(base.summary, base).splitlines()]
+    assert "produced 150 t" in lines and not any("capacity reserve" in line for line in lines)

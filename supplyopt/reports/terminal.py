@@ -40,7 +40,7 @@ def format_kpis(summary: dict, plan: Plan) -> str:
         f"  {'delivered':<18}{_t(k['delivered_t']):>20} t",
         f"  {'unmet':<18}{_t(k['unmet_t']):>20} t",
         *[f"    {cls:<20}{_t(v):>16} t" for cls, v in (k.get("unmet_by_class_t") or {}).items()],
-        f"  {'produced':<18}{_t(k['production_t']):>20} t",
+        *_produced_lines(k),
         *_end_lines(k),
         "",
         "Transport",
@@ -74,6 +74,18 @@ def format_kpis(summary: dict, plan: Plan) -> str:
         for (node, product), v in top.items():
             lines.append(f"  {node:<28}{product:<10}{v:>14,.0f} t")
     return "\n".join(lines)
+
+
+def _produced_lines(k: dict) -> list[str]:
+    """Tonnes produced: the mines' own output plus what capacity-reserve mines produced when
+    called up (summary ``reserves_t``, reserves.csv), each on its own line when there is any."""
+    made = k["production_t"]
+    reserve = (k.get("reserves_t") or {}).get("capacity_reserve", 0.0)
+    if reserve <= 0.5:
+        return [f"  {'produced':<18}{_t(made):>20} t"]
+    return [f"  {'produced':<18}{_t(made + reserve):>20} t",
+            f"    {'mine output':<20}{_t(made):>16} t",
+            f"    {'capacity reserve':<20}{_t(reserve):>16} t  called up (reserves.csv)"]
 
 
 def _end_lines(k: dict) -> list[str]:
