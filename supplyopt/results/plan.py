@@ -188,7 +188,8 @@ def _flows(lp: LinearProgram, sol: Solution, labels: pd.Series) -> pd.DataFrame:
         "clean": fi["clean"].to_numpy(bool),
     })
     standard = {"link", "product", "period", "from", "to", "mode", "capacity_t", "cost_cny_per_t", "distance_km", "efficiency",
-                "n_products", "truck", "clean", "co2_kg_per_tkm", "truck_tkm_per_t", "co2_t_per_t", "from_code", "to_code", "train_t"}
+                "n_products", "truck", "clean", "co2_kg_per_tkm", "truck_tkm_per_t", "co2_t_per_t", "from_code", "to_code", "train_t",
+                "paths_per_day", "trainsets", "cycle_days"}
     for col in [c for c in fi.columns if c not in standard]:  # the data set's own link columns (corridor …)
         out[col] = fi[col].to_numpy()
     return _label(out[out["flow_t"] > TOL], labels).reset_index(drop=True)
