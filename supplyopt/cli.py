@@ -5,7 +5,8 @@ Argument parsing and printing only; each step lives in its own module.
 Exit codes: 0 a plan was found (optimal, or stopped at the time limit with a feasible plan,
 flagged in the summary); 1 internal error (a bug: please report it); 2 invalid input (data
 set or profile); 3 no feasible plan under the hard requirements; 4 the solver stopped or
-failed without a plan (time limit, numerical trouble); 5 ``schedule``/``roll`` reached
+failed without a plan (time limit, numerical trouble), or ``sweep --dask``'s cluster could not be
+reached or lost the work; 5 ``schedule``/``roll`` reached
 ``--wall-limit``; 6 another run held the results folder for longer than ``--wait``; 141 the
 output was closed by its reader (``supplyopt … | head``), printing stopped quietly. Nothing
 is written unless the exit code is 0.
@@ -32,7 +33,7 @@ from supplyopt.version import __version__
 from supplyopt.workflows import bottlenecks, economics, evaluate, frontier, invest, roll, schedule
 from supplyopt.workflows.compare import comparison_json, format_comparison, run_cases, tabulate, warning_value
 from supplyopt.workflows.screen import format_screen, screen
-from supplyopt.workflows.sweep import sweep
+from supplyopt.workflows.sweep import ClusterFailed, dask_address, sweep
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
 
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as err:
         _print_problems(err.problems + err.warnings, getattr(args, "json", False))
         return EXIT_INPUT
-    except SolverMissing as err:
+    except (SolverMissing, ClusterFailed) as err:
         print(f"supplyopt: {err}; nothing was written.", file=sys.stderr)
         return EXIT_NO_PLAN
     except KeyboardInterrupt:
@@ -661,7 +662,8 @@ def _add_emergency_commands(sub) -> None:
     w.add_argument("--seed", default=0)
     w.add_argument("--probability", default=0.02, help="chance each link, port and mine is out in a random scenario (default 0.02)")
     w.add_argument("--workers", default=1, help="local processes, each with its own kept model")
-    w.add_argument("--dask", metavar="ADDRESS", help="run on an existing dask.distributed scheduler, e.g. tcp://127.0.0.1:8786")
+    w.add_argument("--dask", metavar="ADDRESS",
+                   help="run on an existing dask.distributed scheduler, e.g. tcp://127.0.0.1:8786; the data set and scenarios travel with the tasks (no shared disk needed)")
     w.set_defaults(func=cmd_sweep)
 
     t = sub.add_parser("stochastic", help="one pre-positioning plan for a set of futures: two-stage stochastic (extensive form or progressive hedging)")
@@ -762,6 +764,8 @@ def cmd_screen(args) -> int:
 def cmd_sweep(args) -> int:
     import glob
 
+    if args.dask is not None:  # a malformed address before the data set is read
+        dask_address(args.dask)
     files = []
     for pattern in args.scenarios:
         found = sorted(glob.glob(pattern))

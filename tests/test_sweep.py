@@ -74,3 +74,94 @@ def test_cli_sweep_glob_and_bad_pattern(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "supplyopt", "sweep", str(REPO / "data/examples/winter"), "--scenarios", str(tmp_path / "none*.yaml"), "--out", str(tmp_path / "x")],
                          capture_output=True, text=True, cwd=REPO)
     assert bad.returncode == 2 and "matches no file" in bad.stderr and not (tmp_path / "x").exists()
+
+
+# --------------------------------------------------------------------------- --dask robustness
+@pytest.mark.parametrize("address, words", [
+    ("127.0.0.1", "no port"),
+    ("nonsense address", "an address has no spaces"),
+    ("tcp://127.0.0.1:abc", "port 'abc' is not a number from 1 to 65535"),
+    ("foo://host:8786", "unknown scheme 'foo'"),
+])
+def test_dask_malformed_address_is_an_input_error(tmp_path, capsys, address, words):
+    from supplyopt.cli import main
+
+    out = tmp_path / "out"
+    assert main(["sweep", str(REPO / "data/examples/winter"), "--random", "1", "--dask", address, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"--dask: '{address}' — {words}" in err and "expected the scheduler's address as tcp://HOST:PORT" in err, err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_dask_unreachable_scheduler_exits_4_at_once(tmp_path, capsys):
+    import socket
+    import time
+
+    from supplyopt.cli import main
+
+    with socket.socket() as s:  # a port nothing listens on once closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "out"
+    t0 = time.perf_counter()
+    assert main(["sweep", str(REPO / "data/examples/winter"), "--random", "1", "--dask", f"127.0.0.1:{port}", "--out", str(out)]) == 4
+    err = capsys.readouterr().err
+    assert f"cannot reach the dask scheduler at tcp://127.0.0.1:{port}" in err and "nothing was written" in err, err
+    assert "Traceback" not in err and not out.exists() and time.perf_counter() - t0 < 15
+
+
+# Runs on the first attempt at a scenario on a dask worker: writes the marker, then kills the
+# worker process (os._exit) — a lost worker; its nanny starts a new one and the task runs again.
+KILLER = '''
+import os
+from pathlib import Path
+
+
+def extra_functionality(model, network, options):
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return  # not on a dask worker: the base solve in the caller's process
+    marker = Path({marker!r})
+    if not marker.exists():
+        marker.write_text("killed once", encoding="utf-8")
+        os._exit(1)
+'''
+
+
+def test_sweep_on_workers_in_another_folder_and_a_lost_worker(tmp_path, tmp_dataset, monkeypatch):
+    """Relative paths on the caller's side (data set, scenario files, extension), a worker
+    process whose working folder is elsewhere (nothing of the caller's there), and a worker
+    killed mid-sweep: the merged table is the one solved in process. About 15 s."""
+    import os
+
+    distributed = pytest.importorskip("distributed")
+    from supplyopt.cli import main
+
+    driver, elsewhere = tmp_path / "driver", tmp_path / "elsewhere"
+    _network(lambda periods, tables: tmp_dataset(periods, tables, name="driver/data"))
+    (driver / "scen").mkdir()
+    for k in (1, 2):
+        (driver / "scen" / f"a_out_{k}.yaml").write_text(
+            f"name: a out {k} wk\nedits:\n  - {{what: link_capacity, where: {{id: a}}, periods: {list(range(1, k + 1))}, set: 0}}\n", encoding="utf-8")
+    (driver / "killer.py").write_text(KILLER.format(marker=str(tmp_path / "killed")), encoding="utf-8")
+    elsewhere.mkdir()
+    monkeypatch.chdir(driver)
+    argv = ["sweep", "data", "--scenarios", "scen/*.yaml", "--random", "2", "--seed", "4", "--probability", "0.5", "--quiet"]
+    assert main([*argv, "--out", "local"]) == 0
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, local_directory=str(tmp_path / "scratch")) as cluster, \
+            distributed.Client(cluster) as client:
+        client.run(os.chdir, str(elsewhere))
+        assert list(client.run(os.getcwd).values()) == [str(elsewhere)]
+        assert list(client.run(os.path.exists, "scen/a_out_1.yaml").values()) == [False]  # the worker cannot read the caller's paths
+        assert main([*argv, "--dask", cluster.scheduler_address, "--out", "remote"]) == 0
+        # a lost worker: the first task to build a model on a worker kills it; the scheduler runs it again on the new one
+        assert main([*argv, "--extend", "killer.py", "--out", "local-ext"]) == 0
+        assert main([*argv, "--extend", "killer.py", "--dask", cluster.scheduler_address, "--out", "remote-ext"]) == 0
+    assert (tmp_path / "killed").exists()
+    for a, b in (("local", "remote"), ("local-ext", "remote-ext")):
+        assert (driver / a / "cases.csv").read_bytes() == (driver / b / "cases.csv").read_bytes(), (a, b)
+    cases = pd.read_csv(driver / "remote" / "cases.csv")
+    assert list(cases["case"]) == ["base", "a out 1 wk", "a out 2 wk", "random-4-001", "random-4-002"]

@@ -11,6 +11,15 @@ Scenarios are split into chunks of ``CHUNK``; each chunk is solved on its own ke
 ``distributed.Client``). Results come back in the order the scenarios were given, so the
 output is the same however they were run.
 
+What a task needs travels with it: the data set as read (its tables), the run options, every
+scenario already read from its file (a :class:`~supplyopt.io.scenario.Scenario`, not a path)
+and the extension's source text, so cluster workers need no shared disk and no working folder
+of the caller's. A task whose worker dies is run again on another (the scheduler's
+``distributed.scheduler.allowed-failures``, 3 by default); one that raises is retried
+``RETRIES`` times. An address that is not ``[tcp://]HOST:PORT`` is an input error (exit 2); a
+scheduler that cannot be reached, or a cluster that loses the work, is :class:`ClusterFailed`
+(exit 4), with the address and what happened.
+
 Random stress scenarios (``random=N``, ``seed``): in each, every link, port and mine is out
 independently with probability ``probability``, for a run of 1–3 weeks starting in a
 random week (numpy's seeded generator: the same seed gives the same scenarios).
@@ -19,7 +28,9 @@ random week (numpy's seeded generator: the same seed gives the same scenarios).
 from __future__ import annotations
 
 import multiprocessing
+import socket
 import time
+from concurrent.futures import CancelledError
 
 import numpy as np
 
@@ -29,6 +40,15 @@ from supplyopt.workflows.compare import Case, Comparison, tabulate
 from supplyopt.workflows.screen import elements, outage_scenario
 
 RANDOM_KINDS = ("links", "ports", "mines")
+DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+DASK_EXPECTED = "expected the scheduler's address as tcp://HOST:PORT, such as tcp://127.0.0.1:8786 (8786: dask's default port)"
+CONNECT_TIMEOUT_S = 20.0  # to reach the scheduler and greet it
+RETRIES = 2  # a task that raises is run again this many times (a worker that dies: allowed-failures)
+
+
+class ClusterFailed(Exception):
+    """The dask scheduler could not be reached, or the cluster lost the work (exit 4); the
+    message names the address and what happened."""
 
 
 def random_scenarios(net, n: int, seed: int = 0, probability: float = 0.02, kinds=RANDOM_KINDS, max_weeks: int = 3, first: int = 0) -> list[dict]:
@@ -95,8 +115,9 @@ def _chunks(specs: list) -> list[list]:
 
 
 def run_sweep(network, opt, specs: list, workers: int = 1, dask=None, progress=None, extend=None) -> list[Case]:
-    """Solve every scenario (local processes or dask); cases in the order given."""
-    chunks = _chunks(specs)
+    """Solve every scenario (local processes or dask); cases in the order given. Scenario
+    files are read here, so that the tasks carry their content."""
+    chunks = _chunks([api.scenario(spec) for spec in specs])
     done = 0
     results: list[list[tuple] | None] = [None] * len(chunks)
 
@@ -108,12 +129,12 @@ def run_sweep(network, opt, specs: list, workers: int = 1, dask=None, progress=N
             progress(done, len(specs))
 
     if dask is not None:
-        client = _client(dask)
-        from distributed import as_completed
-
-        futures = {client.submit(_solve_chunk, network, opt, chunk, extend, pure=False): i for i, chunk in enumerate(chunks)}
-        for fut in as_completed(list(futures)):
-            tick(futures[fut], fut.result())
+        client, own = connect(dask)
+        try:
+            _on_cluster(client, network, opt, chunks, extend, tick)
+        finally:
+            if own:
+                client.close()
     elif workers <= 1:
         for i, chunk in enumerate(chunks):
             tick(i, _solve_chunk(network, opt, chunk, extend))
@@ -129,25 +150,66 @@ def _indexed(item):
     return i, _solve_chunk(*args)
 
 
-def _client(dask):
-    """A distributed.Client from an address, or the client given."""
+def _on_cluster(client, network, opt, chunks: list, extend, tick) -> None:
+    """Each chunk as a task on the cluster, everything it needs in its arguments; a cluster
+    that loses the work raises :class:`ClusterFailed` (a worker's own error is raised as is)."""
+    from distributed import KilledWorker, as_completed
+
+    address = getattr(client.scheduler, "address", "the cluster")
+    try:
+        futures = {client.submit(_solve_chunk, network, opt, chunk, extend, pure=False, retries=RETRIES): i for i, chunk in enumerate(chunks)}
+        for fut in as_completed(list(futures)):
+            tick(futures[fut], fut.result())
+    except KilledWorker as err:
+        raise ClusterFailed(f"the dask cluster at {address} lost a task: every worker that ran it died ({err})") from None
+    except (CancelledError, OSError, TimeoutError) as err:  # CommClosedError is an OSError: the scheduler went away
+        raise ClusterFailed(f"the dask cluster at {address} stopped answering while the sweep ran ({type(err).__name__}: {err})") from None
+
+
+def dask_address(text: str) -> str:
+    """``--dask``: ``[SCHEME://]HOST:PORT`` as ``scheme://host:port`` (tcp when no scheme is
+    given); anything else is a :class:`DataError` saying what is expected."""
+    scheme, sep, rest = text.strip().partition("://")
+    if not sep:
+        scheme, rest = "tcp", text.strip()
+    host, colon, port = rest.rpartition(":")
+    if scheme not in DASK_SCHEMES:
+        problem = f"unknown scheme {scheme!r} (dask speaks {', '.join(DASK_SCHEMES)})"
+    elif any(c.isspace() for c in text.strip()):
+        problem = "an address has no spaces"
+    elif not colon or not host:
+        problem = "no port"
+    elif not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+        problem = f"port {port!r} is not a number from 1 to 65535"
+    elif any(c in "/?#@" for c in host):
+        problem = f"{host!r} is not a host name or IP address"
+    else:
+        return f"{scheme}://{host}:{port}"
+    raise DataError([Problem("--dask", f"{problem}; {DASK_EXPECTED}", value=text)])
+
+
+def connect(dask, timeout_s: float = CONNECT_TIMEOUT_S):
+    """(a ``distributed.Client``, whether this call opened it) for an address, or the client
+    given. A malformed address or dask not installed: :class:`DataError`; a scheduler not
+    reached within ``timeout_s``: :class:`ClusterFailed`."""
     if not isinstance(dask, str):
-        return dask
+        return dask, False
+    address = dask_address(dask)
     try:
         from distributed import Client
     except ImportError as err:  # an optional dependency: pip install 'supplyopt[cluster]'
         raise DataError([Problem("--dask", "dask.distributed is not installed; install supplyopt[cluster] (pinned in requirements.lock)", value=dask)]) from err
+    scheme, _, rest = address.partition("://")
+    host, _, port = rest.rpartition(":")
+    if scheme == "tcp":  # a refused or unknown address answers at once here; distributed would retry until its timeout
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+        except OSError as err:
+            raise ClusterFailed(f"cannot reach the dask scheduler at {address}: {err.strerror or err}; start it (dask scheduler) or check the host and port") from None
     try:
-        return Client(dask, timeout="20s")
-    except OSError as err:
-        raise DataError([Problem("--dask", f"cannot reach the dask scheduler ({err}); expected an address such as tcp://127.0.0.1:8786", value=dask)]) from err
-
-
-def _dask_workers(dask) -> int:
-    try:
-        return max(1, len(_client(dask).scheduler_info().get("workers", {})))
-    except Exception:  # noqa: BLE001 — only sizes the chunks
-        return 1
+        return Client(address, timeout=f"{timeout_s}s"), True
+    except (OSError, TimeoutError) as err:
+        raise ClusterFailed(f"cannot reach the dask scheduler at {address} within {timeout_s:g} s: {err}; is a dask scheduler listening there?") from None
 
 
 def sweep(network, scenarios, model=None, random: int = 0, seed: int = 0, probability: float = 0.02, workers: int = 1, dask=None,
@@ -157,20 +219,30 @@ def sweep(network, scenarios, model=None, random: int = 0, seed: int = 0, probab
     # no race of two solvers (method: choose): which one wins can change the plan among equally
     # cheap ones, and the results must be the same in process, with workers or on a cluster
     study = network if isinstance(network, api.Study) else api.Study(network, model=model, extend=extend, **{"race": False, **solver})
+    net = study.base
+    # every file read here, first: a bad one stops the sweep before any solve, and the tasks
+    # carry the scenarios' content, not paths a cluster worker could not open
+    specs = [api.scenario(spec) for spec in [*scenarios, *random_scenarios(net, random, seed, probability)]]
+    client, own = connect(dask) if dask is not None else (None, False)
+    try:
+        return _sweep(study, specs, random, seed, probability, workers, client, progress)
+    finally:
+        if own:
+            client.close()
+
+
+def _sweep(study, specs: list, random: int, seed: int, probability: float, workers: int, client, progress) -> Comparison:
     net, opt = study.base, study.options
-    specs = list(scenarios) + random_scenarios(net, random, seed, probability)
-    for spec in specs:  # read every file first: a bad one stops the sweep before any solve
-        api.scenario(spec)
     t0 = time.perf_counter()
     try:
         base = Case("base", study.reset().solve(), None, time.perf_counter() - t0)
     except api.NoPlan as err:
         base = Case("base", None, err, time.perf_counter() - t0)
     t1 = time.perf_counter()
-    cases = run_sweep(net, opt, specs, workers, dask, progress, study.extend_spec)
+    cases = run_sweep(net, opt, specs, workers, client, progress, study.extend_spec)
     wall = time.perf_counter() - t1
     cmp = tabulate(net, opt, [base, *cases], profile=study.profile_path, extension=study.extension)
     cmp.summary["sweep"] = {"scenarios": len(specs), "random": random, "seed": seed, "probability": probability,
-                            "runner": "dask" if dask is not None else ("processes" if workers > 1 else "in process"),
-                            "workers": workers if dask is None else _dask_workers(dask), "wall_s": round(wall, 3)}
+                            "runner": "dask" if client is not None else ("processes" if workers > 1 else "in process"),
+                            "workers": workers if client is None else max(1, len(client.scheduler_info().get("workers", {}))), "wall_s": round(wall, 3)}
     return cmp
