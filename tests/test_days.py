@@ -126,3 +126,19 @@ def test_the_request_plan_orders_the_committed_week_by_day(tmp_path):
     assert len(days) >= 4 and set(days["days"]) == {1} and (days["trains"] == 1).all() and (days["tonnes"] == 100).all()
     assert days.iloc[0]["period"] == "2027-W01-D1" and days.iloc[0]["from_date"] == "2027-01-04"
     assert "2027-W01" not in set(req["period"]) and (req["period_kind"] == "ten-day").any()
+
+
+def test_calls_are_read_like_the_data_set(tmp_path):
+    """A full-width digit in calls.csv (typed in a Chinese input method) is read as meant, with
+    a warning, as in the data set; a mistyped link gets a did-you-mean."""
+    data, _ = port_case(tmp_path / "case")
+    wide = tmp_path / "wide.csv"
+    wide.write_text("ship,link,size_t,arrival_day,demurrage_cny_per_day\nS1,sea,５００,２,1000\n", encoding="utf-8")
+    sched = schedule(str(data), horizon=2, calls=str(wide))
+    assert sched.days.calls.iloc[0]["loaded_day"] == "2027-W01-D4"
+    assert any("wide.csv" in w for w in sched.warnings)
+    typo = tmp_path / "typo.csv"
+    typo.write_text("ship,link,size_t,arrival_day,demurrage_cny_per_day\nS1,seaa,500,2,1000\n")
+    with pytest.raises(DataError) as err:
+        schedule(str(data), horizon=2, calls=str(typo))
+    assert "did you mean 'sea'" in err.value.problems[0].message

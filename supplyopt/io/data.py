@@ -810,3 +810,32 @@ from supplyopt.io.matching import (
     normalise,
     normalise_column,
 )
+
+
+
+def read_side_table(path: str | Path, what: str, columns: tuple[str, ...], required: tuple[str, ...], needs: str, empty: str) -> tuple[str, pd.DataFrame, list[Problem]]:
+    """A weekly run's own CSV (a stock count, receipts, ship calls) read like the data set's
+    tables: same encodings and messages, cells stripped and read as meant (full-width digits,
+    no-break spaces: with a warning). Returns (label, rows with ``row`` and every one of
+    ``columns`` as text — those not written blank —, problems so far). DataError at once for a
+    missing or unreadable file (``what``: "snapshot" …), a missing ``required`` column
+    (``needs``: what the file needs, for the message) or no data rows (``empty``)."""
+    file = Path(path)
+    label = file.name
+    if not file.is_file():
+        raise DataError([Problem(str(path), f"{'is a folder, not a file' if file.is_dir() else what + ' file not found'}; expected a CSV with columns {', '.join(columns)}")])
+    problems: list[Problem] = []
+    frame = read_csv_table(file, problems)
+    if frame is None:
+        raise DataError(problems)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataError([Problem(label, f"missing column {c}; {needs}", column=c) for c in missing])
+    if not len(frame):
+        raise DataError([Problem(label, empty)])
+    rows = pd.DataFrame({c: frame[c].astype(str).str.strip() if c in frame.columns else pd.Series("", index=frame.index) for c in columns})
+    rows.insert(0, "row", frame["row"].to_numpy())
+    for c in columns:
+        rows[c] = normalise_column(rows[c], label, c, rows["row"], problems)
+    return label, rows, problems

@@ -32,8 +32,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from supplyopt.io.data import DEFAULT_PRODUCT, Column, DataError, Problem, read_csv_table, to_number
-from supplyopt.io.matching import normalise_column
+from supplyopt.io.data import DEFAULT_PRODUCT, Column, DataError, Problem, read_side_table, to_number
 from supplyopt.io.network import Network
 from supplyopt.io.runlog import sha256_file
 from supplyopt.io.validate import did_you_mean
@@ -101,28 +100,8 @@ def read_actuals(path: str | Path, net: Network, week: str) -> Actuals:
     ignored), a week other than ``week``, shipped_t blank, not a number or negative,
     received_t not a number or negative. Warning: received_t above shipped_t.
     """
-    file = Path(path)
-    label = file.name
-    if not file.is_file():
-        what = "is a folder, not a file" if file.is_dir() else "receipts file not found"
-        raise DataError([Problem(str(path), f"{what}; expected a CSV with columns link, product, week, shipped_t, received_t")])
-    problems: list[Problem] = []
-    frame = read_csv_table(file, problems)
-    if frame is None:
-        raise DataError(problems)
-    frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in ("link", "week", "shipped_t") if c not in frame.columns]
-    if missing:
-        raise DataError([Problem(label, f"missing column {c}; receipts need link, product, week, shipped_t (received_t optional)", column=c) for c in missing])
-    if not len(frame):
-        raise DataError([Problem(label, f"nothing reported: the file has a header but no data rows; expected one row per link and product that moved in {week}")])
-    for c in ("product", "received_t"):
-        if c not in frame.columns:
-            frame[c] = ""
-    rows = pd.DataFrame({c: frame[c].astype(str).str.strip() for c in ACTUALS_COLUMNS})
-    rows.insert(0, "row", frame["row"].to_numpy())
-    for c in ACTUALS_COLUMNS:
-        rows[c] = normalise_column(rows[c], label, c, rows["row"], problems)
+    label, rows, problems = read_side_table(path, "receipts", ACTUALS_COLUMNS, ("link", "week", "shipped_t"), "receipts need link, product, week, shipped_t (received_t optional)",
+                                            f"nothing reported: the file has a header but no data rows; expected one row per link and product that moved in {week}")
     rows["product"] = rows["product"].where(rows["product"] != "", DEFAULT_PRODUCT)
     for row in rows.loc[rows["shipped_t"] == "", "row"]:
         problems.append(Problem(label, "blank; expected the tonnes that entered the link (a number ≥ 0; 0 if nothing moved)", row=int(row), column="shipped_t"))
@@ -135,7 +114,7 @@ def read_actuals(path: str | Path, net: Network, week: str) -> Actuals:
     problems.sort(key=lambda p: (p.row is None, p.row or 0))
     if any(p.severity == "error" for p in problems):
         raise DataError(problems)
-    return Actuals(str(path), week, rows.drop(columns=["row", "week"]).reset_index(drop=True), sha256_file(file), problems)
+    return Actuals(str(path), week, rows.drop(columns=["row", "week"]).reset_index(drop=True), sha256_file(path), problems)
 
 
 def _actuals_keys(rows: pd.DataFrame, net: Network, label: str) -> list[Problem]:

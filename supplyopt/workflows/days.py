@@ -38,8 +38,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from supplyopt.io.data import DataError, Problem
+from supplyopt.io.data import DataError, Problem, read_side_table
 from supplyopt.io.network import Network
+from supplyopt.io.validate import did_you_mean
 from supplyopt.model.options import Options
 from supplyopt.workflows.trains import solve_window  # the weekly run's own solve: whole trains, rounding repair
 
@@ -144,24 +145,17 @@ def check_day_columns(net: Network) -> list[Problem]:
 
 
 # --------------------------------------------------------------------------- ship calls
-def read_calls(path: str | Path, net: Network, days: int) -> pd.DataFrame:
+def read_calls(path: str | Path, net: Network, days: int) -> tuple[pd.DataFrame, list[Problem]]:
     """calls.csv: ship, link (a sea link of the data set), size_t (> 0), arrival_day (1 …
-    days of the week), demurrage_cny_per_day (≥ 0). Every problem at once (file, row, column,
-    value); DataError if any."""
-    label = str(path)
-    try:
-        calls = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise DataError([Problem(label, f"cannot read ship calls: {err}")]) from None
-    calls.columns = [c.strip() for c in calls.columns]
-    missing = [c for c in CALL_COLUMNS if c not in calls.columns]
-    if missing:
-        raise DataError([Problem(label, f"missing column(s) {', '.join(missing)}; expected {', '.join(CALL_COLUMNS)}")])
-    problems = []
+    days of the week), demurrage_cny_per_day (≥ 0), read like the data set (full-width digits
+    read as meant). Returns (calls, warnings); DataError with every problem at once."""
+    label, calls, problems = read_side_table(path, "ship calls", CALL_COLUMNS, CALL_COLUMNS, f"ship calls need {', '.join(CALL_COLUMNS)}",
+                                             "no ship calls: a header and no rows; expected one row per ship call")
     sea = set(net.links.loc[net.links["mode"] == "sea", "id"])
     seen: dict[str, int] = {}
     rows = []
-    for i, r in enumerate(calls.to_dict("records"), start=1):
+    for r in calls.to_dict("records"):
+        i = int(r["row"])
         ship = r["ship"].strip()
         if not ship:
             problems.append(Problem(label, "expected a ship name", row=i, column="ship", value=r["ship"]))
@@ -170,7 +164,7 @@ def read_calls(path: str | Path, net: Network, days: int) -> pd.DataFrame:
         seen.setdefault(ship, i)
         link = r["link"].strip()
         if link not in sea:
-            problems.append(Problem(label, "expected a sea link id from links.csv (mode sea)", row=i, column="link", value=link))
+            problems.append(Problem(label, f"expected a sea link id from links.csv (mode sea){did_you_mean(link, sea)}", row=i, column="link", value=link))
         values = {}
         for col, low, whole, high in (("size_t", 0.0, False, None), ("arrival_day", 1.0, True, days), ("demurrage_cny_per_day", 0.0, False, None)):
             try:
@@ -183,13 +177,11 @@ def read_calls(path: str | Path, net: Network, days: int) -> pd.DataFrame:
                 problems.append(Problem(label, f"expected {what}", row=i, column=col, value=r[col]))
             values[col] = v
         rows.append({"ship": ship, "link": link, **values})
-    if not rows:
-        problems.append(Problem(label, "no ship calls: a header and no rows; expected one row per ship call"))
-    if problems:
+    if any(p.severity == "error" for p in problems):
         raise DataError(problems)
     out = pd.DataFrame(rows)
     out["arrival"] = out["arrival_day"].astype(int) - 1
-    return out
+    return out, problems
 
 
 @dataclass

@@ -42,8 +42,7 @@ import numpy as np
 import pandas as pd
 
 from supplyopt import study as api
-from supplyopt.io.data import DEFAULT_PRODUCT, Column, DataError, Problem, read_csv_table, to_number
-from supplyopt.io.matching import normalise_column
+from supplyopt.io.data import DEFAULT_PRODUCT, Column, DataError, Problem, read_side_table, to_number
 from supplyopt.io.network import Network
 from supplyopt.io.runlog import sha256_file
 from supplyopt.io.scenario import apply_scenario
@@ -143,27 +142,8 @@ def read_snapshot(path: str | Path, net: Network, left_out: str = "the data set'
     after it ends, and storage rows the snapshot leaves out (they keep ``left_out``: the
     data set's initial_t, or the stock derived from --actuals).
     """
-    file = Path(path)
-    label = file.name
-    if not file.is_file():
-        what = "is a folder, not a file" if file.is_dir() else "snapshot file not found"
-        raise DataError([Problem(str(path), f"{what}; expected a CSV with columns node, product, stock_t, as_of")])
-    problems: list[Problem] = []
-    frame = read_csv_table(file, problems)  # the data set's own CSV reader: same encodings, same messages
-    if frame is None:
-        raise DataError(problems)
-    frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in ("node", "stock_t", "as_of") if c not in frame.columns]
-    if missing:
-        raise DataError([Problem(label, f"missing column {c}; a snapshot needs node, product, stock_t, as_of", column=c) for c in missing])
-    if not len(frame):
-        raise DataError([Problem(label, "no stock counted: the snapshot has a header but no data rows; expected one row per node and product counted (node, product, stock_t, as_of)")])
-    if "product" not in frame.columns:
-        frame["product"] = ""
-    snap = pd.DataFrame({c: frame[c].astype(str).str.strip() for c in SNAPSHOT_COLUMNS})
-    snap.insert(0, "row", frame["row"].to_numpy())
-    for column in SNAPSHOT_COLUMNS:  # full-width digits, no-break spaces: read as meant, with a warning, as in the data set
-        snap[column] = normalise_column(snap[column], label, column, snap["row"], problems)
+    label, snap, problems = read_side_table(path, "snapshot", SNAPSHOT_COLUMNS, ("node", "stock_t", "as_of"), "a snapshot needs node, product, stock_t, as_of",
+                                            "no stock counted: the snapshot has a header but no data rows; expected one row per node and product counted (node, product, stock_t, as_of)")
     snap["product"] = snap["product"].where(snap["product"] != "", DEFAULT_PRODUCT)
     snap["stock_t"] = _snapshot_numbers(snap, label, problems)
     snap["as_of"] = _snapshot_dates(snap, label, problems)
@@ -175,7 +155,7 @@ def read_snapshot(path: str | Path, net: Network, left_out: str = "the data set'
     problems.sort(key=lambda p: (p.row is None, p.row or 0))
     if any(p.severity == "error" for p in problems):
         raise DataError(problems)
-    return Snapshot(str(path), snap.drop(columns="row"), sha256_file(file), [p for p in problems if p.severity != "error"])
+    return Snapshot(str(path), snap.drop(columns="row"), sha256_file(path), [p for p in problems if p.severity != "error"])
 
 
 def _snapshot_numbers(snap: pd.DataFrame, label: str, problems: list[Problem]) -> pd.Series:
@@ -547,18 +527,20 @@ def schedule(network, model=None, *, snapshot=None, start: str | None = None, ho
     sched = Schedule(win, plan, shipments, stock_trajectory(plan, win), changes, trains, summary, warnings, timings, inputs, request_plan=requests, berth_plan=berths, actuals=recon)
     sched.notes = solver_notes(plan, console)
     if days or calls is not None:
-        sched.days = committed_days(win, opt, plan, layers, calls, trainloads, time_left, profile, extend, inputs)
+        sched.days = committed_days(win, opt, plan, layers, calls, trainloads, time_left, profile, extend, inputs, warnings)
         summary["schedule"]["days"] = sched.days.summary
         sched.request_plan = with_days(requests, sched.days.days, win, win.periods[0])  # the committed week's orders by day
         warnings += [w for w in sched.days.plan.warnings if w not in warnings]
     return sched
 
 
-def committed_days(win, opt, plan, layers, calls, trainloads, time_left, profile, extend, inputs) -> DayPlan:
-    """The committed week day by day (workflows/days.py), ship calls read first."""
+def committed_days(win, opt, plan, layers, calls, trainloads, time_left, profile, extend, inputs, warnings: list[str]) -> DayPlan:
+    """The committed week day by day (workflows/days.py), ship calls read first (what was
+    read as meant goes to ``warnings``)."""
     table = None
     if calls is not None:
-        table = read_calls(calls, win, days_in(win))
+        table, read = read_calls(calls, win, days_in(win))
+        warnings += [str(p) for p in read]
         inputs["calls"] = sha256_file(calls)
     with captured_console():
         return plan_days(win, opt, plan, layers, table, trainloads, time_left, profile, extend)
