@@ -53,8 +53,8 @@ class Rule:
             year, sep, amount = text.rpartition("=")
             if sep and not year.strip().isdigit():
                 raise ValueError(text)
-            self.number(amount)
-            return text
+            value = self.number(amount)
+            return f"{int(year)}={value!r}" if sep else repr(value)  # as meant: full-width digits read
         return self.number(text)
 
     def number(self, text: str) -> int | float:
