@@ -41,7 +41,8 @@ from supplyopt.workflows.invest import investment_options
 from supplyopt.workflows.stochastic import outcome_table, scenario_lp, scenario_set
 
 ASSUMPTION = ("builds shared by every scenario, decided before the future is known; each scenario's operations over the whole horizon "
-              "with that scenario known (perfect foresight within it); objective: the probability-weighted cost")
+              "with that scenario known (perfect foresight within it); objective: the probability-weighted plan cost (the profile's whole objective: "
+              "cash costs and its penalty weights — truck externality, unmet, end stock — plus the investment charge)")
 
 
 @dataclass

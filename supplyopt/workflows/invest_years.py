@@ -57,8 +57,9 @@ from supplyopt.workflows.stochastic import scenario_lp
 CASH_PARTS = ("production", "transport", "holding", "reserve_production", "reserve_callup", "reserve_release")
 DEFAULT_LAG_YEARS = 1  # a siding or platform decided and paid in one year carries coal from the next
 ASSUMPTION = ("one operating model per year (the data set's year scaled by years.csv), each known in advance (perfect foresight over the years); "
-              "a candidate paid for in year y opens lag years later and stays open; objective: present value of yearly operating cost plus the "
-              "annualised capital charge and O&M of open candidates")
+              "a candidate paid for in year y opens lag years later and stays open; objective: present value of each year's plan cost (the profile's "
+              "whole objective: cash costs and its penalty weights — truck externality, unmet, end stock) plus the annualised capital charge and O&M "
+              "of open candidates; default lag 1 year and discount rate 8 % unless given")
 
 
 @dataclass
