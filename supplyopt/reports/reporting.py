@@ -23,6 +23,7 @@ from supplyopt.io.write import write_folder
 from supplyopt.reports import charts, htmlreport, maps, workbook
 from supplyopt.reports.executive import executive_summary
 from supplyopt.reports.folders import ReportWarning, has_cjk, load_results, report_language, unique_labels
+from supplyopt.reports.pages.kinds import folder_kind, write_page
 from supplyopt.reports.stochastic_page import is_stochastic_folder, write_stochastic_report
 
 
@@ -43,6 +44,17 @@ def make_report(results_dir: str | Path, out_dir: str | Path, compare: Sequence[
         if lang not in (None, "en"):
             warn(f"the report of a stochastic results folder is in English only; --lang {lang} is not applied")
         return write_stochastic_report(results_dir, out_dir, warn=warn)
+    # compare, sweep, screen, evaluate, invest, frontier, schedule, roll: each its own page (reports/pages/)
+    kinds = {str(p): folder_kind(p) for p in [results_dir, *compare]}
+    others = {p: k for p, k in kinds.items() if k != "solve"}
+    if others and compare:
+        raise DataError([Problem("--compare", "only results folders written by `supplyopt solve` can be set side by side; "
+                                 + "; ".join(f"{p} was written by `supplyopt {k}`" for p, k in others.items()) + ": report it alone, without --compare",
+                                 value=", ".join(others))])
+    if others:
+        if lang not in (None, "en"):
+            warn(f"the report of a {kinds[str(results_dir)]} results folder is in English only; --lang {lang} is not applied")
+        return write_page(results_dir, out_dir, kinds[str(results_dir)], warn=warn)
 
     runs = [load_results(results_dir, warn)] + [load_results(p, warn) for p in compare]
     unique_labels(runs)
