@@ -225,12 +225,16 @@ class Study:
     def reset(self) -> Study:
         return self.apply(None)
 
-    def solve(self) -> Plan:
+    def solve(self, refine=None) -> Plan:
         """Solve the current network; a :class:`Plan`, or :class:`NoPlan` with the reason.
 
         Under ``foresight: surprise`` (the default) a scenario's edits are unknown until their
         ``known_from`` period: the base plan's decisions stand until then and the plan is
-        re-optimised from each such period on (``foresight.py``)."""
+        re-optimised from each such period on (``foresight.py``).
+
+        ``refine(engine, lp, solution) -> solution``: run on the kept engine after the solve and
+        before the plan is built, for re-solves that change the engine directly (a budget kept
+        exactly: ``engines.budget``); the plan is built once, from what it returns."""
         started = dt.datetime.now(dt.timezone.utc)
         net, opt = self.network, self.options
         log = [f"{_stamp(started)} supplyopt {__version__} solving {net.name}" + (f" under scenario {self.scenario.name}" if self.scenario else "")]
@@ -239,7 +243,7 @@ class Study:
         fixes = ()
         if opt.foresight == "surprise" and any(t.known > 0 for t in timing):
             fixes, replans = self._replan_chain(timing, log)
-        lp, sol, warm, build_s, stages, scale_warnings, ranges = self._optimise(net, log, fixes)
+        lp, sol, warm, build_s, stages, scale_warnings, ranges = self._optimise(net, log, fixes, refine)
         if self.scenario is None:
             self._remember_base(lp, sol)
         violations = check_plan(lp, sol.x)
@@ -321,7 +325,7 @@ class Study:
         if held is None or held[0] is not self.options:
             self._base = (self.options, lp, sol.x.copy(), self.engine.basis())
 
-    def _optimise(self, net: Network, log: list[str], fixes=()):
+    def _optimise(self, net: Network, log: list[str], fixes=(), refine=None):
         """Build the model of ``net``, hold the decisions ``fixes`` = (previous (LP, values),
         period) took before that period, and solve it on the kept engine (warm where only
         bounds, costs or coefficients changed). Returns (lp, solution, warm, build seconds,
@@ -364,6 +368,8 @@ class Study:
                 self.engine = staged
         else:
             sol = self.engine.solve()
+        if refine is not None and sol.has_plan:
+            sol = refine(self.engine, lp, sol)
         self.solution = sol
         how = "changed the kept model (warm start)" if warm else "built"
         parts = f" (Pyomo model {self.engine.build_s:.3f} s, compiled in {self.engine.compile_s:.3f} s)" if hasattr(self.engine, "compile_s") and not warm else ""

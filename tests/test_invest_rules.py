@@ -193,12 +193,13 @@ def test_budget_never_exceeded_by_the_solver_tolerance(tmp_path):
 
 
 def test_budget_within_after_several_tightenings(tmp_path, monkeypatch):
-    """A solver that lets the row be broken by 100 CNY (simulated: the row written 100 CNY
-    looser than asked): the bound is tightened by 2, 4, 8 … CNY until the set fits."""
+    """A solver that lets the row be broken by 100 CNY (simulated: every budget row bound, the
+    first and each tightened one, written 100 CNY looser than asked): the bound is tightened by
+    2, 4, 8 … CNY on the kept model until the set fits."""
     from supplyopt.model import candidates
 
-    real = candidates.investment_budget
-    monkeypatch.setattr(candidates, "investment_budget", lambda lp, cands, build, budget: real(lp, cands, build, None if budget is None else budget + 100))
+    real = candidates.budget_row_bound
+    monkeypatch.setattr(candidates, "budget_row_bound", lambda budget_cny: real(budget_cny + 100))
     tables = slip_tables(extra_cny=60)
     data = write_dataset(tmp_path / "slip", PERIODS, tables)
     inv = invest.invest(data, 5e9, mip_gap=0, budget_step=1e9)

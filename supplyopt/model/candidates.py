@@ -236,7 +236,7 @@ def investment_budget(lp, cands: pd.DataFrame, build, budget: float | None):
         return None
     cost = cands["build_cost_cny"].to_numpy(float) / 1e6
     return lp.add_constraints("investment_budget", "build cost of the chosen candidates (million CNY)", [], pd.DataFrame({"budget_cny": [budget]}),
-                              np.zeros(len(cost), np.int64), build.cols, cost, -np.inf, float(budget) / 1e6)
+                              np.zeros(len(cost), np.int64), build.cols, cost, -np.inf, budget_row_bound(budget))
 
 
 def _pairs(cands: pd.DataFrame, column: str) -> list[tuple[int, int]]:
@@ -273,46 +273,40 @@ BUDGET_ROW_TOLERANCE_CNY = 1.0
 MAX_BUDGET_TIGHTENINGS = 40
 
 
-def solve_within_budget(study, choice: CandidateChoice, budget: float | None):
-    """Solve ``study`` (one of whose layers is ``choice``, choosing) so that the chosen set's
-    build cost, summed exactly (:func:`exact_build_cost`), is never above ``budget`` (CNY).
+@dataclass
+class BudgetRow:
+    """A budget the chosen builds must keep exactly: the row(s) ``positions`` of constraint
+    family ``family`` (written in million CNY, :func:`budget_row_bound`), the limit
+    ``limit_cny``, and from a plan's values x: ``spent_cny(x)``, the build cost summed
+    exactly (``math.fsum``), and ``describe(x)``, what a tightening record says of the plan
+    (the over-budget set, the year …). Used by ``engines.budget.solve_within_budgets``."""
 
-    The MILP's budget row may be broken by the solver's feasibility tolerance (1–100 CNY).
-    After each solve the chosen set is checked; while it costs more than ``budget``, the row's
-    bound is set just below that set's cost (by 2, 4, 8 … CNY: beyond the tolerance, so the set
-    is cut off) and the study re-solved warm. A set costing within a few CNY of the budget may
-    then be passed over for a cheaper one: never one above the budget.
+    family: str
+    positions: np.ndarray
+    limit_cny: float
+    spent_cny: object  # Callable[[np.ndarray], float]
+    describe: object = None  # Callable[[np.ndarray], dict] | None
 
-    ``budget`` None: no budget row, one solve. Returns the :class:`~supplyopt.results.plan.Plan`;
-    ``plan.summary["budget_check"]`` records ``budget_cny``, ``build_cost_cny`` (exact),
-    ``chosen`` and ``tightenings`` (one dict per re-solve: ``row_bound_cny``, the
-    ``over_budget_set`` and its ``over_budget_cost_cny``; empty when none was needed).
-    Raises what ``study.solve`` raises (``NoPlan``). ``choice.budget`` is ``budget`` again on
-    return. (Takes the study as it is, without importing it: the model layer sits below it.)"""
-    choice.budget = None if budget is None else float(budget)
-    plan = study.solve()
-    tightenings: list[dict] = []
-    if budget is not None:
-        margin = BUDGET_ROW_TOLERANCE_CNY
-        try:
-            while (cost := exact_build_cost(choice.table, chosen := choice.built(study))) > budget:
-                if len(tightenings) == MAX_BUDGET_TIGHTENINGS:  # the bound is 0 long before: only sets of a few CNY could get here
-                    raise RuntimeError(f"the chosen candidates kept costing more than the budget of {budget:,.2f} CNY "
-                                       f"after {MAX_BUDGET_TIGHTENINGS} tightenings of the budget row (solver tolerance)")
-                margin *= 2
-                bound = max(min(float(budget), cost - margin), 0.0)
-                tightenings.append({"row_bound_cny": bound, "over_budget_set": chosen, "over_budget_cost_cny": cost})
-                choice.budget = bound
-                plan = study.solve()
-        finally:
-            choice.budget = float(budget)
-    chosen = choice.built(study)
-    plan.summary["budget_check"] = {
-        "budget_cny": None if budget is None else float(budget),
-        "build_cost_cny": exact_build_cost(choice.table, chosen),
-        "chosen": chosen,
-        "tightenings": tightenings,
-        "rule": "the chosen set's build cost, summed exactly, never above the budget: where the solver's tolerance let the "
-                "budget row be broken, the row was tightened just below that set's cost and re-solved",
-    }
-    return plan
+
+def budget_rows(lp, cands: pd.DataFrame, budget: float | None, family: str = "investment_budget") -> list[BudgetRow]:
+    """The plan's budget as a :class:`BudgetRow` (none without a budget or a budget row):
+    every row of ``family`` (one per scenario of an extensive form, where the builds are
+    shared), the build cost of the candidates ``build`` chooses in the first ``len(cands)``
+    build columns."""
+    if budget is None or family not in lp.constraints:
+        return []
+    build = lp.variables["build"]
+    ids = build.index["candidate"].to_numpy()[: len(cands)]
+    cols = build.start + np.arange(len(cands))
+
+    def chosen(x: np.ndarray) -> list[str]:
+        return sorted(ids[x[cols] > 0.5].tolist())
+
+    return [BudgetRow(family, np.arange(lp.constraints[family].size), float(budget), lambda x: exact_build_cost(cands, chosen(x)),
+                      lambda x: {"over_budget_set": chosen(x)})]
+
+
+def budget_row_bound(budget_cny: float) -> float:
+    """The bound of a budget row for ``budget_cny`` CNY: rows are written in million CNY (see
+    :func:`investment_budget`)."""
+    return float(budget_cny) / 1e6

@@ -32,10 +32,10 @@ import pandas as pd
 from supplyopt import study as api
 from supplyopt.io.network import Network
 from supplyopt.io.write import csv_text, summary_json, write_folder
-from supplyopt.model.candidates import CandidateChoice, candidate_table, solve_within_budget
+from supplyopt.model.candidates import CandidateChoice, candidate_table
 from supplyopt.model.candidates import with_candidates as add_candidates
 from supplyopt.model.foresight import DESIGN_FORESIGHT
-from supplyopt.workflows.invest import investment_options
+from supplyopt.workflows.invest import investment_options, solve_within_budget
 
 BISECTION_TOL = 1e-4  # share (0.01 percentage points)
 # measure -> (the profile cap tightened, the KPI it caps, what the cap row counts)
@@ -128,7 +128,7 @@ def lowest_share(network: Network, opt, layers: list, scenario, unmet_t: float, 
 
 def solve_kept(study):
     """``study.solve()``, with a candidate budget kept exactly where the study has one
-    (:func:`~supplyopt.model.candidates.solve_within_budget`)."""
+    (:func:`~supplyopt.workflows.invest.solve_within_budget`)."""
     choice = next((layer for layer in study.layers if isinstance(layer, CandidateChoice) and layer.fixed is None), None)
     if choice is None or choice.budget is None:
         return study.solve()

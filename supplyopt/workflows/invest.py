@@ -9,15 +9,47 @@ from pathlib import Path
 import pandas as pd
 
 from supplyopt import study as api
+from supplyopt.engines.budget import BudgetNotKept, solve_within_budgets
 from supplyopt.io.network import Network
 from supplyopt.io.write import csv_text, summary_json, write_folder
-from supplyopt.model.candidates import CandidateChoice, candidate_table, solve_within_budget, with_candidates, year_basis
+from supplyopt.model.candidates import CandidateChoice, budget_rows, candidate_table, exact_build_cost, with_candidates, year_basis
 from supplyopt.model.foresight import DESIGN_FORESIGHT
 from supplyopt.workflows.economics import Valuation, economics_lines, legend, per_candidate, summary_of
 from supplyopt.workflows.evaluate import money_text, comparison_text, comparison, headline
 
 # --------------------------------------------------------------------------- invest
 DEFAULT_MIP_GAP = 1e-7
+BUDGET_RULE = ("the chosen set's build cost, summed exactly, never above the budget: where the solver's tolerance let the "
+               "budget row be broken, the row was tightened just below that set's cost and re-solved")
+
+
+def solve_within_budget(study, choice: CandidateChoice, budget: float | None):
+    """Solve ``study`` (one of whose layers is ``choice``, choosing) so that the chosen set's
+    build cost, summed exactly, is never above ``budget`` (CNY): the kept model's budget row
+    tightened and re-solved on the engine (``engines.budget.solve_within_budgets``), the plan
+    built once from the last solve.
+
+    ``budget`` None: no budget row, one solve. Returns the :class:`~supplyopt.results.plan.Plan`;
+    ``plan.summary["budget_check"]`` records ``budget_cny``, ``build_cost_cny`` (exact),
+    ``chosen`` and ``tightenings`` (one dict per re-solve: ``over_budget_set``, ``row_bound_cny``
+    and ``over_budget_cost_cny``; empty when none was needed). Raises what ``study.solve``
+    raises (``NoPlan``)."""
+    choice.budget = None if budget is None else float(budget)
+    tightenings: list[dict] = []
+
+    def keep_budget(engine, lp, sol):
+        try:
+            sol, steps = solve_within_budgets(engine, budget_rows(lp, choice.table, budget), first=sol)
+        except BudgetNotKept as err:
+            raise api.NoPlan("numerical", str(err)) from None
+        tightenings.extend(steps)
+        return sol
+
+    plan = study.solve(refine=keep_budget if budget is not None else None)
+    chosen = choice.built(study)
+    plan.summary["budget_check"] = {"budget_cny": None if budget is None else float(budget), "build_cost_cny": exact_build_cost(choice.table, chosen),
+                                    "chosen": chosen, "tightenings": tightenings, "rule": BUDGET_RULE}
+    return plan
 
 
 def investment_options(opt):
@@ -55,7 +87,7 @@ class Investment:
             "budget_cny": self.budget,
             "chosen": self.chosen,
             "build_cost_cny": float(self.candidates.loc[self.candidates["chosen"], "build_cost_cny"].sum()),
-            "budget_check": self.plan.summary.get("budget_check"),  # candidates.solve_within_budget: exact sum, tightenings
+            "budget_check": self.plan.summary.get("budget_check"),  # solve_within_budget: exact sum, tightenings
             "savings_cny": None if t is None else -float(t.loc["objective_cny", "change"]),
             "operating_savings_cny": None if t is None else -float(t.loc["operating_cny", "change"]),
             "mip_gap": self.mip_gap,

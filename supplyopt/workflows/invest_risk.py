@@ -28,12 +28,13 @@ import numpy as np
 import pandas as pd
 
 from supplyopt import study as api
+from supplyopt.engines.budget import BudgetNotKept, solve_within_budgets
 from supplyopt.engines.solver import HighsEngine, check_plan
 from supplyopt.io.data import DataError, Problem
 from supplyopt.io.network import Network
 from supplyopt.io.scenario import apply_scenario
 from supplyopt.io.write import csv_text, summary_json, write_folder
-from supplyopt.model.candidates import BUDGET_ROW_TOLERANCE_CNY, MAX_BUDGET_TIGHTENINGS, CandidateChoice, candidate_table, exact_build_cost, with_candidates, year_basis
+from supplyopt.model.candidates import CandidateChoice, budget_rows, candidate_table, exact_build_cost, with_candidates, year_basis
 from supplyopt.model.extensive import Extensive, Risk, extensive_form, measure_terms
 from supplyopt.model.foresight import DESIGN_FORESIGHT
 from supplyopt.workflows.evaluate import money_text
@@ -75,29 +76,13 @@ def chosen_ids(ext: Extensive, x: np.ndarray) -> list[str]:
     return sorted(fam.index["candidate"].iloc[:n][x[fam.start : fam.start + n] > 0.5])
 
 
-def solve_within_budget(engine: HighsEngine, ext: Extensive, cands: pd.DataFrame, budget: float, row_family: str = "investment_budget"):
-    """Solve; while the chosen set's exact build cost exceeds ``budget`` (the solver's
-    tolerances let the row be broken), set every scenario's budget row just below that set's
-    cost — by 2, 4, 8 … CNY, as :func:`~supplyopt.model.candidates.solve_within_budget` does
-    for one plan — and solve again, warm. Returns (solution, tightenings)."""
-    rows = ext.lp.constraints.get(row_family)
-    tightenings, margin = [], BUDGET_ROW_TOLERANCE_CNY
-    while True:
-        sol = engine.solve()
-        if not sol.has_plan or rows is None:
-            return sol, tightenings
-        chosen = chosen_ids(ext, sol.x)
-        cost = exact_build_cost(cands, chosen)
-        if cost <= budget:
-            return sol, tightenings
-        if len(tightenings) == MAX_BUDGET_TIGHTENINGS:
-            raise api.NoPlan("numerical", f"the chosen candidates kept costing more than the budget of {budget:,.0f} CNY after "
-                             f"{MAX_BUDGET_TIGHTENINGS} tightenings of the budget row (solver tolerance)")
-        margin *= 2
-        bound = max(min(budget, cost - margin), 0.0)
-        tightenings.append({"row_bound_cny": bound, "over_budget_set": chosen, "over_budget_cost_cny": cost})
-        # the row is written in million CNY (candidates.investment_budget)
-        engine.set_constraint_bounds(row_family, np.arange(rows.size), np.full(rows.size, -np.inf), np.full(rows.size, bound / 1e6))
+def solve_within_budget(engine: HighsEngine, ext: Extensive, cands: pd.DataFrame, budget: float):
+    """Solve, the shared choice's build cost kept exactly within ``budget`` (every scenario's
+    budget row tightened together: ``engines.budget``). Returns (solution, tightenings)."""
+    try:
+        return solve_within_budgets(engine, budget_rows(ext.lp, cands, budget))
+    except BudgetNotKept as err:
+        raise api.NoPlan("numerical", str(err)) from None
 
 
 # --------------------------------------------------------------------------- solving

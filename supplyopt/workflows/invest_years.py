@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from supplyopt import study as api
+from supplyopt.engines.budget import BudgetNotKept, solve_within_budgets
 from supplyopt.engines.solver import HighsEngine, check_plan
 from supplyopt.io.data import DataError, Problem
 from supplyopt.io.network import Network
@@ -44,7 +45,7 @@ from supplyopt.io.scenario import Scenario, apply_scenario
 from supplyopt.io.write import csv_text, summary_json, write_folder
 from supplyopt.io.years import FILE as YEARS_FILE
 from supplyopt.io.years import year_edits
-from supplyopt.model.candidates import BUDGET_ROW_TOLERANCE_CNY, DEFAULT_DISCOUNT_RATE, MAX_BUDGET_TIGHTENINGS, CandidateChoice, candidate_table, with_candidates, year_basis
+from supplyopt.model.candidates import DEFAULT_DISCOUNT_RATE, BudgetRow, CandidateChoice, budget_row_bound, candidate_table, with_candidates, year_basis
 from supplyopt.model.extensive import extensive_form
 from supplyopt.model.foresight import DESIGN_FORESIGHT
 from supplyopt.workflows.evaluate import money_text
@@ -166,10 +167,10 @@ def staged_invest(network, years, budget: float | None = None, annual_budget: di
         rows = np.repeat(np.arange(len(years_b)), C)
         cols = np.concatenate([bcol[:, yrs.index(y)] for y in years_b])
         lp.add_constraints("annual_budget", "build cost paid in the year (million CNY)", ["year"], pd.DataFrame({"year": years_b}), rows, cols,
-                           np.tile(cost_m, len(years_b)), -np.inf, np.array([per_year[y] / 1e6 for y in years_b]))
+                           np.tile(cost_m, len(years_b)), -np.inf, np.array([budget_row_bound(per_year[y]) for y in years_b]))
     if budget is not None:
         lp.add_constraints("investment_budget", "build cost of the whole plan (million CNY)", [], pd.DataFrame({"budget_cny": [budget]}),
-                           np.zeros(C * Y, np.int64), bcol.ravel(), np.repeat(cost_m, Y), -np.inf, float(budget) / 1e6)
+                           np.zeros(C * Y, np.int64), bcol.ravel(), np.repeat(cost_m, Y), -np.inf, budget_row_bound(budget))
     add_excludes_over_years(lp, cands, bcol)
     engine = HighsEngine(lp, study.options.solver)
     sol, tightened = solve_exact(engine, lp, cands, bcol, yrs, budget, per_year)
@@ -251,34 +252,26 @@ def add_excludes_over_years(lp, cands, bcol):
 
 
 def solve_exact(engine, lp, cands, bcol, yrs, budget, per_year):
-    """Solve; while a year's or the whole plan's exact build cost (math.fsum) exceeds its
-    budget (the solver's tolerances let a row be broken), set that row just below the cost
-    — by 2, 4, 8 … CNY, as candidates.solve_within_budget does — and solve again, warm.
+    """Solve, each year's and the whole plan's build cost (summed exactly) kept within its
+    budget: the rows tightened and re-solved on the kept engine (``engines.budget``).
     Returns (solution, tightenings)."""
     cost = cands["build_cost_cny"].to_numpy(float)
-    tightenings, margin = [], BUDGET_ROW_TOLERANCE_CNY
-    while True:
-        sol = engine.solve()
-        if not sol.has_plan:
-            return sol, tightenings
-        built = sol.x[bcol] > 0.5
-        over = []
-        for j, y in enumerate(yrs):
-            spent = math.fsum(cost[built[:, j]])
-            if y in per_year and spent > per_year[y]:
-                over.append(("annual_budget", list(lp.constraints["annual_budget"].index["year"]).index(y), spent, per_year[y], y))
-        total = math.fsum(cost[built.any(axis=1)])
-        if budget is not None and total > budget:
-            over.append(("investment_budget", 0, total, budget, None))
-        if not over:
-            return sol, tightenings
-        if len(tightenings) >= MAX_BUDGET_TIGHTENINGS:
-            raise api.NoPlan("numerical", f"the build schedule kept exceeding a budget after {MAX_BUDGET_TIGHTENINGS} tightenings (solver tolerance)")
-        margin *= 2
-        for family, pos, spent, limit, year in over:
-            bound = max(min(limit, spent - margin), 0.0)
-            tightenings.append({"row": family, "year": year, "row_bound_cny": bound, "over_budget_cost_cny": spent})
-            engine.set_constraint_bounds(family, [pos], [-np.inf], [bound / 1e6])
+
+    def paid_in(j):
+        return lambda x: math.fsum(cost[x[bcol[:, j]] > 0.5])
+
+    rows = []
+    if per_year:
+        years_b = list(lp.constraints["annual_budget"].index["year"])
+        rows += [BudgetRow("annual_budget", np.array([i]), float(per_year[y]), paid_in(yrs.index(y)), lambda x, y=y: {"row": "annual_budget", "year": y})
+                 for i, y in enumerate(years_b)]
+    if budget is not None:
+        rows.append(BudgetRow("investment_budget", np.array([0]), float(budget), lambda x: math.fsum(cost[(x[bcol] > 0.5).any(axis=1)]),
+                              lambda x: {"row": "investment_budget", "year": None}))
+    try:
+        return solve_within_budgets(engine, rows)
+    except BudgetNotKept as err:
+        raise api.NoPlan("numerical", str(err)) from None
 
 
 # --------------------------------------------------------------------------- tables
