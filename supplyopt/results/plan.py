@@ -350,13 +350,18 @@ def _requirement_prices(lp: LinearProgram, sol: Solution, req) -> pd.DataFrame |
         mask = mask & side
     # a binding lower side of a row (≥) is loosened by lowering it: that saves +dual
     price = np.where((req.carrier == "row") & at_lower & ~at_upper, dual, req.sign * dual) if req.sign < 0 else req.sign * dual
-    idx = fam.index[mask]
-    ids = idx[req.price_id] if req.price_id in idx else (_key_text(idx, fam.keys) if fam.keys else "")
+    # columns taken by position, not the whole index masked: a screen prices every case, and
+    # the flow family's index is wide (every link column), so masking it all cost most of the time
+    if req.price != "delivery":  # _prices leaves out the zero prices of all but deliveries: skip them here
+        mask = mask & (np.abs(price) >= 1e-9)
+    pos = np.flatnonzero(mask)
+    idx = fam.index
+    ids = idx[req.price_id].to_numpy()[pos] if req.price_id in idx else (_key_text(idx.iloc[pos], fam.keys).to_numpy() if fam.keys else "")
     return pd.DataFrame({
         "kind": req.price, "id": ids,
-        "product": idx["product"] if "product" in idx else "",
-        "period": idx["period"] if "period" in idx else -1,
-        "price_cny_per_t": price[mask],
+        "product": idx["product"].to_numpy()[pos] if "product" in idx else "",
+        "period": idx["period"].to_numpy()[pos] if "period" in idx else -1,
+        "price_cny_per_t": price[pos],
     })
 
 

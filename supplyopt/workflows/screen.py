@@ -232,8 +232,9 @@ def run_case(study: api.Study, base_plan, kind: str, element: str, window=None, 
         warm=not cold,
         explanation="",
     )
+    base_class = _class_unmet(base_plan)
     for cls, v in _class_unmet(plan).items():
-        row[f"delta_unmet_{cls}_t"] = v - _class_unmet(base_plan).get(cls, 0.0)
+        row[f"delta_unmet_{cls}_t"] = v - base_class.get(cls, 0.0)
     hurt = [{"kind": kind, "element": element, "node": n, "period": w, "extra_unmet_t": float(v)} for (n, w), v in extra.items()]
     return {**row, "hurt": hurt}
 
@@ -243,8 +244,10 @@ def _class_unmet(plan) -> dict:
     u = plan.unmet
     if "demand_class" not in u:
         return {}
-    cls = u["demand_class"].fillna("").astype(str).replace("", "unclassified")
-    return {k: float(v) for k, v in u["unmet_t"].groupby(cls, sort=True).sum().items()}
+    # numpy, not a pandas groupby: a screen does this for every case
+    cls = np.array(["unclassified" if c is None or c != c or c == "" else str(c) for c in u["demand_class"].tolist()], dtype=object)
+    names, which = np.unique(cls, return_inverse=True)
+    return {str(k): float(v) for k, v in zip(names, np.bincount(which, weights=u["unmet_t"].to_numpy(float), minlength=len(names)))}
 
 
 # --------------------------------------------------------------------------- the screen
