@@ -12,6 +12,8 @@ See docs/api.md.
 
 from __future__ import annotations
 
+import importlib
+
 from supplyopt.study import (  # noqa: F401 — the library face re-exports them
     EXIT_INFEASIBLE,
     EXIT_NO_PLAN,
@@ -25,15 +27,35 @@ from supplyopt.study import (  # noqa: F401 — the library face re-exports them
     scenario,
     solve,
 )
-from supplyopt.workflows.bottlenecks import screen as bottlenecks  # noqa: F401
-from supplyopt.workflows.compare import compare  # noqa: F401
-from supplyopt.workflows.frontier import frontier  # noqa: F401
-from supplyopt.workflows.evaluate import evaluate  # noqa: F401
-from supplyopt.workflows.invest import invest  # noqa: F401
-from supplyopt.workflows.invest_risk import robust_invest  # noqa: F401
-from supplyopt.workflows.invest_years import staged_invest  # noqa: F401
-from supplyopt.workflows.roll import roll  # noqa: F401
-from supplyopt.workflows.schedule import schedule  # noqa: F401
-from supplyopt.workflows.screen import screen  # noqa: F401
-from supplyopt.workflows.stochastic import stochastic  # noqa: F401
-from supplyopt.workflows.sweep import sweep  # noqa: F401
+
+# name here -> (module, name there). Each workflow is imported when first asked for
+# (``api.compare`` or ``from supplyopt.api import compare``), not with this module: a plain
+# solve needs none of them, and together they cost about a third of a tiny run's fixed time
+# (issue 28: small runs feel instant).
+WORKFLOWS = {
+    "bottlenecks": ("supplyopt.workflows.bottlenecks", "screen"),
+    "compare": ("supplyopt.workflows.compare", "compare"),
+    "evaluate": ("supplyopt.workflows.evaluate", "evaluate"),
+    "frontier": ("supplyopt.workflows.frontier", "frontier"),
+    "invest": ("supplyopt.workflows.invest", "invest"),
+    "robust_invest": ("supplyopt.workflows.invest_risk", "robust_invest"),
+    "roll": ("supplyopt.workflows.roll", "roll"),
+    "schedule": ("supplyopt.workflows.schedule", "schedule"),
+    "screen": ("supplyopt.workflows.screen", "screen"),
+    "staged_invest": ("supplyopt.workflows.invest_years", "staged_invest"),
+    "stochastic": ("supplyopt.workflows.stochastic", "stochastic"),
+    "sweep": ("supplyopt.workflows.sweep", "sweep"),
+}
+
+
+def __getattr__(name: str):
+    if name in WORKFLOWS:
+        module, attr = WORKFLOWS[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value  # asked once
+        return value
+    raise AttributeError(f"module 'supplyopt.api' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *WORKFLOWS])

@@ -30,10 +30,11 @@ from supplyopt.io.write import check_out_dir, summary_json
 from supplyopt.model.options import CHOICES
 from supplyopt.reports.terminal import format_kpis
 from supplyopt.version import __version__
-from supplyopt.workflows import bottlenecks, economics, evaluate, frontier, invest, roll, schedule
-from supplyopt.workflows.compare import comparison_json, format_comparison, run_cases, tabulate, warning_value
-from supplyopt.workflows.screen import format_screen, screen
-from supplyopt.workflows.sweep import ClusterFailed, dask_address, sweep
+from supplyopt.workflows import economics  # its defaults are --carbon-price's and --truck-payload's (about 1 ms)
+
+# Each command imports its workflow module when it runs, not here: a plain `solve` needs none
+# of them, and loading all twelve (schedule alone brings openpyxl) doubled a tiny solve's
+# start-up (issue 28, small runs feel instant). tests/test_cli_imports.py holds it.
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
 
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as err:
         _print_problems(err.problems + err.warnings, getattr(args, "json", False))
         return EXIT_INPUT
-    except (SolverMissing, ClusterFailed) as err:
+    except SolverMissing as err:
         print(f"supplyopt: {err}; nothing was written.", file=sys.stderr)
         return EXIT_NO_PLAN
     except KeyboardInterrupt:
@@ -386,6 +387,7 @@ def _unattended(args, default_out: str, work, write, show) -> int:
 
 
 def cmd_schedule(args) -> int:
+    from supplyopt.workflows import schedule
 
     def work(time_left):
         return schedule.schedule(args.dataset, args.model, extend=args.extend, snapshot=args.snapshot, start=args.start, horizon=args.horizon, previous=args.previous,
@@ -396,6 +398,7 @@ def cmd_schedule(args) -> int:
 
 
 def cmd_roll(args) -> int:
+    from supplyopt.workflows import roll
 
     def progress(week, seconds):
         if not args.quiet and not args.json:
@@ -513,6 +516,7 @@ def _finish(args, out: Path, write, summary: dict, text: str) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    from supplyopt.workflows import evaluate
 
     valuation = economics.Valuation(args.carbon_price, args.truck_payload)
     what = f"evaluate-{args.candidate}" + (f"-against-{args.against}" if args.against else "")
@@ -529,6 +533,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_invest(args) -> int:
+    from supplyopt.workflows import invest
 
     if args.budget is None and not (args.years and args.annual_budget):
         _print_problems([Problem("--budget", "is required: the most build cost (CNY) to spend (with --years, --annual-budget may stand instead)")])
@@ -596,6 +601,7 @@ def _invest_over(args, net, out) -> int:
 
 
 def cmd_bottlenecks(args) -> int:
+    from supplyopt.workflows import bottlenecks
 
     net, out = _load(args, "bottlenecks")
     try:
@@ -607,6 +613,7 @@ def cmd_bottlenecks(args) -> int:
 
 
 def cmd_frontier(args) -> int:
+    from supplyopt.workflows import frontier
 
     if args.budget is not None and not args.with_candidates:
         _print_problems([Problem("--budget", "expected --with-candidates with it (without candidates there is nothing to spend a budget on)", value=args.budget)])
@@ -705,6 +712,7 @@ def _study(args):
 
 
 def cmd_compare(args) -> int:
+    from supplyopt.workflows.compare import run_cases, tabulate, warning_value
 
     study = _study(args)
     if args.warning_weeks and not args.scenario:
@@ -719,6 +727,7 @@ def cmd_compare(args) -> int:
 
 def _write_comparison(args, cmp, default_out: str, footer: str = "") -> int:
     """Write a compare or sweep result and print it (JSON, the table, or nothing)."""
+    from supplyopt.workflows.compare import comparison_json, format_comparison
 
     out = Path(args.out) if args.out else Path("results") / default_out
     cmp.write(out)
@@ -743,6 +752,8 @@ def _progress(args):
 
 
 def cmd_screen(args) -> int:
+    from supplyopt.workflows.screen import format_screen, screen
+
     study = _study(args)
     kinds = [k.strip() for k in args.elements.split(",") if k.strip()]
     try:
@@ -762,7 +773,19 @@ def cmd_screen(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    from supplyopt.workflows.sweep import ClusterFailed
+
+    try:
+        return _sweep(args)
+    except ClusterFailed as err:  # a dask cluster not reached, or one that lost the work
+        print(f"supplyopt: {err}; nothing was written.", file=sys.stderr)
+        return EXIT_NO_PLAN
+
+
+def _sweep(args) -> int:
     import glob
+
+    from supplyopt.workflows.sweep import dask_address, sweep
 
     if args.dask is not None:  # a malformed address before the data set is read
         dask_address(args.dask)
