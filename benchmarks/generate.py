@@ -49,16 +49,42 @@ SIZES = {
     "medium": Size(300, 80, 10, 200, 26),
     "large": Size(600, 140, 12, 400, 39),
     "national": Size(1000, 200, 15, 600, 52),
+    # all of China's coal logistics at installation level (issue 28 item 4): about 4,000 mines,
+    # 2,000 power plants, steel works and other consumers, 100 ports and storage bases, and
+    # 800 rail hubs, a third of them loading stations in the coal region
+    "china": Size(4000, 800, 100, 2000, 52),
 }
+NEAREST_CHUNK = 512  # source points per block in _nearest: a block's distances are 512 × len(dst) floats
+
+
+def _names(prefix: str, n: int, width: int) -> list[str]:
+    """``prefix`` + a zero-padded number, at least ``width`` digits and as many as ``n`` needs,
+    so that names sort in the order they are numbered at every size."""
+    width = max(width, len(str(max(n - 1, 0))))
+    return [f"{prefix}{i:0{width}d}" for i in range(n)]
 
 
 def _nearest(src: np.ndarray, dst: np.ndarray, k: int, skip_self: bool = False) -> np.ndarray:
-    """Indices of the k nearest dst points for each src point (brute force, vectorised)."""
-    d = np.linalg.norm(src[:, None, :] - dst[None, :, :], axis=2)
-    if skip_self:
-        np.fill_diagonal(d, np.inf)
+    """Indices of the k nearest dst points for each src point (brute force, vectorised), nearest
+    first, ties to the lower index. Done in blocks of NEAREST_CHUNK source points, so that no
+    len(src) × len(dst) × 2 array is made (4,000 mines × 2,000 demand centres: 128 MB)."""
     k = min(k, dst.shape[0] - (1 if skip_self else 0))
-    return np.argsort(d, axis=1, kind="stable")[:, :k]
+    out = np.empty((src.shape[0], k), dtype=np.intp)
+    for a in range(0, src.shape[0], NEAREST_CHUNK):
+        block = src[a : a + NEAREST_CHUNK]
+        d = np.linalg.norm(block[:, None, :] - dst[None, :, :], axis=2)
+        if skip_self:
+            d[np.arange(len(block)), np.arange(a, a + len(block))] = np.inf
+        if k < d.shape[1]:  # the k smallest, then sorted by (distance, index); a tie at the k-th place sorts the row in full
+            idx = np.argpartition(d, k - 1, axis=1)[:, :k]
+            near = np.take_along_axis(d, idx, axis=1)
+            idx = np.take_along_axis(idx, np.lexsort((idx, near), axis=1), axis=1)
+            tied = np.flatnonzero((d <= np.take_along_axis(d, idx[:, -1:], axis=1)).sum(axis=1) > k)
+            idx[tied] = np.argsort(d[tied], axis=1, kind="stable")[:, :k]
+        else:
+            idx = np.argsort(d, axis=1, kind="stable")
+        out[a : a + len(block)] = idx
+    return out
 
 
 def generate(size: Size, seed: int = 0) -> tuple[dict, dict[str, pd.DataFrame]]:
@@ -73,10 +99,7 @@ def generate(size: Size, seed: int = 0) -> tuple[dict, dict[str, pd.DataFrame]]:
     ])
     port_xy = np.column_stack([np.full(size.ports, 2000.0), np.linspace(100, 1400, size.ports)])
     dem_xy = np.column_stack([rng.uniform(0, 2200, size.demand), rng.uniform(0, 1500, size.demand)])
-    mines = [f"m{i:04d}" for i in range(size.mines)]
-    hubs = [f"h{i:03d}" for i in range(size.hubs)]
-    ports = [f"p{i:02d}" for i in range(size.ports)]
-    dems = [f"d{i:03d}" for i in range(size.demand)]
+    mines, hubs, ports, dems = _names("m", size.mines, 4), _names("h", size.hubs, 3), _names("p", size.ports, 2), _names("d", size.demand, 3)
     nodes = pd.DataFrame({
         "id": mines + hubs + ports + dems,
         "kind": ["mine"] * size.mines + ["hub"] * size.hubs + ["port"] * size.ports + ["demand"] * size.demand,
@@ -194,11 +217,12 @@ def generate_realistic(size: Size, seed: int = 0) -> tuple[dict, dict[str, pd.Da
     supply = supply.assign(product=mine_product.to_numpy(), min_t=np.where(large, (0.3 * supply["capacity_t"]).round(), 0.0), period="")
     # weekly overrides: large mines lose 0-30 % of capacity in a quarter of the weeks (inspections)
     over = []
+    node, product, cap_t, min_t = (supply[c].to_numpy() for c in ("node", "product", "capacity_t", "min_t"))
     for i in np.flatnonzero(large):
         for w in np.flatnonzero(rng.random(size.weeks) < 0.25):
             f = rng.uniform(0.7, 1.0)
-            over.append({"node": supply["node"].iat[i], "product": supply["product"].iat[i], "capacity_t": round(supply["capacity_t"].iat[i] * f),
-                         "cost_cny_per_t": np.nan, "min_t": round(supply["min_t"].iat[i] * f), "size_class": "", "period": str(w + 1)})
+            over.append({"node": node[i], "product": product[i], "capacity_t": round(cap_t[i] * f),
+                         "cost_cny_per_t": np.nan, "min_t": round(min_t[i] * f), "size_class": "", "period": str(w + 1)})
     supply = pd.concat([supply, pd.DataFrame(over, columns=supply.columns)], ignore_index=True)
 
     # demand: each centre's product(s); totals per product at 85 % of that product's capacity
@@ -227,10 +251,10 @@ def generate_realistic(size: Size, seed: int = 0) -> tuple[dict, dict[str, pd.Da
     thermal_dems = dems[dem_kind != "coking"]
     extra = []
     n_links = int(base.sum())
+    d_xy = np.array([xy[d] for d in thermal_dems])
     for mode, share, eff, far in (("uhv", 0.01, (0.95, 0.97), True), ("conveyor", 0.04, None, False)):
         k = min(len(big_thermal), max(1, round(share * n_links)))
         for m in rng.choice(big_thermal, size=k, replace=False):
-            d_xy = np.array([xy[d] for d in thermal_dems])
             dist_km = 100 * np.linalg.norm(d_xy - np.array(xy[m]), axis=1)
             d = thermal_dems[np.argmax(dist_km) if far else np.argmin(dist_km)]
             km = max(5.0, round(float(dist_km.max() if far else dist_km.min()), 1))
@@ -243,6 +267,7 @@ def generate_realistic(size: Size, seed: int = 0) -> tuple[dict, dict[str, pd.Da
     # stockyards: ports and loading hubs hold both products in one yard (shared capacity),
     # other hubs thermal, demand centres their own product(s); safety a quarter of capacity
     n_load = max(1, size.hubs // 3)
+    kind_of = dict(zip(dems, dem_kind))
     st = []
     for node, cap in zip(storage["node"], storage["capacity_t"]):
         if node.startswith("p") or (node.startswith("h") and int(node[1:]) < n_load):
@@ -250,7 +275,7 @@ def generate_realistic(size: Size, seed: int = 0) -> tuple[dict, dict[str, pd.Da
         elif node.startswith("h"):
             split = {"thermal": 1.0}
         else:
-            k = dem_kind[np.searchsorted(dems, node)]
+            k = kind_of[node]
             split = {"thermal": 0.7, "coking": 0.3} if k == "both" else {k: 1.0}
         fill = rng.uniform(0.3, 0.6)
         for product, f in split.items():
