@@ -319,6 +319,169 @@ def worker_many(data: Path, cases: int, shard: int = 0, shards: int = 1, barrier
     return out
 
 
+# --------------------------------------------------------------------------- china (issue 28 item 4)
+# A network at the scale of all of China's coal logistics (generate.SIZES["china"]: 4,000 mines,
+# 2,000 demand centres, 100 ports and bases, 800 hubs, 52 weeks), solved by `supplyopt solve` as a
+# user runs it, stage by stage, with its peak memory. `--china-weeks 13` measures a 13-week cut.
+CHINA_RSS_LIMIT_GIB = 20.0  # the machine has 24 GiB, shared: a run above this is stopped and reported
+
+
+def worker_cli(data: Path, profile: Path | None, method: str, limit_s: float | None, rss_limit_gib: float) -> dict:
+    """``supplyopt solve DATA --method M --json`` run in this process through the CLI's own main,
+    a timer around each stage it passes (read, validate, build, hand-off, HiGHS, results, write)
+    and resident memory sampled every half second (the peak of each stage). Above
+    ``rss_limit_gib`` the process ends at once, after writing what it saw."""
+    import contextlib
+    import io
+    import os
+    import threading
+
+    t_start = time.perf_counter()
+    import supplyopt.study as study
+    from supplyopt import cli
+    from supplyopt.engines.highs import HighsEngine
+    from supplyopt.results.plan import Plan
+
+    out = {"import_s": time.perf_counter() - t_start, "load_start": os.getloadavg()}
+    stage, stages, peaks, seen = ["import"], {}, {}, {}
+
+    def rss_mib() -> float:
+        with open("/proc/self/status") as f:
+            return next(int(ln.split()[1]) for ln in f if ln.startswith("VmRSS:")) / 1024
+
+    def timed(name, fn, keep=None):
+        def wrapper(*a, **k):
+            before, stage[0] = stage[0], name
+            t0 = time.perf_counter()
+            try:
+                result = fn(*a, **k)
+                if keep:
+                    seen[keep] = result
+                return result
+            finally:
+                stages[name] = stages.get(name, 0.0) + time.perf_counter() - t0
+                stage[0] = before
+        return wrapper
+
+    study.read_dataset = timed("read", study.read_dataset)
+    study.validate = timed("validate", study.validate)
+    study.build_lp = timed("build", study.build_lp, keep="lp")
+    study.make_engine = timed("handoff", study.make_engine, keep="engine")
+    study.build_plan = timed("results", study.build_plan)
+    HighsEngine.solve = timed("highs", HighsEngine.solve)
+    Plan.write = timed("write", Plan.write)
+    loads, stop = [], threading.Event()
+
+    def sample():
+        while not stop.wait(0.5):
+            now = rss_mib()
+            peaks[stage[0]] = max(peaks.get(stage[0], 0.0), now)
+            if len(loads) < 100_000 and int(time.perf_counter() * 2) % 20 == 0:
+                loads.append(os.getloadavg()[0])
+            if now > rss_limit_gib * 1024:
+                lp = seen.get("lp")
+                sizes = {"columns": lp.n_cols, "rows": lp.n_rows, "nonzeros": lp.n_nonzeros} if lp else {}
+                print(json.dumps({**out, **sizes, "stopped_at_rss_gib": now / 1024, "stage": stage[0], "stages_s": stages, "stage_peak_mib": peaks}), flush=True)
+                os._exit(9)
+
+    threading.Thread(target=sample, daemon=True).start()
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = ["solve", str(data), "--method", method, "--json", "--out", str(Path(tmp) / "results")] + (["--model", str(profile)] if profile else [])
+        argv += ["--time-limit", str(limit_s)] if limit_s else []
+        printed = io.StringIO()
+        t0 = time.perf_counter()
+        with contextlib.redirect_stdout(printed):
+            code = cli.main(argv)
+        out["command_s"] = time.perf_counter() - t0
+    stop.set()
+    summary = json.loads(printed.getvalue()) if code == 0 else {}
+    lp, engine = seen.get("lp"), seen.get("engine")
+    out.update(exit_code=code, stages_s=stages, stage_peak_mib=peaks, peak_mib=_peak_mib(), load_end=os.getloadavg(),
+               load_mean=float(np.mean(loads)) if loads else None, objective=summary.get("objective"), status=summary.get("solver", {}).get("status"),
+               iterations=summary.get("solver", {}).get("iterations"), summary_build_s=summary.get("build_s"), summary_solve_s=summary.get("solve_s"),
+               columns=lp.n_cols if lp else None, rows=lp.n_rows if lp else None, nonzeros=lp.n_nonzeros if lp else None,
+               highs_rows=engine.held.n_rows if engine is not None and hasattr(engine, "held") else None,
+               variable_families=summary.get("model", {}).get("variable_families"), constraint_families=summary.get("model", {}).get("constraint_families"))
+    return out
+
+
+def measure_china(family: str, weeks: int, method: str, limit_s: float, seed: int) -> dict:
+    """The china size (or a ``weeks`` cut of it) generated, then ``supplyopt solve`` under
+    ``/usr/bin/time -v`` (peak RSS as the kernel counts it) in a fresh process."""
+    import os
+
+    from generate import SIZES, generate, generate_realistic, write
+
+    size = replace(SIZES["china"], weeks=weeks)
+    data = HERE / "out" / "data" / f"{family}-china-{weeks}w-s{seed}"
+    t0 = time.perf_counter()
+    if not (data / "network.yaml").exists():
+        write(data, *(generate_realistic if family == "realistic" else generate)(size, seed))
+    generate_s = time.perf_counter() - t0
+    profile = FAMILY_PROFILE[family]
+    cmd = [sys.executable, str(Path(__file__)), "--worker", "cli", "--data", str(data), "--method", method, "--limit", str(limit_s)] + (["--profile", str(profile)] if profile else [])
+    timer = ["/usr/bin/time", "-v"] if Path("/usr/bin/time").exists() else []
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(timer + cmd, capture_output=True, text=True, timeout=limit_s + 1800)
+    except subprocess.TimeoutExpired:  # HiGHS's own time limit did not end it: killed, nothing measured but that
+        proc = subprocess.CompletedProcess(cmd, -9, "", f"killed after {limit_s + 1800:.0f} s")
+    wall = time.perf_counter() - t0
+    lines = proc.stdout.strip().splitlines()
+    row = json.loads(lines[-1]) if lines else {"error": proc.stderr[-3000:]}
+    maxrss = [ln for ln in proc.stderr.splitlines() if "Maximum resident set size" in ln]
+    row.update(family=family, size="china", weeks=weeks, method_asked=method, seed=seed, generate_s=generate_s, process_wall_s=wall, returncode=proc.returncode,
+               time_v_max_rss_mib=int(maxrss[-1].split()[-1]) / 1024 if maxrss else None, cores=os.cpu_count(),
+               memory_gib=os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
+               command=" ".join(["supplyopt", "solve", str(data.relative_to(HERE.parent)), "--method", method, "--json", "--time-limit", str(limit_s)]
+                                + (["--model", str(profile.relative_to(HERE.parent))] if profile else [])))
+    return row
+
+
+CHINA_ROWS = HERE / "out" / "china"  # one JSON per family and weeks; not cleared by other runs
+CHINA_START, CHINA_END = "<!-- china: written by benchmarks/run.py --china -->", "<!-- end of china -->"
+
+
+def save_china(row: dict) -> None:
+    CHINA_ROWS.mkdir(parents=True, exist_ok=True)
+    (CHINA_ROWS / f"{row['family']}-{row['weeks']}w.json").write_text(json.dumps(row))
+
+
+def write_china_readme() -> None:
+    """README.md's china block (its own markers, below the latest figures) from all kept china rows."""
+    rows = sorted((json.loads(f.read_text()) for f in CHINA_ROWS.glob("*.json")), key=lambda r: (r["family"], -r["weeks"]))
+    readme = HERE / "README.md"
+    text = readme.read_text()
+    block = CHINA_START + "\n" + china_table(rows) + "\n" + CHINA_END
+    if CHINA_START in text:
+        text = text[: text.index(CHINA_START)] + block + text[text.index(CHINA_END) + len(CHINA_END) :]
+    else:
+        end = text.index(README_END) + len(README_END)
+        text = text[:end] + "\n\n" + block + text[end:]
+    readme.write_text(text)
+    print(china_table(rows))
+
+
+def china_table(rows: list[dict]) -> str:
+    """The README section for the china rows."""
+    if not rows:
+        return ""
+    md = ["### China-sized network on one machine (issue 28 item 4): `supplyopt solve` end to end, stage by stage\n",
+          "| family | weeks | columns | rows (given to HiGHS) | nonzeros | method | generate s | import | read | validate | build | hand-off | HiGHS | results | write | command s | status | peak RSS MiB (`time -v`) | peak MiB by stage: read / validate / build / hand-off / HiGHS / results / write | load mean (start → end) |",
+          "|" + "---|" * 20]
+    for r in rows:
+        s, p = r.get("stages_s", {}), r.get("stage_peak_mib", {})
+        status = r.get("status") or (f"stopped at {r['stopped_at_rss_gib']:.1f} GiB in {r['stage']}" if "stopped_at_rss_gib" in r else f"exit {r.get('exit_code', r.get('returncode'))}")
+        md.append(f"| {r['family']} | {r['weeks']} | {r.get('columns') or 0:,} | {r.get('rows') or 0:,} ({r.get('highs_rows') or 0:,}) | {r.get('nonzeros') or 0:,} | {r['method_asked']} | {_g(r['generate_s'])} | {_g(r.get('import_s'))} | "
+                  + " | ".join(_g(s.get(k)) for k in ("read", "validate", "build", "handoff", "highs", "results", "write"))
+                  + f" | {_g(r.get('command_s'))} | {status} | {_g(r.get('time_v_max_rss_mib'), 0)} | " + " / ".join(_g(p.get(k), 0) for k in ("read", "validate", "build", "handoff", "highs", "results", "write"))
+                  + f" | {_g(r.get('load_mean'), 1)} ({_g((r.get('load_start') or [None])[0], 1)} → {_g((r.get('load_end') or [None])[0], 1)}) |")
+    md.append("\nEach row: `" + "`; `".join(r["command"] for r in rows) + "` (benchmarks/run.py --china), on "
+              f"{rows[0]['cores']} cores and {rows[0]['memory_gib']:.0f} GiB shared with other work (the load column). HiGHS's time is wall time of `HighsEngine.solve`; "
+              "the stages are timed around the functions the CLI calls, memory sampled every 0.5 s.")
+    return "\n".join(md) + "\n"
+
+
 # --------------------------------------------------------------------------- driver
 FAMILY_PROFILE = {"network": None, "realistic": HERE / "realistic.yaml"}
 
@@ -555,6 +718,10 @@ def main() -> None:
     p.add_argument("--fixed", type=int, default=0, metavar="N", help="time a tiny CLI solve N times (median) against the import floor")
     p.add_argument("--keep", action="store_true", help="keep rows measured by earlier runs (default: start afresh)")
     p.add_argument("--readme", action="store_true", help="write the figures of all kept rows into benchmarks/README.md")
+    p.add_argument("--china", nargs="*", default=[], choices=list(FAMILY_PROFILE), metavar="FAMILY", help="families to measure at the china size with `supplyopt solve` (one full-size solve each)")
+    p.add_argument("--china-weeks", type=int, default=52, help="weeks of the china size (13: a cut of it)")
+    p.add_argument("--china-method", default="ipm", choices=["choose", "simplex", "ipm", "race", "pdlp"], help="--method of the china solve")
+    p.add_argument("--china-limit", type=float, default=3600.0, help="--time-limit of the china solve, seconds")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--profile", type=Path, help=argparse.SUPPRESS)
@@ -570,7 +737,8 @@ def main() -> None:
         fn = {"supplyopt": lambda: worker_supplyopt(a.data, a.warm, a.profile), "raw": lambda: worker_raw(a.data, a.profile, a.limit),
               "linopy": lambda: worker_linopy(a.data, a.solve, a.profile), "check": lambda: worker_check(a.data, a.profile),
               "method": lambda: worker_method(a.data, a.method, a.profile, a.limit),
-              "many": lambda: worker_many(a.data, a.cases, a.shard, a.shards, a.barrier, a.profile)}[a.worker]
+              "many": lambda: worker_many(a.data, a.cases, a.shard, a.shards, a.barrier, a.profile),
+              "cli": lambda: worker_cli(a.data, a.profile, a.method, a.limit, CHINA_RSS_LIMIT_GIB)}[a.worker]
         print(json.dumps(fn()))
         return
     linopy_ok = not a.no_linopy and (LINOPY_SITE / "linopy").is_dir()
@@ -594,6 +762,13 @@ def main() -> None:
         for family in (["network"] if size == "shanxi" else a.many_families):
             print(f"{time.strftime('%H:%M:%S')} measuring warm re-solves, {family} {size} …", file=sys.stderr, flush=True)
             _save("many", measure_many(family, size, a.seed, a.shanxi_cases if size == "shanxi" else a.cases))
+    for family in a.china:
+        print(f"{time.strftime('%H:%M:%S')} measuring {family} china, {a.china_weeks} weeks …", file=sys.stderr, flush=True)
+        save_china(measure_china(family, a.china_weeks, a.china_method, a.china_limit, a.seed))
+    if a.china:
+        write_china_readme()
+        if not (a.sizes or a.many or a.fixed):
+            return
     fixed_file = HERE / "out" / "rows" / "fixed.json"
     if a.fixed:
         print(f"{time.strftime('%H:%M:%S')} measuring the fixed costs of a tiny solve …", file=sys.stderr, flush=True)
