@@ -36,20 +36,31 @@ class PyomoEngine:
 
     def __init__(self, net: Network, opt: Options, lp: LinearProgram, extend=None):
         self.net, self.opt, self.extend = net, opt, extend
+        self.stats = {"generated": 0, "changed_in_place": 0, "extension_rerun": 0}
         self._generate(lp)
         self._highs = HighsEngine(self.lp, opt.solver)
         self.reform_note = self._highs.reform_note
 
     def _generate(self, lp: LinearProgram, net: Network | None = None) -> None:
         """The Pyomo view of ``lp``, extended, and its compiled form."""
-        from supplyopt.engines.pyomo_view import build_model, to_lp
+        from supplyopt.engines.pyomo_view import build_model
 
         net = net or self.net
         t0 = time.perf_counter()
         self.model = build_model(net, self.opt, lp)
+        # what the view holds before the extension: what update() puts back to re-run it
+        self._plain = (set(self.model.component_map()), list(self.model.cost_parts))
         if self.extend is not None:
             self.extend(self.model, net, self.opt)
         self.build_s = time.perf_counter() - t0
+        self._touched: dict = {}  # {family: positions} whose bounds set_variable_bounds changed
+        self.stats["generated"] += 1
+        self._compile(net)
+
+    def _compile(self, net: Network) -> None:
+        """``self.lp``: the view compiled (the statement's arrays, what the extension added)."""
+        from supplyopt.engines.pyomo_view import to_lp
+
         t0 = time.perf_counter()
         self.lp, self.columns, self.rows, self.notes = to_lp(self.model, net.periods)
         self.compile_s = time.perf_counter() - t0
@@ -95,28 +106,94 @@ class PyomoEngine:
         return self._highs.start_from(basis)
 
     def update(self, lp: LinearProgram, net: Network | None = None) -> bool:
-        """A new Pyomo view of the edited statement (the extension applied again), handed to
-        the kept HiGHS model as changes where the compiled LP has the same shape: a warm
-        re-solve, the same one the default engine makes. False: the caller rebuilds."""
-        held = (self.model, self.lp, self.columns, self.rows, self.notes, self.build_s, self.compile_s)
-        self._generate(lp, net)
-        if self._highs.update(self.lp):
-            return True
-        self.model, self.lp, self.columns, self.rows, self.notes, self.build_s, self.compile_s = held
-        return False
+        """Take the edited statement ``lp`` (of ``net``) as the model, warm: where it has the
+        shape of the kept one, the kept Pyomo view is changed in place — the bounds, rows and
+        cost parts that differ (:func:`~supplyopt.engines.pyomo_view.restate`) — and, where the
+        data an extension reads changed, its params are read again and the extension re-run on
+        the kept view (its own components replaced; the statement's are not built again). The
+        compiled model goes to the kept HiGHS model as changes, which restarts from its basis.
+        Where the shape differs the view is generated anew and handed over as changes if the
+        compiled shape allows. False: the caller builds a new engine."""
+        from supplyopt.engines.pyomo_view import GENERATED, refresh_data, restate, same_shape
+
+        net = net or self.net
+        t0 = time.perf_counter()
+        try:
+            # a bound an extension's own variable took directly is not the statement's to put back
+            in_place = set(self._touched) <= set(lp.variables) and same_shape(getattr(self.model, GENERATED)[0], lp)
+            if in_place:
+                restate(self.model, lp, self._touched)
+        except ValueError:
+            in_place = False
+        if in_place:
+            self._touched = {}
+            if refresh_data(self.model, net, self.opt) and self.extend is not None:
+                self._rerun_extension(lp, net)
+            self.net = net
+            self.build_s = time.perf_counter() - t0
+            self.stats["changed_in_place"] += 1
+            self._compile(net)
+        else:
+            self._generate(lp, net)
+            self.net = net
+        return self._highs.update(self.lp)
+
+    def _rerun_extension(self, lp: LinearProgram, net: Network) -> None:
+        """Remove what the extension added to the kept view, put back what it changed of the
+        statement's part (cost parts, bounds, fixed values, deactivated rows) and run it again
+        on ``net``'s data."""
+        import pyomo.environ as pyo
+        from pyomo.core.expr.numeric_expr import LinearExpression
+
+        from supplyopt.engines.pyomo_view import GENERATED
+
+        m = self.model
+        names, cost_parts = self._plain
+        for name in [c for c in m.component_map() if c not in names]:
+            m.del_component(name)
+        statement, components, columns, _, _ = getattr(m, GENERATED)
+        m.cost_parts = []
+        m.del_component("total_cost")
+        for name in cost_parts:
+            cols, coefs = statement.costs[name]
+            part = m.component(f"{name}_cost")
+            part.set_value(LinearExpression(constant=0.0, linear_coefs=np.asarray(coefs, float).tolist(), linear_vars=[columns[j] for j in cols.tolist()]))
+            components[f"{name}_cost"] = part
+            m.cost_parts.append(name)
+        m.total_cost = pyo.Objective(expr=sum(m.component(f"{c}_cost") for c in m.cost_parts), sense=pyo.minimize)
+        lower, upper = lp.bounds()[:2]
+        for j, v in enumerate(columns):
+            lo = float(lower[j]) if np.isfinite(lower[j]) else None
+            up = float(upper[j]) if np.isfinite(upper[j]) else None
+            if v.fixed:
+                v.unfix()
+            if v.lb != lo or v.ub != up:
+                v.setlb(lo)
+                v.setub(up)
+        for name, con in lp.constraints.items():
+            comp = components[name]
+            comp.activate()
+            for cd in comp.values():
+                if not cd.active:
+                    cd.activate()
+        self.extend(m, net, self.opt)
+        self.stats["extension_rerun"] += 1
 
     def set_variable_bounds(self, family: str, positions, lower, upper) -> None:
-        """Change bounds of some variables of a family, in HiGHS and in the Pyomo model."""
+        """Change bounds of some variables of a family, in HiGHS and in the Pyomo model (until
+        the next :meth:`update` puts the statement's back)."""
         self._highs.set_variable_bounds(family, positions, lower, upper)
         fam = self.lp.variables[family]
-        for p in np.asarray(positions, np.int64):
+        positions = np.asarray(positions, np.int64)
+        self._touched[family] = np.union1d(self._touched.get(family, np.zeros(0, np.int64)), positions)
+        for p in positions:
             v = self.columns[fam.start + p]
             v.setlb(float(fam.lower[p]) if np.isfinite(fam.lower[p]) else None)
             v.setub(float(fam.upper[p]) if np.isfinite(fam.upper[p]) else None)
 
     def set_constraint_bounds(self, family: str, positions, lower, upper) -> None:
-        """Change row bounds of some rows of a family (HiGHS; the Pyomo rows keep their
-        original right-hand sides: the model is rebuilt for the next scenario)."""
+        """Change row bounds of some rows of a family (in HiGHS: the Pyomo rows keep the
+        statement's right-hand sides, which the next :meth:`update` hands HiGHS again)."""
         self._highs.set_constraint_bounds(family, positions, lower, upper)
 
 

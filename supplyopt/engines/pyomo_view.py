@@ -22,6 +22,9 @@ Units: tonnes per period; costs in the data set's currency (CNY).
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
@@ -43,6 +46,7 @@ SET_NAMES = {
 SET_KEYS = {"NODES": ["node"], "LINKS": ["link"], "PRODUCTS": ["product"], "PERIODS": ["period"], "MINES": ["mine"], "STORES": ["node"],
             "DEMAND_NODES": ["node"], "LINK_PERIODS": ["link", "period"]}
 GENERATED = "_supplyopt_generated"  # the model attribute holding (statement, {name: component}, columns, rows)
+DATA = "_supplyopt_data"  # the model attribute holding the digests of what the data params were read from (data_fingerprint)
 
 
 # --------------------------------------------------------------------------- the view
@@ -54,6 +58,7 @@ def build_model(net: Network, opt: Options, lp: LinearProgram | None = None) -> 
     labels = np.asarray(net.periods, dtype=object)
     data_sets(m, net)
     data_params(m, net, opt)
+    setattr(m, DATA, data_fingerprint(net, opt))
     m.cost_parts = []
     components, columns, rows, keys_of = {}, [], [], dict(SET_KEYS)
     for fam in lp.variables.values():
@@ -116,8 +121,8 @@ def _variable_family(m, fam, labels: np.ndarray, keys_of: dict):
     return var
 
 
-def _constraint_family(m, con, labels: np.ndarray, columns: list, keys_of: dict):
-    """One Constraint per constraint family: ``lower ≤ Σ coef · x ≤ upper`` row by row."""
+def _row_maker(con, columns: list):
+    """``row(i)``: the Pyomo relation of row i of ``con`` (``lower ≤ Σ coef · x ≤ upper``)."""
     order = np.argsort(con.rows, kind="stable")
     starts = np.searchsorted(con.rows[order], np.arange(con.size + 1))
     cols, coefs = con.cols[order].tolist(), con.coefs[order].tolist()
@@ -131,6 +136,13 @@ def _constraint_family(m, con, labels: np.ndarray, columns: list, keys_of: dict)
         # a row free on both sides (a priority cap not yet set) keeps an infinite upper bound
         return (float(lo) if np.isfinite(lo) else None, expr, float(up) if np.isfinite(up) or not np.isfinite(lo) else None)
 
+    return row
+
+
+def _constraint_family(m, con, labels: np.ndarray, columns: list, keys_of: dict):
+    """One Constraint per constraint family: ``lower ≤ Σ coef · x ≤ upper`` row by row."""
+    row = _row_maker(con, columns)
+
     if not con.keys and con.size == 1:
         m.add_component(con.name, pyo.Constraint(expr=row(0), doc=con.meaning))
         return m.component(con.name)
@@ -138,6 +150,103 @@ def _constraint_family(m, con, labels: np.ndarray, columns: list, keys_of: dict)
     position = {k: i for i, k in enumerate(index)}
     m.add_component(con.name, pyo.Constraint(index, rule=lambda m, *k: row(position[k[0] if len(k) == 1 else k]), doc=con.meaning))
     return m.component(con.name)
+
+
+# --------------------------------------------------------------------------- the kept view, changed
+def same_shape(old: LinearProgram, new: LinearProgram) -> bool:
+    """Whether ``new`` has ``old``'s families, sizes, keys, integrality, sparsity pattern and
+    cost parts (columns), so that its Pyomo view is ``old``'s with other numbers."""
+    if list(old.variables) != list(new.variables) or list(old.constraints) != list(new.constraints) or list(old.costs) != list(new.costs):
+        return False
+    for a, b in zip(old.variables.values(), new.variables.values()):
+        if a.size != b.size or a.start != b.start or a.integrality != b.integrality or a.keys != b.keys or not _same_keys(a, b):
+            return False
+    for a, b in zip(old.constraints.values(), new.constraints.values()):
+        if a.size != b.size or a.keys != b.keys or not (np.array_equal(a.rows, b.rows) and np.array_equal(a.cols, b.cols)) or not _same_keys(a, b):
+            return False
+    return all(np.array_equal(old.costs[k][0], new.costs[k][0]) for k in old.costs)
+
+
+def _same_keys(a, b) -> bool:
+    return a.index is b.index or not a.keys or a.index[a.keys].reset_index(drop=True).equals(b.index[b.keys].reset_index(drop=True))
+
+
+def restate(m, new: LinearProgram, also: dict | None = None) -> dict:
+    """Make the kept Pyomo view ``m`` the view of ``new`` (a statement of the same shape as
+    the one it was generated from, :func:`same_shape`) in place: the bounds of the variables
+    whose statement bounds changed (and of ``also``: {family: positions} changed directly),
+    the rows whose bounds or coefficients changed, the cost parts whose coefficients changed.
+    Nothing else is touched: what an extension added stays. Returns {"columns": n, "rows": n,
+    "costs": n} changed. Raises ValueError where a changed cost part was extended by an
+    extension (its terms cannot be told apart: the caller rebuilds)."""
+    old, components, columns, rows, keys_of = getattr(m, GENERATED)
+    changed = {"columns": 0, "rows": 0, "costs": 0}
+    for name, fam in new.variables.items():
+        was = old.variables[name]
+        hit = np.flatnonzero((fam.lower != was.lower) | (fam.upper != was.upper))
+        if also and name in also:
+            hit = np.union1d(hit, np.asarray(also[name], np.int64))
+        for i in hit.tolist():
+            v = columns[fam.start + i]
+            v.setlb(float(fam.lower[i]) if np.isfinite(fam.lower[i]) else None)
+            v.setub(float(fam.upper[i]) if np.isfinite(fam.upper[i]) else None)
+        changed["columns"] += len(hit)
+    for name, con in new.constraints.items():
+        was = old.constraints[name]
+        hit = np.flatnonzero((con.lower != was.lower) | (con.upper != was.upper))
+        moved = con.coefs != was.coefs
+        if moved.any():
+            hit = np.union1d(hit, np.unique(con.rows[moved]))
+        if len(hit):
+            row = _row_maker(con, columns)
+            data = components[name]
+            held = list(data.values()) if data.is_indexed() else [data]
+            for i in hit.tolist():
+                held[i].set_value(row(i))
+        changed["rows"] += len(hit)
+    for name, (cols, coefs) in new.costs.items():
+        if np.array_equal(coefs, old.costs[name][1]):
+            continue
+        part = components.get(f"{name}_cost")
+        if part is None or m.component(f"{name}_cost") is not part:
+            raise ValueError(f"cost part {name} was extended by the extension: rebuild")
+        part.set_value(LinearExpression(constant=0.0, linear_coefs=np.asarray(coefs, float).tolist(), linear_vars=[columns[j] for j in cols.tolist()]))
+        changed["costs"] += 1
+    setattr(m, GENERATED, (new, components, columns, rows, keys_of))
+    return changed
+
+
+def refresh_data(m, net: Network, opt: Options) -> list[str]:
+    """The data params (``demand_t``, ``link_capacity_t`` …) of the kept view read again from
+    ``net`` where what they are read from changed; the groups read again (:data:`DATA_GROUPS`)."""
+    now = data_fingerprint(net, opt)
+    held = getattr(m, DATA)
+    changed = [g for g in DATA_GROUPS if now[g] != held[g]]
+    for group in changed:
+        for name in DATA_GROUPS[group][0]:
+            m.del_component(name)
+    if changed:
+        data_params(m, net, opt, changed)
+        setattr(m, DATA, now)
+    return changed
+
+
+def data_fingerprint(net: Network, opt: Options) -> dict:
+    """{group: a digest of what its params are read from}: equal digests, equal params."""
+    out = {}
+    for group, (_, tables) in DATA_GROUPS.items():
+        digest = hashlib.sha256()
+        for table in tables:
+            frame = getattr(net, table)
+            try:
+                digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+            except TypeError:  # a cell pandas cannot hash: count the data as changed
+                digest.update(uuid.uuid4().bytes)
+            digest.update("|".join(map(str, frame.columns)).encode())
+        if group == "prices":
+            digest.update(repr((opt.unmet_penalty_cny_per_t, opt.safety_penalty_cny_per_t, opt.truck_penalty_cny_per_tkm, opt.carbon_price_cny_per_t_co2)).encode())
+        out[group] = digest.hexdigest()
+    return out
 
 
 # --------------------------------------------------------------------------- data for extensions
@@ -158,30 +267,51 @@ def _params(frame: pd.DataFrame, keys: list[str], value: str, labels: np.ndarray
     return dict(zip(_keys(frame, keys, labels), frame[value].to_numpy(float).tolist()))
 
 
-def data_params(m, net: Network, opt: Options) -> None:
-    """The network's numbers by the sets above (inf = unlimited) and the profile's prices."""
+def data_params(m, net: Network, opt: Options, groups=None) -> None:
+    """The network's numbers by the sets above (inf = unlimited) and the profile's prices;
+    ``groups``: only these of :data:`DATA_GROUPS` (a refresh)."""
     labels = np.asarray(net.periods, dtype=object)
-    links = net.links.merge(net.modes, on="mode", how="left").set_index("id")
-    s, dem, st = net.supply, net.demand, net.storage_periods.merge(net.storage_capacity, on=["node", "period"], how="left")
-    m.mine_capacity_t = pyo.Param(m.MINES * m.PRODUCTS * m.PERIODS, initialize=_params(s, ["node", "product", "period"], "capacity_t", labels), default=0.0)
-    m.mine_min_t = pyo.Param(m.MINES * m.PRODUCTS * m.PERIODS, initialize=_params(s, ["node", "product", "period"], "min_t", labels), default=0.0)
-    m.mine_cost_cny_per_t = pyo.Param(m.MINES * m.PRODUCTS * m.PERIODS, initialize=_params(s, ["node", "product", "period"], "cost_cny_per_t", labels), default=0.0)
-    m.link_capacity_t = pyo.Param(m.LINK_PERIODS, initialize=_params(net.link_periods, ["link", "period"], "capacity_t", labels))
-    m.link_cost_cny_per_t = pyo.Param(m.LINK_PERIODS, initialize=_params(net.link_periods, ["link", "period"], "cost_cny_per_t", labels))
-    m.efficiency = pyo.Param(m.LINKS, initialize=links["efficiency"].astype(float).to_dict())
-    m.distance_km = pyo.Param(m.LINKS, initialize=links["distance_km"].astype(float).to_dict())
-    m.truck = pyo.Param(m.LINKS, initialize=links["truck"].astype(bool).to_dict(), within=pyo.Boolean)
-    m.co2_kg_per_tkm = pyo.Param(m.LINKS, initialize=links["co2_kg_per_tkm"].astype(float).to_dict())
-    m.link_from = pyo.Param(m.LINKS, initialize=links["from"].to_dict(), within=m.NODES)
-    m.link_to = pyo.Param(m.LINKS, initialize=links["to"].to_dict(), within=m.NODES)
-    m.demand_t = pyo.Param(m.DEMAND_NODES * m.PRODUCTS * m.PERIODS, initialize=_params(dem, ["node", "product", "period"], "demand_t", labels), default=0.0)
-    m.initial_t = pyo.Param(m.STORES, m.PRODUCTS, default=0.0, initialize={(n, p): v for n, p, v in zip(net.storage["node"], net.storage["product"], net.storage["initial_t"].astype(float))})
-    m.safety_t = pyo.Param(m.STORES * m.PRODUCTS * m.PERIODS, initialize=_params(st, ["node", "product", "period"], "safety_t", labels), default=0.0)
-    m.storage_capacity_t = pyo.Param(m.STORES * m.PRODUCTS * m.PERIODS, initialize=_params(st.fillna({"capacity_t": np.inf}), ["node", "product", "period"], "capacity_t", labels), default=0.0)
-    m.unmet_penalty_cny_per_t = pyo.Param(initialize=opt.unmet_penalty_cny_per_t)
-    m.safety_penalty_cny_per_t = pyo.Param(initialize=opt.safety_penalty_cny_per_t)
-    m.truck_penalty_cny_per_tkm = pyo.Param(initialize=opt.truck_penalty_cny_per_tkm)
-    m.carbon_price_cny_per_t_co2 = pyo.Param(initialize=opt.carbon_price_cny_per_t_co2)
+    groups = DATA_GROUPS if groups is None else groups
+    if "supply" in groups:
+        s = net.supply
+        m.mine_capacity_t = pyo.Param(m.MINES * m.PRODUCTS * m.PERIODS, initialize=_params(s, ["node", "product", "period"], "capacity_t", labels), default=0.0)
+        m.mine_min_t = pyo.Param(m.MINES * m.PRODUCTS * m.PERIODS, initialize=_params(s, ["node", "product", "period"], "min_t", labels), default=0.0)
+        m.mine_cost_cny_per_t = pyo.Param(m.MINES * m.PRODUCTS * m.PERIODS, initialize=_params(s, ["node", "product", "period"], "cost_cny_per_t", labels), default=0.0)
+    if "link_periods" in groups:
+        m.link_capacity_t = pyo.Param(m.LINK_PERIODS, initialize=_params(net.link_periods, ["link", "period"], "capacity_t", labels))
+        m.link_cost_cny_per_t = pyo.Param(m.LINK_PERIODS, initialize=_params(net.link_periods, ["link", "period"], "cost_cny_per_t", labels))
+    if "links" in groups:
+        links = net.links.merge(net.modes, on="mode", how="left").set_index("id")
+        m.efficiency = pyo.Param(m.LINKS, initialize=links["efficiency"].astype(float).to_dict())
+        m.distance_km = pyo.Param(m.LINKS, initialize=links["distance_km"].astype(float).to_dict())
+        m.truck = pyo.Param(m.LINKS, initialize=links["truck"].astype(bool).to_dict(), within=pyo.Boolean)
+        m.co2_kg_per_tkm = pyo.Param(m.LINKS, initialize=links["co2_kg_per_tkm"].astype(float).to_dict())
+        m.link_from = pyo.Param(m.LINKS, initialize=links["from"].to_dict(), within=m.NODES)
+        m.link_to = pyo.Param(m.LINKS, initialize=links["to"].to_dict(), within=m.NODES)
+    if "demand" in groups:
+        m.demand_t = pyo.Param(m.DEMAND_NODES * m.PRODUCTS * m.PERIODS, initialize=_params(net.demand, ["node", "product", "period"], "demand_t", labels), default=0.0)
+    if "storage" in groups:
+        st = net.storage_periods.merge(net.storage_capacity, on=["node", "period"], how="left")
+        m.initial_t = pyo.Param(m.STORES, m.PRODUCTS, default=0.0, initialize={(n, p): v for n, p, v in zip(net.storage["node"], net.storage["product"], net.storage["initial_t"].astype(float))})
+        m.safety_t = pyo.Param(m.STORES * m.PRODUCTS * m.PERIODS, initialize=_params(st, ["node", "product", "period"], "safety_t", labels), default=0.0)
+        m.storage_capacity_t = pyo.Param(m.STORES * m.PRODUCTS * m.PERIODS, initialize=_params(st.fillna({"capacity_t": np.inf}), ["node", "product", "period"], "capacity_t", labels), default=0.0)
+    if "prices" in groups:
+        m.unmet_penalty_cny_per_t = pyo.Param(initialize=opt.unmet_penalty_cny_per_t)
+        m.safety_penalty_cny_per_t = pyo.Param(initialize=opt.safety_penalty_cny_per_t)
+        m.truck_penalty_cny_per_tkm = pyo.Param(initialize=opt.truck_penalty_cny_per_tkm)
+        m.carbon_price_cny_per_t_co2 = pyo.Param(initialize=opt.carbon_price_cny_per_t_co2)
+
+
+# The params of each group and what they are read from (a refresh reads a group again only
+# where its tables changed).
+DATA_GROUPS = {
+    "supply": (("mine_capacity_t", "mine_min_t", "mine_cost_cny_per_t"), ("supply",)),
+    "link_periods": (("link_capacity_t", "link_cost_cny_per_t"), ("link_periods",)),
+    "links": (("efficiency", "distance_km", "truck", "co2_kg_per_tkm", "link_from", "link_to"), ("links", "modes")),
+    "demand": (("demand_t",), ("demand",)),
+    "storage": (("initial_t", "safety_t", "storage_capacity_t"), ("storage", "storage_periods", "storage_capacity")),
+    "prices": (("unmet_penalty_cny_per_t", "safety_penalty_cny_per_t", "truck_penalty_cny_per_tkm", "carbon_price_cny_per_t_co2"), ()),
+}
 
 
 # --------------------------------------------------------------------------- costs

@@ -5,11 +5,13 @@ merged into one comparison with the base (compare.py's tables).
                 random=20, seed=1, workers=2)
     cmp.write("results/sweep")
 
-Scenarios are split into chunks of ``CHUNK``; each chunk is solved on its own kept model (one
-:class:`~supplyopt.api.Study` per chunk, warm re-solves inside it) in a worker process
-(``workers``) or as a task on a dask cluster (``dask="tcp://host:8786"`` or a
-``distributed.Client``). Results come back in the order the scenarios were given, so the
-output is the same however they were run.
+Every scenario is a warm re-solve of a kept model: one :class:`~supplyopt.api.Study` per
+worker for the whole sweep — the caller's own study in process, one per worker process
+(``workers``) or per dask worker thread (``dask="tcp://host:8786"`` or a
+``distributed.Client``) — with the base solved first, so that each scenario is applied as a
+change to it and starts from the base plan's basis. Scenarios travel in chunks of ``CHUNK``.
+Results come back in the order the scenarios were given and, every case starting from the
+same basis, are the same however they were run.
 
 What a task needs travels with it: the data set as read (its tables), the run options, every
 scenario already read from its file (a :class:`~supplyopt.io.scenario.Scenario`, not a path)
@@ -29,7 +31,9 @@ from __future__ import annotations
 
 import multiprocessing
 import socket
+import threading
 import time
+import uuid
 from concurrent.futures import CancelledError
 
 import numpy as np
@@ -77,11 +81,33 @@ def random_scenarios(net, n: int, seed: int = 0, probability: float = 0.02, kind
 
 
 # --------------------------------------------------------------------------- workers
-def _solve_chunk(network, opt, specs: list, extend=None) -> list[tuple]:
-    """Solve scenarios on one kept model (with the extension, re-loaded from its source text:
-    a cluster worker need not see the file); plain tuples (name, plan, error, seconds, warm,
-    paths, description) with the error as (status, message, explanation) so that they pickle."""
-    study = api.Study(network, model=opt, extend=extend)
+_KEPT: dict = {}  # (sweep token, thread) -> the worker's kept Study, for every chunk of that sweep
+
+
+def _kept_study(network, opt, extend, token: str):
+    """This worker's kept model for the sweep ``token``: built and its base solved on the
+    first chunk (every later case starts from the base plan's basis), kept for the next
+    chunks; a worker that served an earlier sweep drops that one's."""
+    key = (token, threading.get_ident())
+    study = _KEPT.get(key)
+    if study is None:
+        for old in [k for k in _KEPT if k[0] != token]:
+            del _KEPT[old]
+        study = api.Study(network, model=opt, extend=extend)
+        try:
+            study.reset().solve()
+        except api.NoPlan:
+            pass  # the base has no plan: each scenario is still solved (from the last basis)
+        _KEPT[key] = study
+    return study
+
+
+def _solve_chunk(network, opt, specs: list, extend=None, token: str | None = None, study=None) -> list[tuple]:
+    """Solve scenarios as changes of one kept model (``study``, or this worker's for the sweep
+    ``token``, with the extension re-loaded from its source text: a cluster worker need not see
+    the file); plain tuples (name, plan, error, seconds, warm, paths, description) with the
+    error as (status, message, explanation) so that they pickle."""
+    study = study if study is not None else _kept_study(network, opt, extend, token or uuid.uuid4().hex)
     out = []
     for spec in specs:
         sc = api.scenario(spec)
@@ -92,6 +118,7 @@ def _solve_chunk(network, opt, specs: list, extend=None) -> list[tuple]:
         except api.NoPlan as e:
             plan, err = None, (e.status, e.message, list(e.explanation), e.hint)
         out.append((sc.name, plan, err, time.perf_counter() - t0, study.stats["builds"] == builds and study.stats["warm"] > 0, list(sc.paths), sc.description))
+    study.reset()
     return out
 
 
@@ -108,16 +135,18 @@ CHUNK = 5  # scenarios solved in turn on one kept model
 
 
 def _chunks(specs: list) -> list[list]:
-    """Fixed-size chunks, whatever the number of workers: each chunk's warm re-solves start
-    from the same bases however the sweep runs, so where the LP has several equally cheap
-    plans the same one is reported (byte-identical results in process, in processes, on dask)."""
+    """Fixed-size chunks, whatever the number of workers (the unit of work handed out; every
+    case starts from the base plan's basis, so where the LP has several equally cheap plans
+    the same one is reported: byte-identical results in process, in processes, on dask)."""
     return [specs[i : i + CHUNK] for i in range(0, len(specs), CHUNK)]
 
 
-def run_sweep(network, opt, specs: list, workers: int = 1, dask=None, progress=None, extend=None) -> list[Case]:
+def run_sweep(network, opt, specs: list, workers: int = 1, dask=None, progress=None, extend=None, study=None) -> list[Case]:
     """Solve every scenario (local processes or dask); cases in the order given. Scenario
-    files are read here, so that the tasks carry their content."""
+    files are read here, so that the tasks carry their content. ``study``: the kept model an
+    in-process sweep re-solves (its base solved already); else one is made."""
     chunks = _chunks([api.scenario(spec) for spec in specs])
+    token = uuid.uuid4().hex  # this sweep's: workers keep one model for it across chunks
     done = 0
     results: list[list[tuple] | None] = [None] * len(chunks)
 
@@ -131,16 +160,16 @@ def run_sweep(network, opt, specs: list, workers: int = 1, dask=None, progress=N
     if dask is not None:
         client, own = connect(dask)
         try:
-            _on_cluster(client, network, opt, chunks, extend, tick)
+            _on_cluster(client, network, opt, chunks, extend, token, tick)
         finally:
             if own:
                 client.close()
     elif workers <= 1:
         for i, chunk in enumerate(chunks):
-            tick(i, _solve_chunk(network, opt, chunk, extend))
+            tick(i, _solve_chunk(network, opt, chunk, extend, token, study))
     else:
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            for i, part in pool.imap_unordered(_indexed, [(i, (network, opt, c, extend)) for i, c in enumerate(chunks)]):
+            for i, part in pool.imap_unordered(_indexed, [(i, (network, opt, c, extend, token)) for i, c in enumerate(chunks)]):
                 tick(i, part)
     return [_case(t) for part in results for t in part]
 
@@ -150,14 +179,14 @@ def _indexed(item):
     return i, _solve_chunk(*args)
 
 
-def _on_cluster(client, network, opt, chunks: list, extend, tick) -> None:
+def _on_cluster(client, network, opt, chunks: list, extend, token: str, tick) -> None:
     """Each chunk as a task on the cluster, everything it needs in its arguments; a cluster
     that loses the work raises :class:`ClusterFailed` (a worker's own error is raised as is)."""
     from distributed import KilledWorker, as_completed
 
     address = getattr(client.scheduler, "address", "the cluster")
     try:
-        futures = {client.submit(_solve_chunk, network, opt, chunk, extend, pure=False, retries=RETRIES): i for i, chunk in enumerate(chunks)}
+        futures = {client.submit(_solve_chunk, network, opt, chunk, extend, token, pure=False, retries=RETRIES): i for i, chunk in enumerate(chunks)}
         for fut in as_completed(list(futures)):
             tick(futures[fut], fut.result())
     except KilledWorker as err:
@@ -239,7 +268,7 @@ def _sweep(study, specs: list, random: int, seed: int, probability: float, worke
     except api.NoPlan as err:
         base = Case("base", None, err, time.perf_counter() - t0)
     t1 = time.perf_counter()
-    cases = run_sweep(net, opt, specs, workers, client, progress, study.extend_spec)
+    cases = run_sweep(net, opt, specs, workers, client, progress, study.extend_spec, study if base.plan is not None else None)
     wall = time.perf_counter() - t1
     cmp = tabulate(net, opt, [base, *cases], profile=study.profile_path, extension=study.extension)
     cmp.summary["sweep"] = {"scenarios": len(specs), "random": random, "seed": seed, "probability": probability,
