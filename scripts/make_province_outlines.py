@@ -18,6 +18,7 @@ polygon slightly invalid).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 from pathlib import Path
@@ -38,7 +39,7 @@ def rings(nc: h5py.File, unit: str) -> list[np.ndarray]:
     x = lon.attrs["min"][0] + raw_x / lon.attrs["scale"][0]
     y = lat.attrs["min"][0] + raw_y / lat.attrs["scale"][0]
     cuts = list(np.where(raw_x == 65535)[0]) + [len(x)]  # 65535 in lon starts a new ring
-    return [np.column_stack([x[a + 1 : b], y[a + 1 : b]]) for a, b in zip(cuts, cuts[1:]) if b - a > 3]
+    return [np.column_stack([x[a + 1 : b], y[a + 1 : b]]) for a, b in itertools.pairwise(cuts) if b - a > 3]
 
 
 def outline(nc: h5py.File, unit: str, tolerance: float, min_island: float):

@@ -236,7 +236,8 @@ def cmd_report(args) -> int:
     if args.json:
         print(json.dumps({"report": str(out), "files": files, "warnings": warnings}, indent=2, ensure_ascii=False))
     elif not args.quiet:
-        print(f"Report written to {out}/: report.html, results.xlsx and {sum(f.endswith('.png') for f in files)} charts")
+        pages = ", ".join(f for f in ("report.html", "map.html", "results.xlsx") if f in files)
+        print(f"Report written to {out}/: {pages} and {sum(f.endswith('.png') for f in files)} charts")
     return EXIT_OK
 
 
@@ -303,7 +304,7 @@ def cmd_solve(args) -> int:
         print(format_kpis(plan.summary, plan))
         print(_written(out))
         if args.report:
-            print(f"Report written to {out / 'report'}/ (report.html, results.xlsx, charts/)")
+            print(f"Report written to {out / 'report'}/ (report.html, map.html, results.xlsx, charts/)")
     return EXIT_OK
 
 

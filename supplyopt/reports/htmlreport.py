@@ -187,6 +187,8 @@ def render(runs, sections: dict[str, list], lang: str, summary: list[Line] = ())
             parts.append(f'<p class="note">{_e(text("workbook_note", lang))}</p>')
             parts += [planner_tables(r, lang) for r in runs]
         else:
+            if key == "sec_map":  # written beside the page by reporting.make_report (interactive_map.py)
+                parts.append(f'<p class="map-link"><a href="map.html">{_e(text("open_map", lang))}</a></p>')
             if key == "sec_compare" and len(runs) == 1:
                 parts.append(f'<p class="note">{_e(text("no_compare", lang))}</p>')
             parts += [figure(c) for c in sections.get(key, [])]

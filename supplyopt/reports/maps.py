@@ -3,8 +3,8 @@
 Nodes are drawn by kind (mine ▲, hub ■, storage base ◆, port ⬢, demand centre ●) with area
 proportional to the tonnes they handle over the horizon; links with width proportional to the
 tonnes that entered them and coloured by mode; demand centres with unmet demand ringed in red.
-No province outline: none is bundled, because no boundary file with a clear licence is
-available offline here (lon/lat grid lines give the geographic frame).
+No province outline here (lon/lat grid lines give the geographic frame): the report's
+interactive map.html (interactive_map.py) draws the bundled province outlines and sea lanes.
 """
 
 from __future__ import annotations

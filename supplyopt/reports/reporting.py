@@ -20,7 +20,7 @@ from pathlib import Path
 
 from supplyopt.io.data import DataError, Problem
 from supplyopt.io.write import write_folder
-from supplyopt.reports import charts, htmlreport, maps, workbook
+from supplyopt.reports import charts, htmlreport, interactive_map, maps, workbook
 from supplyopt.reports.executive import executive_summary
 from supplyopt.reports.folders import ReportWarning, has_cjk, load_results, report_language, unique_labels
 from supplyopt.reports.pages.kinds import folder_kind, write_page
@@ -80,5 +80,6 @@ def make_report(results_dir: str | Path, out_dir: str | Path, compare: Sequence[
                 files[f"charts/{item.file}"] = item.png
     summary = executive_summary(runs, language)  # first on the page and first sheet of the workbook
     files["results.xlsx"] = workbook.workbook_bytes(runs, language, summary)
+    files["map.html"] = interactive_map.map_html(runs, language)
     files["report.html"] = htmlreport.render(runs, sections, language, summary).encode("utf-8")
     return write_folder(out_dir, files)
