@@ -726,27 +726,39 @@ def _letter(i: int) -> str:
     return out
 
 
+NUMBER_CELL = re.compile(_NUMBER)
+DOTTED_THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}\.000")  # 6.000: six, or 6000 with a dot as thousands separator?
+
+
 def to_number(raw: pd.Series, rows: pd.Series, label: str, col: Column, problems: list[Problem], written: pd.Series | None = None) -> pd.Series:
     """Numbers from text (NaN where blank); every other cell becomes a problem quoting the
     cell as written (``written``, before normalisation)."""
-    written = raw if written is None else written
-    ok = raw.str.fullmatch(_NUMBER) | (raw == "")
-    values = pd.to_numeric(raw.where(ok & (raw != "")), errors="coerce").astype(float)
-    for row, value, shown in zip(rows[~ok], raw[~ok], written[~ok]):
-        problems.append(Problem(label, _number_hint(value), row=int(row), column=col.name, value=shown))
-    dotted = raw.str.fullmatch(r"[+-]?[1-9][0-9]{0,2}\.000")  # 6.000: six, or 6000 with a dot as thousands separator?
-    for row, value in zip(rows[dotted], written[dotted]):
-        problems.append(Problem(label, f"read as {float(value):g}; if {value.replace('.', '')} was meant (a dot as thousands separator), write {value.replace('.', '')}", row=int(row), column=col.name, value=value, severity="warning"))
-    too_big = values.abs() > MAX_ABS_NUMBER
-    for row, value in zip(rows[too_big], written[too_big]):
-        problems.append(Problem(label, f"magnitude above {MAX_ABS_NUMBER:.0e}: the LP would be badly scaled; check the unit (tonnes, CNY, km)", row=int(row), column=col.name, value=value))
+    # On numpy arrays, one pass of the pattern over the cells: a data set has some thirty number
+    # columns, and a dozen pandas operations on each were a tenth of a tiny solve (issue 28).
+    text = raw.to_numpy(dtype=object)
+    shown = text if written is None else written.to_numpy(dtype=object)
+    row_of = rows.to_numpy()
+    blank = text == ""
+    ok = blank | np.fromiter((isinstance(c, str) and NUMBER_CELL.fullmatch(c) is not None for c in text), bool, len(text))
+    values = pd.to_numeric(np.where(ok & ~blank, text, np.nan), errors="coerce").astype(float)
+    for i in np.flatnonzero(~ok):
+        problems.append(Problem(label, _number_hint(str(text[i])), row=int(row_of[i]), column=col.name, value=shown[i]))
+    magnitude = np.abs(values)
+    whole = np.flatnonzero((magnitude >= 1) & (magnitude < 1000) & (values == np.round(values)))  # where a dotted thousand can be
+    for i in whole:
+        if DOTTED_THOUSANDS.fullmatch(text[i]):
+            value = shown[i]
+            problems.append(Problem(label, f"read as {float(value):g}; if {value.replace('.', '')} was meant (a dot as thousands separator), write {value.replace('.', '')}", row=int(row_of[i]), column=col.name, value=value, severity="warning"))
+    too_big = magnitude > MAX_ABS_NUMBER
+    for i in np.flatnonzero(too_big):
+        problems.append(Problem(label, f"magnitude above {MAX_ABS_NUMBER:.0e}: the LP would be badly scaled; check the unit (tonnes, CNY, km)", row=int(row_of[i]), column=col.name, value=shown[i]))
     values[too_big] = np.nan
     if not col.signed:
         negative = values < 0
-        for row, value in zip(rows[negative], written[negative]):
-            problems.append(Problem(label, "is negative; expected a number ≥ 0", row=int(row), column=col.name, value=value))
+        for i in np.flatnonzero(negative):
+            problems.append(Problem(label, "is negative; expected a number ≥ 0", row=int(row_of[i]), column=col.name, value=shown[i]))
         values[negative] = np.nan  # reported once; later checks treat it as not given
-    return values + 0.0  # -0 read as 0
+    return pd.Series(values + 0.0, index=raw.index, name=raw.name)  # -0 read as 0
 
 
 def _number_hint(value: str) -> str:
