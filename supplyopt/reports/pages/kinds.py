@@ -102,8 +102,7 @@ def write_page(results_dir: str | Path, out_dir: str | Path, kind: str, warn: Ca
         raise DataError([Problem(str(out_dir), f"holds the results folder {str(results_dir)!r}: the report replaces its folder whole; give a folder outside it")])
     check_out_dir(out_dir)
     folder = read_folder(results_dir, kind)
-    cjk = any(any("\u3000" <= ch <= "\u9fff" for ch in name) for name in folder.names.values())
-    figs = Figures("en", warn, needs_cjk=cjk)
+    figs = Figures("en", warn, needs_cjk=False)  # the charts of these pages name cases, elements and candidates by id
     title, lines, sections, extra = PAGES[kind](folder, figs)
     files: dict[str, bytes] = {}
     for section in sections:

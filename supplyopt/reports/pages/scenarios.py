@@ -181,12 +181,13 @@ def screen_page(folder: Folder, figs: Figures) -> tuple[str, list[Line], list[Se
     cols = [Col("rank", "rank (1 = worst)", "count"), Col("kind", "kind"), Col("element", "element out"), Col("status", "status"), Col("delta_unmet_t", "extra unmet", "t"),
             Col("delta_cost_cny", "cost increase", cur), Col("delta_end_deficit_t", "extra end-stock deficit", "t"), Col("effect", "effect"),
             Col("centres_hurt", "demand centres hurt (extra unmet, weeks)")]
-    top = failing.head(TOP_BARS)
+    top_unmet = short.head(TOP_BARS)
+    top_cost = failing.sort_values("delta_cost_cny", ascending=False, kind="stable").head(TOP_BARS)
     with figs.context():
-        charts = [bar_chart(figs, "screen_unmet.png", "Extra unmet demand by outage (t), worst first", [f"{k} {el}" for k, el in zip(top["kind"], top["element"])],
-                            list(top["delta_unmet_t"]), "t", colour="#b30000"),
-                  bar_chart(figs, "screen_cost.png", f"Cost increase by outage ({cur})", [f"{k} {el}" for k, el in zip(top["kind"], top["element"])],
-                            list(top["delta_cost_cny"]), cur)]
+        charts = [bar_chart(figs, "screen_unmet.png", "Extra unmet demand by outage (t), worst first", [f"{k} {el}" for k, el in zip(top_unmet["kind"], top_unmet["element"])],
+                            list(top_unmet["delta_unmet_t"]), "t", colour="#b30000"),
+                  bar_chart(figs, "screen_cost.png", f"Cost increase by outage ({cur}), largest first", [f"{k} {el}" for k, el in zip(top_cost["kind"], top_cost["element"])],
+                            list(top_cost["delta_cost_cny"]), cur)]
     body = frame_table(failing, cols, bad=lambda r, c: c in ("delta_unmet_t", "centres_hurt") and r["delta_unmet_t"] > TOL_T, limit=MAX_ROWS) if len(failing) \
         else "<p>No outage raises the cost or leaves demand unmet.</p>"
     quiet = len(ranked) - len(failing)
