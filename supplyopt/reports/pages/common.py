@@ -140,7 +140,7 @@ UNIT_RULES = (
     (r"_cny_per_t$", "{cur}/t"), (r"_cny_per_tce$", "{cur}/tce"), (r"_cny_per_year$", "{cur}/yr"), (r"_cny_per_day$", "{cur}/day"),
     (r"^extra_per_point_cny$", "{cur} per percentage point"), (r"_t_per_year$", "t/yr"), (r"_tce_per_year$", "tce/yr"),
     (r"_tkm_per_year$", "t·km/yr"), (r"^co2_t_avoided_per_year$|^co2_t_removed_per_year$", "t CO2/yr"), (r"_trips_removed_per_year$", "trips/yr"),
-    (r"_per_year$", "/yr"), (r"_years$|^lag_years$", "years"), (r"_s$", "s"), (r"^cap$|share", "share 0–1"), (r"^utilisation$", "share 0–1"),
+    (r"_per_year$", "/yr"), (r"_years$|^lag_years$", "years"), (r"_s$", "s"), (r"^cap$|(^|_)share(_|$)", "share 0–1"), (r"^utilisation$", "share 0–1"),
     (r"^probability$", "share 0–1"), (r"_pct$", "%"), (r"^discount_factor$|^discount_rate$", "share 0–1"), (r"_kcal_per_kg$", "kcal/kg"),
     (r"^wagons$|^trains$|^ship_calls$|_warnings$|^rank$|^trainsets$", "count"), (r"^(year|build_year|opens)$", "year"),
     (r"^value$", ""),
