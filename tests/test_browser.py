@@ -69,8 +69,14 @@ def open_page(browser, file: Path, size: str):
 
 
 def shot(page, name: str) -> None:
+    """The whole page: the viewport stretched to the page's height (a full-page screenshot of a
+    Bokeh page catches it mid re-layout), then put back."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], page.evaluate("document.documentElement.scrollHeight"))})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / name))
+    page.set_viewport_size(size)
 
 
 @pytest.mark.parametrize("size", SIZES)

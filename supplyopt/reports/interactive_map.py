@@ -80,7 +80,8 @@ LANE = (
     "qinhuangdao bohai",
     "yangtze_mouth wusong jiangyin nanjing",
 )
-LANE_REACH_DEG = 3.0  # a sea link end farther than this from the lane is drawn straight
+LANE_REACH_DEG = 3.0
+SEA_SPACING_DEG = 0.04  # sea links drawn side by side along the lane, this far apart (~4 km)  # a sea link end farther than this from the lane is drawn straight
 
 WORDS = {  # the page's own labels: (en, zh)
     "title": ("Interactive flow map", "交互式煤流地图"),
@@ -92,7 +93,8 @@ WORDS = {  # the page's own labels: (en, zh)
     "zoom": ("Zoom to the mines", "放大产区"),
     "width_key": ("Line width: tonnes entering the link in the week", "线宽:本周进入线路的吨数"),
     "colour_key": ("Colour: mode", "颜色:运输方式"),
-    "change_key": ("Change view: width = |change| (t); blue more than {base}, orange less", "变化视图:线宽 = |变化|(吨);蓝色多于{base},橙色少于"),
+    "change_key": ("Change against {base} (change view): blue more, orange less, width = tonnes of change in the week",
+                   "相对{base}的变化(变化视图):蓝色增加,橙色减少,线宽 = 本周变化吨数"),
     "nodes_key": ("Nodes", "节点"),
     "short_key": ("demand centre short in the week (red)", "本周缺煤的需求点(红色)"),
     "hover": ("Hover a line or node for its figures; drag to pan, wheel or box to zoom, ↻ to reset.",
@@ -199,11 +201,30 @@ def map_links(runs: list[Results], nodes: pd.DataFrame) -> pd.DataFrame:
     f = pd.concat([r.tables["flows"][["link", "from", "to", "mode"]].astype(str) for r in runs])
     links = f.drop_duplicates("link").sort_values("link", kind="stable").set_index("link")
     links = links[links["from"].isin(nodes.index) & links["to"].isin(nodes.index)]
+    sea = links[links["mode"].isin(SEA_MODES)].sort_values(["from", "to"], kind="stable").index
+    rank = {link: k - (len(sea) - 1) / 2 for k, link in enumerate(sea)}
     paths = []
     for link in links.itertuples():
         a, b = nodes.loc[link[1], ["lon", "lat"]].tolist(), nodes.loc[link.to, ["lon", "lat"]].tolist()
-        paths.append(sea_path(tuple(a), tuple(b)) if link.mode in SEA_MODES else [tuple(a), tuple(b)])
+        if link.mode in SEA_MODES:  # side by side along the lane, so that one ship route does not hide another
+            paths.append(shifted(sea_path(tuple(a), tuple(b)), rank[link.Index] * SEA_SPACING_DEG))
+        else:
+            paths.append([tuple(a), tuple(b)])
     return links.assign(path=paths)
+
+
+def shifted(path: list[tuple[float, float]], shift_deg: float) -> list[tuple[float, float]]:
+    """``path`` with its inner vertices moved ``shift_deg`` to the left of the way it runs (the
+    ends stay on their nodes)."""
+    if shift_deg == 0 or len(path) < 3:
+        return path
+    out = [path[0]]
+    for before, here, after in zip(path, path[1:], path[2:], strict=False):
+        k = math.cos(math.radians(here[1]))
+        dx, dy = (after[0] - before[0]) * k, after[1] - before[1]
+        norm = math.hypot(dx, dy) or 1.0
+        out.append((here[0] - shift_deg * dy / norm / k, here[1] + shift_deg * dx / norm))
+    return out + [path[-1]]
 
 
 def whole(values) -> list:
@@ -258,19 +279,24 @@ def width_px(tonnes: float, most: float) -> float:
     return MIN_WIDTH_PX + (MAX_WIDTH_PX - MIN_WIDTH_PX) * tonnes / most
 
 
-def key_html(lang: str, modes: list[str], kinds: list[str], most: float, compare: bool, base: str) -> str:
-    """The key under the map: widths (t), mode colours, node kinds, and the change view's colours."""
-    samples = sorted({nice(most), nice(most / 5), nice(most / 25)} - {0.0}, reverse=True)
+def key_html(lang: str, modes: list[str], kinds: list[str], most: float, most_change: float | None, base: str) -> str:
+    """The key under the map: widths (t), mode colours, node kinds, and the change view's widths
+    and colours (``most_change`` None: no compared folders)."""
     bar = '<span style="display:inline-block;width:34px;height:{h:.1f}px;background:{c};vertical-align:middle;margin-right:4px"></span>'
     item = '<span style="display:inline-block;white-space:nowrap;margin-left:10px">{}</span>'  # swatch and its words wrap together
-    parts = [f"<b>{word('width_key', lang)}</b><br>" + "".join(item.format(bar.format(h=width_px(t, most), c="#555") + f"{t:,.0f} t") for t in samples)]
+
+    def widths(top: float, colour: str, sign: str = "") -> str:
+        samples = sorted({nice(top), nice(top / 5), nice(top / 25)} - {0.0}, reverse=True)
+        return "".join(item.format(bar.format(h=width_px(t, top), c=colour) + f"{sign}{t:,.0f} t") for t in samples)
+
+    parts = [f"<b>{word('width_key', lang)}</b><br>" + widths(most, "#555")]
     parts.append(f"<b>{word('colour_key', lang)}</b><br>" + "".join(item.format(bar.format(h=4, c=mode_colour(m, modes)) + m) for m in modes))
     parts.append(f"<b>{word('nodes_key', lang)}</b><br>"
                  + "".join(item.format(f'<span style="color:{KIND_STYLE.get(k, ("", "#777"))[1]}">{KIND_SYMBOL.get(k, "●")}</span> '
                                        + (text(f"kind_{k}", lang) if k in KIND_STYLE else k)) for k in kinds)
                  + item.format(f'<span style="color:{SHORT}">●</span> {word("short_key", lang)}'))
-    if compare:
-        parts.append(item.format(bar.format(h=4, c=MORE) + bar.format(h=4, c=LESS)) + " " + word("change_key", lang, base=base))
+    if most_change is not None:
+        parts.append(f"<b>{word('change_key', lang, base=base)}</b><br>" + widths(most_change, MORE, "+") + widths(most_change, LESS, "−"))
     parts.append(f'<span style="color:#666">{word("hover", lang)} {word("outline", lang)}</span>')
     return '<div style="font-size:13px;line-height:1.9">' + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
 
@@ -290,7 +316,7 @@ for (let i = 0; i < n; i++) {
   dflow.push(f[i] - f0[i]);
   util.push(c[i] ? Math.round(1000 * f[i] / c[i]) / 10 : null);
   const v = change ? Math.abs(dflow[i]) : f[i];
-  width.push(v > 0 ? min_px + (max_px - min_px) * v / most : 0.6);
+  width.push(v > 0 ? min_px + (max_px - min_px) * v / (change ? most_change : most) : 0.6);
   alpha.push(v > 0 ? 0.85 : 0.35);
   color.push(v <= 0 ? idle : change ? (dflow[i] > 0 ? more : less) : mode_color[i]);
 }
@@ -334,6 +360,9 @@ def build(runs: list[Results], lang: str) -> Document:
         node_weeks.update(nc)
     flows = [v for k, col in link_weeks.items() if k.startswith("flow_t|") for v in col]
     most = float(max(flows, default=0)) or 1.0
+    changes = [abs(v - v0) for r in range(1, len(runs)) for w in range(len(periods))
+               for v, v0 in zip(link_weeks[f"flow_t|{r}|{w}"], link_weeks[f"flow_t|0|{w}"], strict=True)]
+    most_change = float(max(changes, default=0)) or 1.0  # the change view's own scale: changes are far smaller than flows
 
     names = nodes["name"].to_dict()
     link_src = ColumnDataSource(name="links", data={
@@ -352,7 +381,7 @@ def build(runs: list[Results], lang: str) -> Document:
         **{k: [0] * len(nodes) for k in ("stock", "cover", "unmet", "dunmet")}, "fill": ["#777777"] * len(nodes), "line": ["white"] * len(nodes),
         **{f"{k}_txt": [""] * len(nodes) for k in ("stock", "cover", "unmet", "dunmet")}})
 
-    p = figure(name="map", match_aspect=True, sizing_mode="stretch_width", height=640, x_axis_type=None, y_axis_type=None,
+    p = figure(name="map", match_aspect=True, sizing_mode="stretch_width", height=720, x_axis_type=None, y_axis_type=None,
                tools="pan,wheel_zoom,box_zoom,reset,save", active_scroll="wheel_zoom", background_fill_color=SEA, border_fill_color="white",
                x_range=DataRange1d(range_padding=0.1), y_range=DataRange1d(range_padding=0.1), output_backend="canvas")
     p.grid.visible = False
@@ -381,15 +410,15 @@ def build(runs: list[Results], lang: str) -> Document:
         week = Slider(name="week", title=word("week", lang), start=0, end=len(periods) - 1, step=1, value=0, sizing_mode="stretch_width",
                       format=CustomJSTickFormatter(args={"periods": periods}, code="return periods[Math.round(tick)]"), min_width=220)
     run = Select(name="scenario", title=word("scenario", lang), value="0", options=[(str(i), lab) for i, lab in enumerate(labels)],
-                 width=200) if compare else None
+                 width=175) if compare else None
     view = Select(name="view", title=word("view", lang), value="flow",
-                  options=[("flow", word("view_flow", lang)), ("change", word("view_change", lang, base=labels[0]))], width=200) if compare else None
+                  options=[("flow", word("view_flow", lang)), ("change", word("view_change", lang, base=labels[0]))], width=175) if compare else None
     heading = Div(name="heading", text="", styles={"font-size": "14px"})
     update = CustomJS(args={"week": week, "run": run, "view": view, "links": link_src, "nodes": node_src, "heading": heading,
                             "link_weeks": ColumnDataSource(name="link_weeks", data=link_weeks),
                             "node_weeks": ColumnDataSource(name="node_weeks", data=node_weeks),
                             "periods": periods, "labels": labels, "change_word": word("view_change", lang, base=labels[0]),
-                            "most": most, "min_px": MIN_WIDTH_PX, "max_px": MAX_WIDTH_PX,
+                            "most": most, "most_change": most_change, "min_px": MIN_WIDTH_PX, "max_px": MAX_WIDTH_PX,
                             "more": MORE, "less": LESS, "idle": IDLE, "short_color": SHORT}, code=UPDATE_JS)
     controls = [c for c in (week, run, view) if c is not None]
     for c in controls:
@@ -404,7 +433,7 @@ def build(runs: list[Results], lang: str) -> Document:
         controls.append(zoom)
 
     header = Div(text=f'<div style="font-size:18px;font-weight:bold">{title}</div>', sizing_mode="stretch_width")
-    key = Div(text=key_html(lang, modes, list(dict.fromkeys(kinds)), most, compare, labels[0]), sizing_mode="stretch_width")
+    key = Div(text=key_html(lang, modes, list(dict.fromkeys(kinds)), most, most_change if compare else None, labels[0]), sizing_mode="stretch_width")
     page = column(header, row(*controls, sizing_mode="stretch_width", styles={"flex-wrap": "wrap", "gap": "8px"}), heading, p, key,
                   sizing_mode="stretch_width")
     doc.add_root(page)
