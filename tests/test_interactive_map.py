@@ -10,13 +10,14 @@ import json
 import re
 
 import bokeh
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO
 
 from supplyopt.cli import main
 from supplyopt.reports.folders import load_results
-from supplyopt.reports.interactive_map import LANE_POINTS, map_html, sea_path
+from supplyopt.reports.interactive_map import GEO, LANE, LANE_POINTS, map_html, sea_path
 from supplyopt.reports.reporting import make_report
 
 WINTER = REPO / "data/examples/winter"
@@ -117,6 +118,24 @@ def test_sea_path_by_hand():
     assert LANE_POINTS["bohai_strait"] in path and LANE_POINTS["chengshan"] in path
     # an end far from any coast (a mid-ocean point) is drawn straight
     assert sea_path((119.6, 39.9), (150.0, 0.0)) == [(119.6, 39.9), (150.0, 0.0)]
+
+
+def test_the_coastal_lane_stays_at_sea():
+    # every sea stretch of the lane, sampled every ~1 km, lies outside every bundled province
+    # polygon (ray casting); the lower Yangtze stretch is a river, inside the land outlines
+    stretches = [(a, b) for s in LANE for a, b in zip(s.split(), s.split()[1:], strict=False) if not {a, b} & {"jiangyin", "nanjing"}]
+    points = np.array([np.add(LANE_POINTS[a], t * np.subtract(LANE_POINTS[b], LANE_POINTS[a])) for a, b in stretches for t in np.linspace(0, 1, 200)])
+    px, py = points[:, 0], points[:, 1]
+    inside = np.zeros(len(points), dtype=bool)
+    for feature in json.loads(GEO.read_text(encoding="utf-8"))["features"]:
+        g = feature["geometry"]
+        for polygon in g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]:
+            ring = np.array(polygon[0])
+            x0, y0, x1, y1 = ring[:-1, 0, None], ring[:-1, 1, None], ring[1:, 0, None], ring[1:, 1, None]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                crosses = ((y0 > py) != (y1 > py)) & (px < (x1 - x0) * (py - y0) / (y1 - y0) + x0)
+            inside ^= crosses.sum(axis=0) % 2 == 1
+    assert not inside.any(), points[inside][:5]
 
 
 def test_map_is_byte_identical_on_rerun(winter):

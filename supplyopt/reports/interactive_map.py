@@ -61,27 +61,28 @@ KIND_SYMBOL = {"mine": "▲", "hub": "■", "storage": "◆", "port": "⬢", "de
 
 # Offshore waypoints (lon °E, lat °N) of China's coastal shipping lane, from the Bohai ports round
 # the Shandong peninsula, down the coast to the Pearl River and the Beibu Gulf, with the lower
-# Yangtze to Nanjing. Drawn by hand on the DCW coastline: each stretch stays at sea. A sea link's
-# ends are snapped onto the nearest stretch and it follows the shortest way along the lane.
+# Yangtze to Nanjing. Drawn by hand on the bundled coastline and checked against it (shapely,
+# once): every sea stretch stays off the land polygons. A sea link's ends are snapped onto the
+# nearest stretch and it follows the shortest way along the lane.
 LANE_POINTS = {
     "tianjin": (118.0, 38.95), "huanghua": (118.1, 38.4), "caofeidian": (118.65, 38.8), "jingtang": (119.15, 39.0),
-    "qinhuangdao": (119.75, 39.7), "bohai": (119.6, 38.75), "bohai_strait": (120.95, 38.3), "chengshan": (123.0, 37.45),
+    "qinhuangdao": (119.75, 39.7), "bohai": (119.6, 38.75), "bohai_strait": (120.95, 38.3), "chengshan": (123.0, 37.45), "shidao": (122.75, 36.7),
     "qingdao": (120.9, 35.75), "rizhao": (119.85, 35.3), "lianyungang": (119.75, 34.75), "yancheng": (121.2, 33.6),
-    "nantong": (122.2, 32.35), "yangtze_mouth": (122.2, 31.35), "wusong": (121.55, 31.45), "jiangyin": (120.3, 31.95),
+    "nantong": (122.2, 32.35), "yangtze_mouth": (122.2, 31.35), "changxing": (121.9, 31.2), "wusong": (121.55, 31.45), "jiangyin": (120.3, 31.95),
     "nanjing": (118.8, 32.1), "zhoushan": (122.6, 30.2), "taizhou": (122.0, 28.6), "wenzhou": (121.2, 27.6),
-    "fuzhou": (120.1, 26.1), "putian": (119.6, 25.1), "xiamen": (118.5, 24.25), "shantou": (117.0, 23.15),
-    "shanwei": (115.6, 22.55), "pearl_mouth": (114.0, 22.1), "yangjiang": (112.0, 21.4), "zhanjiang": (110.9, 20.6),
-    "qiongzhou": (110.0, 20.2), "beihai": (109.0, 21.2),
+    "fuzhou": (120.1, 26.1), "pingtan": (120.15, 25.5), "putian": (119.6, 25.0), "xiamen": (118.5, 24.25), "shantou": (117.0, 23.15),
+    "shanwei": (115.6, 22.55), "pearl_mouth": (114.0, 22.1), "yangjiang": (112.8, 21.5), "maoming": (111.9, 21.1),
+    "zhanjiang": (111.2, 20.6), "leizhou": (110.8, 20.2), "qiongzhou": (110.15, 20.15), "beibu": (109.8, 20.1), "beihai": (109.2, 20.9),
 }
 LANE = (
     "tianjin huanghua caofeidian jingtang qinhuangdao",
-    ("caofeidian bohai bohai_strait chengshan qingdao rizhao lianyungang yancheng nantong yangtze_mouth zhoushan taizhou wenzhou fuzhou "
-     "putian xiamen shantou shanwei pearl_mouth yangjiang zhanjiang qiongzhou beihai"),
+    ("caofeidian bohai bohai_strait chengshan shidao qingdao rizhao lianyungang yancheng nantong yangtze_mouth zhoushan taizhou wenzhou fuzhou "
+     "pingtan putian xiamen shantou shanwei pearl_mouth yangjiang maoming zhanjiang leizhou qiongzhou beibu beihai"),
     "qinhuangdao bohai",
-    "yangtze_mouth wusong jiangyin nanjing",
+    "yangtze_mouth changxing wusong jiangyin nanjing",
 )
-LANE_REACH_DEG = 3.0
-SEA_SPACING_DEG = 0.04  # sea links drawn side by side along the lane, this far apart (~4 km)  # a sea link end farther than this from the lane is drawn straight
+LANE_REACH_DEG = 3.0  # a sea link end farther than this from the lane is drawn straight
+SEA_SPACING_DEG = 0.04  # sea links drawn side by side along the lane, this far apart (~4 km)
 
 WORDS = {  # the page's own labels: (en, zh)
     "title": ("Interactive flow map", "交互式煤流地图"),
