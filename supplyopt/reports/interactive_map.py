@@ -297,7 +297,7 @@ def key_html(lang: str, modes: list[str], kinds: list[str], most: float, most_ch
                                        + (text(f"kind_{k}", lang) if k in KIND_STYLE else k)) for k in kinds)
                  + item.format(f'<span style="color:{SHORT}">●</span> {word("short_key", lang)}'))
     if most_change is not None:
-        parts.append(f"<b>{word('change_key', lang, base=base)}</b><br>" + widths(most_change, MORE, "+") + widths(most_change, LESS, "−"))
+        parts.append(f"<b>{word('change_key', lang, base=base)}</b><br>" + widths(most_change, MORE, "+") + "<br>" + widths(most_change, LESS, "−"))
     parts.append(f'<span style="color:#666">{word("hover", lang)} {word("outline", lang)}</span>')
     return '<div style="font-size:13px;line-height:1.9">' + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
 
@@ -337,6 +337,16 @@ nodes.data = {...nodes.data, stock: s, cover: d, unmet: u, dunmet, fill, line, s
 heading.text = `<b>${periods[w]}</b> · ${labels[r]}` + (change ? ` · ${change_word}` : "");
 """
 
+
+# The mines' box, widened in one direction to the map's own shape (the map keeps its aspect).
+ZOOM_JS = """
+const [x0, x1, y0, y1] = box, w = plot.inner_width, h = plot.inner_height;
+let dx = x1 - x0, dy = y1 - y0;
+if (dx / dy > w / h) dy = dx * h / w; else dx = dy * w / h;
+const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+plot.x_range.setv({start: cx - dx / 2, end: cx + dx / 2});
+plot.y_range.setv({start: cy - dy / 2, end: cy + dy / 2});
+"""
 
 
 def build(runs: list[Results], lang: str) -> Document:
@@ -382,7 +392,7 @@ def build(runs: list[Results], lang: str) -> Document:
         **{k: [0] * len(nodes) for k in ("stock", "cover", "unmet", "dunmet")}, "fill": ["#777777"] * len(nodes), "line": ["white"] * len(nodes),
         **{f"{k}_txt": [""] * len(nodes) for k in ("stock", "cover", "unmet", "dunmet")}})
 
-    p = figure(name="map", match_aspect=True, sizing_mode="stretch_width", height=720, x_axis_type=None, y_axis_type=None,
+    p = figure(name="map", match_aspect=True, sizing_mode="stretch_width", height=720, min_width=360, x_axis_type=None, y_axis_type=None,
                tools="pan,wheel_zoom,box_zoom,reset,save", active_scroll="wheel_zoom", background_fill_color=SEA, border_fill_color="white",
                x_range=DataRange1d(range_padding=0.1), y_range=DataRange1d(range_padding=0.1), output_backend="canvas")
     p.grid.visible = False
@@ -429,14 +439,14 @@ def build(runs: list[Results], lang: str) -> Document:
         x0, x1 = mines["lon"].min() - 0.4, mines["lon"].max() + 0.4
         y0, y1 = mercator_y(mines["lat"].min()) - 0.4, mercator_y(mines["lat"].max()) + 0.4
         zoom = Button(name="zoom", label=word("zoom", lang), width=170, align="end")
-        zoom.js_on_event("button_click", CustomJS(args={"x": p.x_range, "y": p.y_range, "box": [round(v, 3) for v in (x0, x1, y0, y1)]},
-                                                  code="x.setv({start: box[0], end: box[1]}); y.setv({start: box[2], end: box[3]});"))
+        zoom.js_on_event("button_click", CustomJS(args={"plot": p, "box": [round(v, 3) for v in (x0, x1, y0, y1)]}, code=ZOOM_JS))
         controls.append(zoom)
 
     header = Div(text=f'<div style="font-size:18px;font-weight:bold">{title}</div>', sizing_mode="stretch_width")
-    key = Div(text=key_html(lang, modes, list(dict.fromkeys(kinds)), most, most_change if compare else None, labels[0]), sizing_mode="stretch_width")
-    page = column(header, row(*controls, sizing_mode="stretch_width", styles={"flex-wrap": "wrap", "gap": "8px"}), heading, p, key,
-                  sizing_mode="stretch_width")
+    key = Div(name="key", text=key_html(lang, modes, list(dict.fromkeys(kinds)), most, most_change if compare else None, labels[0]), width=300)
+    # the key beside the map on a wide screen, under it on a narrow one
+    page = column(header, row(*controls, sizing_mode="stretch_width", styles={"flex-wrap": "wrap", "gap": "8px"}), heading,
+                  row(p, key, sizing_mode="stretch_width", styles={"flex-wrap": "wrap", "gap": "12px"}), sizing_mode="stretch_width")
     doc.add_root(page)
     doc.js_on_event("document_ready", update)
     doc.title = title
