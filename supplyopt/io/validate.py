@@ -89,12 +89,16 @@ def _required_values(frame: pd.DataFrame, name: str, ds: Dataset) -> list[Proble
     spec = TABLES[name]
     label = ds.sources[name]
     out = []
-    inherits = (frame["period"] >= 0).to_numpy() & _has_base(frame, list(spec.key)) if "period" in frame else np.zeros(len(frame), bool)
+    inherits = None  # period rows whose key has a period-less row: worked out where a cell is blank
     for col in spec.columns:
         if not col.needs_value or col.name not in frame or col.name in ds.missing_columns.get(label, ()):
             continue
         values = frame[col.name]
         blank = (values == "") if col.kind == "text" else values.isna()
+        if not blank.any():
+            continue
+        if inherits is None:
+            inherits = (frame["period"] >= 0).to_numpy() & _has_base(frame, list(spec.key)) if "period" in frame else np.zeros(len(frame), bool)
         # Unreadable cells were reported while reading; only report truly blank ones.
         raw_blank = blank & ~inherits
         if col.kind == "number":
@@ -116,6 +120,8 @@ def _duplicates(frame: pd.DataFrame, name: str, ds: Dataset) -> list[Problem]:
         frame = frame[frame["period"] != -2]  # unknown periods are reported already
     dup = frame.duplicated(key, keep="first")
     out = []
+    if not dup.any():
+        return out
     first_row = frame.drop_duplicates(key).set_index(key)["row"]
     for _, r in frame[dup].iterrows():
         k = tuple(r[c] for c in key)
@@ -138,7 +144,7 @@ def _period_rows(frame: pd.DataFrame, name: str, ds: Dataset) -> list[Problem]:
     periodic = frame[frame["period"] >= 0]
     merged = periodic.merge(base, on=key, how="left", suffixes=("", "__base"), indicator=True)
     orphan = merged["_merge"] == "left_only"
-    if name == "storage":
+    if name == "storage" and orphan.any():
         for row, node, period in zip(merged.loc[orphan, "row"], merged.loc[orphan, "node"], merged.loc[orphan, "period"]):
             out.append(Problem(label, f"period row for node {node} without a period-less row for the same node and product; storage needs one (it carries initial_t)", row=int(row), column="period", value=ds.periods[int(period)]))
     for col in spec.static:
@@ -147,7 +153,10 @@ def _period_rows(frame: pd.DataFrame, name: str, ds: Dataset) -> list[Problem]:
             differs = mine.notna() & theirs.notna() & ~np.isclose(mine.fillna(0), theirs.fillna(0))
         else:
             differs = (mine != "") & theirs.notna() & (mine != theirs.fillna(""))
-        for row, a, b in zip(merged.loc[differs & ~orphan, "row"], mine[differs & ~orphan], theirs[differs & ~orphan]):
+        differs &= ~orphan
+        if not differs.any():
+            continue
+        for row, a, b in zip(merged.loc[differs, "row"], mine[differs], theirs[differs]):
             out.append(Problem(label, f"period row differs from the period-less row ({b}); {col} cannot change by period", row=int(row), column=col, value=a))
     return out
 
