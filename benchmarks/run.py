@@ -343,7 +343,7 @@ def worker_cli(data: Path, profile: Path | None, method: str, limit_s: float | N
     from supplyopt.results.plan import Plan
 
     out = {"import_s": time.perf_counter() - t_start, "load_start": os.getloadavg()}
-    stage, stages, peaks, seen = ["import"], {}, {}, {}
+    stage, stages, cpu, peaks, seen = ["import"], {}, {}, {}, {}
 
     def rss_mib() -> float:
         with open("/proc/self/status") as f:
@@ -352,7 +352,7 @@ def worker_cli(data: Path, profile: Path | None, method: str, limit_s: float | N
     def timed(name, fn, keep=None):
         def wrapper(*a, **k):
             before, stage[0] = stage[0], name
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             try:
                 result = fn(*a, **k)
                 if keep:
@@ -360,6 +360,7 @@ def worker_cli(data: Path, profile: Path | None, method: str, limit_s: float | N
                 return result
             finally:
                 stages[name] = stages.get(name, 0.0) + time.perf_counter() - t0
+                cpu[name] = cpu.get(name, 0.0) + time.process_time() - c0
                 stage[0] = before
         return wrapper
 
@@ -389,6 +390,7 @@ def worker_cli(data: Path, profile: Path | None, method: str, limit_s: float | N
         argv = ["solve", str(data), "--method", method, "--json", "--out", str(Path(tmp) / "results")] + (["--model", str(profile)] if profile else [])
         argv += ["--time-limit", str(limit_s)] if limit_s else []
         printed = io.StringIO()
+        stage[0] = "other"  # the CLI's own work between the timed stages (checks, summary)
         t0 = time.perf_counter()
         with contextlib.redirect_stdout(printed):
             code = cli.main(argv)
@@ -396,7 +398,7 @@ def worker_cli(data: Path, profile: Path | None, method: str, limit_s: float | N
     stop.set()
     summary = json.loads(printed.getvalue()) if code == 0 else {}
     lp, engine = seen.get("lp"), seen.get("engine")
-    out.update(exit_code=code, stages_s=stages, stage_peak_mib=peaks, peak_mib=_peak_mib(), load_end=os.getloadavg(),
+    out.update(exit_code=code, stages_s=stages, stages_cpu_s=cpu, stage_peak_mib=peaks, peak_mib=_peak_mib(), load_end=os.getloadavg(),
                load_mean=float(np.mean(loads)) if loads else None, objective=summary.get("objective"), status=summary.get("solver", {}).get("status"),
                iterations=summary.get("solver", {}).get("iterations"), summary_build_s=summary.get("build_s"), summary_solve_s=summary.get("solve_s"),
                columns=lp.n_cols if lp else None, rows=lp.n_rows if lp else None, nonzeros=lp.n_nonzeros if lp else None,
@@ -430,8 +432,9 @@ def measure_china(family: str, weeks: int, method: str, limit_s: float, seed: in
     lines = proc.stdout.strip().splitlines()
     row = json.loads(lines[-1]) if lines else {"error": proc.stderr[-3000:]}
     maxrss = [ln for ln in proc.stderr.splitlines() if "Maximum resident set size" in ln]
+    cpu_s = sum(float(ln.split()[-1]) for ln in proc.stderr.splitlines() if ln.strip().startswith(("User time (seconds)", "System time (seconds)")))
     row.update(family=family, size="china", weeks=weeks, method_asked=method, seed=seed, generate_s=generate_s, process_wall_s=wall, returncode=proc.returncode,
-               time_v_max_rss_mib=int(maxrss[-1].split()[-1]) / 1024 if maxrss else None, cores=os.cpu_count(),
+               time_v_max_rss_mib=int(maxrss[-1].split()[-1]) / 1024 if maxrss else None, time_v_cpu_s=cpu_s if maxrss else None, cores=os.cpu_count(),
                memory_gib=os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
                command=" ".join(["supplyopt", "solve", str(data.relative_to(HERE.parent)), "--method", method, "--json", "--time-limit", str(limit_s)]
                                 + (["--model", str(profile.relative_to(HERE.parent))] if profile else [])))
@@ -467,14 +470,15 @@ def china_table(rows: list[dict]) -> str:
     if not rows:
         return ""
     md = ["### China-sized network on one machine (issue 28 item 4): `supplyopt solve` end to end, stage by stage\n",
-          "| family | weeks | columns | rows (given to HiGHS) | nonzeros | method | generate s | import | read | validate | build | hand-off | HiGHS | results | write | command s | status | peak RSS MiB (`time -v`) | peak MiB by stage: read / validate / build / hand-off / HiGHS / results / write | load mean (start → end) |",
+          "| family | weeks | columns | rows (given to HiGHS) | nonzeros | method | generate s | import | read | validate | build | hand-off | HiGHS s / CPU s | results | write | command s / CPU s | status | peak RSS MiB (`time -v`) | peak MiB by stage: read / validate / build / hand-off / HiGHS / results / write | load mean (start → end) |",
           "|" + "---|" * 20]
     for r in rows:
         s, p = r.get("stages_s", {}), r.get("stage_peak_mib", {})
         status = r.get("status") or (f"stopped at {r['stopped_at_rss_gib']:.1f} GiB in {r['stage']}" if "stopped_at_rss_gib" in r else f"exit {r.get('exit_code', r.get('returncode'))}")
         md.append(f"| {r['family']} | {r['weeks']} | {r.get('columns') or 0:,} | {r.get('rows') or 0:,} ({r.get('highs_rows') or 0:,}) | {r.get('nonzeros') or 0:,} | {r['method_asked']} | {_g(r['generate_s'])} | {_g(r.get('import_s'))} | "
-                  + " | ".join(_g(s.get(k)) for k in ("read", "validate", "build", "handoff", "highs", "results", "write"))
-                  + f" | {_g(r.get('command_s'))} | {status} | {_g(r.get('time_v_max_rss_mib'), 0)} | " + " / ".join(_g(p.get(k), 0) for k in ("read", "validate", "build", "handoff", "highs", "results", "write"))
+                  + " | ".join(_g(s.get(k)) for k in ("read", "validate", "build", "handoff"))
+                  + f" | {_g(s.get('highs'))} / {_g(r.get('stages_cpu_s', {}).get('highs'))} | " + " | ".join(_g(s.get(k)) for k in ("results", "write"))
+                  + f" | {_g(r.get('command_s'))} / {_g(r.get('time_v_cpu_s'))} | {status} | {_g(r.get('time_v_max_rss_mib'), 0)} | " + " / ".join(_g(p.get(k), 0) for k in ("read", "validate", "build", "handoff", "highs", "results", "write"))
                   + f" | {_g(r.get('load_mean'), 1)} ({_g((r.get('load_start') or [None])[0], 1)} → {_g((r.get('load_end') or [None])[0], 1)}) |")
     md.append("\nEach row: `" + "`; `".join(r["command"] for r in rows) + "` (benchmarks/run.py --china), on "
               f"{rows[0]['cores']} cores and {rows[0]['memory_gib']:.0f} GiB shared with other work (the load column). HiGHS's time is wall time of `HighsEngine.solve`; "
