@@ -27,9 +27,10 @@ from supplyopt.results.labels import KPIS
 WINTER = REPO / "data/examples/winter"
 TABLES = ("flows", "production", "stocks", "unmet", "prices", "nodes")
 # one map, stock panels for the reserve base, the port and the plant yard, one cover heat
-# map, modal split, unmet by class, corridor utilisation
+# map, modal split; no comparison charts for one folder
 ONE_RESULT_CHARTS = {"map_base.png", "stocks_storage_base.png", "stocks_port_base.png", "stocks_demand_base.png", "cover_base.png",
-                     "modal_split.png", "compare_unmet.png", "compare_corridors.png"}
+                     "modal_split.png"}
+COMPARE_CHARTS = {"compare_kpis.png", "compare_unmet.png", "compare_corridors.png"}
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
 
@@ -91,14 +92,14 @@ def test_workbook_round_trip(results, single):
 def test_every_section_present_and_images_embedded(single):
     page = (single / "report.html").read_text(encoding="utf-8")
     for key in SECTIONS:
-        assert f'<section id="{key}">' in page, key
+        assert (f'<section id="{key}">' in page) == (key != "sec_compare"), key  # one folder: nothing to compare
     assert '<html lang="en">' in page and "Key figures" in page
     files = {p.name: p.read_bytes() for p in (single / "charts").iterdir()}
     assert set(files) == ONE_RESULT_CHARTS
     embedded = [base64.b64decode(m) for m in IMG.findall(page)]
-    assert len(embedded) == len(files) == 8
+    assert len(embedded) == len(files) == 6
     assert sorted(embedded) == sorted(files.values())  # the page carries exactly the chart files
-    assert "src=\"http" not in page and "<script" not in page  # self-contained, no server
+    assert "src=\"http" not in page and "<script src" not in page and page.count("<script>") == 1  # self-contained: the inline sort script only
     kpi_rows = page.split('<section id="sec_kpis">')[1].split("</table>")[0].count("<tr>") - 1
     assert kpi_rows == len(KPIS)
 
@@ -107,7 +108,7 @@ def test_charts_for_a_two_results_comparison(results, compared):
     page = (compared / "report.html").read_text(encoding="utf-8")
     names = {p.name for p in (compared / "charts").iterdir()}
     per_run = {n.replace("_base", "_surge") for n in ONE_RESULT_CHARTS if "_base" in n}
-    assert names == ONE_RESULT_CHARTS | per_run | {"compare_kpis.png"}
+    assert names == ONE_RESULT_CHARTS | per_run | COMPARE_CHARTS
     assert len(IMG.findall(page)) == len(names) == 14
     assert '<html lang="zh-CN">' in page and "关键指标" in page
     # the KPI table's change column: surge − base, figures from the two summaries
@@ -151,7 +152,7 @@ def test_without_a_cjk_font_the_report_falls_back_with_a_warning(results, monkey
     monkeypatch.setattr(charts, "CJK_FAMILIES", ("No Such CJK Font",))
     with pytest.warns(ReportWarning, match="no Chinese \\(CJK\\) font"):
         out = make_report(results / "base", tmp_path / "fallback", lang="zh")
-    assert (out / "report.html").is_file() and len(list((out / "charts").iterdir())) == 8
+    assert (out / "report.html").is_file() and len(list((out / "charts").iterdir())) == 6
     assert charts.find_cjk_font() is None
     monkeypatch.undo()
     if charts.find_cjk_font() is None:
@@ -228,8 +229,8 @@ def test_report_opens_in_headless_chromium(single, tmp_path):
     shot = tmp_path / "shot.png"
     proc = subprocess.run(["bash", str(REPO / "scripts/check_report.sh"), str(single), str(shot)], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert "embedded images: 8" in proc.stdout
-    assert "sections: " + " ".join(SECTIONS) in proc.stdout
+    assert "embedded images: 6" in proc.stdout
+    assert "sections: " + " ".join(k for k in SECTIONS if k != "sec_compare") in proc.stdout
     assert png_size(shot.read_bytes()) == (1280, 4000)
 
 

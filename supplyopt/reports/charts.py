@@ -3,16 +3,22 @@ cover, modal split and CO2, KPI changes, unmet demand by class and corridor util
 
 matplotlib is imported here only (the report path); figures are drawn on its Agg canvas, without
 pyplot, so no display is needed and no global backend is chosen. PNGs are reproducible: fixed figure size and dpi, no metadata.
-Chinese text needs a CJK font: :func:`find_cjk_font` looks for one among the installed fonts
-(Debian: ``apt-get install fonts-noto-cjk``); without one, text is drawn in the default font
-(Chinese characters as boxes) and a warning says so.
+Chinese text needs a CJK font: :func:`find_cjk_font` looks for one among the fonts matplotlib
+knows, then on disk (``fc-list``, the usual font folders: a font installed after matplotlib
+built its font cache is not in that cache) and adds the files it finds (Debian:
+``apt-get install fonts-noto-cjk``); without one, text is drawn in the default font (Chinese
+characters as boxes) and a warning says so.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import shutil
+import subprocess
 import warnings
+from datetime import date
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,7 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
 from supplyopt.reports.folders import node_kinds, node_names
-from supplyopt.results.labels import KPIS, text
+from supplyopt.results.labels import KPIS, status_word, text
 
 DPI = 100
 # Families with Chinese glyphs, most preferred first (Noto/Source Han are SIL OFL; WenQuanYi GPL+FE).
@@ -53,12 +59,52 @@ class Chart:
     note: str = ""
 
 
+# where Debian, Fedora, Arch and macOS put fonts, and the file names of the CJK families above
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts", "/Library/Fonts", "/System/Library/Fonts")
+CJK_FILE_PATTERNS = ("NotoSansCJK*", "NotoSansSC*", "SourceHanSans*", "wqy-zenhei*", "wqy-microhei*", "NotoSerifCJK*", "DroidSansFallback*",
+                     "uming*", "PingFang*", "Hiragino Sans GB*", "msyh*", "simhei*")
+
+
 def find_cjk_font(families: tuple[str, ...] | None = None) -> str | None:
-    """The first installed font family of ``families`` (default :data:`CJK_FAMILIES`, which
-    carry Chinese glyphs), or None."""
+    """The first font family of ``families`` (default :data:`CJK_FAMILIES`, which carry
+    Chinese glyphs) that matplotlib knows, or None. Where it knows none, the CJK font files
+    on disk (:func:`cjk_font_files`) are added to its font manager first: matplotlib caches
+    its font list, so a font installed after the cache was built is otherwise never seen."""
     families = CJK_FAMILIES if families is None else families
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in families if name in installed), None)
+
+    def known() -> str | None:
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        return next((name for name in families if name in installed), None)
+
+    found = known()
+    if found is None:
+        for path in cjk_font_files():
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):  # unreadable or not a font: look on
+                continue
+        found = known()
+    return found
+
+
+def cjk_font_files() -> list[str]:
+    """Font files with Chinese glyphs on this machine: what ``fc-list :lang=zh`` lists (where
+    fontconfig is installed), else the files in :data:`FONT_DIRS` named like a CJK family
+    (Noto Sans CJK, Source Han Sans, WenQuanYi …); sorted, so the choice is the same every run."""
+    files: set[str] = set()
+    fc_list = shutil.which("fc-list")
+    if fc_list:
+        try:
+            listed = subprocess.run([fc_list, ":lang=zh", "file"], capture_output=True, text=True, timeout=30, check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            listed = ""
+        files |= {line.split(":")[0].strip() for line in listed.splitlines() if line.strip()}
+    if not files:
+        for folder in FONT_DIRS:
+            root = Path(folder).expanduser()
+            if root.is_dir():
+                files |= {str(f) for pattern in CJK_FILE_PATTERNS for f in root.rglob(pattern) if f.suffix.lower() in (".ttf", ".ttc", ".otf")}
+    return sorted(f for f in files if Path(f).suffix.lower() in (".ttf", ".ttc", ".otf"))
 
 
 def mode_colour(mode: str, modes: list[str]) -> str:
@@ -235,11 +281,14 @@ def cover_grid(run) -> tuple[pd.DataFrame, pd.DataFrame]:
     stocks, unmet = run.tables["stocks"], run.tables["unmet"]
     kinds = node_kinds(run)
     centres = set(unmet["node"]) | {n for n, k in kinds.items() if k == "demand"}
-    s = stocks[stocks["node"].isin(centres) & stocks["days_of_cover"].notna()]
+    short = (stocks["went_short_t"].fillna(0.0) > 0.5) if "went_short_t" in stocks else pd.Series(False, index=stocks.index)
+    s = stocks[stocks["node"].isin(centres) & (stocks["days_of_cover"].notna() | short)]
     if "cover_status" in s:
-        s = s[s["cover_status"] != ""]
+        s = s[(s["cover_status"] != "") | short[s.index]]
     rank = {"red": 0, "amber": 1, "ok": 2}
-    rows = s[["node", "period", "days_of_cover"]].assign(_r=s["cover_status"].map(rank) if "cover_status" in s else 2)
+    r = s["cover_status"].map(rank).fillna(2) if "cover_status" in s else pd.Series(2, index=s.index)
+    # a week the centre went short is red whatever its status says (folders from older solves)
+    rows = s[["node", "period", "days_of_cover"]].assign(_r=r.where(~short[s.index], 0))
     stocked = set(stocks["node"])
     u = unmet[~unmet["node"].isin(stocked)].groupby(["node", "period"], sort=False)[["unmet_t", "demand_t"]].sum().reset_index()
     u = u[u["unmet_t"] > 0.5]
@@ -254,9 +303,14 @@ def cover_grid(run) -> tuple[pd.DataFrame, pd.DataFrame]:
     return grid.loc[order], status.loc[order]
 
 
+NUMBERED_PERIODS = 20  # up to this many periods each cell carries its days of cover
+
+
 def cover_heatmap(figs: Figures, run) -> Chart:
     """Days of cover by demand centre and period, coloured by each centre's status (red /
-    amber / ok by the lines of its demand class; red in any week it goes short)."""
+    amber / ok by the lines of its demand class; red in any week it goes short). Up to
+    :data:`NUMBERED_PERIODS` periods each cell shows its days; a longer horizon (a year of
+    weeks) is drawn as narrow cells without figures, ticked at the first week of each month."""
 
     file = f"cover_{slug(run.label)}.png"
     title = f"{figs.t('cover_title')} — {run.label}"
@@ -267,24 +321,51 @@ def cover_heatmap(figs: Figures, run) -> Chart:
     lines = (run.summary.get("options", {}).get("cover_days_by_class") or {}).get("power") or [7.0, 12.0]
     red, amber = float(lines[0]), float(lines[1])
     periods = run.periods
+    numbered = len(periods) <= NUMBERED_PERIODS
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
     # colour by status (0 red, 1 amber, 2 ok): each class has its own lines
     norm = BoundaryNorm([-0.5, 0.5, 1.5, 2.5], 3)
-    fig = figs.new(1.6 + 0.55 * len(periods) + 2.2, 1.2 + 0.28 * len(grid))
+    cell_in = 0.55 if numbered else 0.22
+    fig = figs.new(max(7.5, 1.6 + cell_in * len(periods) + 2.8), 1.4 + 0.28 * len(grid))
     ax = fig.subplots()
     im = ax.imshow(np.ma.masked_invalid(status.to_numpy(float)), cmap=ListedColormap(COVER_COLOURS), norm=norm, aspect="auto")
-    for (i, j), v in np.ndenumerate(grid.to_numpy(float)):
-        if np.isfinite(v):
-            ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6.5)
+    if numbered:
+        for (i, j), v in np.ndenumerate(grid.to_numpy(float)):
+            if np.isfinite(v):
+                ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6.5)
+    else:  # thin white lines between cells keep the rows and weeks apart
+        ax.set_xticks(np.arange(-0.5, len(periods)), minor=True)
+        ax.set_yticks(np.arange(-0.5, len(grid)), minor=True)
+        ax.grid(which="minor", color="white", lw=0.4)
+        ax.tick_params(which="minor", length=0)
     ax.set_yticks(np.arange(len(grid)))
     ax.set_yticklabels([wrap(names.get(n, n), 56) for n in grid.index], fontsize=7)
-    ax.set_xticks(np.arange(len(periods)))
-    ax.set_xticklabels(periods, rotation=45, ha="right", fontsize=7)
-    bar = fig.colorbar(im, ax=ax, ticks=[0, 1, 2], fraction=0.04)
-    bar.ax.set_yticklabels(["red", "amber", "ok"])
-    ax.set_title(f"{title}\n{figs.t('cover_legend', red=red, amber=amber)}", fontsize=9)
+    ticks, labels = month_ticks(periods) if not numbered else (list(range(len(periods))), periods)
+    ax.set_xticks(ticks)
+    ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=7)
+    ax.set_xlabel(figs.t("week"))
+    bar = fig.colorbar(im, ax=ax, ticks=[0, 1, 2], fraction=0.04 if numbered else 0.025)
+    bar.ax.set_yticklabels([status_word(s, figs.lang) for s in ("red", "amber", "ok")])
+    legend = figs.t("cover_legend", red=red, amber=amber) + ("" if numbered else "\n" + figs.t("cover_many", n=len(periods)))
+    ax.set_title(f"{title}\n{legend}", fontsize=9)
     return Chart(file, title, figs.png(fig))
+
+
+def month_ticks(periods: list[str]) -> tuple[list[int], list[str]]:
+    """Tick positions and labels for a long row of periods: the first ISO week (``2027-W05``)
+    of each month, labelled ``2027-02``; periods not named as ISO weeks get about 12 evenly
+    spaced ticks labelled with their names."""
+    months = []
+    for period in periods:
+        try:
+            year, week = str(period).split("-W")
+            months.append(date.fromisocalendar(int(year), int(week), 4).strftime("%Y-%m"))  # the Thursday: ISO's own rule
+        except ValueError:
+            step = max(1, -(-len(periods) // 12))
+            return list(range(0, len(periods), step)), list(periods[::step])
+    ticks = [i for i, m in enumerate(months) if i == 0 or m != months[i - 1]]
+    return ticks, [months[i] for i in ticks]
 
 
 # --------------------------------------------------------------------------- modal split
@@ -348,7 +429,12 @@ def _grouped_bars(ax, categories: list[str], values: list[list[float]], series: 
         if labels is not None:
             ax.bar_label(bars, labels=labels[i], fontsize=6.5, padding=2)
         elif fmt and len(categories) * n <= 40:
-            ax.bar_label(bars, labels=[fmt.format(v) for v in vals], fontsize=6.5, padding=1)
+            # side by side, upright labels of neighbouring bars run into one another: turn them
+            upright = n > 1 and not horizontal
+            ax.bar_label(bars, labels=[fmt.format(v) for v in vals], fontsize=6 if upright else 6.5, padding=2 if upright else 1,
+                         rotation=90 if upright else 0)
+    if fmt and labels is None and n > 1 and not horizontal:
+        ax.set_ylim(top=ax.get_ylim()[1] * 1.15)  # room above the tallest bar for its turned label
     if horizontal:
         ax.set_yticks(x)
         ax.set_yticklabels(categories, fontsize=7)
@@ -413,6 +499,8 @@ def unmet_by_class(figs: Figures, runs) -> Chart:
         cls = u["demand_class"].fillna("").astype(str).replace("", "—") if "demand_class" in u else pd.Series(figs.t("all"), index=u.index)
         frames.append(u.assign(_class=cls).groupby(["_class", "period"])["unmet_t"].sum())
     classes = sorted(set().union(*[f.index.get_level_values(0) for f in frames]))
+    if all(float(f.sum()) <= 0.5 for f in frames):  # nothing unmet anywhere: no chart of zeros
+        return Chart("compare_unmet.png", figs.t("unmet_title"), None, figs.t("no_unmet"))
     periods = runs[0].periods
     ncols = min(3, len(classes))
     nrows = -(-len(classes) // ncols)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from supplyopt.reports.folders import Results, node_kinds, node_names
-from supplyopt.results.labels import LABELS, text
+from supplyopt.results.labels import LABELS, text, warning_kind
 
 TOL_T = 0.5  # tonnes: smaller shortfalls are solver noise (as results/warning.py)
 NAMED_CENTRES = 5  # short centres named one by one; the rest are counted
@@ -132,7 +132,7 @@ def warning_lines(run: Results, lang: str) -> list[Line]:
     if red.empty:
         return [Line(run.label, "warnings", "ok", text("es_no_red", lang))]
     kinds = red["kind"].value_counts(sort=False)
-    out = [Line(run.label, "warnings", "red", text("es_red", lang, n=len(red), kinds=", ".join(f"{k} {n}" for k, n in kinds.items())))]
+    out = [Line(run.label, "warnings", "red", text("es_red", lang, n=len(red), kinds=", ".join(f"{warning_kind(k, lang)} {n}" for k, n in kinds.items())))]
     out += [Line(run.label, "warnings", "red", str(m)) for m in red.loc[red["kind"] == "blend", "message"].head(3)]
     return out
 

@@ -164,3 +164,25 @@ def node_kinds(run: Results) -> dict[str, str]:
     if run.nodes is None:
         return {}
     return dict(zip(run.nodes["id"].astype(str), run.nodes["kind"].astype(str)))
+
+
+def run_warnings(summary: dict) -> list[str]:
+    """What the run itself warned of: summary.json's ``input_warnings`` and every ``warning``
+    (or ``warnings``) text anywhere in it, in the order written, once each."""
+    found: list[str] = []
+
+    def walk(value, key: str = "") -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, k)
+        elif isinstance(value, list):
+            if key in ("input_warnings", "warnings"):
+                found.extend(str(v) for v in value if isinstance(v, str))
+            for v in value:
+                if isinstance(v, (dict, list)):
+                    walk(v, key)
+        elif isinstance(value, str) and key in ("warning", "warnings", "input_warnings"):
+            found.append(value)
+
+    walk(summary)
+    return list(dict.fromkeys(found))

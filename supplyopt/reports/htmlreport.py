@@ -1,8 +1,12 @@
 """The HTML report: one self-contained file (charts embedded as base64 PNG data URIs, styles
-inline, no scripts), so it opens from disk or an e-mail attachment with no server.
+and one small sorting script inline, nothing fetched), so it opens from disk or an e-mail
+attachment with no server.
 
 Sections, in order, each an ``<section id=...>``: executive summary (reports/executive.py),
-key figures, flow map, stocks and days of cover, modal split and CO2, comparison, tables.
+key figures, warnings, flow map, stocks and days of cover, modal split and CO2, comparison
+(only with compared folders), tables. Every table sorts on a click on its header
+(:data:`SORT_SCRIPT`); a print stylesheet drops the navigation, starts each section on a new
+page and keeps table rows and charts whole.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ import math
 from supplyopt.model.foresight import describe as describe_foresight
 from supplyopt.reports.charts import corridor_table
 from supplyopt.reports.executive import Line
-from supplyopt.reports.folders import node_names
-from supplyopt.results.labels import KPIS, text
+from supplyopt.reports.folders import node_names, run_warnings
+from supplyopt.results.labels import KPIS, status_word, text, warning_kind
 
 # KPI changes coloured green when better, red when worse (+1: more is better); others plain
 BETTER = {"objective": -1, "delivered_t": 1, "unmet_t": -1, "safety_shortfall_t": -1, "end_deficit_t": -1, "truck_share_tkm": -1, "mine_truck_share": -1,
           "clean_share_tkm": 1, "co2_t": -1}
-SECTIONS = ("sec_summary", "sec_kpis", "sec_map", "sec_stocks", "sec_modal", "sec_compare", "sec_tables")
+SECTIONS = ("sec_summary", "sec_kpis", "sec_warnings", "sec_map", "sec_stocks", "sec_modal", "sec_compare", "sec_tables")
+WARNING_ROWS = 60  # warnings.csv rows shown on the page (red first); the workbook has all
 STYLE = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",system-ui,sans-serif;margin:0 auto;max-width:1180px;padding:0 24px 48px;color:#222;line-height:1.45}
 h1{font-size:1.6em;border-bottom:3px solid #1f5fa8;padding-bottom:.3em}
@@ -30,7 +35,7 @@ table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.9em}
 th,td{border:1px solid #d0d7de;padding:.25em .6em}
 th{background:#dde6f0;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
-td.bad{color:#b30000}td.good{color:#006d2c}
+td.bad{color:#b30000}td.good{color:#006d2c}td.amber{color:#9c6500}
 figure{margin:1em 0}
 figure img{max-width:100%;height:auto;border:1px solid #e5e5e5}
 figcaption,.note{color:#555;font-size:.85em}
@@ -41,6 +46,38 @@ ul.exec li{padding:.3em .6em;margin:.2em 0;border-left:5px solid #999}
 ul.exec li.red{border-color:#b30000;background:#fde8e8;color:#8a0000;font-weight:bold}
 ul.exec li.amber{border-color:#d98c00;background:#fff4dc}
 ul.exec li.ok{border-color:#2b8a3e}
+table.sortable th{cursor:pointer}
+table.sortable th[aria-sort=ascending]::after{content:" \\25B2"}
+table.sortable th[aria-sort=descending]::after{content:" \\25BC"}
+@media print{
+body{max-width:none;padding:0;font-size:10pt}
+nav,p.map-link{display:none}
+section{break-before:page}
+section:first-of-type{break-before:auto}
+h2,h3,h4{break-after:avoid}
+table{width:100%;font-size:8pt}
+thead{display:table-header-group}
+tr,figure,ul.exec li{break-inside:avoid}
+th,td{word-break:break-word}
+figure img{max-height:24cm;object-fit:contain}
+}
+"""
+# Sorts a table on a click on a header cell (again: the other way): numbers by value (commas,
+# units and signs read), text as text; "–" sorts last. Inline, no network; a fixed string, so
+# pages stay byte-reproducible.
+SORT_SCRIPT = """
+document.querySelectorAll("table.sortable th").forEach(function(th){th.addEventListener("click",function(){
+var table=th.closest("table"),body=table.tBodies[0],col=Array.prototype.indexOf.call(th.parentNode.children,th);
+var up=th.getAttribute("aria-sort")!=="ascending";
+table.querySelectorAll("th").forEach(function(h){h.removeAttribute("aria-sort");});
+th.setAttribute("aria-sort",up?"ascending":"descending");
+function key(row){var c=row.children[col],t=c?c.textContent.trim():"";
+if(t===""||t==="–")return[2,0,""];var m=/^([+\\-−]?[\\d,.]*\\d)(\\s|%|$)/.exec(t);
+return m?[0,parseFloat(m[1].replace(/,/g,"").replace("−","-")),t]:[1,0,t];}
+var rows=Array.prototype.slice.call(body.rows);
+rows.sort(function(a,b){var x=key(a),y=key(b);if(x[0]!==y[0])return x[0]-y[0];
+var d=x[0]===0?x[1]-y[1]:x[2].localeCompare(y[2]);return up?d:-d;});
+rows.forEach(function(r){body.appendChild(r);});});});
 """
 
 
@@ -59,7 +96,7 @@ def fmt_value(value, unit: str) -> str:
 def table(header: list[str], rows: list[list], numeric: set[int] = frozenset(), classes: dict | None = None) -> str:
     """An HTML table; columns in ``numeric`` right-aligned; ``classes[(i, j)]`` styles a cell."""
     classes = classes or {}
-    out = ["<table><thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr></thead><tbody>"]
+    out = ['<table class="sortable"><thead><tr>' + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr></thead><tbody>"]
     for i, row in enumerate(rows):
         cells = []
         for j, v in enumerate(row):
@@ -138,7 +175,7 @@ def planner_tables(run, lang: str) -> str:
     low = s.sort_values(["days_of_cover", "node"], kind="stable").drop_duplicates(["node", "product"]).head(10)
     out.append(f"<h4>{_e(text('tab_cover', lang))}</h4>")
     out.append(table([text("node", lang), text("product", lang), text("week", lang), text("days", lang), text("cover_status", lang)],
-                     [[names.get(r.node, r.node), r.product, r.period, f"{r.days_of_cover:.1f}", r.cover_status if "cover_status" in s else ""]
+                     [[names.get(r.node, r.node), r.product, r.period, f"{r.days_of_cover:.1f}", status_word(r.cover_status, lang) if "cover_status" in s else ""]
                       for r in low.itertuples()], numeric={3}))
     u = run.tables["unmet"]
     short = u[u["unmet_t"] > 1e-6].groupby(["node", "product"], sort=True)["unmet_t"].sum().sort_values(ascending=False, kind="stable").head(10)
@@ -164,11 +201,53 @@ def summary_block(lines: list[Line], several: bool) -> str:
     return "\n".join(out + (["</ul>"] if lines else []))
 
 
+def sections_of(runs) -> tuple[str, ...]:
+    """The sections of a page on ``runs``: every one of :data:`SECTIONS`, the comparison only
+    where there is something to compare (more than one folder)."""
+    return tuple(key for key in SECTIONS if key != "sec_compare" or len(runs) > 1)
+
+
+def warnings_block(run, lang: str) -> str:
+    """One folder's warnings: the run's own (summary.json ``input_warnings`` and the like) in
+    amber, then warnings.csv's early warnings counted by severity and kind and listed, red
+    first (the first :data:`WARNING_ROWS`; the workbook's ``warnings`` sheet has every row)."""
+    out = []
+    own = run_warnings(run.summary)
+    if own:
+        out.append(f"<h4>{_e(text('warn_run', lang))}</h4>")
+        out.append('<ul class="exec">' + "".join(f'<li class="amber">{_e(w)}</li>' for w in own) + "</ul>")
+    w = run.tables.get("warnings")
+    if w is None or w.empty or "severity" not in w:
+        out.append(f'<p class="note">{_e(text("warn_none", lang))}</p>' if not own else "")
+        return "\n".join(out)
+    rank = {"red": 0, "amber": 1}
+    w = w.assign(_r=w["severity"].map(rank).fillna(2)).sort_values("_r", kind="stable")
+    counts = w.groupby(["_r", "severity", "kind"], sort=True).size()
+    out.append(f"<h4>{_e(text('warn_early', lang))}</h4>")
+    out.append(table([text("severity", lang), text("warn_kind", lang), text("count", lang)],
+                     [[status_word(sev, lang), warning_kind(kind, lang), f"{n:,}"] for (_, sev, kind), n in counts.items()], numeric={2},
+                     classes={(i, 0): "bad" for i, ((r, _, _), _) in enumerate(counts.items()) if r == 0}))
+    names = node_names(run)
+    shown = w.head(WARNING_ROWS)
+    header = [text("severity", lang), text("week", lang), text("node", lang), text("product", lang), text("warn_kind", lang), text("value", lang), text("unit", lang)]
+    rows = [[status_word(r.severity, lang), r.period, names.get(r.node, r.node), r.product, warning_kind(r.kind, lang),
+             "–" if r.value != r.value else f"{r.value:,.1f}", r.unit] for r in shown.itertuples()]
+    if lang == "en" and "message" in w:  # results/warning.py words its messages in English
+        header.append(text("message", lang))
+        for row, message in zip(rows, shown["message"]):
+            row.append(message)
+    out.append(table(header, rows, numeric={5}, classes={(i, 0): {"red": "bad", "amber": "amber"}[sev] for i, sev in enumerate(shown["severity"]) if sev in ("red", "amber")}))
+    if len(w) > WARNING_ROWS:
+        out.append(f'<p class="note">{_e(text("warn_more", lang, shown=WARNING_ROWS, n=f"{len(w):,}"))}</p>')
+    return "\n".join(out)
+
+
 def render(runs, sections: dict[str, list], lang: str, summary: list[Line] = ()) -> str:
-    """The whole report page. ``sections`` maps a section key to its charts; ``summary`` is
+    """The whole page. ``sections`` maps a section key to its charts; ``summary`` is
     the executive summary drawn first."""
     title = f"{text('title', lang)}: {runs[0].summary.get('dataset', {}).get('name', runs[0].label)}"
-    nav = "".join(f'<a href="#{key}">{_e(text(key, lang))}</a>' for key in SECTIONS)
+    keys = sections_of(runs)
+    nav = "".join(f'<a href="#{key}">{_e(text(key, lang))}</a>' for key in keys)
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
@@ -176,23 +255,24 @@ def render(runs, sections: dict[str, list], lang: str, summary: list[Line] = ())
         f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{_e(title)}</h1><nav>{nav}</nav>",
     ]
-    for key in SECTIONS:
+    for key in keys:
         parts.append(f'<section id="{key}"><h2>{_e(text(key, lang))}</h2>')
         if key == "sec_summary":
             parts.append(summary_block(list(summary), len(runs) > 1))
         elif key == "sec_kpis":
             parts.append(kpi_table(runs, lang))
             parts += [meta_list(r, lang) for r in runs]
+        elif key == "sec_warnings":
+            parts.append(f'<p class="note">{_e(text("warn_note", lang))}</p>')
+            parts += [(f"<h3>{_e(r.label)}</h3>" if len(runs) > 1 else "") + warnings_block(r, lang) for r in runs]
         elif key == "sec_tables":
             parts.append(f'<p class="note">{_e(text("workbook_note", lang))}</p>')
             parts += [planner_tables(r, lang) for r in runs]
         else:
             if key == "sec_map":  # written beside the page by reporting.make_report (interactive_map.py)
                 parts.append(f'<p class="map-link"><a href="map.html">{_e(text("open_map", lang))}</a></p>')
-            if key == "sec_compare" and len(runs) == 1:
-                parts.append(f'<p class="note">{_e(text("no_compare", lang))}</p>')
             parts += [figure(c) for c in sections.get(key, [])]
         parts.append("</section>")
+    parts.append(f"<script>{SORT_SCRIPT}</script>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
-

@@ -68,10 +68,10 @@ def make_report(results_dir: str | Path, out_dir: str | Path, compare: Sequence[
             sections["sec_stocks"] += charts.stock_charts(figures, run)
             sections["sec_stocks"].append(charts.cover_heatmap(figures, run))
         sections["sec_modal"].append(charts.modal_split(figures, runs))
-        if len(runs) > 1:
+        if len(runs) > 1:  # one folder has nothing to compare: no comparison section
             sections["sec_compare"].append(charts.kpi_deltas(figures, runs))
-        sections["sec_compare"].append(charts.unmet_by_class(figures, runs))
-        sections["sec_compare"].append(charts.corridor_utilisation(figures, runs))
+            sections["sec_compare"].append(charts.unmet_by_class(figures, runs))
+            sections["sec_compare"].append(charts.corridor_utilisation(figures, runs))
 
     files: dict[str, bytes] = {}
     for items in sections.values():

@@ -6,8 +6,8 @@ Like the report of a solve, it is drawn only from what the command wrote (summar
 scenarios.csv, first_stage.csv, unmet.csv, first_stage_shipments.csv, ph_progress.csv), never
 from a model in memory. The folder written holds:
 
-* ``report.html``: one self-contained page (charts embedded as base64 PNG, styles inline, no
-  scripts). It opens with an executive summary a director reads in a minute (expected cost,
+* ``report.html``: one self-contained page (charts embedded as base64 PNG, styles and the
+  table-sorting script inline, nothing fetched). It opens with an executive summary a director reads in a minute (expected cost,
   worst case, expected unmet and the scenarios that go short, VSS and EVPI with what they
   mean, the risk term, progressive hedging's convergence), then the scenarios, the first-stage
   stock at the end of the decision stage, unmet demand, and the assumptions (stages,
@@ -40,7 +40,7 @@ from supplyopt.io.xlsx import reproducible_xlsx
 from supplyopt.reports import workbook
 from supplyopt.reports.charts import Chart, Figures, wrap
 from supplyopt.reports.folders import ReportWarning
-from supplyopt.reports.htmlreport import STYLE, figure, table
+from supplyopt.reports.htmlreport import SORT_SCRIPT, STYLE, figure, table
 
 TEXT_COLUMNS = {"scenario", "node", "product", "demand_class", "period", "link", "from", "to", "mode"}
 NEEDED = {
@@ -686,6 +686,7 @@ def render(summary: dict, tables: dict[str, pd.DataFrame], charts: dict[str, Cha
              unmet_section(scen, short, names),
              ph_section(summary, charts.get("ph")),
              record_section(summary, results_dir),
+             f"<script>{SORT_SCRIPT}</script>",
              "</body></html>\n"]
     return "\n".join(p for p in parts if p)
 

@@ -1,7 +1,11 @@
 """The Excel workbook of a report: every result table of the first results folder as a sheet
 (headers are the CSV column names, which carry the units: ``flow_t``, ``cost_cny``,
-``price_cny_per_t``), first a ``Summary`` sheet (the executive summary, reports/executive.py), a ``kpis`` sheet with every folder side by side and a ``columns`` sheet
-spelling out each column's unit. Header rows are frozen, numbers formatted, columns sized.
+``price_cny_per_t``), first a ``Summary`` sheet (the executive summary, reports/executive.py),
+a ``kpis`` sheet with every folder side by side, ``warnings`` (each folder's own warnings and
+its warnings.csv), each compared folder's unmet demand (``unmet <folder>``), ``long`` (one row
+per figure, for a pivot table: :func:`long_frame`, which the pages of other commands use too)
+and a ``columns`` sheet spelling out each column's unit. Header rows are frozen, numbers
+formatted, columns sized.
 
 ``pandas.read_excel(path, sheet_name="flows")`` gives back the frame that
 ``pandas.read_csv("flows.csv")`` gives. The file is reproducible: fixed document dates and
@@ -21,9 +25,18 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from supplyopt.io.xlsx import reproducible_xlsx
 from supplyopt.reports.executive import Line, summary_frame
+from supplyopt.reports.folders import run_warnings
 from supplyopt.results.labels import KPIS, kpi_unit, text
 
 SHEETS = ("flows", "production", "stocks", "unmet", "prices", "nodes")
+# free text left out of a row's key in the long sheet
+FREE_TEXT = {"message", "explanation", "description", "bottlenecks", "demand_centres_hurt", "basis", "effect", "name", "members", "shipper",
+             "consignee", "weeks", "excludes", "requires"}
+LONG_MAX_ROWS = 1_000_000  # an Excel sheet holds 1,048,576 rows
+# attributes of a link or stock repeated on every row, not results of the plan: left out of a
+# solve report's long sheet (they stay in their own sheets)
+LONG_SKIP = {"capacity_t", "distance_km", "cover_red_days", "cover_amber_days", "lon", "lat"}
+WARNING_SHEET_COLUMNS = ["results", "source", "severity", "period", "node", "name", "region", "product", "kind", "value", "unit", "message"]
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 
 
@@ -39,6 +52,26 @@ def column_unit(name: str, currency: str = "CNY") -> str:
         (r"^lon$", "° east"), (r"^lat$", "° north"),
     )
     return next((unit for pattern, unit in rules if re.search(pattern, name)), "")
+
+
+UNIT_RULES = (
+    (r"_cny_per_t$", "{cur}/t"), (r"_cny_per_tce$", "{cur}/tce"), (r"_cny_per_year$", "{cur}/yr"), (r"_cny_per_day$", "{cur}/day"),
+    (r"^extra_per_point_cny$", "{cur} per percentage point"), (r"_t_per_year$", "t/yr"), (r"_tce_per_year$", "tce/yr"),
+    (r"_tkm_per_year$", "t·km/yr"), (r"^co2_t_avoided_per_year$|^co2_t_removed_per_year$", "t CO2/yr"), (r"_trips_removed_per_year$", "trips/yr"),
+    (r"_per_year$", "/yr"), (r"_years$|^lag_years$", "years"), (r"_s$", "s"), (r"^cap$|(^|_)share(_|$)", "share 0–1"), (r"^utilisation$", "share 0–1"),
+    (r"^probability$", "share 0–1"), (r"_pct$", "%"), (r"^discount_factor$|^discount_rate$", "share 0–1"), (r"_kcal_per_kg$", "kcal/kg"),
+    (r"^wagons$|^trains$|^ship_calls$|_warnings$|^rank$|^trainsets$", "count"), (r"^(year|build_year|opens)$", "year"),
+    (r"^value$", ""),
+)
+
+
+def unit_of(column: str, currency: str = "CNY") -> str:
+    """The unit a column name states (``cash_npv_cny`` CNY, ``truck_t_removed_per_year``
+    t/yr, ``simple_payback_years`` years …); '' where it states none."""
+    for pattern, unit in UNIT_RULES:
+        if re.search(pattern, column):
+            return unit.format(cur=currency)
+    return column_unit(column, currency)
 
 
 def number_format(name: str) -> str | None:
@@ -99,6 +132,50 @@ def write_sheet(wb: Workbook, title: str, frame: pd.DataFrame) -> None:
         ws.auto_filter.ref = ws.dimensions
 
 
+def row_keys(frame: pd.DataFrame) -> list[str]:
+    """What names each row in the long sheet: its text columns (``case=cold; node=x``), free
+    text left out; ``row N`` where there are none."""
+    keys = [c for c in frame.columns if c not in FREE_TEXT and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])) and c != "unit"]
+    if not keys:
+        return [f"row {i + 1}" for i in range(len(frame))]
+    return ["; ".join(f"{c}={v}" for c, v in zip(keys, row) if v != "") or f"row {i + 1}"
+            for i, row in enumerate(frame[keys].astype(str).itertuples(index=False, name=None))]
+
+
+def long_frame(label: str, tables: dict[str, pd.DataFrame], currency: str = "CNY") -> pd.DataFrame:
+    """One row per figure of ``tables`` (of the results folder called ``label``): folder,
+    table, row key, column, value, unit — for a pivot table across folders. A table with a ``unit`` column (against.csv) gives each row its unit; one with
+    a ``metric`` column (comparison.csv) takes the metric's."""
+    parts = []
+    for name, frame in tables.items():
+        numbers = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and frame[c].dtype != bool]
+        if not numbers or frame.empty:
+            continue
+        keys = row_keys(frame)
+        for col in numbers:
+            if "unit" in frame.columns:
+                units = frame["unit"].astype(str).tolist()
+            elif "metric" in frame.columns:
+                units = [unit_of(str(m), currency) for m in frame["metric"]]
+            else:
+                units = [unit_of(col, currency)] * len(frame)
+            part = pd.DataFrame({"folder": label, "table": name, "row": keys, "column": col, "value": frame[col].to_numpy(float), "unit": units})
+            parts.append(part[part["value"].notna()])
+    columns = ["folder", "table", "row", "column", "value", "unit"]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    return out[columns].head(LONG_MAX_ROWS)
+
+
+def sheet_name(name: str, taken: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", "_", name)[:31]
+    out, n = base, 2
+    while out.lower() in taken:
+        out = f"{base[:28]}-{n}"
+        n += 1
+    taken.add(out.lower())
+    return out
+
+
 def kpi_frame(runs, lang: str) -> pd.DataFrame:
     """KPIs of every results folder side by side (the first is the base)."""
     currency = runs[0].summary.get("currency", "CNY")
@@ -116,9 +193,40 @@ def kpi_frame(runs, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def columns_frame(base, currency: str) -> pd.DataFrame:
-    rows = [{"sheet": s, "column": c, "unit": column_unit(c, currency)} for s in SHEETS if s in base.tables for c in base.tables[s].columns]
+def columns_frame(sheets: dict[str, pd.DataFrame], currency: str) -> pd.DataFrame:
+    rows = [{"sheet": s, "column": c, "unit": column_unit(c, currency)} for s, frame in sheets.items() for c in frame.columns]
     return pd.DataFrame(rows, columns=["sheet", "column", "unit"])
+
+
+def warnings_frame(runs) -> pd.DataFrame:
+    """Every folder's warnings, one row each: the run's own (summary.json ``input_warnings``
+    and the like; source ``run``, amber) then its early warnings (source ``warnings.csv``,
+    red and amber, as written)."""
+    parts = []
+    for run in runs:
+        own = run_warnings(run.summary)
+        if own:
+            parts.append(pd.DataFrame({"results": run.label, "source": "run", "severity": "amber", "message": own}))
+        w = run.tables.get("warnings")
+        if w is not None and not w.empty:
+            parts.append(w.assign(results=run.label, source="warnings.csv"))
+    if not parts:
+        return pd.DataFrame(columns=WARNING_SHEET_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    return out.reindex(columns=WARNING_SHEET_COLUMNS + [c for c in out.columns if c not in WARNING_SHEET_COLUMNS])
+
+
+def long_tables(runs, kpis: pd.DataFrame) -> pd.DataFrame:
+    """The long sheet of a solve report: each folder's key figures and cost parts and its
+    unmet demand, and every other table of the base (as its sheets), one row per figure."""
+    parts = []
+    for i, run in enumerate(runs):
+        own = kpis[["kpi", "unit", run.label]].rename(columns={run.label: "value"})
+        tables = {"kpis": own.assign(value=pd.to_numeric(own["value"], errors="coerce"))}
+        names = [n for n in run.tables if n != "nodes"] if i == 0 else ["unmet"]
+        tables |= {n: run.tables[n].drop(columns=[c for c in run.tables[n].columns if c in LONG_SKIP]) for n in names if n in run.tables}
+        parts.append(long_frame(run.label, tables, run.summary.get("currency", "CNY")))
+    return pd.concat(parts, ignore_index=True).head(LONG_MAX_ROWS)
 
 
 SEVERITY_FONT = {"red": Font(bold=True, color="B30000"), "amber": Font(color="9C6500")}
@@ -128,6 +236,7 @@ def workbook_bytes(runs, lang: str, summary: list[Line] = ()) -> bytes:
     """The workbook (.xlsx bytes) for a report on ``runs`` (results folders, base first);
     its first sheet ``Summary`` holds the executive summary ``summary``."""
     base = runs[0]
+    currency = base.summary.get("currency", "CNY")
     wb = Workbook()
     wb.remove(wb.active)
     write_sheet(wb, "Summary", summary_frame(list(summary)))
@@ -143,10 +252,20 @@ def workbook_bytes(runs, lang: str, summary: list[Line] = ()) -> bytes:
     for r, (_, unit) in enumerate(zip(kpis["kpi"], kpis["unit"]), start=2):
         for j in range(4, 4 + len(runs)):
             ws.cell(row=r, column=j).number_format = "0.0%" if unit == "share 0–1" else "#,##0"
-    for name in SHEETS:
-        if name in base.tables:
-            write_sheet(wb, name, base.tables[name])
-    write_sheet(wb, "columns", columns_frame(base, base.summary.get("currency", "CNY")))
+    sheets = {name: base.tables[name] for name in SHEETS if name in base.tables}
+    taken = {"summary", "kpis", "warnings", "long", "columns"} | set(sheets)
+    sheets |= {sheet_name(f"unmet {run.label}", taken): run.tables["unmet"] for run in runs[1:]}
+    sheets["warnings"] = warnings_frame(runs)
+    for name, frame in sheets.items():
+        write_sheet(wb, name, frame)
+    ws = wb["warnings"]
+    for r, severity in enumerate(sheets["warnings"]["severity"], start=2):
+        if severity in SEVERITY_FONT:
+            for j in range(1, len(WARNING_SHEET_COLUMNS) + 1):
+                ws.cell(row=r, column=j).font = SEVERITY_FONT[severity]
+    sheets["long"] = long_tables(runs, kpis)
+    write_sheet(wb, "long", sheets["long"])
+    write_sheet(wb, "columns", columns_frame(sheets, currency))
     wb.properties.creator = "supplyopt"
     buf = io.BytesIO()
     wb.save(buf)

@@ -16,6 +16,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "sec_map": ("Flow map", "煤流地图"),
     "sec_stocks": ("Stocks and days of cover", "库存与可用天数"),
     "sec_modal": ("Modal split and CO2", "运输方式结构与二氧化碳"),
+    "sec_warnings": ("Warnings", "预警"),
     "sec_compare": ("Comparison", "方案比较"),
     "sec_tables": ("Tables", "明细表"),
     "results": ("Results", "结果"),
@@ -27,8 +28,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "none": ("none", "无"),
     "workbook_note": ("Every result table is in results.xlsx (one sheet per table, units in the headers).",
                       "所有结果表见 results.xlsx（每表一页，表头含单位）。"),
-    "no_compare": ("Only one results folder was given: add --compare OTHER_RESULTS to see KPI deltas.",
-                   "只给了一个结果目录：加 --compare 其他结果目录 可查看指标差异。"),
     "no_boundary": ("Straight lines on a lon/lat grid; the interactive map (map.html) draws provinces, coast and sea lanes.",
                     "经纬网上的直线示意；交互式地图(map.html)绘有省界、海岸线和海运航线。"),
     "open_map": ("Open the interactive map (map.html)", "打开交互式地图(map.html)"),
@@ -127,6 +126,30 @@ LABELS: dict[str, tuple[str, str]] = {
     "es_call_reserve": ("Call up the capacity reserve of {node}: {t} in {weeks} (reserves.csv).", "启用 {node} 的产能储备：{t}，时间 {weeks}（见 reserves.csv）。"),
     "es_release_stock": ("Release reserve stock at {node}: {t} below its safety stock in {weeks} (reserves.csv).",
                          "动用 {node} 的储备库存：低于安全库存 {t}，时间 {weeks}（见 reserves.csv）。"),
+    # warnings section (htmlreport.warnings_block)
+    "warn_note": ("The run's own warnings and the early warnings of warnings.csv; the workbook's warnings sheet has every row.",
+                  "运行自身的警告和 warnings.csv 中的预警；工作簿 warnings 表含全部记录。"),
+    "warn_run": ("Warnings of the run", "运行警告"),
+    "warn_none": ("No warnings.", "无预警。"),
+    "warn_early": ("Early warnings (warnings.csv)", "预警（warnings.csv）"),
+    "warn_kind": ("Kind", "类型"),
+    "warn_more": ("The first {shown} of {n} warnings, red first; results.xlsx (sheet warnings) has every row.",
+                  "仅列出 {n} 条预警中的前 {shown} 条（红色在前）；results.xlsx 的 warnings 表含全部记录。"),
+    "severity": ("Severity", "级别"),
+    "count": ("Count", "条数"),
+    "value": ("Value", "数值"),
+    "message": ("Message", "说明"),
+    "status_red": ("red", "红色"),
+    "status_amber": ("amber", "黄色"),
+    "status_ok": ("ok", "正常"),
+    "status_end": ("end (end rule)", "期末（期末规则）"),
+    "wkind_unmet": ("unmet demand", "未满足需求"),
+    "wkind_cover": ("days of cover", "可用天数"),
+    "wkind_safety": ("below safety stock", "低于安全库存"),
+    "wkind_blend": ("blend limit", "配煤限值"),
+    "no_unmet": ("No demand goes short in any of the results compared.", "所比较的结果均无未满足需求。"),
+    "cover_many": ("{n} periods: one cell per centre and period, coloured by status, no figures (the workbook's stocks sheet has them)",
+                   "{n} 个计划期：每格为一个需求点一个计划期，按状态着色，不标数值（见工作簿 stocks 表）"),
     # cost components (summary.json costs)
     "cost_production": ("production", "生产"),
     "cost_transport": ("transport", "运输"),
@@ -172,3 +195,15 @@ def text(key: str, lang: str, **fmt) -> str:
     en, zh = LABELS[key]
     out = zh if lang == "zh" else en
     return out.format(**fmt) if fmt else out
+
+
+def status_word(status: str, lang: str) -> str:
+    """A cover or warning status (red, amber, ok, end) in ``lang``; any other as written."""
+    key = f"status_{status}"
+    return text(key, lang) if key in LABELS else str(status)
+
+
+def warning_kind(kind: str, lang: str) -> str:
+    """A warnings.csv ``kind`` (unmet, cover, safety, blend) in ``lang``; any other as written."""
+    key = f"wkind_{kind}"
+    return text(key, lang) if key in LABELS else str(kind)

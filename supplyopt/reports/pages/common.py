@@ -27,9 +27,11 @@ from openpyxl import Workbook
 from supplyopt.io.data import DataError, Problem
 from supplyopt.io.xlsx import reproducible_xlsx
 from supplyopt.reports import workbook
+from supplyopt.reports.workbook import long_frame, sheet_name, unit_of
 from supplyopt.reports.charts import Chart, Figures, wrap
 from supplyopt.reports.executive import Line, summary_frame
-from supplyopt.reports.htmlreport import STYLE, figure, summary_block, table
+from supplyopt.reports.folders import run_warnings
+from supplyopt.reports.htmlreport import SORT_SCRIPT, STYLE, figure, summary_block, table
 from supplyopt.reports.stochastic_page import EXTRA_STYLE, dataset_facts, latin_part
 
 TOL_T = 0.5  # tonnes: smaller shortfalls are solver noise (as results/warning.py)
@@ -42,11 +44,7 @@ TEXT_COLUMNS = {"case", "scenario", "node", "name", "region", "product", "period
                 "loading_port", "destination_port", "ship_class", "mine", "cover_status", "demand_unit", "scope", "corridor", "link_role",
                 "rule", "lowest_cover_node", "lowest_cover_period", "demand_centres_hurt", "bottlenecks", "explanation", "ship", "kind_of",
                 "description", "chosen_alone", "as_planned", "day", "date"}
-# free text left out of a row's key in the long sheet
-FREE_TEXT = {"message", "explanation", "description", "bottlenecks", "demand_centres_hurt", "basis", "effect", "name", "members", "shipper",
-             "consignee", "weeks", "excludes", "requires"}
 BOOL_TEXT = {"true", "false"}
-LONG_MAX_ROWS = 1_000_000  # an Excel sheet holds 1,048,576 rows
 NB = "\u00a0"
 
 
@@ -136,26 +134,6 @@ def require(folder: Folder, needed: dict[str, Sequence[str]]) -> None:
 
 
 # --------------------------------------------------------------------------- units and numbers
-UNIT_RULES = (
-    (r"_cny_per_t$", "{cur}/t"), (r"_cny_per_tce$", "{cur}/tce"), (r"_cny_per_year$", "{cur}/yr"), (r"_cny_per_day$", "{cur}/day"),
-    (r"^extra_per_point_cny$", "{cur} per percentage point"), (r"_t_per_year$", "t/yr"), (r"_tce_per_year$", "tce/yr"),
-    (r"_tkm_per_year$", "t·km/yr"), (r"^co2_t_avoided_per_year$|^co2_t_removed_per_year$", "t CO2/yr"), (r"_trips_removed_per_year$", "trips/yr"),
-    (r"_per_year$", "/yr"), (r"_years$|^lag_years$", "years"), (r"_s$", "s"), (r"^cap$|(^|_)share(_|$)", "share 0–1"), (r"^utilisation$", "share 0–1"),
-    (r"^probability$", "share 0–1"), (r"_pct$", "%"), (r"^discount_factor$|^discount_rate$", "share 0–1"), (r"_kcal_per_kg$", "kcal/kg"),
-    (r"^wagons$|^trains$|^ship_calls$|_warnings$|^rank$|^trainsets$", "count"), (r"^(year|build_year|opens)$", "year"),
-    (r"^value$", ""),
-)
-
-
-def unit_of(column: str, currency: str = "CNY") -> str:
-    """The unit a column name states (``cash_npv_cny`` CNY, ``truck_t_removed_per_year``
-    t/yr, ``simple_payback_years`` years …); '' where it states none."""
-    for pattern, unit in UNIT_RULES:
-        if re.search(pattern, column):
-            return unit.format(cur=currency)
-    return workbook.column_unit(column, currency)
-
-
 def missing(v) -> bool:
     return v is None or v is pd.NA or (isinstance(v, (float, np.floating)) and not math.isfinite(v))
 
@@ -263,28 +241,6 @@ class Section:
         return [c for c in self.charts if c is not None and c.png is not None]
 
 
-def run_warnings(summary: dict) -> list[str]:
-    """What the run itself warned of: summary.json's ``input_warnings`` and every ``warning``
-    (or ``warnings``) text anywhere in it, in the order written, once each."""
-    found: list[str] = []
-
-    def walk(value, key: str = "") -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, k)
-        elif isinstance(value, list):
-            if key in ("input_warnings", "warnings"):
-                found.extend(str(v) for v in value if isinstance(v, str))
-            for v in value:
-                if isinstance(v, (dict, list)):
-                    walk(v, key)
-        elif isinstance(value, str) and key in ("warning", "warnings", "input_warnings"):
-            found.append(value)
-
-    walk(summary)
-    return list(dict.fromkeys(found))
-
-
 def warning_lines(folder: Folder) -> list[Line]:
     """Amber lines for the run's own warnings (all of them; also listed in their section)."""
     return [Line(folder.label, "run_warning", "amber", w) for w in run_warnings(folder.summary)]
@@ -315,6 +271,7 @@ def page_html(title: str, lines: list[Line], sections: Sequence[Section | None])
              f"<title>{e(title)}</title><style>{STYLE}{EXTRA_STYLE}</style></head><body>",
              f"<h1>{e(title)}</h1><nav>" + "".join(f'<a href="#{e(s.id)}">{e(s.title)}</a>' for s in shown) + "</nav>"]
     parts += [f'<section id="{e(s.id)}"><h2>{e(s.title)}</h2>\n{s.body}{"".join(figure(c) for c in s.drawn)}</section>' for s in shown]
+    parts.append(f"<script>{SORT_SCRIPT}</script>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -385,54 +342,10 @@ def line_chart(figs: Figures, file: str, title: str, x: Sequence, series: dict[s
 
 
 # --------------------------------------------------------------------------- the workbook
-def row_keys(frame: pd.DataFrame) -> list[str]:
-    """What names each row in the long sheet: its text columns (``case=cold; node=x``), free
-    text left out; ``row N`` where there are none."""
-    keys = [c for c in frame.columns if c not in FREE_TEXT and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])) and c != "unit"]
-    if not keys:
-        return [f"row {i + 1}" for i in range(len(frame))]
-    return ["; ".join(f"{c}={v}" for c, v in zip(keys, row) if v != "") or f"row {i + 1}"
-            for i, row in enumerate(frame[keys].astype(str).itertuples(index=False, name=None))]
-
-
-def long_frame(folder: Folder, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per figure of ``tables``: folder, table, row key, column, value, unit — for a
-    pivot table. A table with a ``unit`` column (against.csv) gives each row its unit; one with
-    a ``metric`` column (comparison.csv) takes the metric's."""
-    parts = []
-    for name, frame in tables.items():
-        numbers = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and frame[c].dtype != bool]
-        if not numbers or frame.empty:
-            continue
-        keys = row_keys(frame)
-        for col in numbers:
-            if "unit" in frame.columns:
-                units = frame["unit"].astype(str).tolist()
-            elif "metric" in frame.columns:
-                units = [unit_of(str(m), folder.currency) for m in frame["metric"]]
-            else:
-                units = [unit_of(col, folder.currency)] * len(frame)
-            part = pd.DataFrame({"folder": folder.label, "table": name, "row": keys, "column": col, "value": frame[col].to_numpy(float), "unit": units})
-            parts.append(part[part["value"].notna()])
-    columns = ["folder", "table", "row", "column", "value", "unit"]
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-    return out[columns].head(LONG_MAX_ROWS)
-
-
 def columns_frame(folder: Folder, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = [{"sheet": n, "column": c, "unit": unit_of(c, folder.currency) if pd.api.types.is_numeric_dtype(t[c]) and t[c].dtype != bool else ""}
             for n, t in tables.items() for c in t.columns]
     return pd.DataFrame(rows, columns=["sheet", "column", "unit"])
-
-
-def sheet_name(name: str, taken: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\]", "_", name)[:31]
-    out, n = base, 2
-    while out.lower() in taken:
-        out = f"{base[:28]}-{n}"
-        n += 1
-    taken.add(out.lower())
-    return out
 
 
 def workbook_bytes(folder: Folder, lines: list[Line], extra: dict[str, pd.DataFrame] | None = None) -> bytes:
@@ -454,7 +367,7 @@ def workbook_bytes(folder: Folder, lines: list[Line], extra: dict[str, pd.DataFr
     for name, frame in folder.tables.items():
         sheets[sheet_name(name, taken)] = frame
         workbook.write_sheet(wb, list(sheets)[-1], frame)
-    workbook.write_sheet(wb, "long", long_frame(folder, folder.tables))
+    workbook.write_sheet(wb, "long", long_frame(folder.label, folder.tables, folder.currency))
     workbook.write_sheet(wb, "columns", columns_frame(folder, sheets))
     wb.properties.creator = "supplyopt"
     buf = io.BytesIO()
