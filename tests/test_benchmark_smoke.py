@@ -97,3 +97,11 @@ def test_nearest_in_blocks_is_the_full_stable_sort(monkeypatch):
     self_d = np.linalg.norm(src[:, None, :] - src[None, :, :], axis=2)
     np.fill_diagonal(self_d, np.inf)
     assert np.array_equal(generate._nearest(src, src, 3, skip_self=True), np.argsort(self_d, axis=1, kind="stable")[:, :3])
+
+
+def test_fixed_costs_of_a_tiny_solve_are_measured_against_the_goal():
+    fixed = bench.measure_fixed(1)  # the 10-node set is generated valid, each command exits 0
+    assert 0 < fixed["import_floor_min_s"] and fixed["ten_nodes_min_s"] <= fixed["ten_nodes_median_s"]
+    assert fixed["goal_s"] == 0.35
+    _, md = bench.summarise([], [], fixed)
+    assert "on a 10-node set" in md and "goal ≤ 0.35 s" in md
