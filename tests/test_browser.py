@@ -140,6 +140,16 @@ def test_compare_selector_difference_view_and_hover(report, browser):
     tips = " ".join(page.locator(".bk-Tooltip").evaluate_all("els => els.map(e => (e.shadowRoot || e).textContent)"))
     assert "Coastal power plant" in tips and "unmet demand" in tips and " t" in tips
     shot(page, "map-winter-hover-desktop.png")
+
+    # hover the sea link at a vertex of its coastal lane: its flow, capacity, utilisation, price
+    xy = page.evaluate("""() => { const d = Bokeh.documents[0], L = d.get_model_by_name('links').data, i = L.link.indexOf('port_coast');
+        const v = Bokeh.index.find_one(d.get_model_by_name('map')), r = v.canvas_view.el.getBoundingClientRect(), k = 5;
+        return [r.left + v.frame.x_scale.compute(L.xs[i][k]), r.top + v.frame.y_scale.compute(L.ys[i][k])]; }""")
+    page.mouse.move(*xy)
+    page.wait_for_function("[...document.querySelectorAll('.bk-Tooltip')].some(e => e.checkVisibility() && (e.shadowRoot || e).textContent.includes('port_coast'))")
+    tips = " ".join(page.locator(".bk-Tooltip").evaluate_all("els => els.map(e => (e.shadowRoot || e).textContent)"))
+    for words in ("port_coast (sea)", "capacity", "6,000 t", "utilisation", " %", "shadow price", "change against base"):
+        assert words in tips, (words, tips)
     assert problems == []
 
 
