@@ -60,9 +60,9 @@ def test_compare_with_an_extension_warm_and_cold_agree(net):
 def test_screen_with_an_extension_warm_cold_and_workers_agree(net):
     """Was: screen dropped extensions (its workers and cold cases built plain models)."""
     runs = {
-        "warm": screen(net, model=REPO / "models/default.yaml", kinds=["ports"], extend=CO2),
-        "cold": screen(net, model=REPO / "models/default.yaml", kinds=["ports"], extend=CO2, cold=True),
-        "workers": screen(net, model=REPO / "models/default.yaml", kinds=["ports"], extend=CO2, workers=2),
+        "warm": screen(net, model=REPO / "models/default.yaml", kinds=["ports"], extend=CO2, limit=4),
+        "cold": screen(net, model=REPO / "models/default.yaml", kinds=["ports"], extend=CO2, cold=True, limit=4),
+        "workers": screen(net, model=REPO / "models/default.yaml", kinds=["ports"], extend=CO2, workers=2, limit=4),
     }
     tables = {k: r.table.set_index("element") for k, r in runs.items()}
     for k in ("cold", "workers"):
