@@ -86,6 +86,7 @@ def test_every_label_the_reports_ask_for_exists():
     for file in sorted((REPO / "supplyopt/reports").rglob("*.py")):
         used |= set(re.findall(r"""\b(?:text|t)\(\s*["']([a-z_]+)["']""", file.read_text(encoding="utf-8")))
     used |= set(SECTIONS) | {f"status_{s}" for s in ("red", "amber", "ok", "end")} | {f"wkind_{k}" for k in ("unmet", "cover", "safety", "blend")}
+    used |= {f"mode_{m}" for m in charts.MODE_COLOURS}
     used |= {f"cost_{c}" for c in ("production", "transport", "holding", "unmet_penalty", "safety_penalty", "end_stock_penalty", "truck_penalty",
                                    "carbon", "reserve_production", "reserve_callup")}
     assert sorted(used - set(LABELS)) == []

@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
 from supplyopt.reports.folders import node_kinds, node_names
-from supplyopt.results.labels import KPIS, status_word, text
+from supplyopt.results.labels import KPIS, mode_name, status_word, text
 
 DPI = 100
 # Families with Chinese glyphs, most preferred first (Noto/Source Han are SIL OFL; WenQuanYi GPL+FE).
@@ -385,7 +385,8 @@ def modal_split(figs: Figures, runs) -> Chart:
     for ax, (col, key, quantity) in zip(axes, panels):
         scale, unit = figs.scale(quantity, max([float(t[col].max()) for t in tables if len(t)] or [0.0]))
         values = [[float(t[col].get(m, 0.0)) / scale for m in modes] for t in tables]
-        _grouped_bars(ax, modes, values, [r.label for r in runs], colours=[mode_colour(m, modes) for m in modes] if len(runs) == 1 else None)
+        _grouped_bars(ax, [mode_name(m, figs.lang) for m in modes], values, [r.label for r in runs],
+                      colours=[mode_colour(m, modes) for m in modes] if len(runs) == 1 else None)
         ax.set_title(figs.t(key))
         ax.set_ylabel(unit)
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}") if max(max(v) for v in values) >= 100 else StrMethodFormatter("{x:,.1f}"))
@@ -433,8 +434,8 @@ def _grouped_bars(ax, categories: list[str], values: list[list[float]], series: 
             upright = n > 1 and not horizontal
             ax.bar_label(bars, labels=[fmt.format(v) for v in vals], fontsize=6 if upright else 6.5, padding=2 if upright else 1,
                          rotation=90 if upright else 0)
-    if fmt and labels is None and n > 1 and not horizontal:
-        ax.set_ylim(top=ax.get_ylim()[1] * 1.15)  # room above the tallest bar for its turned label
+    if fmt and labels is None and not horizontal:
+        ax.set_ylim(top=ax.get_ylim()[1] * (1.15 if n > 1 else 1.06))  # room above the tallest bar for its label
     if horizontal:
         ax.set_yticks(x)
         ax.set_yticklabels(categories, fontsize=7)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from supplyopt.reports.charts import Chart, Figures, mode_colour, slug
 from supplyopt.reports.folders import node_names
+from supplyopt.results.labels import mode_name
 
 KIND_STYLE = {  # marker, face colour
     "mine": ("^", "#4d4d4d"),
@@ -57,8 +58,6 @@ def _draw_network(ax, nodes, links, handled, unmet, modes, biggest, most) -> Non
         ax.scatter(lon[unmet.index], lat[unmet.index], s=60 + 400 * handled[unmet.index] / most, facecolors="none", edgecolors="#d7301f",
                    linewidths=2.0, zorder=4)
     ax.grid(alpha=0.25, lw=0.5)
-    ax.set_xlabel("lon (°E)")
-    ax.set_ylabel("lat (°N)")
 
 
 def _frame(ax, lon: pd.Series, lat: pd.Series, right_room: float = 0.12) -> None:
@@ -141,6 +140,8 @@ def flow_map(figs: Figures, run) -> Chart:
     axes = list(np.atleast_1d(fig.subplots(1, 2 if zoom else 1, width_ratios=[1, 1.35] if zoom else None)))
     for ax in axes:
         _draw_network(ax, nodes, links, handled, unmet, modes, biggest, most)
+        ax.set_xlabel(figs.t("lon_axis"))
+        ax.set_ylabel(figs.t("lat_axis"))
     _frame(axes[0], nodes["lon"], nodes["lat"])
     axes[0].set_title(title, fontsize=10)
     if zoom:
@@ -156,7 +157,7 @@ def flow_map(figs: Figures, run) -> Chart:
     if len(unmet):
         kind_handles.append(Line2D([], [], ls="none", marker="o", markerfacecolor="none", markeredgecolor="#d7301f", markeredgewidth=2, markersize=8,
                                    label=figs.t("map_unmet")))
-    mode_handles = [Line2D([], [], color=mode_colour(m, modes), lw=3, label=m) for m in modes]
+    mode_handles = [Line2D([], [], color=mode_colour(m, modes), lw=3, label=mode_name(m, figs.lang)) for m in modes]
     legend_ax = axes[-1]
     first = legend_ax.legend(handles=kind_handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title=figs.t("map_size"), title_fontsize=7)
     legend_ax.add_artist(first)

@@ -75,6 +75,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "map_title": ("Coal flows over the horizon by mode", "全计划期分运输方式煤流"),
     "map_zoom": ("Production area enlarged", "产区放大"),
     "map_unmet": ("unmet demand", "未满足需求"),
+    "lon_axis": ("lon (°E)", "经度 (°E)"),
+    "lat_axis": ("lat (°N)", "纬度 (°N)"),
     "map_size": ("circle area ∝ tonnes handled", "圆面积 ∝ 吞吐量"),
     "kpi_delta_title": ("Change against {base}", "相对 {base} 的变化"),
     "unmet_title": ("Unmet demand by demand class and period", "按需求类别和计划期的未满足需求"),
@@ -82,6 +84,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "utilisation": ("utilisation", "利用率"),
     "all": ("all", "全部"),
     "more_nodes": ("{n} more not shown", "另有 {n} 个未显示"),
+    # transport modes (links.csv mode): the data set's ids, named in the report language
+    "mode_rail": ("rail", "铁路"),
+    "mode_truck": ("truck", "公路"),
+    "mode_ev_truck": ("electric truck", "电动重卡"),
+    "mode_sea": ("sea", "海运"),
+    "mode_river": ("river", "内河"),
+    "mode_conveyor": ("conveyor", "皮带"),
+    "mode_uhv": ("UHV power line", "特高压输电"),
     # node kinds
     "kind_mine": ("mine", "煤矿"),
     "kind_hub": ("hub", "集运站"),
@@ -207,3 +217,9 @@ def warning_kind(kind: str, lang: str) -> str:
     """A warnings.csv ``kind`` (unmet, cover, safety, blend) in ``lang``; any other as written."""
     key = f"wkind_{kind}"
     return text(key, lang) if key in LABELS else str(kind)
+
+
+def mode_name(mode: str, lang: str) -> str:
+    """A transport mode id (rail, truck, sea …) in ``lang``; a mode the table lacks as written."""
+    key = f"mode_{mode}"
+    return text(key, lang) if key in LABELS else str(mode)
