@@ -39,8 +39,9 @@ td.bad{color:#b30000}td.good{color:#006d2c}td.amber{color:#9c6500}
 figure{margin:1em 0}
 figure img{max-width:100%;height:auto;border:1px solid #e5e5e5}
 figcaption,.note{color:#555;font-size:.85em}
-dl.meta{display:grid;grid-template-columns:max-content auto;gap:.2em 1em;font-size:.9em}
+dl.meta{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.2em 1em;font-size:.9em}
 dl.meta dt{font-weight:bold}
+dl.meta dd{margin:0;overflow-wrap:anywhere}
 ul.exec{list-style:none;padding:0}
 ul.exec li{padding:.3em .6em;margin:.2em 0;border-left:5px solid #999}
 ul.exec li.red{border-color:#b30000;background:#fde8e8;color:#8a0000;font-weight:bold}
@@ -49,6 +50,13 @@ ul.exec li.ok{border-color:#2b8a3e}
 table.sortable th{cursor:pointer}
 table.sortable th[aria-sort=ascending]::after{content:" \\25B2"}
 table.sortable th[aria-sort=descending]::after{content:" \\25BC"}
+/* on a phone a wide table or chart scrolls sideways in its own box, the page does not */
+div.scroll{overflow-x:auto;max-width:100%}
+@media screen and (max-width:600px){
+body{padding:0 12px 32px}
+figure{overflow-x:auto}
+figure img{max-width:none;width:760px}
+}
 @media print{
 body{max-width:none;padding:0;font-size:10pt}
 nav,p.map-link{display:none}
@@ -94,16 +102,17 @@ def fmt_value(value, unit: str) -> str:
 
 
 def table(header: list[str], rows: list[list], numeric: set[int] = frozenset(), classes: dict | None = None) -> str:
-    """An HTML table; columns in ``numeric`` right-aligned; ``classes[(i, j)]`` styles a cell."""
+    """An HTML table in a box that scrolls sideways on a narrow screen (the page itself never
+    does); columns in ``numeric`` right-aligned; ``classes[(i, j)]`` styles a cell."""
     classes = classes or {}
-    out = ['<table class="sortable"><thead><tr>' + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr></thead><tbody>"]
+    out = ['<div class="scroll"><table class="sortable"><thead><tr>' + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr></thead><tbody>"]
     for i, row in enumerate(rows):
         cells = []
         for j, v in enumerate(row):
             cls = " ".join(filter(None, ["n" if j in numeric else "", classes.get((i, j), "")]))
             cells.append(f'<td class="{cls}">{_e(v)}</td>' if cls else f"<td>{_e(v)}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
-    return "\n".join(out) + "</tbody></table>"
+    return "\n".join(out) + "</tbody></table></div>"
 
 
 def kpi_table(runs, lang: str) -> str:
@@ -172,6 +181,8 @@ def planner_tables(run, lang: str) -> str:
     out.append(f"<h4>{_e(text('tab_corridors', lang))}</h4>")
     out.append(table([by, f"{text('utilisation', lang)} (%)"], [[k, f"{100 * v:.0f}"] for k, v in busy.items()], numeric={1}))
     s = run.tables["stocks"].dropna(subset=["days_of_cover"])
+    if "cover_status" in s:  # demand centres, as the summary's cover line: a port shipping a product straight through holds 0 days of it
+        s = s[s["cover_status"].fillna("").astype(str) != ""]
     low = s.sort_values(["days_of_cover", "node"], kind="stable").drop_duplicates(["node", "product"]).head(10)
     out.append(f"<h4>{_e(text('tab_cover', lang))}</h4>")
     out.append(table([text("node", lang), text("product", lang), text("week", lang), text("days", lang), text("cover_status", lang)],
