@@ -56,6 +56,7 @@ div.scroll{overflow-x:auto;max-width:100%}
 body{padding:0 12px 32px}
 figure{overflow-x:auto}
 figure img{max-width:none;width:760px}
+div.scroll td:not(.n){min-width:8em}
 }
 @media print{
 body{max-width:none;padding:0;font-size:10pt}
