@@ -125,9 +125,13 @@ def invest_page(folder: Folder, figs: Figures):
         lines.append(Line(folder.label, "gap", "amber", f"MIP gap {percent(s['mip_gap'])} ({money(s.get('mip_gap_cny') or 0, cur)}): a better set may exist within it."))
     mv = s.get("marginal_value_of_budget") or {}
     if mv:
-        lines.append(Line(folder.label, "budget", "info", f"{money(mv.get('budget_step_cny') or 0, cur)} more budget would build "
-                                                          f"{', '.join(mv.get('chosen_at_budget_plus_step') or []) or 'nothing'} and save "
-                                                          f"{num(mv.get('cny_saved_per_cny_of_budget'))} {cur} per {cur} of budget."))
+        more = mv.get("chosen_at_budget_plus_step") or []
+        step = money(mv.get("budget_step_cny") or 0, cur)
+        if sorted(more) == sorted(chosen):  # the same set: say so, not "would build" what is built already
+            lines.append(Line(folder.label, "budget", "info", f"{step} more budget would change nothing: the same set ({', '.join(more) or 'nothing'}) is built."))
+        else:
+            lines.append(Line(folder.label, "budget", "info", f"{step} more budget would build {', '.join(more) or 'nothing'} and save "
+                                                              f"{num(mv.get('cny_saved_per_cny_of_budget'))} {cur} per {cur} of budget."))
     econ = folder.tables.get("economics")
     if econ is not None:
         lines += economics_lines(folder, econ[econ["candidate"].isin(chosen)])

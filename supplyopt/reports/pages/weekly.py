@@ -118,12 +118,15 @@ def timeline(folder: Folder) -> pd.DataFrame:
     stock at the end of the week, its shortfall below safety and the lowest days of cover
     (stock_trajectory.csv)."""
     weeks = folder.tables["weeks"].copy()
-    weeks["cost_gap_cny"] = weeks["rolled_cost_cny"] - weeks["full_cost_cny"]
+    weeks["cost_gap_cny"] = (weeks["rolled_cost_cny"] - weeks["full_cost_cny"]).round(2)  # to the fen: solver noise shows as 0, not -3.81e-06
     traj = folder.tables.get("stock_trajectory")
     if traj is not None and len(traj):
         stock = traj.groupby("week", sort=False).agg(stock_t=("stock_t", "sum"), safety_shortfall_t=("safety_shortfall_t", "sum")).reset_index()
         weeks = weeks.merge(stock, on="week", how="left")
-        cover = traj.dropna(subset=["days_of_cover"]).sort_values(["days_of_cover", "node"], kind="stable").drop_duplicates("week")
+        # demand centres only (those with a cover_status), as the solve report's summary: a port that
+        # ships a product straight through holds 0 days of it, which says nothing about supply
+        centres = traj[traj["cover_status"].fillna("").astype(str) != ""] if "cover_status" in traj else traj
+        cover = centres.dropna(subset=["days_of_cover"]).sort_values(["days_of_cover", "node"], kind="stable").drop_duplicates("week")
         weeks = weeks.merge(cover[["week", "days_of_cover", "node"]].rename(columns={"days_of_cover": "lowest_days_of_cover", "node": "lowest_cover_node"}),
                             on="week", how="left")
         weeks["lowest_cover_node"] = weeks["lowest_cover_node"].map(lambda n: folder.name(n) if isinstance(n, str) else "–")
@@ -172,7 +175,7 @@ def roll_page(folder: Folder, figs: Figures):
     if len(costs):
         costs["rolled_cny"] = [s["rolled_costs"][p] for p in costs["part"]]
         costs["full_cny"] = [(s.get("full_costs") or {}).get(p) for p in costs["part"]]
-        costs["difference_cny"] = costs["rolled_cny"] - costs["full_cny"]
+        costs["difference_cny"] = (costs["rolled_cny"] - costs["full_cny"]).round(2)
         sections.append(Section("costs", "Cost by part", frame_table(costs, [Col("part", "part"), Col("rolled_cny", "rolled", cur), Col("full_cny", "full-horizon plan", cur),
                                                                              Col("difference_cny", "rolled − full", cur)])))
     sections += [warnings_section(folder), record_section(folder, [("weeks", ", ".join(map(str, s.get("weeks") or []))), ("horizon", f"{s.get('horizon_weeks', '–')} week(s)"),
