@@ -15,6 +15,7 @@ leaves the plant 200 t short; heating demand +30 %.
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 from html.parser import HTMLParser
@@ -348,3 +349,30 @@ def test_a_broken_page_folder_names_the_missing_file(folders, tmp_path):
         make_report(broken, tmp_path / "rep", warn=lambda m: None)
     assert "missing column rolled_cost_cny" in str(err.value.problems[0])
     assert not (tmp_path / "rep").exists()
+
+
+def test_roll_lowest_cover_is_a_demand_centres_and_no_page_prints_e_notation(folders):
+    """The roll's lowest days of cover is among demand centres (a yard or port holding none of a
+    product it ships straight through has 0 days of it, which says nothing about supply), and no
+    page prints solver noise as ``-3.81e-06``."""
+    results, _ = folders["roll"]
+    traj = pd.read_csv(results / "stock_trajectory.csv").dropna(subset=["days_of_cover"])
+    centres = traj[traj["cover_status"].notna()].sort_values(["days_of_cover", "node"], kind="stable").drop_duplicates("week").set_index("week")
+    names = {"plant_x": "Plant X", "city_y": "City Y heating", "steel_z": "Steel Z"}
+    for r in rows(page(folders, "roll").sections["timeline"][0]):
+        assert r["lowest cover at"] == names[centres.loc[r["committed week"], "node"]], r
+    for name, (_, report) in folders.items():
+        if name != "solve":
+            text = re.sub(r"data:image/png;base64,[^\"']*", "", (report / "report.html").read_text(encoding="utf-8"))
+            assert not re.search(r"\d[eE][-+]\d\d", text), (name, re.search(r".{40}\d[eE][-+]\d\d.{10}", text))
+
+
+def test_invest_says_what_more_budget_buys_or_that_it_changes_nothing(folders):
+    results, _ = folders["invest"]
+    s = json.loads((results / "summary.json").read_text(encoding="utf-8"))
+    more = s["marginal_value_of_budget"]["chosen_at_budget_plus_step"]
+    line = next(li for li in page(folders, "invest").lines["summary"] if "more budget" in li)
+    if sorted(more) == sorted(s["chosen"]):
+        assert "more budget would change nothing: the same set (" + ", ".join(more) + ") is built." in line
+    else:
+        assert "more budget would build " + ", ".join(more) + " and save" in line
