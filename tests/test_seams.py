@@ -12,6 +12,7 @@ import pytest
 from conftest import REPO
 
 import supplyopt
+from supplyopt.cli import main
 from supplyopt.workflows.compare import compare
 from supplyopt.workflows.screen import screen
 from supplyopt.workflows.sweep import sweep
@@ -92,21 +93,19 @@ def test_design_and_weekly_workflows_carry_the_extension(net):
     assert sch.summary["extension"]["path"] == str(CO2) and "co2_cap" in sch.summary["model"]["constraint_families"]
 
 
-def test_priority_with_the_pyomo_engine_and_an_extension_on_the_command_line(tmp_path):
+def test_priority_with_the_pyomo_engine_and_an_extension_on_the_command_line(tmp_path, capsys):
     """Was: solve --model models/priority.yaml --engine pyomo (or with --extend) exited 1 with
-    a TypeError; only solve took --extend."""
-    r = subprocess.run([sys.executable, "-m", "supplyopt", "solve", str(SHANXI), "--model", str(REPO / "models/priority.yaml"), "--extend", str(CO2),
-                        "--out", str(tmp_path / "p"), "--json"], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    s = json.loads(r.stdout)
+    a TypeError; only solve took --extend. The CLI's main in process (the same parsing and
+    dispatch as the command; a new process per command only added imports)."""
+    assert main(["solve", str(SHANXI), "--model", str(REPO / "models/priority.yaml"), "--extend", str(CO2), "--out", str(tmp_path / "p"), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
     assert s["model"]["engine"] == "pyomo" and s["priority"]["order"][0] == "residential_heating" and s["co2_t"] <= 4_100_000 * (1 + 1e-9)
     for cmd in (["compare", "--scenario", str(REPO / "scenarios/cold_wave.yaml")], ["screen", "--elements", "ports", "--limit", "1"],
                 ["sweep", "--scenarios", str(REPO / "scenarios/cold_wave.yaml")], ["bottlenecks"], ["evaluate", "--candidate", "siding_tianbang_yuanping"]):
-        r = subprocess.run([sys.executable, "-m", "supplyopt", cmd[0], str(SHANXI), *cmd[1:], "--model", str(REPO / "models/default.yaml"), "--extend", str(CO2),
-                            "--out", str(tmp_path / cmd[0]), "--quiet"], capture_output=True, text=True)
-        assert r.returncode == 0, (cmd, r.stderr)
+        code = main([cmd[0], str(SHANXI), *cmd[1:], "--model", str(REPO / "models/default.yaml"), "--extend", str(CO2), "--out", str(tmp_path / cmd[0]), "--quiet"])
+        assert code == 0, (cmd, capsys.readouterr().err)
         summary = json.loads((tmp_path / cmd[0] / "summary.json").read_text())
         assert json.dumps(summary).count(str(CO2)) >= 1, cmd
-    r = subprocess.run([sys.executable, "-m", "supplyopt", "compare", str(SHANXI), "--scenario", str(REPO / "scenarios/cold_wave.yaml"),
-                        "--extend", str(tmp_path / "missing.py"), "--out", str(tmp_path / "bad")], capture_output=True, text=True)
-    assert r.returncode == 2 and "extension file not found" in r.stderr and not (tmp_path / "bad").exists()
+    capsys.readouterr()
+    code = main(["compare", str(SHANXI), "--scenario", str(REPO / "scenarios/cold_wave.yaml"), "--extend", str(tmp_path / "missing.py"), "--out", str(tmp_path / "bad")])
+    assert code == 2 and "extension file not found" in capsys.readouterr().err and not (tmp_path / "bad").exists()
