@@ -5,6 +5,7 @@ picks, warm re-solves, worker scaling, peak memory.
     .venv/bin/python benchmarks/run.py --sizes national --methods national --keep     # add national to the same tables
     .venv/bin/python benchmarks/run.py --sizes tiny --quick                            # smoke run
     .venv/bin/python benchmarks/run.py --readme     # rewrite README.md's figures from benchmarks/out
+    .venv/bin/python benchmarks/run.py --sizes --china realistic --china-weeks 13   # the china size (issue 28 item 4), its own README block
 
 For each family (``network``: one-product min-cost flow; ``realistic``: Shanxi-shaped, see
 generate.py) and size a seeded synthetic data set is written and measured in fresh
