@@ -22,7 +22,7 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
-from conftest import write_dataset
+from conftest import REPO, write_dataset
 
 from supplyopt.cli import main
 from supplyopt.io.data import DataError
@@ -376,3 +376,10 @@ def test_invest_says_what_more_budget_buys_or_that_it_changes_nothing(folders):
         assert "more budget would change nothing: the same set (" + ", ".join(more) + ") is built." in line
     else:
         assert "more budget would build " + ", ".join(more) + " and save" in line
+
+
+def test_a_data_set_given_instead_of_its_results_says_to_solve_it_first(tmp_path, capsys):
+    """A new user's commonest slip: `supplyopt report data/shanxi --out rep`."""
+    assert main(["report", str(REPO / "data/examples/winter"), "--out", str(tmp_path / "rep")]) == 2
+    err = capsys.readouterr().err
+    assert "is a data set (it holds network.yaml)" in err and "supplyopt solve" in err and not (tmp_path / "rep").exists()

@@ -83,6 +83,9 @@ def folder_kind(path: str | Path) -> str:
     if "objective" in summary or has("flows.csv"):
         return "solve"  # the solve reader names what is missing or broken
     held = sorted(p.name for p in path.iterdir() if not p.name.startswith("."))
+    if (path / "network.yaml").is_file():  # the commonest slip: the data set given instead of its results
+        raise DataError([Problem(str(path), f"is a data set (it holds network.yaml), not a results folder: solve it first, e.g. "
+                                 f"`supplyopt solve {path} --out RESULTS`, then `supplyopt report RESULTS --out REPORT`")])
     raise DataError([Problem(str(path), "is not a results folder `supplyopt report` knows; it holds " + (", ".join(held[:12]) + (" …" if len(held) > 12 else "") if held else "nothing")
                              + ("" if (path / "summary.json").is_file() and summary else " (no readable summary.json)") + ". Recognised: "
                              + "; ".join(f"{kind} ({marks})" for kind, marks in KINDS.items()))])
