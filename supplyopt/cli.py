@@ -304,7 +304,8 @@ def cmd_solve(args) -> int:
         print(format_kpis(plan.summary, plan))
         print(_written(out))
         if args.report:
-            print(f"Report written to {out / 'report'}/ (report.html, map.html, results.xlsx, charts/)")
+            pages = ", ".join(f for f in ("report.html", "map.html", "results.xlsx") if (out / "report" / f).is_file())
+            print(f"Report written to {out / 'report'}/ ({pages}, charts/)")
     return EXIT_OK
 
 

@@ -156,3 +156,20 @@ def test_shanxi_map(shanxi):
     assert sea and all(len(data["links"]["xs"][k]) > 2 for k in sea)
     assert len(data["provinces"]["xs"]) >= 34
     assert len(page.encode("utf-8")) < 3_000_000  # 13 weeks: about 2 MB, 1.4 MB of it Bokeh's JS
+
+
+def test_no_coordinates_no_map_page_and_no_link(tmp_path, capsys):
+    """A data set without lon/lat (optional columns): no map.html (a page saying only "no map"
+    was 1.6 MB), no link to it, and the report says why."""
+    data = tmp_path / "nolon"
+    data.mkdir()
+    for f in WINTER.iterdir():
+        if f.is_file():
+            (data / f.name).write_bytes(f.read_bytes())
+    nodes = pd.read_csv(WINTER / "nodes.csv", dtype=str, keep_default_na=False)
+    nodes.drop(columns=["lon", "lat"]).to_csv(data / "nodes.csv", index=False)
+    assert main(["solve", str(data), "--out", str(tmp_path / "r"), "--report"]) == 0
+    captured = capsys.readouterr()
+    report = tmp_path / "r" / "report"
+    assert not (report / "map.html").exists() and 'href="map.html"' not in (report / "report.html").read_text(encoding="utf-8")
+    assert "no interactive map.html is written" in captured.err and "(report.html, results.xlsx, charts/)" in captured.out

@@ -254,7 +254,7 @@ def warnings_block(run, lang: str) -> str:
     return "\n".join(out)
 
 
-def render(runs, sections: dict[str, list], lang: str, summary: list[Line] = ()) -> str:
+def render(runs, sections: dict[str, list], lang: str, summary: list[Line] = (), with_map: bool = True) -> str:
     """The whole page. ``sections`` maps a section key to its charts; ``summary`` is
     the executive summary drawn first."""
     title = f"{text('title', lang)}: {runs[0].summary.get('dataset', {}).get('name', runs[0].label)}"
@@ -281,7 +281,7 @@ def render(runs, sections: dict[str, list], lang: str, summary: list[Line] = ())
             parts.append(f'<p class="note">{_e(text("workbook_note", lang))}</p>')
             parts += [planner_tables(r, lang) for r in runs]
         else:
-            if key == "sec_map":  # written beside the page by reporting.make_report (interactive_map.py)
+            if key == "sec_map" and with_map:  # written beside the page by reporting.make_report (interactive_map.py)
                 parts.append(f'<p class="map-link"><a href="map.html">{_e(text("open_map", lang))}</a></p>')
             parts += [figure(c) for c in sections.get(key, [])]
         parts.append("</section>")

@@ -80,6 +80,10 @@ def make_report(results_dir: str | Path, out_dir: str | Path, compare: Sequence[
                 files[f"charts/{item.file}"] = item.png
     summary = executive_summary(runs, language)  # first on the page and first sheet of the workbook
     files["results.xlsx"] = workbook.workbook_bytes(runs, language, summary)
-    files["map.html"] = interactive_map.map_html(runs, language)
-    files["report.html"] = htmlreport.render(runs, sections, language, summary).encode("utf-8")
+    with_map = not interactive_map.map_nodes(runs).empty
+    if with_map:
+        files["map.html"] = interactive_map.map_html(runs, language)
+    else:  # a page that only says "no map" is not worth 1.6 MB of map library
+        warn("no node has coordinates (lon, lat in nodes.csv): no interactive map.html is written")
+    files["report.html"] = htmlreport.render(runs, sections, language, summary, with_map=with_map).encode("utf-8")
     return write_folder(out_dir, files)
