@@ -325,7 +325,10 @@ def line_chart(figs: Figures, file: str, title: str, x: Sequence, series: dict[s
     ax = fig.add_subplot()
     colours = ("#1f5fa8", "#e6550d", "#31a354", "#756bb1", "#636363")
     for i, (name, vals) in enumerate(series.items()):
-        ax.plot(list(x), [v / factor for v in vals], marker="o", markersize=4, color=colours[i % len(colours)], label=name)
+        # later lines dashed with hollow markers: where two series are equal (a roll that matches
+        # its full-horizon plan) both stay visible, not one hidden under the other
+        ax.plot(list(x), [v / factor for v in vals], marker="os^dv"[i % 5], markersize=4 + 2 * (i > 0), linestyle=("-", "--", ":", "-.")[i % 4],
+                markerfacecolor=colours[i % len(colours)] if i == 0 else "none", color=colours[i % len(colours)], label=name)
     for mx, my, note in marks:
         ax.annotate(note, (mx, my / factor), xytext=(8, 8), textcoords="offset points", fontsize=8, color="#b30000")
         ax.plot([mx], [my / factor], marker="o", markersize=8, markerfacecolor="none", markeredgecolor="#b30000")
