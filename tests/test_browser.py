@@ -10,13 +10,13 @@ with the reason when chromium or playwright is missing."""
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from browsing import chromium, shot
+from browsing import open_page as browsing_open
 from conftest import REPO
 
 from supplyopt.cli import main
@@ -29,7 +29,6 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not ins
 
 WINTER = REPO / "data/examples/winter"
 SIZES = {"phone": (390, 844), "desktop": (1280, 900)}
-ARTIFACTS = Path(os.environ.get("SUPPLYOPT_ARTIFACTS") or REPO / "results/browser-artifacts")
 READY = "window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].get_model_by_name('links').data.width.some(v => v > 0)"
 LINKS = "Bokeh.documents[0].get_model_by_name('links').data"
 NODES = "Bokeh.documents[0].get_model_by_name('nodes').data"
@@ -48,35 +47,11 @@ def report(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
+    yield from chromium(sync_api, CHROMIUM)
 
 
 def open_page(browser, file: Path, size: str):
-    """A page at ``size`` with ``file`` loaded; returns (page, problems): console errors, page
-    errors and every network request (all refused) land in ``problems``."""
-    width, height = SIZES[size]
-    page = browser.new_page(viewport={"width": width, "height": height})
-    problems: list[str] = []
-    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
-    page.on("request", lambda r: not r.url.startswith(("file:", "data:", "blob:")) and problems.append(f"request: {r.url}"))
-    page.route(re.compile(r"^(https?|wss?)://"), lambda route: route.abort())
-    page.goto(file.as_uri())
-    return page, problems
-
-
-def shot(page, name: str) -> None:
-    """The whole page: the viewport stretched to the page's height (a full-page screenshot of a
-    Bokeh page catches it mid re-layout), then put back."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    page.set_viewport_size({"width": size["width"], "height": max(size["height"], page.evaluate("document.documentElement.scrollHeight"))})
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(ARTIFACTS / name))
-    page.set_viewport_size(size)
+    return browsing_open(browser, file, *SIZES[size])
 
 
 @pytest.mark.parametrize("size", SIZES)

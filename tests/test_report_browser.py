@@ -14,12 +14,12 @@ Needs `apt-get install chromium` and playwright; skipped with the reason when ei
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
 from pathlib import Path
 
 import pytest
+from browsing import chromium, shot
+from browsing import open_page as browsing_open
 from conftest import CASES, REPO
 
 from supplyopt.cli import main
@@ -33,7 +33,6 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not ins
 SHANXI = REPO / "data/shanxi"
 SCENARIOS = ["cold_wave", "port_storm_bohai", "daqin_winter_disruption"]
 WIDTHS = (390, 1280)
-ARTIFACTS = Path(os.environ.get("SUPPLYOPT_ARTIFACTS") or REPO / "results/browser-artifacts")
 SOLVE_SECTIONS = ["sec_summary", "sec_kpis", "sec_map", "sec_stocks", "sec_modal", "sec_tables"]
 # every section each kind of page must have, in order (a page may hold more, e.g. Warnings)
 SECTIONS = {
@@ -69,34 +68,13 @@ def reports(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
+    yield from chromium(sync_api, CHROMIUM)
 
 
 def open_page(browser, file: Path, width: int):
-    """A page ``width`` px wide with ``file`` loaded; returns (page, problems): console errors,
-    page errors and every network request (all refused) land in ``problems``."""
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    problems: list[str] = []
-    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
-    page.on("request", lambda r: not r.url.startswith(("file:", "data:", "blob:")) and problems.append(f"request: {r.url}"))
-    page.route(re.compile(r"^(https?|wss?)://"), lambda route: route.abort())
-    page.goto(file.as_uri())
+    page, problems = browsing_open(browser, file, width)
     page.wait_for_load_state("load")
     return page, problems
-
-
-def shot(page, name: str) -> None:
-    """The whole page, the viewport stretched to its height (as tests/test_browser.py does)."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    page.set_viewport_size({"width": size["width"], "height": max(size["height"], page.evaluate("document.documentElement.scrollHeight"))})
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(ARTIFACTS / name))
-    page.set_viewport_size(size)
 
 
 # every element whose right edge passes the screen and that is not inside a box that scrolls sideways
