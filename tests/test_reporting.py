@@ -238,3 +238,20 @@ def test_matplotlib_is_imported_only_for_reports():
     code = "import sys; from supplyopt import cli; from supplyopt.io import write; from supplyopt.results import plan; print('matplotlib' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False)
     assert proc.stdout.strip() == "False", proc.stderr
+
+
+def test_the_report_names_the_extension_that_shaped_the_plan(tmp_path):
+    """An --extend file changes the optimum: the solve page and a workflow page both say which."""
+    from supplyopt.cli import main
+
+    ext = tmp_path / "noop.py"
+    ext.write_text("def extra_functionality(model, network, options):\n    pass\n", encoding="utf-8")
+    winter = REPO / "data/examples/winter"
+    assert main(["solve", str(winter), "--extend", str(ext), "--out", str(tmp_path / "s"), "--quiet"]) == 0
+    assert main(["screen", str(winter), "--elements", "ports", "--extend", str(ext), "--out", str(tmp_path / "sc"), "--quiet"]) == 0
+    for folder in ("s", "sc"):
+        page = make_report(tmp_path / folder, tmp_path / f"{folder}-r", lang="en", warn=lambda m: None) / "report.html"
+        assert f"extra_functionality from {ext}" in page.read_text(encoding="utf-8"), folder
+    assert main(["solve", str(winter), "--out", str(tmp_path / "p"), "--quiet"]) == 0
+    plain = (make_report(tmp_path / "p", tmp_path / "p-r", lang="en", warn=lambda m: None) / "report.html").read_text(encoding="utf-8")
+    assert "<dt>Model extension</dt><dd>none</dd>" in plain

@@ -148,10 +148,18 @@ def meta_list(run, lang: str) -> str:
         (text("status", lang), s.get("status_message", s.get("status", ""))),
         (text("profile", lang), (s.get("profile") or {}).get("path") or text("none", lang)),
         (text("scenario", lang), (s.get("scenario") or {}).get("path") or text("none", lang)),
+        (text("extension", lang), extension_text(s.get("extension")) or text("none", lang)),
         (text("foresight", lang), describe_foresight(s["foresight"]) if s.get("foresight") else "–"),
         (text("end_rule", lang), _end_rule(s.get("end_of_horizon"), lang)),
     ]
     return '<dl class="meta">' + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items) + "</dl>"
+
+
+def extension_text(ext: dict | None) -> str:
+    """The extension hook that shaped the plan (it changes the optimum: say so beside the figures)."""
+    if not ext:
+        return ""
+    return f"{ext.get('function', 'extra_functionality')} from {ext.get('path', '?')} (sha256 {str(ext.get('sha256', ''))[:12]}…)"
 
 
 def _end_rule(end: dict | None, lang: str = "en") -> str:

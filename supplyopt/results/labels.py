@@ -25,6 +25,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "status": ("Status", "求解状态"),
     "scenario": ("Scenario", "情景"),
     "profile": ("Run profile", "运行配置"),
+    "extension": ("Model extension", "模型扩展"),
     "none": ("none", "无"),
     "workbook_note": ("Every result table is in results.xlsx (one sheet per table, units in the headers).",
                       "所有结果表见 results.xlsx（每表一页，表头含单位）。"),

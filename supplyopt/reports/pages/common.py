@@ -31,7 +31,7 @@ from supplyopt.reports.workbook import long_frame, sheet_name, unit_of
 from supplyopt.reports.charts import Chart, Figures, wrap
 from supplyopt.reports.executive import Line, summary_frame
 from supplyopt.reports.folders import run_warnings
-from supplyopt.reports.htmlreport import SORT_SCRIPT, STYLE, figure, summary_block, table
+from supplyopt.reports.htmlreport import SORT_SCRIPT, STYLE, extension_text, figure, summary_block, table
 from supplyopt.reports.stochastic_page import EXTRA_STYLE, dataset_facts, latin_part
 
 TOL_T = 0.5  # tonnes: smaller shortfalls are solver noise (as results/warning.py)
@@ -259,7 +259,8 @@ def record_section(folder: Folder, extra: Sequence[tuple[str, str]] = ()) -> Sec
     profile = s.get("profile")
     profile = (profile.get("path") if isinstance(profile, dict) else profile) or "none"
     items = [("results folder", str(folder.path)), ("written by", f"supplyopt {folder.kind}"),
-             ("data set", f"{ds.get('name', '–')} ({ds.get('path', '–')})" if ds else "–"), ("profile", str(profile)), *extra,
+             ("data set", f"{ds.get('name', '–')} ({ds.get('path', '–')})" if ds else "–"), ("profile", str(profile)),
+             ("model extension", extension_text(s.get("extension")) or "none"), *extra,
              ("tables", ", ".join(f"{n}.csv ({len(t):,} rows)" for n, t in folder.tables.items()) or "none")]
     return Section("record", "Record", '<dl class="meta">' + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in items) + "</dl>")
 
