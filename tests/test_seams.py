@@ -74,6 +74,43 @@ def test_screen_with_an_extension_warm_cold_and_workers_agree(net):
     assert runs["warm"].summary["base"]["objective"] > plain * 1.01
 
 
+SPARE_CAPACITY = """
+import math
+
+import pyomo.environ as pyo
+
+
+def extra_functionality(model, network, options):
+    # half of the capacity-limited links' capacity stays spare each week: the row reads
+    # link_capacity_t, so an outage (capacity 0) tightens it
+    m = model
+    capped = {(l, t): float(m.link_capacity_t[l, t]) for l, t in m.LINK_PERIODS if math.isfinite(float(m.link_capacity_t[l, t]))}
+
+    def spare(m, t):
+        return sum(m.flow[l, p, tt] for l, p, tt in m.FLOWS if tt == t and (l, tt) in capped) <= 0.5 * sum(c for (l, tt), c in capped.items() if tt == t)
+
+    m.spare_capacity = pyo.Constraint(m.PERIODS, rule=spare)
+"""
+
+
+def test_screen_hands_an_extension_the_outage_data(net, tmp_path, monkeypatch):
+    """A warm screen case holds the closed flows at 0 on the kept model; an extension that
+    reads the data (here link capacities) is re-run on the outage's data, so the warm plan is
+    the cold one (the outage scenario built anew). Handing it the base data gives other plans:
+    the check below would not notice a screen that skipped it."""
+    from supplyopt.engines.pyomo import PyomoEngine
+
+    ext = tmp_path / "spare.py"
+    ext.write_text(SPARE_CAPACITY)
+    args = dict(model=REPO / "models/default.yaml", kinds=["corridors"], extend=ext, limit=4)
+    warm = screen(net, **args).table.set_index("element")["objective_cny"]
+    cold = screen(net, cold=True, **args).table.set_index("element")["objective_cny"]
+    assert warm.to_dict() == pytest.approx(cold.to_dict(), rel=1e-9)
+    monkeypatch.setattr(PyomoEngine, "see", lambda self, network: None)
+    stale = screen(net, **args).table.set_index("element")["objective_cny"]
+    assert sum(abs(stale[e] - cold[e]) > 1e-6 * cold[e] for e in cold.index) >= 2
+
+
 def test_sweep_with_an_extension_in_process_and_in_processes_agree(net):
     scs = [str(REPO / "scenarios/cold_wave.yaml"), str(REPO / "scenarios/daqin_winter_disruption.yaml")]
     one = sweep(net, scs, model=REPO / "models/default.yaml", extend=CO2)

@@ -138,6 +138,27 @@ class PyomoEngine:
             self.net = net
         return self._highs.update(self.lp)
 
+    def see(self, net: Network) -> None:
+        """Hand the extension ``net``'s data on the kept view, the statement's families as they
+        are (a what-if whose change is made on the kept model directly, such as an outage's
+        flows held at 0, while the extension should read the outage's capacities): where the
+        tables the data params are read from differ, those params are read again, the extension
+        re-run on them and the compiled model handed to the kept HiGHS model as changes (warm;
+        a new HiGHS model where the extension changed the shape)."""
+        from supplyopt.engines.pyomo_view import GENERATED, refresh_data
+
+        t0 = time.perf_counter()
+        if self.extend is None or not refresh_data(self.model, net, self.opt):
+            self.net = net
+            return
+        self._rerun_extension(getattr(self.model, GENERATED)[0], net)
+        self._touched = {}  # every bound is the statement's again
+        self.net = net
+        self.build_s = time.perf_counter() - t0
+        self._compile(net)
+        if not self._highs.update(self.lp):
+            self._highs = HighsEngine(self.lp, self.opt.solver)
+
     def _rerun_extension(self, lp: LinearProgram, net: Network) -> None:
         """Remove what the extension added to the kept view, put back what it changed of the
         statement's part (cost parts, bounds, fixed values, deactivated rows) and run it again
@@ -155,21 +176,27 @@ class PyomoEngine:
         m.cost_parts = []
         m.del_component("total_cost")
         for name in cost_parts:
-            cols, coefs = statement.costs[name]
-            part = m.component(f"{name}_cost")
-            part.set_value(LinearExpression(constant=0.0, linear_coefs=np.asarray(coefs, float).tolist(), linear_vars=[columns[j] for j in cols.tolist()]))
-            components[f"{name}_cost"] = part
+            if f"{name}_cost" not in components:  # a part the extension added terms to (add_cost): the statement's terms again
+                cols, coefs = statement.costs[name]
+                part = m.component(f"{name}_cost")
+                part.set_value(LinearExpression(constant=0.0, linear_coefs=np.asarray(coefs, float).tolist(), linear_vars=[columns[j] for j in cols.tolist()]))
+                components[f"{name}_cost"] = part
             m.cost_parts.append(name)
         m.total_cost = pyo.Objective(expr=sum(m.component(f"{c}_cost") for c in m.cost_parts), sense=pyo.minimize)
+        # the columns whose bounds are not the statement's: those the compiled model holds
+        # otherwise (the extension's changes, fixed values) and those changed directly since
+        # (set_variable_bounds); a loop over every column cost more than the extension itself
         lower, upper = lp.bounds()[:2]
-        for j, v in enumerate(columns):
-            lo = float(lower[j]) if np.isfinite(lower[j]) else None
-            up = float(upper[j]) if np.isfinite(upper[j]) else None
+        held_lo, held_up = (b[: len(columns)] for b in self.lp.bounds()[:2])
+        hit = set(np.flatnonzero((held_lo != lower) | (held_up != upper)).tolist())
+        for name, positions in self._touched.items():
+            hit.update((lp.variables[name].start + np.asarray(positions, np.int64)).tolist())
+        for j in sorted(hit):
+            v = columns[j]
             if v.fixed:
                 v.unfix()
-            if v.lb != lo or v.ub != up:
-                v.setlb(lo)
-                v.setub(up)
+            v.setlb(float(lower[j]) if np.isfinite(lower[j]) else None)
+            v.setub(float(upper[j]) if np.isfinite(upper[j]) else None)
         for name, con in lp.constraints.items():
             comp = components[name]
             comp.activate()

@@ -39,6 +39,7 @@ import pandas as pd
 from supplyopt import study as api
 from supplyopt.engines.solver import check_plan
 from supplyopt.io.data import DataError, Problem
+from supplyopt.io.scenario import apply_scenario
 from supplyopt.io.write import csv_text, summary_json
 from supplyopt.model import foresight, priority
 from supplyopt.results.plan import outcome
@@ -152,9 +153,8 @@ def _reason(err: api.NoPlan) -> str:
 
 def _by_flow_bounds(study: api.Study, kind: str) -> bool:
     """Whether this kind of outage is a change of flow bounds on the kept model (not a mine;
-    not a priority, extended or Pyomo-extended model)."""
-
-    return kind != "mines" and study.extend is None and not study.layers and not priority.active(study.base, study.options)
+    not a model with priority stages or layers)."""
+    return kind != "mines" and not study.layers and not priority.active(study.base, study.options)
 
 
 def _closed_flows(study: api.Study, kind: str, element: str, window) -> np.ndarray:
@@ -170,8 +170,9 @@ def _solve_outage(study: api.Study, kind: str, element: str, window, cold: bool)
     """The outage's outcome (``results.Outcome``). Where it only closes links: every flow on
     them held at 0 on the kept model — the same plans as the scenario's capacity 0, shared
     links included (Σ flows ≤ 0 with flows ≥ 0 is each flow 0) — a warm re-solve, the bounds
-    put back, and no rebuild or full plan tables. Otherwise, and to explain a case with no
-    plan, through the outage scenario. Raises NoPlan."""
+    put back, and no rebuild or full plan tables; an extension re-run on the outage's data
+    where that data is what it reads (``PyomoEngine.see``). Otherwise, and to explain a case
+    with no plan, through the outage scenario. Raises NoPlan."""
 
     if cold or not _by_flow_bounds(study, kind):
         runner = study.fresh() if cold else study
@@ -180,6 +181,8 @@ def _solve_outage(study: api.Study, kind: str, element: str, window, cold: bool)
         study.reset().solve()  # the flow bounds below act on the base model (after a case that went through a scenario)
     closed = _closed_flows(study, kind, element, window)
     engine, lp = study.engine, study.lp
+    if study.extend is not None:  # the extension reads the data: it is handed the outage's (capacities 0)
+        engine.see(apply_scenario(study.base, api.scenario(outage_scenario(study.base, kind, element, window))))
     # surprise: an outage in a window is unknown until the window opens; the base plan's
     # decisions before it stand (foresight.py), held here on the kept model like the outage
     start = study.base.periods.index(window[0]) if window else 0
