@@ -237,7 +237,8 @@ def data_fingerprint(net: Network, opt: Options) -> dict:
     for group, (_, tables) in DATA_GROUPS.items():
         digest = hashlib.sha256()
         for table in tables:
-            frame = getattr(net, table)
+            table, columns = table if isinstance(table, tuple) else (table, None)
+            frame = getattr(net, table) if columns is None else getattr(net, table)[list(columns)]
             try:
                 digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
             except TypeError:  # a cell pandas cannot hash: count the data as changed
@@ -277,8 +278,9 @@ def data_params(m, net: Network, opt: Options, groups=None) -> None:
         m.mine_capacity_t = pyo.Param(m.MINES * m.PRODUCTS * m.PERIODS, initialize=_params(s, ["node", "product", "period"], "capacity_t", labels), default=0.0)
         m.mine_min_t = pyo.Param(m.MINES * m.PRODUCTS * m.PERIODS, initialize=_params(s, ["node", "product", "period"], "min_t", labels), default=0.0)
         m.mine_cost_cny_per_t = pyo.Param(m.MINES * m.PRODUCTS * m.PERIODS, initialize=_params(s, ["node", "product", "period"], "cost_cny_per_t", labels), default=0.0)
-    if "link_periods" in groups:
+    if "link_capacity" in groups:
         m.link_capacity_t = pyo.Param(m.LINK_PERIODS, initialize=_params(net.link_periods, ["link", "period"], "capacity_t", labels))
+    if "link_cost" in groups:
         m.link_cost_cny_per_t = pyo.Param(m.LINK_PERIODS, initialize=_params(net.link_periods, ["link", "period"], "cost_cny_per_t", labels))
     if "links" in groups:
         links = net.links.merge(net.modes, on="mode", how="left").set_index("id")
@@ -302,11 +304,13 @@ def data_params(m, net: Network, opt: Options, groups=None) -> None:
         m.carbon_price_cny_per_t_co2 = pyo.Param(initialize=opt.carbon_price_cny_per_t_co2)
 
 
-# The params of each group and what they are read from (a refresh reads a group again only
-# where its tables changed).
+# The params of each group and what they are read from: tables, or (table, columns) where a
+# what-if changes one column of a table several groups read (a refresh reads a group again only
+# where what it reads changed: an outage's capacities, not the link costs beside them).
 DATA_GROUPS = {
     "supply": (("mine_capacity_t", "mine_min_t", "mine_cost_cny_per_t"), ("supply",)),
-    "link_periods": (("link_capacity_t", "link_cost_cny_per_t"), ("link_periods",)),
+    "link_capacity": (("link_capacity_t",), (("link_periods", ("link", "period", "capacity_t")),)),
+    "link_cost": (("link_cost_cny_per_t",), (("link_periods", ("link", "period", "cost_cny_per_t")),)),
     "links": (("efficiency", "distance_km", "truck", "co2_kg_per_tkm", "link_from", "link_to"), ("links", "modes")),
     "demand": (("demand_t",), ("demand",)),
     "storage": (("initial_t", "safety_t", "storage_capacity_t"), ("storage", "storage_periods", "storage_capacity")),
@@ -349,8 +353,7 @@ def to_lp(m, periods: list[str]) -> tuple[LinearProgram, list, list, list[str]]:
     notes: list[str] = []
     for var in m.component_objects(pyo.Var, active=True, descend_into=True):
         data = list(var.values())
-        lower = np.array([(v.value if v.fixed else v.lb) if (v.fixed or v.lb is not None) else -np.inf for v in data], float)
-        upper = np.array([(v.value if v.fixed else v.ub) if (v.fixed or v.ub is not None) else np.inf for v in data], float)
+        lower, upper = _bounds(data)
         if generated.get(var.local_name) is var:
             fam = statement.variables[var.local_name]
             lp.add_variables(fam.name, fam.meaning, fam.keys, fam.index, lower, upper, fam.integrality)
@@ -421,6 +424,15 @@ def to_lp(m, periods: list[str]) -> tuple[LinearProgram, list, list, list[str]]:
         if len(rest):
             lp.add_cost("other", rest, (c - total)[rest])
     return lp, columns, rows, notes
+
+
+def _bounds(data: list) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of variables (a fixed one: its value; none: ∓inf), one pass."""
+    held = [(v.value, v.value) if v.fixed else v.bounds for v in data]
+    lower = np.array([b[0] for b in held], float)  # None reads as NaN: no bound
+    upper = np.array([b[1] for b in held], float)
+    lower[np.isnan(lower)], upper[np.isnan(upper)] = -np.inf, np.inf
+    return lower, upper
 
 
 def _linear(expr, col_of: dict) -> tuple[np.ndarray, np.ndarray]:
