@@ -112,9 +112,39 @@ def input_warnings(net) -> list[str]:
     return [str(w) for w in net.warnings]
 
 
-def scenario(spec) -> Scenario | None:
+def scenario(spec, network: Network | None = None) -> Scenario | None:
     """A scenario from a path, a :class:`Scenario`, a dict (the YAML's content), or a list of
-    these applied in order; None for none."""
+    these applied in order; None for none. Every file's problems are raised together; with the
+    ``network`` they will be applied to, also where the well-formed part points at nothing (an
+    unknown node beside a bad number, at once)."""
+    try:
+        return _scenario(spec)
+    except DataError as err:
+        partial = getattr(err, "partial", None)
+        if network is None or partial is None or not partial.edits:
+            raise
+        try:
+            apply_scenario(network, partial)
+        except DataError as more:
+            raise DataError(err.problems + err.warnings + more.problems) from None
+        raise
+
+
+def scenarios(specs, network: Network | None = None) -> list[Scenario | None]:
+    """Each of ``specs`` as a scenario (:func:`scenario`; None stays None), the problems of
+    every one raised together."""
+    out, problems = [], []
+    for spec in specs:
+        try:
+            out.append(scenario(spec, network))
+        except DataError as err:
+            problems += err.problems + err.warnings
+    if problems:
+        raise DataError(problems)
+    return out
+
+
+def _scenario(spec) -> Scenario | None:
     if spec is None:
         return None
     if isinstance(spec, Scenario):
@@ -123,7 +153,19 @@ def scenario(spec) -> Scenario | None:
         return load_scenario(spec)
     if isinstance(spec, dict):
         return Scenario(str(spec.get("name", "scenario")), str(spec.get("description", "")), list(spec.get("edits", [])), "<dict>")
-    parts = [s for s in (scenario(x) for x in spec) if s is not None]
+    parts, problems, partial = [], [], []
+    for x in spec:  # every file read, its problems kept, before any is raised
+        try:
+            part = _scenario(x)
+        except DataError as err:
+            problems += err.problems + err.warnings
+            part = getattr(err, "partial", None)
+        if part is not None:
+            (partial if problems else parts).append(part)
+    if problems:
+        err = DataError(problems)
+        err.partial = combine_scenarios(parts + partial) if parts + partial else None
+        raise err
     return combine_scenarios(parts) if parts else None
 
 
@@ -218,7 +260,7 @@ class Study:
 
     def apply(self, spec) -> Study:
         """Set the scenario (path, Scenario, dict, list, or None for the base network)."""
-        self.scenario = scenario(spec)
+        self.scenario = scenario(spec, self.base)
         self.network = apply_scenario(self.base, self.scenario) if self.scenario else self.base
         return self
 

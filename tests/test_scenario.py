@@ -169,3 +169,27 @@ def test_missing_scenario_file_names_the_close_one(tmp_path):
     with pytest.raises(DataError) as err:
         load_scenario(tmp_path / "cold_wav.yaml")
     assert "did you mean" in str(err.value.problems[0]) and "cold_wave.yaml" in str(err.value.problems[0])
+
+
+@pytest.mark.parametrize("command", ["solve", "compare", "sweep"])
+def test_every_scenario_problem_at_once_format_and_selection_across_files(tmp_path, command, capsys):
+    """Was: a bad number stopped the reading before an unknown node in the same edit or in
+    another file was looked for; a planner fixed one and met the next. Now the well-formed part
+    of each file is applied too, and every problem of every file comes out in one run."""
+    from supplyopt.cli import main
+
+    (tmp_path / "a.yaml").write_text("name: a\nedits:\n  - what: demand\n    where: {node: plant_nowhere}\n    scale: 1.５\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump({"name": "b", "edits": [
+        {"what": "link_capacity", "where": {"id": "a_station"}, "set": -3},
+        {"what": "demand", "where": {"node": "Plant_In"}, "scale": 1.2},
+        {"what": "demand", "where": {"node": "plant_in"}, "periods": ["2099-W01"], "scale": 1.1},
+    ]}))
+    files = [str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")]
+    flags = ["--scenarios", str(tmp_path / "*.yaml")] if command == "sweep" else ["--scenario", files[0], "--scenario", files[1]]
+    assert main([command, str(REPO / "data/examples/winter"), *flags, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "5 error(s)" in err, err
+    for needle in ("a.yaml, column edits[1].scale: '1.５'", "write 1.5", "a.yaml, column edits[1].where: '{'node': 'plant_nowhere'}'",
+                   "b.yaml, column edits[1].set: '-3'", "b.yaml, column edits[2].where", "did you mean 'plant_in'", "b.yaml, column edits[3].periods: '2099-W01'"):
+        assert needle in err, (needle, err)
+    assert not (tmp_path / "out").exists()

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from supplyopt.io.data import DataError, Problem, read_yaml
-from supplyopt.io.matching import looks_like
+from supplyopt.io.matching import looks_like, normalise
 from supplyopt.io.network import Network
 from supplyopt.io.validate import closest, did_you_mean
 
@@ -143,42 +143,83 @@ def load_scenario(path: str | Path, _seen: tuple[str, ...] = ()) -> Scenario:
         if not target.is_file():
             problems.append(Problem(label, f"included scenario file not found (looked for {target})", column="include", value=inc))
             continue
-        included.append(load_scenario(target, _seen + (here,)))
+        try:
+            included.append(load_scenario(target, _seen + (here,)))
+        except DataError as err:  # its problems with this file's, and what of it is well formed
+            problems += err.problems
+            if getattr(err, "partial", None) is not None:
+                included.append(err.partial)
     raw.setdefault("edits", [])
+    kept = []  # (position, edit): the well-formed edits, and of the others what points somewhere
     for i, edit in enumerate(raw["edits"], start=1):
-        where = f"edits[{i}]"
-        if not isinstance(edit, dict):
-            problems.append(Problem(label, "expected a mapping with what, where, periods and scale or set", column=where))
-            continue
-        for key in edit:
-            if key not in ("what", "where", "periods", "scale", "set", "known_from"):
-                problems.append(Problem(label, "unknown key; expected what, where, periods, scale, set, known_from", column=f"{where}.{key}"))
-        known = edit.get("known_from")
-        if "known_from" in edit and (isinstance(known, bool) or not isinstance(known, (str, int)) or (isinstance(known, str) and not known.strip())):
-            problems.append(Problem(label, "expected the period the plan learns of this edit: a period label (2026-W50) or a position from 1", column=f"{where}.known_from", value=known))
-        if edit.get("what") not in EDITS:
-            problems.append(Problem(label, f"expected one of {', '.join(EDITS)}", column=f"{where}.what", value=edit.get("what")))
-        if ("scale" in edit) == ("set" in edit) and edit.get("what") != "close_node":
-            problems.append(Problem(label, "give exactly one of scale (a factor) or set (a value in the column's unit)", column=where))
-        for key in ("scale", "set"):
-            v = edit.get(key)
-            if key in edit and (isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0):
-                problems.append(Problem(label, "expected a finite number ≥ 0", column=f"{where}.{key}", value=v))
-        if not isinstance(edit.get("where", {}), dict):
-            problems.append(Problem(label, "expected a mapping of column: value (or list of values)", column=f"{where}.where", value=edit.get("where")))
-    if problems:
-        raise DataError(problems)
+        before = len(problems)
+        _check_edit(edit, label, f"edits[{i}]", problems)
+        probe = edit if len(problems) == before else _pointer(edit)
+        if probe is not None:
+            kept.append((i, probe))
     own = Scenario(str(raw.get("name") or file.stem), str(raw.get("description") or ""), [], label)
     for part in included:
         own.edits += part.edits
         own.origins += part.origins
         own.paths += [p for p in part.paths if p not in own.paths]
         own.sha256.update(part.sha256)
-    own.edits += raw["edits"]
-    own.origins += [(label, f"edits[{i}]") for i in range(1, len(raw["edits"]) + 1)]
+    own.edits += [e for _, e in kept]
+    own.origins += [(label, f"edits[{i}]") for i, _ in kept]
     own.paths.append(label)
     own.sha256[label] = hashlib.sha256(file.read_bytes()).hexdigest()
+    if problems:
+        # what can be applied goes with the error: a caller holding the network applies it
+        # too (study.scenario), so that an unknown node is reported beside a bad number
+        err = DataError(problems)
+        err.partial = own
+        raise err
     return own
+
+
+def _pointer(edit) -> dict | None:
+    """Of an edit with a problem, what still says where it points (what, where, periods) with
+    no change of value (scale 1), so that applying it finds only selection problems; None
+    where it cannot be applied at all."""
+    if not isinstance(edit, dict) or edit.get("what") not in EDITS or not isinstance(edit.get("where", {}), dict):
+        return None
+    out = {k: v for k, v in edit.items() if k in ("what", "where", "periods")}
+    return out if edit["what"] == "close_node" else {**out, "scale": 1.0}
+
+
+def _check_edit(edit, label: str, where: str, problems: list[Problem]) -> None:
+    """The format of one edit (what, where, periods, scale or set, known_from)."""
+    if not isinstance(edit, dict):
+        problems.append(Problem(label, "expected a mapping with what, where, periods and scale or set", column=where))
+        return
+    for key in edit:
+        if key not in ("what", "where", "periods", "scale", "set", "known_from"):
+            problems.append(Problem(label, "unknown key; expected what, where, periods, scale, set, known_from", column=f"{where}.{key}"))
+    known = edit.get("known_from")
+    if "known_from" in edit and (isinstance(known, bool) or not isinstance(known, (str, int)) or (isinstance(known, str) and not known.strip())):
+        problems.append(Problem(label, "expected the period the plan learns of this edit: a period label (2026-W50) or a position from 1", column=f"{where}.known_from", value=known))
+    if edit.get("what") not in EDITS:
+        problems.append(Problem(label, f"expected one of {', '.join(EDITS)}", column=f"{where}.what", value=edit.get("what")))
+    if ("scale" in edit) == ("set" in edit) and edit.get("what") != "close_node":
+        problems.append(Problem(label, "give exactly one of scale (a factor) or set (a value in the column's unit)", column=where))
+    for key in ("scale", "set"):
+        v = edit.get(key)
+        if key in edit and (isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0):
+            problems.append(Problem(label, "expected a finite number ≥ 0" + _written_as(v), column=f"{where}.{key}", value=v))
+    if not isinstance(edit.get("where", {}), dict):
+        problems.append(Problem(label, "expected a mapping of column: value (or list of values)", column=f"{where}.where", value=edit.get("where")))
+
+
+def _written_as(value) -> str:
+    """A hint where a text is a number written with full-width or invisible characters (YAML
+    reads it as text): how to write it."""
+    if not isinstance(value, str):
+        return ""
+    meant = normalise(value).replace(",", "")
+    try:
+        float(meant)
+    except ValueError:
+        return ""
+    return f" (it is written with full-width or special characters, so YAML reads it as text; write {meant})"
 
 
 def apply_scenario(net: Network, scenario: Scenario) -> Network:

@@ -84,8 +84,7 @@ def run_cases(study: api.Study, scenarios, warm: bool = True) -> list[Case]:
     ``warm``: re-solve on the study's kept model (default); False solves each case on a
     fresh model (the cold reference)."""
     cases = []
-    for spec in [None, *scenarios]:
-        sc = api.scenario(spec)
+    for sc in api.scenarios([None, *scenarios], study.base):  # every file's problems at once, before any solve
         name = "base" if sc is None else sc.name
         runner = study if warm else study.fresh()
         builds = runner.stats["builds"]
@@ -134,8 +133,7 @@ def warning_value(study: api.Study, scenarios, weeks) -> pd.DataFrame:
     modes = [("surprise", int(w)) for w in weeks] + [("perfect", None)]
     rows = []
     try:
-        for spec in scenarios:
-            sc = api.scenario(spec)
+        for sc in api.scenarios(scenarios, study.base):
             for mode, w in modes:
                 study.options = dataclasses.replace(opt, foresight=mode) if opt.foresight != mode else opt
                 case = sc if mode == "perfect" else foresight.with_warning(sc, study.base, w)

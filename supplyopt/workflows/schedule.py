@@ -445,7 +445,7 @@ def planning_base(network, scenario=None) -> tuple[Network, dict, list[str]]:
     every input file for the run log; the scenario files."""
     base = network if isinstance(network, Network) else api.load(network)
     inputs = {f"dataset/{k}": v for k, v in sorted(base.file_hashes.items())}
-    sc = api.scenario(scenario)
+    sc = api.scenario(scenario, base)
     if sc is None:
         return base, inputs, []
     paths = [p for p in (sc.paths or [sc.path]) if p and p != "<dict>"]

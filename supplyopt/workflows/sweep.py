@@ -251,7 +251,7 @@ def sweep(network, scenarios, model=None, random: int = 0, seed: int = 0, probab
     net = study.base
     # every file read here, first: a bad one stops the sweep before any solve, and the tasks
     # carry the scenarios' content, not paths a cluster worker could not open
-    specs = [api.scenario(spec) for spec in [*scenarios, *random_scenarios(net, random, seed, probability)]]
+    specs = api.scenarios([*scenarios, *random_scenarios(net, random, seed, probability)], net)
     client, own = connect(dask) if dask is not None else (None, False)
     try:
         return _sweep(study, specs, random, seed, probability, workers, client, progress)
