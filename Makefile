@@ -23,7 +23,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m pip install --quiet --target benchmarks/out/linopy-site linopy==0.10.1
-	$(VENV)/bin/python benchmarks/run.py --sizes tiny small medium large national --methods medium:dual,devex,ipm,dual-built,ipm-built,race large:dual,devex,ipm,dual-built,ipm-built,race national:dual,devex,ipm,ipm-built,race --many shanxi national --many-families network --cases 20 --shanxi-cases 60 --reference-limit 900 --method-limit 240 --fixed 7 --readme
+	$(VENV)/bin/python benchmarks/run.py --sizes tiny small medium large national --methods medium:dual,devex,ipm,dual-built,ipm-built,race large:dual,devex,ipm,dual-built,ipm-built,race national:dual,devex,ipm,ipm-built,race --many shanxi national --many-families network --cases 20 --shanxi-cases 60 --reference-limit 900 --method-limit 240 --fixed 7 --warm-whatifs 6 5 40 --readme
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

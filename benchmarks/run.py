@@ -597,7 +597,36 @@ def _g(v, p=2) -> str:
     return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:.{p}f}"
 
 
-def summarise(rows: list[dict], many: list[dict], fixed: dict | None = None) -> tuple[list[dict], str]:
+def measure_warm_whatifs(scenarios: int, points: int, outages: int) -> dict:
+    """benchmarks/warm.py in a fresh process: sweep, frontier and invest's budget steps warm
+    against rebuilt, and screen's link outages on the Pyomo engine (plain and with the CO2-cap
+    extension) against the HiGHS engine (issue 28 item 2)."""
+    proc = subprocess.run([sys.executable, str(HERE / "warm.py"), "--scenarios", str(scenarios), "--points", str(points), "--outages", str(outages)],
+                          cwd=HERE.parent, check=True, capture_output=True, text=True)
+    return {"family": "shanxi", "size": "warm", "scenarios": scenarios, "points": points, "outages": outages, **json.loads(proc.stdout)}
+
+
+def _warm_section(w: dict) -> list[str]:
+    md = [f"\n### Warm what-ifs on data/shanxi (`benchmarks/warm.py --scenarios {w['scenarios']} --points {w['points']} --outages {w['outages']}`, models/default.yaml)\n",
+          "| workflow | steps | warm: s per step | rebuilt per step: s | rebuilt ÷ warm | largest relative difference |", "|---|---|---|---|---|---|"]
+    sw, fr, bu = w["sweep"], w["frontier"], w["budget"]
+    md.append(f"| sweep (bundled + random scenarios; {sw['warm_cases']} warm) | {sw['scenarios']} | {sw['warm_per_scenario_s']:.3f} | {sw['rebuilt_per_scenario_s']:.3f} | "
+              f"{sw['rebuilt_per_scenario_s'] / sw['warm_per_scenario_s']:.2f}× | {sw['largest_relative_difference']:.1e} |")
+    md.append(f"| frontier points | {fr['points']} | {fr['warm_per_point_s']:.3f} | {fr['rebuilt_per_point_s']:.3f} | {fr['rebuilt_per_point_s'] / fr['warm_per_point_s']:.2f}× | "
+              f"{fr['largest_relative_difference']:.1e} |")
+    md.append(f"| invest budget steps | {bu['solves']} | {bu['warm_per_step_s']:.3f} | {bu['rebuilt_per_step_s']:.3f} | {bu['rebuilt_per_step_s'] / bu['warm_per_step_s']:.2f}× | – |")
+    sc = w["screen"]
+    md += ["\nN-1 link outages in `screen` (warm, per case), by engine; goal: the Pyomo engine ≤ 2× the HiGHS engine:\n",
+           "| engine | s per case, mean (median) | ÷ HiGHS engine on the same LP |", "|---|---|---|",
+           f"| HiGHS engine | {sc['highs']['per_case_mean_s']:.4f} ({sc['highs']['per_case_median_s']:.4f}) | 1 |",
+           f"| Pyomo engine | {sc['pyomo']['per_case_mean_s']:.4f} ({sc['pyomo']['per_case_median_s']:.4f}) | **{sc['pyomo_over_highs']:.2f}×** |",
+           f"| HiGHS engine holding the extended LP (statement + CO2 cap row) | {sc['highs_on_extended_lp']['per_case_mean_s']:.4f} ({sc['highs_on_extended_lp']['per_case_median_s']:.4f}) | 1 |",
+           f"| Pyomo engine + extension ({sc['extension']}: re-run on each outage's data) | {sc['pyomo_extended']['per_case_mean_s']:.4f} ({sc['pyomo_extended']['per_case_median_s']:.4f}) | "
+           f"**{sc['pyomo_extended_over_highs_same_lp']:.2f}×** |"]
+    return md
+
+
+def summarise(rows: list[dict], many: list[dict], fixed: dict | None = None, warm: dict | None = None) -> tuple[list[dict], str]:
     flat, md = [], []
     md.append("### End to end against the raw reference (supplyopt with `method: choose`; raw highspy with HiGHS's defaults)\n")
     md.append("| family | size | vars | rows | nnz | method chosen | import | read | validate | build | hand-off | results | write | **overhead** (CPU s) | linopy build+hand-off | overhead ÷ linopy | HiGHS (supplyopt) s / CPU s | HiGHS default (raw) s / CPU s | **end to end ÷ raw HiGHS** (CPU) | warm s (iters) | rebuild+cold s | peak MiB (supplyopt / raw / linopy) | same LP | objectives agree |")
@@ -692,6 +721,10 @@ def summarise(rows: list[dict], many: list[dict], fixed: dict | None = None) -> 
         md.append("|---|---|---|---|")
         md.append(f"| **{fixed['tiny_solve_s']:.3f}** | {fixed['python_s']:.3f} | {fixed['import_floor_s']:.3f} | {fixed['import_supplyopt_s']:.3f} |")
         flat.append({"family": "fixed", "size": "tiny", **{k: v for k, v in fixed.items()}})
+    if warm:
+        md += _warm_section(warm)
+        sc = warm["screen"]
+        flat.append({"family": "shanxi", "size": "warm", "pyomo_over_highs": sc["pyomo_over_highs"], "pyomo_extended_over_highs_same_lp": sc["pyomo_extended_over_highs_same_lp"]})
     return flat, "\n".join(md) + "\n"
 
 
@@ -736,6 +769,8 @@ def main() -> None:
     p.add_argument("--method-limit", type=float, default=900.0, help="stop each --methods solve after this many seconds")
     p.add_argument("--shanxi-cases", type=int, default=60, help="N-1 cases for --many shanxi")
     p.add_argument("--fixed", type=int, default=0, metavar="N", help="time a tiny CLI solve (a 10-node set; data/examples/transport) in N fresh processes, min and median, against the 0.35 s goal and the import floor")
+    p.add_argument("--warm-whatifs", nargs=3, type=int, metavar=("SCENARIOS", "POINTS", "OUTAGES"),
+                   help="run benchmarks/warm.py (sweep, frontier, budget steps warm against rebuilt; screen on the Pyomo engine, plain and extended) and add its table")
     p.add_argument("--keep", action="store_true", help="keep rows measured by earlier runs (default: start afresh)")
     p.add_argument("--readme", action="store_true", help="write the figures of all kept rows into benchmarks/README.md")
     p.add_argument("--china", nargs="*", default=[], choices=list(FAMILY_PROFILE), metavar="FAMILY", help="families to measure at the china size with `supplyopt solve` (one full-size solve each)")
@@ -789,12 +824,18 @@ def main() -> None:
         write_china_readme()
         if not (a.sizes or a.many or a.fixed):
             return
+    warm_file = HERE / "out" / "rows" / "warm.json"
+    if a.warm_whatifs:
+        print(f"{time.strftime('%H:%M:%S')} measuring warm what-ifs (benchmarks/warm.py) …", file=sys.stderr, flush=True)
+        warm_file.parent.mkdir(parents=True, exist_ok=True)
+        warm_file.write_text(json.dumps(measure_warm_whatifs(*a.warm_whatifs)))
     fixed_file = HERE / "out" / "rows" / "fixed.json"
     if a.fixed:
         print(f"{time.strftime('%H:%M:%S')} measuring the fixed costs of a tiny solve …", file=sys.stderr, flush=True)
         fixed_file.parent.mkdir(parents=True, exist_ok=True)
         fixed_file.write_text(json.dumps(measure_fixed(a.fixed)))
-    flat, md = summarise(_rows("size"), _rows("many"), json.loads(fixed_file.read_text()) if fixed_file.exists() else None)
+    flat, md = summarise(_rows("size"), _rows("many"), json.loads(fixed_file.read_text()) if fixed_file.exists() else None,
+                         json.loads(warm_file.read_text()) if warm_file.exists() else None)
     import pandas as pd
 
     (HERE / "out").mkdir(exist_ok=True)
@@ -805,8 +846,9 @@ def main() -> None:
 
     vers = ", ".join(f"{n} {version(n)}" for n in ("highspy", "pandas", "numpy"))
     command = " ".join(["benchmarks/run.py", *sys.argv[1:]])
+    how = "one run of" if not a.keep else "a run that added to the rows kept from earlier runs (see each table's own command where it has one):"
     header = (f"Machine: {platform.machine()}, Python {platform.python_version()}, {nproc} cores, load average at the end {load}; {vers}; "
-              f"made {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by one run of\n\n```sh\n.venv/bin/python {command}\n```\n\n")
+              f"made {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by {how}\n\n```sh\n.venv/bin/python {command}\n```\n\n")
     (HERE / "out" / "results.md").write_text(header + md)
     print(header + md)
     if a.readme:
