@@ -656,7 +656,8 @@ def _add_emergency_commands(sub) -> None:
 
     s = sub.add_parser("screen", help="N-1 screening: take each element out in turn and rank the outages")
     _common(s, "results folder (default results/<data set name>-screen)")
-    s.add_argument("--elements", default="links,ports,mines,storage,corridors", help="comma-separated kinds: links, corridors, ports, mines, storage")
+    s.add_argument("--elements", nargs="+", default=["links,ports,mines,storage,corridors"],
+                   help="kinds, comma- or space-separated: links, corridors, ports, mines, storage")
     s.add_argument("--window", metavar="W1:W2", help="out only in these weeks (period labels, inclusive); default the whole horizon")
     s.add_argument("--top", default=20, help="rows to print (all are written)")
     s.add_argument("--workers", default=1, help="processes, each with its own kept model")
@@ -757,7 +758,7 @@ def cmd_screen(args) -> int:
     from supplyopt.workflows.screen import format_screen, screen
 
     study = _study(args)
-    kinds = [k.strip() for k in args.elements.split(",") if k.strip()]
+    kinds = [k.strip() for text in args.elements for k in text.split(",") if k.strip()]
     try:
         result = screen(study, kinds=kinds, window=args.window, workers=args.workers, cold=args.cold, limit=args.limit, progress=_progress(args))
     except api.NoPlan as err:  # the base itself has no plan: nothing to screen against

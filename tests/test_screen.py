@@ -118,3 +118,17 @@ def test_link_outages_by_flow_bounds_give_the_scenario_answers(monkeypatch):
         if a["status"] == "optimal":
             assert np.isclose(a["objective_cny"], b["objective_cny"], rtol=1e-9), a["element"]
             assert np.isclose(a["delta_unmet_t"], b["delta_unmet_t"], atol=1e-3), a["element"]
+
+
+def test_element_kinds_comma_or_space_separated(tmp_dataset, tmp_path, capsys):
+    """Was: ``--elements mines ports`` ended in 'unrecognized arguments: ports'."""
+    from supplyopt.cli import main
+
+    path = _network(tmp_dataset)
+    got = {}
+    for name, kinds in (("spaces", ["mines", "ports"]), ("commas", ["mines,ports"]), ("both", ["mines,", "ports"])):
+        assert main(["screen", str(path), "--elements", *kinds, "--out", str(tmp_path / name), "--quiet"]) == 0
+        got[name] = json.loads((tmp_path / name / "summary.json").read_text())["by_kind"]
+    assert got["spaces"] == got["commas"] == got["both"] == {"mines": 3, "ports": 1}, got
+    assert main(["screen", str(path), "--elements", "mines", "prots", "--out", str(tmp_path / "bad")]) == 2
+    assert "prots" in capsys.readouterr().err and not (tmp_path / "bad").exists()
