@@ -214,6 +214,8 @@ def test_roll_command_writes_its_folder(price_rise, tmp_path, capsys):
     assert {"weeks.csv", "short_weeks.csv", "shipments.csv", "stock_trajectory.csv", "summary.json", "runs.jsonl"} <= {p.name for p in out.iterdir()}
     runs = json.loads((out / "runs.jsonl").read_text())
     assert [w["run"] for w in runs["timings"]["weekly_runs"]] == ["full", *WEEKS]
+    # was: an empty nodes.csv (reports found the demand centres from the stock table)
+    assert sorted(pd.read_csv(out / "nodes.csv")["id"]) == sorted(pd.read_csv(price_rise / "nodes.csv")["id"])
 
 
 # --------------------------------------------------------------------------- trainloads

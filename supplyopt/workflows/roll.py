@@ -195,7 +195,8 @@ def _roll_result(span, opt, full_plan, full_costs, committed, rolled_costs, runs
         frames = [getattr(p, name)[getattr(p, name)["period"] == w.periods[0]] for p, w in first]
         return pd.concat(frames, ignore_index=True)
 
-    plan = Plan({}, week_rows("flows"), week_rows("production"), week_rows("stocks"), week_rows("unmet"), pd.DataFrame(columns=["kind", "id", "product", "period", "price_cny_per_t"]))
+    plan = Plan({}, week_rows("flows"), week_rows("production"), week_rows("stocks"), week_rows("unmet"), pd.DataFrame(columns=["kind", "id", "product", "period", "price_cny_per_t"]),
+                nodes=full_plan.nodes)  # the data set's nodes (names, kinds, coordinates) for reports, as solve writes them
     unmet_r = _weekly_unmet(plan, labels)
     unmet_f = _weekly_unmet(full_plan, labels)
     table = pd.DataFrame({"week": labels, "rolled_cost_cny": rolled.sum(axis=1).to_numpy(), "full_cost_cny": full_costs.sum(axis=1).to_numpy(),
