@@ -193,3 +193,16 @@ def test_every_scenario_problem_at_once_format_and_selection_across_files(tmp_pa
                    "b.yaml, column edits[1].set: '-3'", "b.yaml, column edits[2].where", "did you mean 'plant_in'", "b.yaml, column edits[3].periods: '2099-W01'"):
         assert needle in err, (needle, err)
     assert not (tmp_path / "out").exists()
+
+
+def test_an_included_file_s_problems_come_with_the_including_file_s(tmp_path):
+    import supplyopt
+
+    (tmp_path / "inner.yaml").write_text(yaml.safe_dump({"name": "inner", "edits": [{"what": "demand", "where": {"node": "plant_inn"}, "scale": "x"}]}))
+    (tmp_path / "outer.yaml").write_text(yaml.safe_dump({"name": "outer", "include": "inner.yaml", "edits": [{"what": "mine_capacity", "where": {"node": "mine_z"}, "scale": 0.5}]}))
+    study = supplyopt.Study(winter())
+    with pytest.raises(DataError) as err:
+        study.apply(tmp_path / "outer.yaml")
+    text = "\n".join(map(str, err.value.problems))
+    assert len(err.value.problems) == 3, text
+    assert "inner.yaml, column edits[1].scale: 'x'" in text and "'plant_inn'" in text and "'mine_z'" in text
