@@ -13,6 +13,7 @@ import pytest
 from conftest import write_dataset
 
 import supplyopt
+from supplyopt.engines.pyomo_view import add_cost
 from supplyopt.model import candidates
 from supplyopt.workflows import frontier
 from supplyopt.workflows.invest import investment_options, solve_within_budget
@@ -146,3 +147,39 @@ def test_pyomo_kept_view_with_an_extension_equals_cold(tmp_path):
     for sc in sequence:
         _same(plain.apply(sc).solve(), _cold(path, plain.options, sc))
     assert plain.engine.stats["generated"] == 1 and plain.engine.stats["extension_rerun"] == 0
+
+
+def _closing_and_toll():
+    """An extension whose bounds and cost terms depend on the data: capacity-limited links
+    with under 40 t in a week are closed that week (flows fixed at 0), and road flows pay a toll
+    of demand_t / 2 CNY/t (50 CNY/t at 100 t), added to the statement's transport cost part."""
+
+    def extra_functionality(m, net, opt):
+        for link, product, period in m.FLOWS:
+            cap = m.link_capacity_t[link, period]
+            if cap < 40:
+                m.flow[link, product, period].fix(0)
+        toll = sum(m.demand_t[n, p, t] / 2 * m.flow[link, p, t] for link, p, t in m.FLOWS if link == "road" for n in m.DEMAND_NODES)
+        add_cost(m, "transport", toll)
+
+    return extra_functionality
+
+
+def test_an_extension_re_run_on_the_kept_view_starts_from_the_statement(tmp_path):
+    """A re-run extension sees the statement's bounds and cost parts, not what its last run
+    left: a link it closed in one case opens in the next where the data no longer says so,
+    and its toll is added once (warm equals cold in every case of the sequence)."""
+    path = _tiers(tmp_path)
+    ext = _closing_and_toll()
+    sequence = [None, {"name": "rail2 up", "edits": [{"what": "link_capacity", "where": {"id": "rail2"}, "set": 50}]}, None,
+                SCENARIOS[0], SCENARIOS[1], None]
+    study = supplyopt.Study(path, extend=ext)
+    costs = []
+    for sc in sequence:
+        warm = study.apply(sc).solve()
+        _same(warm, _cold(path, study.options, sc, extend=ext))
+        costs.append(warm.summary["objective"])
+    assert study.engine.stats["generated"] == 1 and study.engine.stats["extension_rerun"] >= 4
+    # rail2 (20 t) closed in the base, open at 50 t; rail closed at 30 t: all by road, tolled
+    assert costs[2] == pytest.approx(costs[0]) and costs[5] == pytest.approx(costs[0])
+    assert costs[1] < costs[0] < costs[3]
