@@ -106,6 +106,11 @@ def test_screen_hands_an_extension_the_outage_data(net, tmp_path, monkeypatch):
     warm = screen(net, **args).table.set_index("element")["objective_cny"]
     cold = screen(net, cold=True, **args).table.set_index("element")["objective_cny"]
     assert warm.to_dict() == pytest.approx(cold.to_dict(), rel=1e-9)
+    # an outage in a window (surprise: the base plan stands until it opens) likewise
+    window = {**args, "limit": 2, "window": f"{net.periods[3]}:{net.periods[6]}"}
+    warm_w = screen(net, **window).table.set_index("element")["objective_cny"]
+    cold_w = screen(net, cold=True, **window).table.set_index("element")["objective_cny"]
+    assert warm_w.to_dict() == pytest.approx(cold_w.to_dict(), rel=1e-9)
     monkeypatch.setattr(PyomoEngine, "see", lambda self, network: None)
     stale = screen(net, **args).table.set_index("element")["objective_cny"]
     assert sum(abs(stale[e] - cold[e]) > 1e-6 * cold[e] for e in cold.index) >= 2
