@@ -160,3 +160,22 @@ def test_an_extension_adds_to_a_standard_cost_part_and_an_empty_family_is_report
     assert road_t == pytest.approx(100)
     assert plan.summary["costs"]["transport"] == pytest.approx(base["costs"]["transport"] + road_t)
     assert any("nothing" in w and "matches nothing" in w for w in plan.warnings)
+
+
+@pytest.mark.parametrize("command", [["solve"], ["screen", "--elements", "links"]])
+def test_a_failing_extension_is_the_user_file_s_error_not_an_internal_one(tmp_path, capsys, command):
+    """Was: an extension that raised ended in 'internal error (this is a bug)' and a traceback.
+    Now: exit 2 naming the file, the line and the error, nothing written. The screen one fails
+    only on an outage's data (it divides by a link's capacity, 0 when the link is out)."""
+    from supplyopt.cli import main
+
+    ext = tmp_path / "ext.py"
+    body = ("    raise ValueError('no column called tonnage')\n" if command == ["solve"] else
+            "    import math\n    rows = [(l, p, t) for l, p, t in m.FLOWS if math.isfinite(float(m.link_capacity_t[l, t]))]\n"
+            "    m.utilisation = pyo.Constraint(rows, rule=lambda m, l, p, t: m.flow[l, p, t] / m.link_capacity_t[l, t] <= 0.9)\n")
+    ext.write_text("import pyomo.environ as pyo\n\n\ndef extra_functionality(m, network, options):\n" + body)
+    assert main([*command[:1], str(REPO / "data/examples/winter"), *command[1:], "--extend", str(ext), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{ext} — extra_functionality failed at line" in err, err
+    assert ("ValueError: no column called tonnage" if command == ["solve"] else "ZeroDivisionError") in err
+    assert "internal error" not in err and "Traceback" not in err and not (tmp_path / "out").exists()

@@ -6,6 +6,7 @@ any work; the Pyomo view it acts on is ``engines/pyomo_view.py``.
 
 from __future__ import annotations
 
+import traceback
 import types
 from pathlib import Path
 
@@ -28,4 +29,23 @@ def load_extension(path: str | Path, source: str | None = None):
     func = getattr(module, "extra_functionality", None)
     if not callable(func):
         raise DataError([Problem(str(path), "defines no function extra_functionality(model, network, options)")])
-    return func
+    return _reported(func, str(path))
+
+
+def _reported(func, path: str):
+    """``func`` whose failure is the user's file's, reported as such: an input error naming the
+    file and the line that failed (exit 2), not an internal error of supplyopt's."""
+
+    def extra_functionality(model, network, options):
+        try:
+            return func(model, network, options)
+        except DataError:
+            raise
+        except Exception as err:  # noqa: BLE001 — the user's own code
+            inside = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == path]
+            where = f" at line {inside[-1].lineno} ({(inside[-1].line or '').strip()})" if inside else ""
+            raise DataError([Problem(path, f"extra_functionality failed{where}: {type(err).__name__}: {err}; "
+                                           "it runs on every model a command builds or changes (an outage's capacities of 0 included)")]) from err
+
+    extra_functionality.__doc__ = func.__doc__
+    return extra_functionality
