@@ -179,3 +179,11 @@ def test_a_failing_extension_is_the_user_file_s_error_not_an_internal_one(tmp_pa
     assert f"{ext} — extra_functionality failed at line" in err, err
     assert ("ValueError: no column called tonnage" if command == ["solve"] else "ZeroDivisionError") in err
     assert "internal error" not in err and "Traceback" not in err and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("given, needle", [("models/extensions", "is a folder; expected a .py file"), ("models/default.yaml", "a model profile goes to --model")])
+def test_extend_given_a_folder_or_a_profile_says_what_it_takes(tmp_path, capsys, given, needle):
+    from supplyopt.cli import main
+
+    assert main(["solve", str(REPO / "data/examples/winter"), "--extend", str(REPO / given), "--out", str(tmp_path / "o")]) == 2
+    assert needle in capsys.readouterr().err and not (tmp_path / "o").exists()

@@ -18,8 +18,14 @@ def load_extension(path: str | Path, source: str | None = None):
     ``source`` text, on a worker that may not see the file); a missing file or function is an
     input error (exit 2)."""
     file = Path(path)
+    if source is None and file.is_dir():
+        found = ", ".join(str(p) for p in sorted(file.glob("*.py"))[:5])
+        raise DataError([Problem(str(path), "is a folder; expected a .py file defining extra_functionality(model, network, options)" + (f" such as {found}" if found else ""))])
     if source is None and not file.is_file():
         raise DataError([Problem(str(path), "extension file not found; expected a .py file defining extra_functionality(model, network, options)")])
+    if file.suffix.lower() in (".yaml", ".yml", ".csv", ".xlsx"):
+        raise DataError([Problem(str(path), f"is a {file.suffix} file; --extend takes a Python file (.py) defining extra_functionality(model, network, options)"
+                                            + (" — a model profile goes to --model" if file.suffix.lower() in (".yaml", ".yml") else ""))])
     module = types.ModuleType(f"supplyopt_extension_{file.stem}")
     module.__file__ = str(file)
     try:
