@@ -187,3 +187,11 @@ def test_extend_given_a_folder_or_a_profile_says_what_it_takes(tmp_path, capsys,
 
     assert main(["solve", str(REPO / "data/examples/winter"), "--extend", str(REPO / given), "--out", str(tmp_path / "o")]) == 2
     assert needle in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("given, needle", [("models/extensions/co2_cap.py", "an extension (extra_functionality) goes to --extend"), ("models", "is a folder; expected a model profile")])
+def test_model_given_an_extension_or_a_folder_says_what_it_takes(tmp_path, capsys, given, needle):
+    from supplyopt.cli import main
+
+    assert main(["solve", str(REPO / "data/examples/winter"), "--model", str(REPO / given), "--out", str(tmp_path / "o")]) == 2
+    assert needle in capsys.readouterr().err and not (tmp_path / "o").exists()

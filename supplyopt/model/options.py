@@ -125,8 +125,14 @@ def load_options(path: str | Path | None = None, **overrides) -> Options:
     problems: list[Problem] = []
     if path is not None:
         file = Path(path)
+        if file.is_dir():
+            found = ", ".join(str(p) for p in sorted(file.glob("*.y*ml"))[:5])
+            raise DataError([Problem(label, "is a folder; expected a model profile (YAML file)" + (f" such as {found}" if found else " such as models/default.yaml"))])
         if not file.is_file():
             raise DataError([Problem(label, "model profile not found; expected a YAML file such as models/default.yaml")])
+        if file.suffix.lower() in (".py", ".csv", ".xlsx", ".xls"):  # surely not a profile: say what is
+            hint = " — an extension (extra_functionality) goes to --extend" if file.suffix.lower() == ".py" else ""
+            raise DataError([Problem(label, f"is a {file.suffix} file; expected a model profile (YAML file, .yaml) such as models/default.yaml{hint}")])
         raw = read_yaml(file, label, problems) or {}
         if not problems:
             written = read_yaml(file, label, problems, loader=yaml.BaseLoader) or {}
