@@ -206,3 +206,11 @@ def test_an_included_file_s_problems_come_with_the_including_file_s(tmp_path):
     text = "\n".join(map(str, err.value.problems))
     assert len(err.value.problems) == 3, text
     assert "inner.yaml, column edits[1].scale: 'x'" in text and "'plant_inn'" in text and "'mine_z'" in text
+
+
+@pytest.mark.parametrize("given, needle", [("scenarios", "is a folder; expected a scenario file such as"), ("models/default.yaml", "if it is a model profile, it goes to --model")])
+def test_scenario_given_a_folder_or_a_profile_says_what_it_takes(tmp_path, capsys, given, needle):
+    from supplyopt.cli import main
+
+    assert main(["solve", str(REPO / "data/examples/winter"), "--scenario", str(REPO / given), "--out", str(tmp_path / "o")]) == 2
+    assert needle in capsys.readouterr().err and not (tmp_path / "o").exists()

@@ -116,6 +116,9 @@ def load_scenario(path: str | Path, _seen: tuple[str, ...] = ()) -> Scenario:
     """Read a scenario file and the files it includes; format problems raise :class:`DataError`."""
     label = str(path)
     file = Path(path)
+    if file.is_dir():
+        found = sorted(file.glob("*.y*ml"))
+        raise DataError([Problem(label, "is a folder; expected a scenario file" + (f" such as {found[0]}, or all of them in one run: supplyopt sweep DATA --scenarios '{file}/*.yaml'" if found else ""))])
     if not file.is_file():
         near = difflib.get_close_matches(file.name, [p.name for p in file.parent.glob("*.y*ml")], n=1) if file.parent.is_dir() else []
         hint = f" (did you mean {str(file.parent / near[0])!r}?)" if near else ""
@@ -128,7 +131,9 @@ def load_scenario(path: str | Path, _seen: tuple[str, ...] = ()) -> Scenario:
     if problems:
         raise DataError(problems)
     if not isinstance(raw, dict) or not isinstance(raw.get("edits", []), list) or not ("edits" in raw or "include" in raw):
-        raise DataError([Problem(label, "expected a mapping with name, description, include (optional) and a list of edits")])
+        profile = isinstance(raw, dict) and not ({"edits", "include"} & set(raw))
+        raise DataError([Problem(label, "expected a mapping with name, description, include (optional) and a list of edits"
+                                        + (" (it has none: if it is a model profile, it goes to --model)" if profile else ""))])
     for key in raw:
         if key not in ("name", "description", "edits", "include"):
             problems.append(Problem(label, "unknown key; expected name, description, include, edits", column=str(key)))
