@@ -115,3 +115,12 @@ def test_utf8_bom_is_accepted(tmp_path):
     proc = _run([sys.executable, "-m", "supplyopt.cli", "validate", str(data)])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("given, needle", [("scenarios/cold_wave.yaml", "a .yaml file is a scenario, --scenario, or a model profile, --model"),
+                                           ("data/examples/winter/links.csv", "it is one of a data set's files: give its folder")])
+def test_a_file_given_for_the_data_set_says_what_to_give(tmp_path, capsys, given, needle):
+    from supplyopt.cli import main
+
+    assert main(["solve", str(REPO / given), "--out", str(tmp_path / "o")]) == 2
+    assert needle in capsys.readouterr().err and not (tmp_path / "o").exists()

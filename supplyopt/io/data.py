@@ -285,6 +285,10 @@ def read_dataset(path: str | Path) -> Dataset:
         meta, raw, sources, hashes = _read_workbook(path, problems)
     else:
         what = "does not exist" if not path.exists() else "is neither a folder nor an .xlsx file"
+        if path.is_file() and (path.name == "network.yaml" or path.suffix.lower() == ".csv"):
+            what += f" (it is one of a data set's files: give its folder, {path.parent})"
+        elif path.is_file() and path.suffix.lower() in (".yaml", ".yml"):
+            what += " (a .yaml file is a scenario, --scenario, or a model profile, --model)"
         problems.append(Problem(str(path), f"data set {what}; expected a folder with network.yaml and CSV tables, or an .xlsx workbook"))
         return Dataset(path, path.name, "", "CNY", 7.0, [], None, {}, {}, problems)
 
