@@ -51,4 +51,7 @@ class DataError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = [p for p in problems if p.severity == "error"]
         self.warnings = [p for p in problems if p.severity != "error"]
-        super().__init__(f"{len(self.problems)} problem(s) in the input")
+        # the first problems in the message too: where no one prints the list (a worker
+        # process's traceback), the reason still shows
+        shown = "; ".join(str(p) for p in self.problems[:3]) + (" …" if len(self.problems) > 3 else "")
+        super().__init__(f"{len(self.problems)} problem(s) in the input" + (f": {shown}" if shown else ""))
