@@ -367,6 +367,14 @@ class Study:
         if held is None or held[0] is not self.options:
             self._base = (self.options, lp, sol.x.copy(), self.engine.basis())
 
+    def start_from_base(self) -> bool:
+        """Make the base plan's basis the start of the kept engine's next solve (False where
+        there is none for these options or it does not fit): a what-if changed directly on the
+        engine (``screen``'s closed flows) then starts where every other case does, so its plan
+        does not depend on which cases ran before it, and it starts close to its answer."""
+        held = getattr(self, "_base", None)
+        return held is not None and held[0] is self.options and self.engine is not None and self.engine.start_from(held[3])
+
     def _optimise(self, net: Network, log: list[str], fixes=(), refine=None):
         """Build the model of ``net``, hold the decisions ``fixes`` = (previous (LP, values),
         period) took before that period, and solve it on the kept engine (warm where only
@@ -394,9 +402,7 @@ class Study:
         # was solved last: a case's plan — and a surprise's chain of re-plans, whose cost
         # depends on which of several equally cheap plans came before — is the same in any
         # order of cases, warm or cold, on either engine
-        held = getattr(self, "_base", None)
-        if held is not None and held[0] is self.options:
-            self.engine.start_from(held[3])
+        self.start_from_base()
         stages = None
         if priority.active(net, opt):
             # a stage changes the objective and the class caps of the compiled arrays: on the Pyomo

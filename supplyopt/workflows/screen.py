@@ -191,6 +191,7 @@ def _solve_outage(study: api.Study, kind: str, element: str, window, cold: bool)
     held.append(("flow", closed, lp.variables["flow"].lower[closed].copy(), lp.variables["flow"].upper[closed].copy()))
     foresight.fix_in_engine(engine, fixes)
     engine.set_variable_bounds("flow", closed, 0.0, 0.0)
+    study.start_from_base()  # every case from the base plan's basis: the same plan in any order, and fewer pivots
     try:
         sol = engine.solve()
         result = outcome(study.base, engine.lp, sol) if sol.has_plan and not check_plan(engine.lp, sol.x) else None
