@@ -316,18 +316,22 @@ def _prices(lp: LinearProgram, sol: Solution, labels: pd.Series, kinds: tuple[st
     if np.isnan(sol.col_dual).all() and np.isnan(sol.row_dual).all():
         return pd.DataFrame(columns=columns)
     priced = [req for req in registry(lp) if req.price and (kinds is None or req.price in kinds)]
-    parts = [part for req in priced for part in [_requirement_prices(lp, sol, req)] if part is not None and len(part)]
+    # each requirement gives columns as arrays and one frame is made of them all: a screen
+    # prices every case, and a frame per requirement cost more than the prices themselves
+    parts = [part for req in priced for part in [_requirement_prices(lp, sol, req)] if part is not None and len(part["price_cny_per_t"])]
     if not parts:
         return pd.DataFrame(columns=columns)
-    out = pd.concat(parts, ignore_index=True)[columns]
-    out["price_cny_per_t"] = np.where(np.abs(out["price_cny_per_t"]) < 1e-9, 0.0, out["price_cny_per_t"])
+    cols = {c: np.concatenate([part[c] for part in parts]) for c in columns}
+    price = np.where(np.abs(cols["price_cny_per_t"]) < 1e-9, 0.0, cols["price_cny_per_t"])
     # a full capacity whose extra tonne saves nothing is degenerate, not binding: left out
-    out = out[(out["kind"] == "delivery") | (out["price_cny_per_t"] != 0)].reset_index(drop=True)
-    return _label(out, labels)
+    keep = (cols["kind"] == "delivery") | (price != 0)
+    cols["price_cny_per_t"] = price
+    return _label(pd.DataFrame({c: v[keep] for c, v in cols.items()}), labels)
 
 
-def _requirement_prices(lp: LinearProgram, sol: Solution, req) -> pd.DataFrame | None:
-    """One requirement's prices: reduced costs of its binding bounds, or duals of its rows."""
+def _requirement_prices(lp: LinearProgram, sol: Solution, req) -> dict | None:
+    """One requirement's prices as columns (arrays of equal length): reduced costs of its
+    binding bounds, or duals of its rows."""
     mask = req.mask(lp)
     if req.carrier == "row":
         fam = lp.constraints.get(req.family)
@@ -356,13 +360,14 @@ def _requirement_prices(lp: LinearProgram, sol: Solution, req) -> pd.DataFrame |
         mask = mask & (np.abs(price) >= 1e-9)
     pos = np.flatnonzero(mask)
     idx = fam.index
-    ids = idx[req.price_id].to_numpy()[pos] if req.price_id in idx else (_key_text(idx.iloc[pos], fam.keys).to_numpy() if fam.keys else "")
-    return pd.DataFrame({
-        "kind": req.price, "id": ids,
-        "product": idx["product"].to_numpy()[pos] if "product" in idx else "",
-        "period": idx["period"].to_numpy()[pos] if "period" in idx else -1,
-        "price_cny_per_t": price[pos],
-    })
+    n = len(pos)
+    ids = idx[req.price_id].to_numpy()[pos] if req.price_id in idx else (_key_text(idx.iloc[pos], fam.keys).to_numpy() if fam.keys else np.full(n, ""))
+    return {
+        "kind": np.full(n, req.price, dtype=object), "id": np.asarray(ids, dtype=object),
+        "product": idx["product"].to_numpy(dtype=object)[pos] if "product" in idx else np.full(n, "", dtype=object),
+        "period": idx["period"].to_numpy(np.int64)[pos] if "period" in idx else np.full(n, -1, np.int64),
+        "price_cny_per_t": np.asarray(price[pos], float),
+    }
 
 
 def _at(value: np.ndarray, bound: np.ndarray) -> np.ndarray:
