@@ -55,6 +55,25 @@ def test_efficiency_applies_to_entering_tonnes(tmp_dataset, engine):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_a_free_delivery_is_listed_at_zero_and_a_slack_capacity_is_not(tmp_dataset, engine):
+    # Free coal (0 CNY/t at the mine, 0 on the link) into d: one more tonne delivered costs 0 in
+    # both weeks, and prices.csv still lists d's delivery price there (a planner reads a
+    # missing row as "not known", not as "free"). Link l (100 t) carries 30 t: not binding,
+    # so no link_capacity price.
+    path = tmp_dataset(2, {
+        "nodes": [MINE, DEM],
+        "supply": [{"node": "m", "capacity_t": 1000, "cost_cny_per_t": 0}],
+        "links": [link("l", "m", "d", 0, cap=100)],
+        "demand": [{"node": "d", "demand_t": 30, "penalty_cny_per_t": 1000}],
+    })
+    _, _, _, plan = solve_path(path, engine=engine)
+    assert plan.kpis["objective"] == pytest.approx(0)
+    delivery = plan.prices[plan.prices["kind"] == "delivery"]
+    assert len(delivery) == 2 and delivery["id"].tolist() == ["d", "d"] and (delivery["price_cny_per_t"] == 0).all()
+    assert not (plan.prices["kind"] == "link_capacity").any()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_link_capacity_shared_by_products_and_its_price(tmp_dataset, engine):
     # Link of 100 t carries A (11 CNY/t delivered) and B (21 CNY/t); demand A 80, B 60 at
     # penalty 1,000. Ship A 80 + B 20: 880 + 420 + 40 × 1,000 = 41,300. One more tonne of
