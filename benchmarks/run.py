@@ -289,14 +289,14 @@ def worker_many(data: Path, cases: int, shard: int = 0, shards: int = 1, barrier
     # from the base basis, as screen.run_case starts (Study.start_from_base: clearSolver + setBasis)
     agree = []
     for key, from_base in (("raw", False), ("raw_from_base", True)):
-        objs, out[f"{key}_iterations"], out[f"{key}_s"], out[f"{key}_cpu_s"] = _raw_outages(engine.h.getLp(), base_basis, lp, flow, links, from_base)
+        objs, out[f"{key}_iterations"], out[f"{key}_s"], out[f"{key}_cpu_s"] = _raw_outages(engine.h.getLp(), base_basis, lp, links, from_base)
         agree.append(bool(np.allclose(objectives, objs, rtol=1e-7, atol=1e-6, equal_nan=True)))
     out["objectives_agree"] = all(agree)
     out["without_plan"] = int(np.isnan(objectives).sum())
     return out
 
 
-def _raw_outages(model, base_basis, lp, flow, links, from_base: bool):
+def _raw_outages(model, base_basis, lp, links, from_base: bool):
     """Raw highspy on ``model`` from ``base_basis``: each link's capacity cut to 0 (column bounds
     of one-product flows, row bounds of shared capacity rows), re-solved warm, put back.
     Returns (objectives, simplex iterations, wall s, CPU s)."""
@@ -306,16 +306,19 @@ def _raw_outages(model, base_basis, lp, flow, links, from_base: bool):
     h.setOptionValue("output_flag", False)
     h.passModel(model)
     h.setBasis(base_basis)
-    cap = lp.constraints["link_capacity"].index
-    t0, c0 = time.perf_counter(), time.process_time()
-    objectives, iterations = [], 0
+    # which columns and rows each outage touches, and their bounds, looked up before the clock
+    # starts: the reference times HiGHS, not supplyopt's tables or copies of the whole LP
+    flow, cap = lp.variables["flow"], lp.constraints["link_capacity"]
+    col_up, row_up = np.asarray(model.col_upper_), np.asarray(model.row_upper_)
+    changes = []
     for link in links:
         cols = (flow.start + np.flatnonzero((flow.index["link"] == link).to_numpy())).astype(np.int32)
         single = cols[flow.index["n_products"].to_numpy()[cols - flow.start] == 1]
-        rows = (lp.constraints["link_capacity"].start + np.flatnonzero((cap["link"] == link).to_numpy())).astype(np.int32) if len(cap) else np.zeros(0, np.int32)
-        lp_now = h.getLp()
-        old_col_up = np.asarray(lp_now.col_upper_)[single]
-        old_row_up = np.asarray(lp_now.row_upper_)[rows]
+        rows = (cap.start + np.flatnonzero((cap.index["link"] == link).to_numpy())).astype(np.int32) if cap.size else np.zeros(0, np.int32)
+        changes.append((single, rows, col_up[single], row_up[rows]))
+    t0, c0 = time.perf_counter(), time.process_time()
+    objectives, iterations = [], 0
+    for single, rows, old_col_up, old_row_up in changes:
         if len(single):
             h.changeColsBounds(len(single), single, np.zeros(len(single)), np.zeros(len(single)))
         if len(rows):

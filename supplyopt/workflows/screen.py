@@ -111,22 +111,9 @@ def _node_unmet(plan) -> dict:
     return out
 
 
-_BASE_FIGURES: dict = {}  # id(base plan) -> (the plan, its unmet by (node, period), by demand class)
-
-
-def _base_figures(base_plan) -> tuple[dict, dict]:
-    """The base plan's unmet by (node, period) and by demand class, worked out once for all
-    the cases screened against it (the plan is held, so its id is not reused meanwhile)."""
-    held = _BASE_FIGURES.get(id(base_plan))
-    if held is None or held[0] is not base_plan:
-        _BASE_FIGURES.clear()
-        held = _BASE_FIGURES[id(base_plan)] = (base_plan, _node_unmet(base_plan), _class_unmet(base_plan))
-    return held[1], held[2]
-
-
 def _extra_unmet(plan, base_plan) -> dict:
     """{(node, period): unmet t above the base plan's}, where above TOL_T, in (node, period) order."""
-    base = _base_figures(base_plan)[0]
+    base = _node_unmet(base_plan)
     now = _node_unmet(plan)
     return {k: v - base.get(k, 0.0) for k, v in sorted(now.items()) if v - base.get(k, 0.0) > TOL_T}
 
@@ -249,7 +236,7 @@ def run_case(study: api.Study, base_plan, kind: str, element: str, window=None, 
         warm=not cold,
         explanation="",
     )
-    base_class = _base_figures(base_plan)[1]
+    base_class = _class_unmet(base_plan)
     for cls, v in _class_unmet(plan).items():
         row[f"delta_unmet_{cls}_t"] = v - base_class.get(cls, 0.0)
     hurt = [{"kind": kind, "element": element, "node": n, "period": w, "extra_unmet_t": float(v)} for (n, w), v in extra.items()]
